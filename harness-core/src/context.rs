@@ -1,0 +1,394 @@
+//! [`TestContext`]: what `self` held in autotest's `base_test`: the directories,
+//! the iteration counter, keyval and perf-value writers, hooks and subtests.
+
+use std::fmt::{self, Display, Write as _};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use crate::results::{
+    KeyvalFile, PerfChart, PerfNumber, PerfValue, TypeTag, format_block, format_perf_block, write_keyval,
+};
+use crate::{Args, Error, Job, Result, Status, TestInfo, TestResult, Version};
+
+/// A hook run before or after every iteration, with the test's context.
+pub type IterationHook = Rc<dyn Fn(&mut TestContext) -> TestResult>;
+
+/// The directories of one test run.
+#[derive(Debug, Clone)]
+pub(crate) struct TestDirs {
+    pub(crate) outputdir: PathBuf,
+    pub(crate) resultsdir: PathBuf,
+    pub(crate) profdir: PathBuf,
+    pub(crate) debugdir: PathBuf,
+    pub(crate) bindir: PathBuf,
+    pub(crate) srcdir: PathBuf,
+    pub(crate) tmpdir: PathBuf,
+}
+
+/// Everything a phase can reach while its test runs: directories, the iteration
+/// number, the keyval and perf-value writers, iteration hooks and subtests.
+///
+/// Every phase may take `ctx: &mut TestContext` after `&mut self`.
+pub struct TestContext {
+    job: Job,
+    info: &'static TestInfo,
+    tagged_testname: String,
+    subdir: String,
+    dirs: TestDirs,
+    pub(crate) iteration: u64,
+    results_keyval: KeyvalFile,
+    /// The perf dict of the last iteration keyval write, for constraints.
+    pub(crate) last_perf: Vec<(String, f64)>,
+    pub(crate) new_keyval: bool,
+    pub(crate) track_perf: bool,
+    chart: PerfChart,
+    chart_dirty: bool,
+    last_flush: Instant,
+    flush_interval: Duration,
+    buffer: String,
+    pub(crate) before_hooks: Vec<IterationHook>,
+    pub(crate) after_hooks: Vec<IterationHook>,
+}
+
+impl fmt::Debug for TestContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestContext")
+            .field("test", &self.info.name())
+            .field("tagged_testname", &self.tagged_testname)
+            .field("outputdir", &self.dirs.outputdir)
+            .field("iteration", &self.iteration)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TestContext {
+    pub(crate) fn new(
+        job: Job,
+        info: &'static TestInfo,
+        tagged_testname: String,
+        subdir: String,
+        dirs: TestDirs,
+    ) -> Self {
+        let flush_interval = job.flush_interval();
+        TestContext {
+            results_keyval: KeyvalFile::new(dirs.resultsdir.join("keyval")),
+            job,
+            info,
+            tagged_testname,
+            subdir,
+            dirs,
+            iteration: 0,
+            last_perf: Vec::new(),
+            new_keyval: false,
+            track_perf: true,
+            chart: PerfChart::new(),
+            chart_dirty: false,
+            last_flush: Instant::now(),
+            flush_interval,
+            buffer: String::new(),
+            before_hooks: Vec::new(),
+            after_hooks: Vec::new(),
+        }
+    }
+
+    /// The job running this test.
+    #[must_use]
+    pub fn job(&self) -> &Job {
+        &self.job
+    }
+
+    /// The test's static description.
+    #[must_use]
+    pub fn info(&self) -> &'static TestInfo {
+        self.info
+    }
+
+    /// The test's name.
+    #[must_use]
+    pub fn test_name(&self) -> &'static str {
+        self.info.name()
+    }
+
+    /// The test's version.
+    #[must_use]
+    pub fn version(&self) -> Version {
+        self.info.version()
+    }
+
+    /// `<name>[.<tag>]`: the basename of the output directory.
+    #[must_use]
+    pub fn tagged_testname(&self) -> &str {
+        &self.tagged_testname
+    }
+
+    /// The output directory relative to the job's result directory
+    /// (`<parent>/<tagged name>` for subtests).
+    #[must_use]
+    pub fn subdir(&self) -> &str {
+        &self.subdir
+    }
+
+    /// `<resultdir>/<tagged name>`: keyval, status.log and the folders below.
+    #[must_use]
+    pub fn outputdir(&self) -> &Path {
+        &self.dirs.outputdir
+    }
+
+    /// `<outputdir>/results`: iteration keyvals and `results-chart.json`.
+    #[must_use]
+    pub fn resultsdir(&self) -> &Path {
+        &self.dirs.resultsdir
+    }
+
+    /// `<outputdir>/profiling`: profiler output.
+    #[must_use]
+    pub fn profdir(&self) -> &Path {
+        &self.dirs.profdir
+    }
+
+    /// `<outputdir>/debug`: the debug log.
+    #[must_use]
+    pub fn debugdir(&self) -> &Path {
+        &self.dirs.debugdir
+    }
+
+    /// `<job testdir>/<name>`: where the test's files live between runs.
+    #[must_use]
+    pub fn bindir(&self) -> &Path {
+        &self.dirs.bindir
+    }
+
+    /// `<bindir>/src`: what `setup` builds, kept while the version stays the same.
+    #[must_use]
+    pub fn srcdir(&self) -> &Path {
+        &self.dirs.srcdir
+    }
+
+    /// A scratch directory for this run, removed when the test ends.
+    #[must_use]
+    pub fn tmpdir(&self) -> &Path {
+        &self.dirs.tmpdir
+    }
+
+    /// The current iteration: 1..=N while iterating, N+1 in the profiled run and
+    /// in `postprocess` (as in autotest); 0 before the first iteration.
+    #[must_use]
+    pub fn iteration(&self) -> u64 {
+        self.iteration
+    }
+
+    /// Appends `key=value` lines to the test keyval (`<outputdir>/keyval`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidKey`] / [`Error::InvalidValue`] (nothing written), or I/O errors.
+    pub fn write_test_keyval<K, V>(&mut self, pairs: impl IntoIterator<Item = (K, V)>) -> Result<()>
+    where
+        K: AsRef<str>,
+        V: Display,
+    {
+        write_keyval(&self.dirs.outputdir, pairs, None)
+    }
+
+    /// Writes an iteration block of `{perf}` keyvals (numbers) to `results/keyval`,
+    /// followed by a blank line; constraints check the last block written.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidKey`], [`Error::InvalidValue`] for NaN or infinity (nothing
+    /// written), or I/O errors.
+    pub fn write_perf_keyval<K, V>(&mut self, perf: impl IntoIterator<Item = (K, V)>) -> Result<()>
+    where
+        K: AsRef<str>,
+        V: Into<PerfNumber>,
+    {
+        self.write_iteration_keyval(std::iter::empty::<(&str, &str)>(), perf)
+    }
+
+    /// Writes an iteration block of `{attr}` keyvals to `results/keyval`, followed
+    /// by a blank line (so attr and perf written separately make two TKO iterations,
+    /// as in autotest).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidKey`], [`Error::InvalidValue`] (nothing written), or I/O errors.
+    pub fn write_attr_keyval<K, V>(&mut self, attr: impl IntoIterator<Item = (K, V)>) -> Result<()>
+    where
+        K: AsRef<str>,
+        V: Display,
+    {
+        self.write_iteration_keyval(attr, std::iter::empty::<(&str, f64)>())
+    }
+
+    /// Writes one iteration block: sorted `{attr}` lines, sorted `{perf}` lines and
+    /// a blank line, validated as a whole and appended with one write.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidKey`], [`Error::InvalidValue`] (nothing written), or I/O errors.
+    pub fn write_iteration_keyval<KA, VA, KP, VP>(
+        &mut self,
+        attr: impl IntoIterator<Item = (KA, VA)>,
+        perf: impl IntoIterator<Item = (KP, VP)>,
+    ) -> Result<()>
+    where
+        KA: AsRef<str>,
+        VA: Display,
+        KP: AsRef<str>,
+        VP: Into<PerfNumber>,
+    {
+        let perf: Vec<(String, PerfNumber)> =
+            perf.into_iter().map(|(k, v)| (k.as_ref().to_owned(), v.into())).collect();
+        let mut block = std::mem::take(&mut self.buffer);
+        block.clear();
+        let formatted = format_block(
+            attr.into_iter().map(|(k, v)| (format!("{}{{attr}}", k.as_ref()), v)),
+            Some(TypeTag::Attr),
+            &mut block,
+        )
+        .and_then(|()| format_perf_block(&perf, &mut block));
+        let result = formatted.and_then(|()| {
+            block.push('\n');
+            self.results_keyval.append(&block)
+        });
+        self.buffer = block;
+        result?;
+        if self.track_perf {
+            self.last_perf.clear();
+            self.last_perf.extend(perf.into_iter().map(|(k, v)| (k, v.as_f64())));
+        }
+        self.new_keyval = true;
+        Ok(())
+    }
+
+    /// Records a perf value in `results/results-chart.json` (autotest's
+    /// `output_perf_value`). The chart is kept in memory and written atomically at
+    /// the end of each phase and at most every `flush_interval` (1 s by default).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::PerfValue`] when the value is refused (nothing recorded), or I/O
+    /// errors from a flush.
+    pub fn output_perf_value(&mut self, value: PerfValue) -> Result<()> {
+        self.chart.add(&value)?;
+        self.chart_dirty = true;
+        self.flush_perf_values_if_due()
+    }
+
+    /// The perf values recorded so far.
+    #[must_use]
+    pub fn perf_chart(&self) -> &PerfChart {
+        &self.chart
+    }
+
+    /// Writes `results-chart.json` now if values were recorded since the last write.
+    ///
+    /// # Errors
+    ///
+    /// I/O errors.
+    pub fn flush_perf_values(&mut self) -> Result<()> {
+        if self.chart_dirty {
+            self.chart.write_atomic(&self.dirs.resultsdir.join("results-chart.json"))?;
+            self.chart_dirty = false;
+        }
+        self.last_flush = Instant::now();
+        Ok(())
+    }
+
+    pub(crate) fn flush_perf_values_if_due(&mut self) -> Result<()> {
+        if self.chart_dirty && self.last_flush.elapsed() >= self.flush_interval {
+            self.flush_perf_values()?;
+        }
+        Ok(())
+    }
+
+    /// Registers a hook run before every iteration, in registration order.
+    pub fn register_before_iteration_hook(&mut self, hook: impl Fn(&mut TestContext) -> TestResult + 'static) {
+        self.before_hooks.push(Rc::new(hook));
+    }
+
+    /// Registers a hook run after every iteration, even a failed one; the last
+    /// registered runs first.
+    pub fn register_after_iteration_hook(&mut self, hook: impl Fn(&mut TestContext) -> TestResult + 'static) {
+        self.after_hooks.push(Rc::new(hook));
+    }
+
+    /// Runs another registered test with its output under this test's output
+    /// directory (autotest's `runsubtest`); `profile_only` defaults to false.
+    ///
+    /// # Errors
+    ///
+    /// As [`Job::run_test`]: an unknown test, bad tag, or existing output directory.
+    pub fn runsubtest(&mut self, name: &str, mut args: Args) -> Result<Status> {
+        if !args.contains("profile_only") {
+            args.set("profile_only", false);
+        }
+        args.set("master_testpath", self.subdir.clone());
+        self.job.clone().run_test(name, args)
+    }
+
+    /// Whether the job asked this test to stop (interrupt or timeout).
+    #[must_use]
+    pub fn is_cancelled(&self) -> bool {
+        self.job.cancel_token().is_cancelled()
+    }
+
+    /// Sleeps for `duration`, returning early with the job's ABORT (interrupt) or
+    /// ERROR (timeout) failure when the test is asked to stop.
+    ///
+    /// # Errors
+    ///
+    /// The cancellation's failure.
+    pub fn sleep(&self, duration: Duration) -> TestResult {
+        let token = self.job.cancel_token();
+        if token.sleep(duration) {
+            Ok(())
+        } else {
+            Err(token.failure().unwrap_or_else(|| crate::Failure::abort("Interrupted")))
+        }
+    }
+
+    pub(crate) fn chart_mut(&mut self) -> &mut PerfChart {
+        &mut self.chart
+    }
+
+    /// The perf value of the last keyval block, for constraints.
+    pub(crate) fn last_perf_value(&self, name: &str) -> Option<f64> {
+        self.last_perf.iter().find(|(k, _)| k == name).map(|(_, v)| *v)
+    }
+}
+
+/// Formats `args` for the debug log: `a=1, b='x'`.
+pub(crate) fn describe_args(args: &Args) -> String {
+    let mut out = String::new();
+    for (i, (name, value)) in args.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "{name}={}", crate::results::pyfmt::value_repr(value));
+    }
+    out
+}
+
+/// Checks that `text` is safe as one path component: not empty, no `/`, not `.`
+/// or `..`, no control characters.
+pub(crate) fn check_component(what: &'static str, text: &str) -> Result<()> {
+    let reason = if text.is_empty() {
+        Some("it is empty")
+    } else if text.contains('/') || text.contains('\\') {
+        Some("it contains a path separator; it must stay inside the results directory")
+    } else if text == "." || text.contains("..") {
+        Some("it contains `..`; it must stay inside the results directory")
+    } else if text.chars().any(char::is_control) {
+        Some("it contains a control character")
+    } else if text.len() > 200 {
+        Some("it is longer than 200 bytes")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(Error::InvalidName { what, value: text.escape_debug().to_string(), reason }),
+        None => Ok(()),
+    }
+}

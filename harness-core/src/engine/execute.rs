@@ -1,0 +1,230 @@
+//! The engine's `execute`: iterations (or a minimum `test_length`), each retried on
+//! `fail_retry`, hooks around each, constraints after each, then the extra profiled
+//! iteration, `postprocess`, and the constraint verdict.
+
+use std::fmt::Write as _;
+use std::rc::Rc;
+use std::time::Instant;
+
+use super::phase::{call, guarded};
+use crate::constraint::Constraint;
+use crate::debuglog::note;
+use crate::results::StatusCode;
+use crate::{Args, Autotest, Failure, Job, Phase, TestContext, TestResult};
+
+/// How `execute` runs: the engine arguments that shape the loop.
+#[derive(Debug)]
+pub(crate) struct Plan<'a> {
+    pub(crate) iterations: Option<u64>,
+    pub(crate) test_length: Option<f64>,
+    pub(crate) profile_only: bool,
+    pub(crate) postprocess_profiled_run: Option<bool>,
+    pub(crate) constraints: &'a [Constraint],
+}
+
+/// What the loop needs on every iteration.
+struct Run<'a> {
+    job: Job,
+    test: &'a mut dyn Autotest,
+    args: &'a Args,
+    plan: &'a Plan<'a>,
+    failed_constraints: Vec<Vec<String>>,
+}
+
+fn cancelled(job: &Job) -> TestResult {
+    match job.cancel_token().failure() {
+        Some(failure) => Err(failure),
+        None => Ok(()),
+    }
+}
+
+/// Runs the test's iterations; `started` counts the iterations begun.
+pub(crate) fn execute(
+    test: &mut dyn Autotest,
+    ctx: &mut TestContext,
+    args: &Args,
+    plan: &Plan<'_>,
+    started: &mut u64,
+) -> TestResult {
+    let job = ctx.job().clone();
+    if job.profilers().active() {
+        job.profilers().stop(ctx)?;
+    }
+    if job.test_retry() != 0 {
+        note(&format!("Test will be retried a maximum of {} times", job.test_retry()));
+    }
+    let mut run = Run { job, test, args, plan, failed_constraints: Vec::new() };
+    let observer = run.job.inner.observer.clone();
+    let begin = Instant::now();
+    match plan.test_length.filter(|length| *length > 0.0) {
+        Some(length) => {
+            if plan.iterations.is_some() {
+                note("Iterations parameter ignored (timed execution)");
+            }
+            note(&format!("Test started. Specified {length} s as the minimum test length"));
+            let start = run.job.now();
+            let mut elapsed = 0.0;
+            while elapsed < length {
+                cancelled(&run.job)?;
+                ctx.iteration += 1;
+                *started += 1;
+                run.once_with_retry(ctx)?;
+                elapsed = run.job.now() - start;
+                if let Some(observer) = &observer {
+                    observer.iteration_finished(ctx.iteration, None, Some(length), begin.elapsed());
+                }
+            }
+            note(&format!("Test finished after {} iterations, time elapsed: {elapsed:.3} s", ctx.iteration));
+        }
+        None => {
+            let count = plan.iterations.unwrap_or(1);
+            if count > 1 {
+                note(&format!("Test started. Specified {count} iterations"));
+            }
+            for iteration in 1..=count {
+                cancelled(&run.job)?;
+                ctx.iteration = iteration;
+                *started += 1;
+                run.once_with_retry(ctx)?;
+                if let Some(observer) = &observer {
+                    observer.iteration_finished(iteration, Some(count), None, begin.elapsed());
+                }
+            }
+        }
+    }
+    if !plan.profile_only {
+        ctx.iteration += 1;
+        run.profiled(ctx)?;
+    }
+    cancelled(&run.job)?;
+    call(run.test, Phase::Postprocess, ctx, args)?;
+    run.verdict()
+}
+
+impl Run<'_> {
+    /// autotest's `_call_run_once_with_retry`.
+    fn once_with_retry(&mut self, ctx: &mut TestContext) -> TestResult {
+        let max = self.job.test_retry();
+        let mut retry = 0;
+        loop {
+            match self.once(ctx) {
+                Ok(()) => break,
+                Err(failure) if failure.is_retryable() && retry < max => {
+                    self.job.record(
+                        StatusCode::Info,
+                        None,
+                        None,
+                        &format!("Run {retry} failed with {}", failure.message()),
+                    )?;
+                    retry += 1;
+                }
+                Err(failure) => return Err(failure),
+            }
+        }
+        if retry > 0 {
+            ctx.write_test_keyval([("test_retries_before_success", retry)])?;
+        }
+        Ok(())
+    }
+
+    /// autotest's `_call_run_once`: drop caches, before-hooks, the body, and the
+    /// after-hooks in reverse order, always.
+    fn once(&mut self, ctx: &mut TestContext) -> TestResult {
+        if self.job.inner.drop_caches_between_iterations {
+            self.job.drop_caches();
+        }
+        for i in 0..ctx.before_hooks.len() {
+            let hook = Rc::clone(&ctx.before_hooks[i]);
+            guarded(|| hook(ctx))?;
+        }
+        let body = self.body(ctx);
+        let mut after = Ok(());
+        for i in (0..ctx.after_hooks.len()).rev() {
+            let hook = Rc::clone(&ctx.after_hooks[i]);
+            if let Err(failure) = guarded(|| hook(ctx)) {
+                note(&format!("after-iteration hook failed: {}", failure.full_text()));
+                if after.is_ok() {
+                    after = Err(failure);
+                }
+            }
+        }
+        let flushed = ctx.flush_perf_values_if_due().map_err(Failure::from);
+        body.and(after).and(flushed)
+    }
+
+    fn body(&mut self, ctx: &mut TestContext) -> TestResult {
+        if self.plan.profile_only {
+            if !self.job.profilers().present() {
+                self.job.record(
+                    StatusCode::Status(crate::Status::Warn),
+                    None,
+                    None,
+                    "No profilers have been added but profile_only is set - nothing will be run",
+                )?;
+            }
+            self.profiled(ctx)?;
+        } else {
+            call(self.test, Phase::BeforeRunOnce, ctx, self.args)?;
+            call(self.test, Phase::RunOnce, ctx, self.args)?;
+            call(self.test, Phase::AfterRunOnce, ctx, self.args)?;
+        }
+        call(self.test, Phase::PostprocessIteration, ctx, self.args)?;
+        self.analyze_constraints(ctx);
+        Ok(())
+    }
+
+    /// autotest's `run_once_profiling`: nothing without profilers; otherwise
+    /// `run_once` between the profilers' start and stop, and their report.
+    fn profiled(&mut self, ctx: &mut TestContext) -> TestResult {
+        if !self.job.profilers().present() {
+            return Ok(());
+        }
+        if self.job.inner.drop_caches_between_iterations {
+            self.job.drop_caches();
+        }
+        guarded(|| Ok(self.job.profilers().before_start(ctx)?))?;
+        call(self.test, Phase::BeforeRunOnce, ctx, self.args)?;
+        guarded(|| Ok(self.job.profilers().start(ctx)?))?;
+        note("Profilers present. Profiling run started");
+        let postprocess = self.plan.postprocess_profiled_run.unwrap_or(self.test.info().postprocess_profiled_run());
+        let body = call(self.test, Phase::RunOnce, ctx, self.args).and_then(|()| {
+            if postprocess { call(self.test, Phase::PostprocessIteration, ctx, self.args) } else { Ok(()) }
+        });
+        let stopped = guarded(|| Ok(self.job.profilers().stop(ctx)?));
+        let reported = guarded(|| Ok(self.job.profilers().report(ctx)?));
+        body.and(stopped).and(reported)?;
+        call(self.test, Phase::AfterRunOnce, ctx, self.args)
+    }
+
+    /// autotest's `analyze_perf_constraints`: only after a new keyval block, against
+    /// its perf values.
+    fn analyze_constraints(&mut self, ctx: &mut TestContext) {
+        if !ctx.new_keyval {
+            return;
+        }
+        ctx.new_keyval = false;
+        let failures = self
+            .plan
+            .constraints
+            .iter()
+            .filter_map(|constraint| match constraint.evaluate(&|name| ctx.last_perf_value(name)) {
+                Some(true) => None,
+                Some(false) => Some(format!("{constraint}: constraint was not met")),
+                None => Some(format!("could not evaluate constraint: {constraint}")),
+            })
+            .collect();
+        self.failed_constraints.push(failures);
+    }
+
+    /// autotest's `process_failed_constraints`: one TestFail listing every block
+    /// that failed, numbered from 0 in the order the blocks were checked.
+    fn verdict(&self) -> TestResult {
+        let mut message = String::new();
+        for (index, failures) in self.failed_constraints.iter().enumerate() {
+            if !failures.is_empty() {
+                let _ = write!(message, "iteration {index}:{}  ", failures.join(","));
+            }
+        }
+        if message.is_empty() { Ok(()) } else { Err(Failure::fail(message)) }
+    }
+}

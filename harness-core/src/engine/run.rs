@@ -1,0 +1,317 @@
+//! One `run_test`: name and directories, START, hooks, the lifecycle, the status
+//! line and END, and the record of it all.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::Instant;
+
+use super::execute::{Plan, execute};
+use super::phase::{call, guarded};
+use super::record::{PerfRecord, TestRecord};
+use super::setup::setup_once;
+use crate::args::{ArgError, ArgErrors, EngineArgs, UNRECORDED_ARGS, validate};
+use crate::context::{TestDirs, check_component, describe_args};
+use crate::debuglog::{TestLog, note};
+use crate::results::pyfmt::{float_repr, value_repr, value_str};
+use crate::results::{PerfChart, StatusCode, StatusEntry, read_iterations, read_keyval, write_keyval};
+use crate::{Args, Autotest, Error, Failure, Job, Phase, Result, Status, TestContext, TestResult};
+
+/// Where a run's output goes and what it is called in `status.log`.
+#[derive(Debug)]
+struct Naming {
+    /// `<name>[.<tag parts>]`: the operation column.
+    operation: String,
+    /// `[<parent>/]<operation>[.<subdir_tag>]`, relative to the result directory.
+    subdir: String,
+    /// The basename of `subdir`.
+    tagged: String,
+    /// The tag parts joined with `.`.
+    tag: Option<String>,
+}
+
+/// autotest's `_build_tagged_test_name`.
+fn naming(job: &Job, name: &str, engine: &EngineArgs) -> Result<Naming> {
+    let mut parts = Vec::new();
+    if let Some(tag) = engine.tag.as_deref().filter(|t| !t.is_empty()) {
+        check_component("tag", tag)?;
+        parts.push(tag.to_owned());
+    }
+    if job.inner.use_sequence_number {
+        let mut state = job.state();
+        state.sequence += 1;
+        parts.push(format!("_{:02}_", state.sequence));
+    }
+    if let Some(automatic) = &job.inner.automatic_test_tag {
+        check_component("automatic_test_tag", automatic)?;
+        parts.push(automatic.clone());
+    }
+    let operation = std::iter::once(name.to_owned()).chain(parts.iter().cloned()).collect::<Vec<_>>().join(".");
+    let mut tagged = operation.clone();
+    if let Some(subdir_tag) = engine.subdir_tag.as_deref().filter(|t| !t.is_empty()) {
+        check_component("subdir_tag", subdir_tag)?;
+        tagged = format!("{tagged}.{subdir_tag}");
+        parts.push(subdir_tag.to_owned());
+    }
+    let subdir = match engine.master_testpath.as_deref().filter(|p| !p.is_empty()) {
+        Some(parent) => {
+            for component in parent.split('/') {
+                check_component("master_testpath", component)?;
+            }
+            format!("{parent}/{tagged}")
+        }
+        None => tagged.clone(),
+    };
+    let tag = (!parts.is_empty()).then(|| parts.join("."));
+    Ok(Naming { operation, subdir, tagged, tag })
+}
+
+/// Runs one test from START to END and records it.
+pub(crate) fn run(job: &Job, mut test: Box<dyn Autotest>, args: Args) -> Result<TestRecord> {
+    let info = test.info();
+    check_component("test name", info.name())?;
+    let mut errors = Vec::new();
+    let engine = EngineArgs::parse(&args, &mut errors);
+    errors.retain(|e| matches!(e, ArgError::Engine { name, .. } if matches!(name.as_str(), "tag" | "subdir_tag" | "master_testpath")));
+    if !errors.is_empty() {
+        return Err(Error::Args(ArgErrors::new(info.name(), errors)));
+    }
+    let naming = naming(job, info.name(), &engine)?;
+    let outputdir = job.resultdir().join(&naming.subdir);
+    match fs::create_dir(&outputdir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(Error::OutputDirExists { subdir: naming.subdir });
+        }
+        Err(e) => return Err(Error::io("create", &outputdir, e)),
+    }
+    let mut start = StatusEntry::new(StatusCode::Start, Some(&naming.subdir), Some(&naming.operation), "")?;
+    if let Some(timeout) = engine.timeout {
+        start = start.with_field("timeout", &seconds_text(timeout))?;
+    }
+    job.inner.logger.record(&start)?;
+    if let Some(observer) = &job.inner.observer {
+        observer.test_started(info.name(), &naming.subdir);
+    }
+    let started = chrono::Utc::now();
+    let clock = Instant::now();
+
+    let mut iterations = 0;
+    let mut chart = PerfChart::new();
+    let failure = run_started(job, test.as_mut(), &args, &naming, &outputdir, &mut iterations, &mut chart);
+
+    let (status, message) = match &failure {
+        None => (Status::Good, "completed successfully".to_owned()),
+        Some((failure, phase)) => (failure.status_in(*phase), failure.full_text()),
+    };
+    job.record(StatusCode::Status(status), Some(&naming.subdir), Some(&naming.operation), &message)?;
+    job.record(StatusCode::End(status), Some(&naming.subdir), Some(&naming.operation), "")?;
+
+    let mut lines = message.lines().map(str::to_owned);
+    let record = TestRecord {
+        test: info.name().to_owned(),
+        tag: naming.tag,
+        subdir: naming.subdir,
+        status,
+        reason: lines.next().unwrap_or_default(),
+        details: lines.collect(),
+        start: started.to_rfc3339(),
+        end: chrono::Utc::now().to_rfc3339(),
+        duration: clock.elapsed().as_secs_f64(),
+        iterations,
+        perf_values: PerfRecord::from_chart(&chart),
+        keyvals: read_keyval(&outputdir, None)
+            .map(|map| map.into_iter().map(|(k, v)| (k, v.to_string())).collect())
+            .unwrap_or_default(),
+        perf_keyvals: read_iterations(outputdir.join("results"))
+            .ok()
+            .and_then(|iterations| iterations.into_iter().rev().find(|i| !i.perf.is_empty()))
+            .map(|i| i.perf)
+            .unwrap_or_default(),
+        outputdir,
+    };
+    if let Some(observer) = &job.inner.observer {
+        observer.test_finished(&record);
+    }
+    job.push_record(record.clone());
+    Ok(record)
+}
+
+/// `60` for whole seconds, else the shortest form (`0.5`).
+fn seconds_text(seconds: f64) -> String {
+    if seconds.fract() == 0.0 && seconds < 1e15 { format!("{seconds:.0}") } else { float_repr(seconds) }
+}
+
+fn make_dirs(job: &Job, naming: &Naming, outputdir: &Path, test: &str) -> Result<TestDirs> {
+    let mkdir = |path: PathBuf| fs::create_dir(&path).map(|()| path.clone()).map_err(|e| Error::io("create", &path, e));
+    let bindir = job.testdir().join(test);
+    fs::create_dir_all(&bindir).map_err(|e| Error::io("create", &bindir, e))?;
+    let tmpdir = tempfile::Builder::new()
+        .prefix("tmp")
+        .suffix(&format!("_{}", naming.tagged))
+        .tempdir_in(job.tmpdir())
+        .map_err(|e| Error::io("create a temporary directory in", job.tmpdir(), e))?
+        .keep();
+    Ok(TestDirs {
+        resultsdir: mkdir(outputdir.join("results"))?,
+        profdir: mkdir(outputdir.join("profiling"))?,
+        debugdir: mkdir(outputdir.join("debug"))?,
+        outputdir: outputdir.to_owned(),
+        srcdir: bindir.join("src"),
+        bindir,
+        tmpdir,
+    })
+}
+
+/// Everything between START and the status line; returns the failure, if any,
+/// with the phase it escaped.
+fn run_started(
+    job: &Job,
+    test: &mut dyn Autotest,
+    args: &Args,
+    naming: &Naming,
+    outputdir: &Path,
+    iterations: &mut u64,
+    chart: &mut PerfChart,
+) -> Option<(Failure, Phase)> {
+    let info = test.info();
+    let dirs = match make_dirs(job, naming, outputdir, info.name()) {
+        Ok(dirs) => dirs,
+        Err(e) => return Some((Failure::error(e.to_string()), Phase::Initialize)),
+    };
+    let log = TestLog::open(&dirs.debugdir.join(format!("{}.DEBUG", naming.tagged)));
+    note(&format!("running {} (version {}) with {}", naming.operation, info.version(), describe_args(args)));
+    let tmpdir = dirs.tmpdir.clone();
+    let mut ctx = TestContext::new(job.clone(), info, naming.tagged.clone(), naming.subdir.clone(), dirs);
+    let mut failure = None;
+    for hook in &job.inner.hooks.before_test {
+        if let Err(f) = guarded(|| hook(&mut ctx)) {
+            failure = Some((f, Phase::Initialize));
+            break;
+        }
+    }
+    if failure.is_none() {
+        for hook in &job.inner.hooks.before_iteration {
+            let hook = hook.clone();
+            ctx.before_hooks.push(Rc::new(move |ctx: &mut TestContext| hook(ctx)));
+        }
+        for hook in &job.inner.hooks.after_iteration {
+            let hook = hook.clone();
+            ctx.after_hooks.push(Rc::new(move |ctx: &mut TestContext| hook(ctx)));
+        }
+        failure = lifecycle(test, &mut ctx, args, iterations).err();
+    }
+    if let Err(e) = ctx.flush_perf_values() {
+        failure.get_or_insert((Failure::from(e), Phase::Cleanup));
+    }
+    for hook in &job.inner.hooks.after_test {
+        if let Err(f) = guarded(|| hook(&mut ctx)) {
+            note(&format!("after-test hook failed: {}", f.full_text()));
+            failure.get_or_insert((f, Phase::Cleanup));
+        }
+    }
+    if let Some((f, phase)) = &failure {
+        note(&format!("{} in {phase}: {}", f.status_in(*phase), f.full_text()));
+        if let Some(location) = f.location() {
+            note(&format!("raised at {location}"));
+        }
+    }
+    *chart = std::mem::take(ctx.chart_mut());
+    drop(ctx);
+    let _ = fs::remove_dir_all(&tmpdir);
+    drop(log);
+    failure
+}
+
+/// The test keyval autotest writes first: `version`, `param-<name>=<repr>` and
+/// the test attributes (the version wins over an attribute of that name).
+fn test_keyval(test: &dyn Autotest, args: &Args, outputdir: &Path) -> Result<()> {
+    let mut pairs: BTreeMap<String, String> = BTreeMap::new();
+    if let Some(serde_json::Value::Object(attributes)) = args.get("test_attributes") {
+        for (key, value) in attributes {
+            pairs.insert(key.clone(), value_str(value));
+        }
+    }
+    pairs.insert("version".to_owned(), test.info().version().to_string());
+    for (name, value) in args.iter() {
+        if !UNRECORDED_ARGS.contains(&name) {
+            pairs.insert(format!("param-{name}"), value_repr(value));
+        }
+    }
+    write_keyval(outputdir, pairs, None)
+}
+
+type Step = std::result::Result<(), (Failure, Phase)>;
+
+fn not_cancelled(ctx: &TestContext, phase: Phase) -> Step {
+    match ctx.job().cancel_token().failure() {
+        Some(failure) => Err((failure, phase)),
+        None => Ok(()),
+    }
+}
+
+/// The end of a phase: perf values recorded so far are written out.
+fn phase_end(ctx: &mut TestContext, phase: Phase, result: TestResult) -> Step {
+    let flushed = ctx.flush_perf_values().map_err(Failure::from);
+    result.and(flushed).map_err(|failure| (failure, phase))
+}
+
+/// autotest's `_exec`: keyval, argument check, initialize, setup, warmup,
+/// execute, and cleanup with its rules.
+fn lifecycle(test: &mut dyn Autotest, ctx: &mut TestContext, args: &Args, iterations: &mut u64) -> Step {
+    let info = test.info();
+    let job = ctx.job().clone();
+    if info.network_destabilizing() {
+        job.disable_warnings("NETWORK");
+    }
+    let result = (|| {
+        test_keyval(test, args, ctx.outputdir()).map_err(|e| (Failure::from(e), Phase::Initialize))?;
+        let engine = validate(info, args).map_err(|e| (Failure::error(e.to_string()), Phase::Initialize))?;
+        let run_cleanup = engine.run_cleanup.unwrap_or(job.inner.run_test_cleanup);
+        ctx.track_perf = !engine.constraints.is_empty();
+        let plan = Plan {
+            iterations: engine.iterations,
+            test_length: engine.test_length,
+            profile_only: engine.profile_only.unwrap_or(job.inner.default_profile_only),
+            postprocess_profiled_run: engine.postprocess_profiled_run,
+            constraints: &engine.constraints,
+        };
+        let body = phases(test, ctx, args, &plan, iterations);
+        if !run_cleanup {
+            return body;
+        }
+        let cleanup = call(test, Phase::Cleanup, ctx, args);
+        let cleanup = phase_end(ctx, Phase::Cleanup, cleanup);
+        match (body, cleanup) {
+            (Err(failure), Err(cleanup)) => {
+                note(&format!("cleanup failed as well (the original failure is reported): {}", cleanup.0.full_text()));
+                Err(failure)
+            }
+            (body, cleanup) => body.and(cleanup),
+        }
+    })();
+    if info.network_destabilizing() {
+        job.enable_warnings("NETWORK");
+    }
+    result
+}
+
+fn phases(test: &mut dyn Autotest, ctx: &mut TestContext, args: &Args, plan: &Plan<'_>, iterations: &mut u64) -> Step {
+    not_cancelled(ctx, Phase::Initialize)?;
+    let result = call(test, Phase::Initialize, ctx, args);
+    phase_end(ctx, Phase::Initialize, result)?;
+    not_cancelled(ctx, Phase::Setup)?;
+    let result = setup_once(test, ctx, args);
+    phase_end(ctx, Phase::Setup, result)?;
+    not_cancelled(ctx, Phase::Warmup)?;
+    let result = call(test, Phase::Warmup, ctx, args);
+    phase_end(ctx, Phase::Warmup, result)?;
+    not_cancelled(ctx, Phase::Execute)?;
+    let result = if test.info().has_own_execute() {
+        call(test, Phase::Execute, ctx, args)
+    } else {
+        execute(test, ctx, args, plan, iterations)
+    };
+    phase_end(ctx, Phase::Execute, result)
+}

@@ -1,0 +1,84 @@
+//! Setup once per version: `setup` runs under an exclusive lock on
+//! `<job tmpdir>/.testlock` when `<srcdir>/.version` differs from the test's version.
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write as _};
+use std::path::Path;
+
+use super::phase::call;
+use crate::results::pyfmt::str_repr;
+use crate::{Args, Autotest, Failure, Phase, TestContext, TestResult, Version};
+
+/// The bytes autotest's `update_version` pickles for a version (Python 2, protocol
+/// 0), so a srcdir built by autotest is recognised and vice versa: `I1\n.` for 1,
+/// `S'2.0'\np0\n.` for "2.0".
+#[must_use]
+pub(crate) fn version_file_text(version: Version) -> String {
+    match version {
+        Version::Int(v) => format!("I{v}\n."),
+        Version::Str(v) => format!("S{}\np0\n.", str_repr(v)),
+    }
+}
+
+/// The text of `<srcdir>/.version`, if there is one.
+pub(crate) fn read_version_file(srcdir: &Path) -> Option<String> {
+    fs::read_to_string(srcdir.join(".version")).ok()
+}
+
+fn write_version_file(srcdir: &Path, version: Version) -> io::Result<()> {
+    let mut temp = tempfile::Builder::new().prefix(".version.").tempfile_in(srcdir)?;
+    temp.write_all(version_file_text(version).as_bytes())?;
+    temp.persist(srcdir.join(".version")).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// autotest's `update_version` under the job's `.testlock`: when the version file
+/// does not match, remove srcdir (unless `preserve_srcdir`), run `setup`, and
+/// write `.version` atomically if srcdir exists afterwards. A failing setup
+/// leaves no `.version`, so the next run tries again.
+pub(crate) fn setup_once(test: &mut dyn Autotest, ctx: &mut TestContext, args: &Args) -> TestResult {
+    let info = test.info();
+    let lock_path = ctx.job().tmpdir().join(".testlock");
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| Failure::error(format!("cannot open the setup lock `{}`: {e}", lock_path.display())))?;
+    lock.lock().map_err(|e| Failure::error(format!("cannot lock `{}`: {e}", lock_path.display())))?;
+    let srcdir = ctx.srcdir().to_owned();
+    let wanted = version_file_text(info.version());
+    if read_version_file(&srcdir).as_deref() == Some(wanted.as_str()) {
+        crate::debuglog::note(&format!("setup skipped: {} is at version {}", srcdir.display(), info.version()));
+        return Ok(());
+    }
+    if !info.preserve_srcdir() && srcdir.exists() {
+        fs::remove_dir_all(&srcdir)
+            .map_err(|e| Failure::error(format!("cannot remove `{}`: {e}", srcdir.display())))?;
+    }
+    crate::debuglog::note(&format!("running setup for version {}", info.version()));
+    call(test, Phase::Setup, ctx, args)?;
+    if srcdir.is_dir() {
+        write_version_file(&srcdir, info.version())
+            .map_err(|e| Failure::error(format!("cannot write `{}`: {e}", srcdir.join(".version").display())))?;
+    }
+    // The lock is released when `lock` is dropped.
+    drop(lock);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_files_are_autotests_pickles() {
+        assert_eq!(version_file_text(Version::Int(1)), "I1\n.");
+        assert_eq!(version_file_text(Version::Int(2)), "I2\n.");
+        assert_eq!(version_file_text(Version::Str("2.0")), "S'2.0'\np0\n.");
+        let dir = tempfile::tempdir().unwrap();
+        write_version_file(dir.path(), Version::Str("2.0")).unwrap();
+        assert_eq!(read_version_file(dir.path()).unwrap(), "S'2.0'\np0\n.");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

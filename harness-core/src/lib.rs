@@ -1,0 +1,93 @@
+//! autotest's test lifecycle for Rust: write a test as a struct and its phases,
+//! run it under `cargo test`, `cargo nextest` or a harness binary, and get the
+//! files autotest's tools read (`keyval`, `results-chart.json`, `status.log`)
+//! plus `junit.xml` and `results.json`.
+//!
+//! ```
+//! use harness_core::prelude::*;
+//!
+//! /// Sleeps for `seconds` in every iteration.
+//! #[autotest(name = "sleeptest", version = 1)]
+//! #[derive(Default)]
+//! pub struct SleepTest {
+//!     slept: f64,
+//! }
+//!
+//! #[autotest]
+//! impl SleepTest {
+//!     fn run_once(&mut self, ctx: &mut TestContext, seconds: f64) -> TestResult {
+//!         std::thread::sleep(std::time::Duration::from_secs_f64(seconds));
+//!         self.slept += seconds;
+//!         ctx.write_perf_keyval([("slept_seconds", self.slept)])?;
+//!         Ok(())
+//!     }
+//!
+//!     fn postprocess(&mut self, ctx: &mut TestContext) -> TestResult {
+//!         ctx.output_perf_value(PerfValue::new("total_sleep", self.slept).units("s"))?;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let dir = tempfile::tempdir()?;
+//! let job = harness_core::Job::builder(dir.path().join("results")).build()?;
+//! let status = job.test("sleeptest").iterations(2).arg("seconds", 0.001).run()?;
+//! assert_eq!(status, Status::Good);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! | module or item | what it holds |
+//! | --- | --- |
+//! | [`prelude`] | what a test file needs: `autotest`, `TestContext`, `TestResult`, `Failure`, `PerfValue`, `Args`, `Status` |
+//! | [`Job`], [`JobBuilder`] | a result directory and the settings, hooks and profilers of its tests |
+//! | [`TestContext`] | directories, iteration, keyvals, perf values, hooks, subtests |
+//! | [`Failure`], [`Status`] | how a test ended |
+//! | [`results`] | writers and readers of every result file |
+//! | [`registry`] | every `#[autotest]` test of the binary |
+//! | [`Constraint`] | the perf-constraint language |
+//! | [`Profiler`], [`ProfilerSet`], [`CommandProfiler`] | profilers of the extra iteration |
+//!
+//! The lifecycle, the files and the differences from autotest are described in
+//! the guide under `docs/` in the repository.
+
+#![deny(missing_docs)]
+
+// Lets `::harness_core::...` paths of `#[autotest]` expansions work inside this crate.
+#[allow(unused_extern_crates, reason = "used by macro expansions in doctests and unit tests")]
+extern crate self as harness_core;
+
+mod args;
+mod cancel;
+mod constraint;
+mod context;
+mod debuglog;
+mod definition;
+mod engine;
+mod error;
+mod failure;
+mod job;
+mod profiler;
+pub mod registry;
+pub mod results;
+mod status;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use args::{ArgError, ArgErrors, Args, ENGINE_ARGS, Param, ParamKind, PhaseTable};
+pub use cancel::CancelToken;
+pub use constraint::{Constraint, ConstraintError};
+pub use context::{IterationHook, TestContext};
+pub use definition::{Autotest, Phase, TestInfo, Version};
+pub use engine::{PerfRecord, TestRecord};
+pub use error::{Error, Result};
+pub use failure::{Failure, FailureKind, TestResult};
+pub use harness_macros::autotest;
+pub use job::{Job, JobBuilder, JobObserver, JobSummary, TestBuilder, TestHook};
+pub use profiler::{CommandProfiler, Profiler, ProfilerSet, StopSignal};
+pub use results::{PerfNumber, PerfValue};
+pub use status::{ParseStatusError, Status};
+
+/// What a test file needs: `use harness_core::prelude::*;`.
+pub mod prelude {
+    pub use crate::{Args, Failure, PerfValue, Status, TestContext, TestResult, autotest};
+}

@@ -1,0 +1,157 @@
+//! Every test registered with `#[autotest]`, found by name.
+//!
+//! Registration happens before `main` through `inventory`. The registry is built
+//! once, sorted by name, and looked up by binary search.
+
+use std::sync::OnceLock;
+
+use crate::args::Args;
+use crate::{Autotest, Error, Phase, Result, TestContext, TestInfo, TestResult, Version};
+
+/// A registered test: its static description and how to build one.
+#[derive(Debug)]
+pub struct Registration {
+    info: &'static TestInfo,
+    make: fn() -> Box<dyn Autotest>,
+    canary: bool,
+}
+
+impl Registration {
+    /// A registration for `inventory::submit!`.
+    #[must_use]
+    pub const fn new(info: &'static TestInfo, make: fn() -> Box<dyn Autotest>) -> Self {
+        Registration { info, make, canary: false }
+    }
+
+    /// The test's description.
+    #[must_use]
+    pub fn info(&self) -> &'static TestInfo {
+        self.info
+    }
+
+    /// A fresh instance, built with `Default`.
+    #[must_use]
+    pub fn make(&self) -> Box<dyn Autotest> {
+        (self.make)()
+    }
+}
+
+inventory::collect!(Registration);
+
+/// harness's own registration: if it is missing, registration does not work here.
+struct Canary;
+
+static CANARY: TestInfo = TestInfo::new("__harness_canary", Version::Int(0));
+
+impl Autotest for Canary {
+    fn info(&self) -> &'static TestInfo {
+        &CANARY
+    }
+
+    fn run_phase(&mut self, _phase: Phase, _ctx: &mut TestContext, _args: &Args) -> TestResult {
+        Ok(())
+    }
+}
+
+fn make_canary() -> Box<dyn Autotest> {
+    Box::new(Canary)
+}
+
+inventory::submit! {
+    Registration { info: &CANARY, make: make_canary, canary: true }
+}
+
+struct Registry {
+    sorted: Vec<&'static Registration>,
+    canary: bool,
+}
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let mut canary = false;
+        let mut sorted: Vec<&'static Registration> = Vec::new();
+        for registration in inventory::iter::<Registration> {
+            if registration.canary {
+                canary = true;
+            } else {
+                sorted.push(registration);
+            }
+        }
+        sorted.sort_by(|a, b| a.info.name().cmp(b.info.name()).then_with(|| a.info.location().cmp(&b.info.location())));
+        Registry { sorted, canary }
+    })
+}
+
+/// Every registered test, sorted by name.
+pub fn all() -> impl Iterator<Item = &'static Registration> {
+    registry().sorted.iter().copied()
+}
+
+/// The test registered under `name` (binary search).
+#[must_use]
+pub fn find(name: &str) -> Option<&'static Registration> {
+    let sorted = &registry().sorted;
+    sorted.binary_search_by(|r| r.info.name().cmp(name)).ok().map(|at| {
+        // With duplicates, always the first one (check() reports them).
+        let first = sorted[..at].iter().rposition(|r| r.info.name() != name).map_or(0, |p| p + 1);
+        sorted[first]
+    })
+}
+
+/// Registered names close to `name`, closest first (for "did you mean").
+#[must_use]
+pub fn suggestions(name: &str) -> Vec<String> {
+    let mut close: Vec<(usize, &str)> = all()
+        .map(|r| r.info.name())
+        .map(|candidate| (strsim::levenshtein(name, candidate), candidate))
+        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(2) || candidate.contains(name))
+        .collect();
+    close.sort();
+    close.dedup();
+    close.into_iter().take(3).map(|(_, candidate)| candidate.to_owned()).collect()
+}
+
+/// Checks that registration works on this platform ([`self_check`]) and that no
+/// name is registered twice.
+///
+/// # Errors
+///
+/// [`Error::RegistrationBroken`], or [`Error::DuplicateTest`] naming both places.
+pub fn check() -> Result<()> {
+    self_check()?;
+    let sorted = &registry().sorted;
+    for pair in sorted.windows(2) {
+        if pair[0].info.name() == pair[1].info.name() {
+            return Err(Error::DuplicateTest {
+                name: pair[0].info.name().to_owned(),
+                first: pair[0].info.location(),
+                second: pair[1].info.location(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Fails loudly when life-before-main registration did not run: harness-core
+/// registers a canary test of its own, so an empty registry is told apart from a
+/// binary that has no tests.
+///
+/// # Errors
+///
+/// [`Error::RegistrationBroken`].
+pub fn self_check() -> Result<()> {
+    if registry().canary { Ok(()) } else { Err(Error::RegistrationBroken) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canary_is_registered_and_hidden() {
+        assert!(self_check().is_ok());
+        assert!(find("__harness_canary").is_none());
+        assert!(all().all(|r| !r.canary));
+    }
+}

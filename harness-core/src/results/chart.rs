@@ -1,0 +1,620 @@
+//! `results-chart.json`: perf values in the chart JSON that autotest writes and the
+//! chromeperf dashboard reads.
+//!
+//! The chart is kept in memory and written whole, atomically (temp file + rename),
+//! so recording n values costs O(n) and a reader never sees a torn file.
+
+use std::fs;
+use std::io::{self, Write as _};
+use std::path::Path;
+
+use indexmap::IndexMap;
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// What autotest allows in descriptions, units and replacement strings: `[-.\w]`.
+fn is_legal(c: char) -> bool {
+    super::keyval::is_key_char(c)
+}
+
+/// A measured value (or list of values) for `output_perf_value`.
+///
+/// Units, direction and graph are optional; `higher_is_better` defaults to false
+/// and is written as `"down"`, as autotest writes `None`.
+///
+/// ```
+/// use harness_core::PerfValue;
+///
+/// let value = PerfValue::new("page_load_time", 12.5)
+///     .units("ms")
+///     .higher_is_better(false)
+///     .graph("startup");
+/// assert_eq!(value.description(), "page_load_time");
+///
+/// let samples = PerfValue::new("frame_times", vec![16.6, 16.7, 33.4]).units("ms");
+/// assert_eq!(samples.values(), [16.6, 16.7, 33.4]);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct PerfValue {
+    description: String,
+    data: PerfData,
+    units: Option<String>,
+    higher_is_better: bool,
+    graph: Option<String>,
+    replace_existing: bool,
+    replacement: String,
+}
+
+/// One number or a list of numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PerfData {
+    /// A single value: a `scalar` entry the first time, appended to a list after.
+    Scalar(f64),
+    /// Several values: always a `list_of_scalar_values` entry.
+    List(Vec<f64>),
+}
+
+impl PerfData {
+    fn as_slice(&self) -> &[f64] {
+        match self {
+            PerfData::Scalar(value) => std::slice::from_ref(value),
+            PerfData::List(values) => values,
+        }
+    }
+}
+
+macro_rules! perf_data_from_number {
+    ($($t:ty)*) => {$(
+        impl From<$t> for PerfData {
+            #[allow(clippy::cast_precision_loss, clippy::cast_lossless, reason = "perf values are floats, as in autotest")]
+            fn from(value: $t) -> Self {
+                PerfData::Scalar(value as f64)
+            }
+        }
+    )*};
+}
+perf_data_from_number!(f64 f32 i8 i16 i32 i64 u8 u16 u32 u64 usize isize);
+
+impl From<Vec<f64>> for PerfData {
+    fn from(values: Vec<f64>) -> Self {
+        PerfData::List(values)
+    }
+}
+
+impl From<&[f64]> for PerfData {
+    fn from(values: &[f64]) -> Self {
+        PerfData::List(values.to_vec())
+    }
+}
+
+impl From<&Vec<f64>> for PerfData {
+    fn from(values: &Vec<f64>) -> Self {
+        PerfData::List(values.clone())
+    }
+}
+
+impl<const N: usize> From<[f64; N]> for PerfData {
+    fn from(values: [f64; N]) -> Self {
+        PerfData::List(values.to_vec())
+    }
+}
+
+impl PerfValue {
+    /// A value under `description` (at most 256 characters; characters outside
+    /// `[-.\w]` are replaced with `_`).
+    pub fn new(description: impl Into<String>, value: impl Into<PerfData>) -> Self {
+        PerfValue {
+            description: description.into(),
+            data: value.into(),
+            units: None,
+            higher_is_better: false,
+            graph: None,
+            replace_existing: false,
+            replacement: "_".to_owned(),
+        }
+    }
+
+    /// The units (at most 32 characters, sanitised like the description). An empty
+    /// string means no units, written as `null`.
+    #[must_use]
+    pub fn units(mut self, units: impl Into<String>) -> Self {
+        let units = units.into();
+        self.units = (!units.is_empty()).then_some(units);
+        self
+    }
+
+    /// Whether a higher value is better (`"up"`); the default is `"down"`.
+    #[must_use]
+    pub fn higher_is_better(mut self, higher_is_better: bool) -> Self {
+        self.higher_is_better = higher_is_better;
+        self
+    }
+
+    /// Groups the value under a graph: the entry goes to `charts[graph][description]`
+    /// instead of `charts[description]["summary"]`. Checked and sanitised like the
+    /// description (autotest leaves it raw).
+    #[must_use]
+    pub fn graph(mut self, graph: impl Into<String>) -> Self {
+        self.graph = Some(graph.into());
+        self
+    }
+
+    /// Replaces an existing entry instead of appending to it (autotest's
+    /// `replace_existing_values`).
+    #[must_use]
+    pub fn replace_existing(mut self, replace: bool) -> Self {
+        self.replace_existing = replace;
+        self
+    }
+
+    /// What illegal characters are replaced with (default `_`; may be empty, and
+    /// may itself only hold `[-.\w]`).
+    #[must_use]
+    pub fn replacement(mut self, replacement: impl Into<String>) -> Self {
+        self.replacement = replacement.into();
+        self
+    }
+
+    /// The description as given.
+    #[must_use]
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The value or values.
+    #[must_use]
+    pub fn values(&self) -> &[f64] {
+        self.data.as_slice()
+    }
+}
+
+/// One entry of the chart: units, values and direction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChartEntry {
+    units: Option<String>,
+    data: PerfData,
+    higher_is_better: bool,
+}
+
+impl ChartEntry {
+    /// The units, if any.
+    #[must_use]
+    pub fn units(&self) -> Option<&str> {
+        self.units.as_deref()
+    }
+
+    /// The values; one for a scalar entry.
+    #[must_use]
+    pub fn values(&self) -> &[f64] {
+        self.data.as_slice()
+    }
+
+    /// Whether this is a `scalar` entry (else `list_of_scalar_values`).
+    #[must_use]
+    pub fn is_scalar(&self) -> bool {
+        matches!(self.data, PerfData::Scalar(_))
+    }
+
+    /// `"up"` when higher is better, else `"down"`.
+    #[must_use]
+    pub fn improvement_direction(&self) -> &'static str {
+        if self.higher_is_better { "up" } else { "down" }
+    }
+}
+
+impl Serialize for ChartEntry {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(4))?;
+        match &self.data {
+            PerfData::Scalar(value) => {
+                map.serialize_entry("type", "scalar")?;
+                map.serialize_entry("units", &self.units)?;
+                map.serialize_entry("value", value)?;
+            }
+            PerfData::List(values) => {
+                map.serialize_entry("type", "list_of_scalar_values")?;
+                map.serialize_entry("units", &self.units)?;
+                map.serialize_entry("values", values)?;
+            }
+        }
+        map.serialize_entry("improvement_direction", self.improvement_direction())?;
+        map.end()
+    }
+}
+
+#[derive(Deserialize)]
+struct RawEntry {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    units: Option<String>,
+    #[serde(default)]
+    value: Option<f64>,
+    #[serde(default)]
+    values: Option<Vec<f64>>,
+    #[serde(default)]
+    improvement_direction: Option<String>,
+}
+
+impl TryFrom<RawEntry> for ChartEntry {
+    type Error = String;
+
+    fn try_from(raw: RawEntry) -> std::result::Result<Self, String> {
+        let data = match (raw.kind.as_str(), raw.value, raw.values) {
+            ("scalar", Some(value), _) => PerfData::Scalar(value),
+            ("list_of_scalar_values", _, Some(values)) => PerfData::List(values),
+            (kind, _, _) => return Err(format!("entry of type `{kind}` without its value(s)")),
+        };
+        Ok(ChartEntry { units: raw.units, data, higher_is_better: raw.improvement_direction.as_deref() == Some("up") })
+    }
+}
+
+/// The whole `results-chart.json`: graphs (or descriptions) in the order they were
+/// first recorded, each holding entries (`"summary"` when there is no graph).
+///
+/// ```
+/// use harness_core::{results::PerfChart, PerfValue};
+///
+/// let mut chart = PerfChart::new();
+/// chart.add(&PerfValue::new("Test", 1).units("ms").higher_is_better(true))?;
+/// chart.add(&PerfValue::new("Test", 2).units("ms").higher_is_better(true))?;
+/// let entry = chart.get("Test", "summary").unwrap();
+/// assert_eq!(entry.values(), [1.0, 2.0]);
+/// assert!(!entry.is_scalar());
+///
+/// let too_long = chart.add(&PerfValue::new("x".repeat(257), 1));
+/// assert_eq!(too_long.unwrap_err().to_string(), "The description must be at most 256 characters.");
+/// # Ok::<(), harness_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PerfChart {
+    charts: IndexMap<String, IndexMap<String, ChartEntry>>,
+}
+
+fn sanitize(text: &str, replacement: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_legal(c) {
+            out.push(c);
+        } else {
+            out.push_str(replacement);
+        }
+    }
+    out
+}
+
+impl PerfChart {
+    /// An empty chart.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records a value with autotest's checks and merge rules.
+    ///
+    /// A scalar creates a `scalar` entry and is appended to an existing one (which
+    /// becomes a `list_of_scalar_values`); a list always makes or extends a list.
+    /// With `replace_existing`, the entry is replaced instead. Units and direction
+    /// of the latest call win.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::PerfValue`] for a description or graph over 256 characters or
+    /// empty, units over 32 characters, an illegal replacement string, an empty
+    /// list, or a NaN or infinite value. The chart is unchanged on error.
+    pub fn add(&mut self, value: &PerfValue) -> Result<()> {
+        let (top, sub, entry) = Self::checked_entry(value)?;
+        let slot = self.charts.entry(top).or_default();
+        match slot.get_mut(&sub) {
+            Some(existing) if !value.replace_existing => {
+                let mut values = match std::mem::replace(&mut existing.data, PerfData::List(Vec::new())) {
+                    PerfData::Scalar(old) => vec![old],
+                    PerfData::List(old) => old,
+                };
+                values.extend_from_slice(entry.data.as_slice());
+                existing.data = PerfData::List(values);
+                existing.units = entry.units;
+                existing.higher_is_better = entry.higher_is_better;
+            }
+            _ => {
+                slot.insert(sub, entry);
+            }
+        }
+        Ok(())
+    }
+
+    fn checked_entry(value: &PerfValue) -> Result<(String, String, ChartEntry)> {
+        let description = &value.description;
+        let fail = |message: String| Err(Error::perf(description, message));
+        if description.chars().count() > 256 {
+            return fail("The description must be at most 256 characters.".into());
+        }
+        if description.is_empty() {
+            return fail("The description must not be empty.".into());
+        }
+        if value.units.as_ref().is_some_and(|u| u.chars().count() > 32) {
+            return fail("The units must be at most 32 characters.".into());
+        }
+        if !value.replacement.chars().all(is_legal) {
+            return fail(format!(
+                "Invalid replacement string to mask illegal characters. May only contain letters, numbers, periods, dashes, and underscores. replacement: {}",
+                value.replacement
+            ));
+        }
+        if let Some(graph) = &value.graph {
+            if graph.chars().count() > 256 {
+                return fail("The graph must be at most 256 characters.".into());
+            }
+            if graph.is_empty() {
+                return fail("The graph must not be empty.".into());
+            }
+        }
+        if value.data.as_slice().is_empty() {
+            return fail(format!("The value list of `{description}` must hold at least one value."));
+        }
+        if let Some(bad) = value.data.as_slice().iter().find(|v| !v.is_finite()) {
+            return fail(format!("The value of `{description}` must be a finite number, got {bad}."));
+        }
+        let description = sanitize(description, &value.replacement);
+        let units = value.units.as_deref().map(|u| sanitize(u, &value.replacement));
+        let entry = ChartEntry { units, data: value.data.clone(), higher_is_better: value.higher_is_better };
+        Ok(match &value.graph {
+            Some(graph) => (sanitize(graph, &value.replacement), description, entry),
+            None => (description, "summary".to_owned(), entry),
+        })
+    }
+
+    /// The entry at `charts[top][sub]` (`sub` is `"summary"` for values without a graph).
+    #[must_use]
+    pub fn get(&self, top: &str, sub: &str) -> Option<&ChartEntry> {
+        self.charts.get(top)?.get(sub)
+    }
+
+    /// Every entry as `(graph or description, description or "summary", entry)`, in order.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str, &ChartEntry)> {
+        self.charts
+            .iter()
+            .flat_map(|(top, subs)| subs.iter().map(move |(sub, entry)| (top.as_str(), sub.as_str(), entry)))
+    }
+
+    /// Whether nothing was recorded.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.charts.is_empty()
+    }
+
+    /// The chart as JSON: 2-space indent, insertion order, no trailing newline.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        let mut out = Vec::new();
+        // Serializing maps of strings and finite floats into memory cannot fail.
+        let _ = self.write_json(&mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    fn write_json(&self, out: impl io::Write) -> serde_json::Result<()> {
+        let mut serializer = serde_json::Serializer::pretty(out);
+        self.charts.serialize(&mut serializer)
+    }
+
+    /// Writes the chart to `path` atomically: a temporary file in the same
+    /// directory, then a rename over `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the directory is not writable.
+    pub fn write_atomic(&self, path: &Path) -> Result<()> {
+        let dir = path.parent().unwrap_or_else(|| Path::new("."));
+        let mut temp = tempfile::Builder::new()
+            .prefix(".results-chart.")
+            .tempfile_in(dir)
+            .map_err(|e| Error::io("create a temporary file in", dir, e))?;
+        {
+            let mut writer = io::BufWriter::with_capacity(1 << 16, temp.as_file_mut());
+            self.write_json(&mut writer).map_err(|e| Error::io("write", path, e.into()))?;
+            writer.flush().map_err(|e| Error::io("write", path, e))?;
+        }
+        temp.persist(path).map_err(|e| Error::io("replace", path, e.error))?;
+        Ok(())
+    }
+
+    /// Reads a `results-chart.json`; a missing or empty file is an empty chart (as TKO reads it).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Json`] when the file is not chart JSON, [`Error::Io`] when it
+    /// cannot be read.
+    pub fn read(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = match fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Self::new()),
+            Err(e) => return Err(Error::io("read", path, e)),
+        };
+        if text.trim().is_empty() {
+            return Ok(Self::new());
+        }
+        let json_error = |source| Error::Json { path: path.to_owned(), source };
+        let raw: IndexMap<String, IndexMap<String, RawEntry>> = serde_json::from_str(&text).map_err(json_error)?;
+        let mut charts = IndexMap::with_capacity(raw.len());
+        for (top, subs) in raw {
+            let mut entries = IndexMap::with_capacity(subs.len());
+            for (sub, entry) in subs {
+                let entry = ChartEntry::try_from(entry)
+                    .map_err(|message| json_error(serde::de::Error::custom(format!("{top}/{sub}: {message}"))))?;
+                entries.insert(sub, entry);
+            }
+            charts.insert(top, entries);
+        }
+        Ok(PerfChart { charts })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn chart_of(values: &[PerfValue]) -> Value {
+        let mut chart = PerfChart::new();
+        for value in values {
+            chart.add(value).unwrap();
+        }
+        serde_json::from_str(&chart.to_json()).unwrap()
+    }
+
+    fn summary(type_: &str, key: &str, value: Value, units: Value, dir: &str) -> Value {
+        json!({"summary": {"type": type_, "units": units, key: value, "improvement_direction": dir}})
+    }
+
+    // The original's test_unittest cases 13-21 and the replace cases of 2017.
+    #[test]
+    fn single_value() {
+        let got = chart_of(&[PerfValue::new("Test", 1).units("ms").higher_is_better(true)]);
+        assert_eq!(got, json!({"Test": summary("scalar", "value", json!(1.0), json!("ms"), "up")}));
+    }
+
+    #[test]
+    fn single_twice_and_three_times() {
+        let v = |x: i32| PerfValue::new("Test", x).units("ms").higher_is_better(true);
+        let twice = chart_of(&[v(1), v(2)]);
+        assert_eq!(
+            twice,
+            json!({"Test": summary("list_of_scalar_values", "values", json!([1.0, 2.0]), json!("ms"), "up")})
+        );
+        let thrice = chart_of(&[v(1), v(2), v(3)]);
+        assert_eq!(thrice["Test"]["summary"]["values"], json!([1.0, 2.0, 3.0]));
+    }
+
+    #[test]
+    fn lists() {
+        let list = |x: Vec<f64>| PerfValue::new("Test", x).units("ms").higher_is_better(false);
+        let one = chart_of(&[list(vec![1.0, 2.0, 3.0])]);
+        assert_eq!(
+            one,
+            json!({"Test": summary("list_of_scalar_values", "values", json!([1.0, 2.0, 3.0]), json!("ms"), "down")})
+        );
+        let single_then_list = chart_of(&[PerfValue::new("Test", 1).units("ms"), list(vec![4.0, 3.0, 2.0])]);
+        assert_eq!(single_then_list["Test"]["summary"]["values"], json!([1.0, 4.0, 3.0, 2.0]));
+        let list_then_list = chart_of(&[list(vec![1.0, 2.0, 3.0]), list(vec![4.0, 3.0, 2.0])]);
+        assert_eq!(list_then_list["Test"]["summary"]["values"], json!([1.0, 2.0, 3.0, 4.0, 3.0, 2.0]));
+    }
+
+    #[test]
+    fn graph_groups_entries_and_keeps_siblings() {
+        let mut values = Vec::new();
+        for config in ["tcp_tx", "tcp_rx", "udp_tx", "udp_rx"] {
+            for bt in ["BT_connected_but_not_streaming", "BT_streaming_audiofile", "BT_disconnected_again"] {
+                values.push(
+                    PerfValue::new(format!("{config}_{bt}_drop"), 5.0)
+                        .units("percent_drop")
+                        .graph("ch006_mode11B_none_drop"),
+                );
+            }
+        }
+        values.push(
+            PerfValue::new("udp_rx_BT_streaming_audiofile_drop", 9.0)
+                .units("percent_drop")
+                .graph("ch006_mode11B_none_drop"),
+        );
+        let got = chart_of(&values);
+        let graph = got["ch006_mode11B_none_drop"].as_object().unwrap();
+        assert_eq!(got.as_object().unwrap().len(), 1);
+        assert_eq!(graph.len(), 12);
+        assert_eq!(graph["tcp_tx_BT_streaming_audiofile_drop"]["type"], "scalar");
+        assert_eq!(graph["udp_rx_BT_streaming_audiofile_drop"]["values"], json!([5.0, 9.0]));
+    }
+
+    #[test]
+    fn replace_existing_values() {
+        let r = |v: PerfValue| v.replace_existing(true);
+        let list_then_list =
+            chart_of(&[PerfValue::new("Test", vec![1.0, 2.0, 3.0]), r(PerfValue::new("Test", vec![4.0, 5.0, 6.0]))]);
+        assert_eq!(list_then_list["Test"]["summary"]["values"], json!([4.0, 5.0, 6.0]));
+        let single_then_list = chart_of(&[PerfValue::new("Test", 3), r(PerfValue::new("Test", vec![4.0, 5.0, 6.0]))]);
+        assert_eq!(single_then_list["Test"]["summary"]["type"], "list_of_scalar_values");
+        let list_then_single = chart_of(&[PerfValue::new("Test", vec![1.0, 2.0, 3.0]), r(PerfValue::new("Test", 4))]);
+        assert_eq!(list_then_single["Test"], summary("scalar", "value", json!(4.0), Value::Null, "down"));
+        let single_then_single = chart_of(&[PerfValue::new("Test", 1), r(PerfValue::new("Test", 2))]);
+        assert_eq!(single_then_single["Test"]["summary"]["value"], json!(2.0));
+        let certain = chart_of(&[
+            PerfValue::new("Test1", 1),
+            PerfValue::new("Test2", 2),
+            PerfValue::new("Test3", 3),
+            r(PerfValue::new("Test2", -1)),
+        ]);
+        assert_eq!(certain["Test1"]["summary"]["value"], json!(1.0));
+        assert_eq!(certain["Test2"]["summary"]["value"], json!(-1.0));
+        assert_eq!(certain["Test3"]["summary"]["value"], json!(3.0));
+    }
+
+    #[test]
+    fn sanitising_and_latest_call_wins() {
+        let got = chart_of(&[
+            PerfValue::new("page load/time ms", 12.5).units("ms/page view").higher_is_better(true),
+            PerfValue::new("a b", 1).units("x y").replacement("-"),
+            PerfValue::new("raw_graph", 1).graph("my graph/1"),
+            PerfValue::new("direction_flip", 1).higher_is_better(true),
+            PerfValue::new("direction_flip", 2).higher_is_better(false),
+            PerfValue::new("empty_units", 1).units(""),
+            PerfValue::new("gone", 1).units("x").replacement(""),
+        ]);
+        assert_eq!(got["page_load_time_ms"]["summary"]["units"], "ms_page_view");
+        assert_eq!(got["a-b"]["summary"]["units"], "x-y");
+        assert_eq!(got["my_graph_1"]["raw_graph"]["value"], json!(1.0));
+        assert_eq!(got["direction_flip"]["summary"]["improvement_direction"], "down");
+        assert_eq!(got["empty_units"]["summary"]["units"], Value::Null);
+    }
+
+    #[test]
+    fn refused_values_leave_the_chart_alone() {
+        let mut chart = PerfChart::new();
+        chart.add(&PerfValue::new("kept", 1)).unwrap();
+        let before = chart.clone();
+        let cases = [
+            (PerfValue::new("x".repeat(257), 1), "The description must be at most 256 characters."),
+            (PerfValue::new("long_units", 1).units("u".repeat(33)), "The units must be at most 32 characters."),
+            (
+                PerfValue::new("bad_replacement", 1).replacement("/"),
+                "Invalid replacement string to mask illegal characters. May only contain letters, numbers, periods, dashes, and underscores. replacement: /",
+            ),
+            (PerfValue::new("g", 1).graph("g".repeat(257)), "The graph must be at most 256 characters."),
+            (PerfValue::new("", 1), "The description must not be empty."),
+            (PerfValue::new("nan", f64::NAN), "The value of `nan` must be a finite number, got NaN."),
+            (PerfValue::new("inf", vec![1.0, f64::INFINITY]), "The value of `inf` must be a finite number, got inf."),
+            (PerfValue::new("empty", Vec::<f64>::new()), "The value list of `empty` must hold at least one value."),
+        ];
+        for (value, message) in cases {
+            assert_eq!(chart.add(&value).unwrap_err().to_string(), message);
+        }
+        assert_eq!(chart, before);
+        assert!(chart.add(&PerfValue::new("x".repeat(256), 1)).is_ok());
+    }
+
+    #[test]
+    fn layout_is_two_space_insertion_order() {
+        let mut chart = PerfChart::new();
+        chart.add(&PerfValue::new("b", 1).units("ms").higher_is_better(true)).unwrap();
+        chart.add(&PerfValue::new("a", vec![1.0, 2.5])).unwrap();
+        let expected = "{\n  \"b\": {\n    \"summary\": {\n      \"type\": \"scalar\",\n      \"units\": \"ms\",\n      \"value\": 1.0,\n      \"improvement_direction\": \"up\"\n    }\n  },\n  \"a\": {\n    \"summary\": {\n      \"type\": \"list_of_scalar_values\",\n      \"units\": null,\n      \"values\": [\n        1.0,\n        2.5\n      ],\n      \"improvement_direction\": \"down\"\n    }\n  }\n}";
+        assert_eq!(chart.to_json(), expected);
+    }
+
+    #[test]
+    fn write_then_read_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("results-chart.json");
+        assert!(PerfChart::read(&path).unwrap().is_empty());
+        let mut chart = PerfChart::new();
+        chart.add(&PerfValue::new("a", 1).units("ms").graph("g")).unwrap();
+        chart.add(&PerfValue::new("b", vec![2.0, 3.0]).higher_is_better(true)).unwrap();
+        chart.write_atomic(&path).unwrap();
+        assert_eq!(PerfChart::read(&path).unwrap(), chart);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left behind");
+        fs::write(&path, "{\"x\": {\"summary\": {\"type\": \"scalar\"}}}").unwrap();
+        let err = PerfChart::read(&path).unwrap_err().to_string();
+        assert!(err.contains("x/summary: entry of type `scalar` without its value(s)"), "{err}");
+    }
+}

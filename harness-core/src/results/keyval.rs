@@ -1,0 +1,556 @@
+//! autotest's keyval files: `key=value` lines, `key{attr}=v` / `key{perf}=v` in
+//! `results/keyval`, one blank line after every iteration block.
+//!
+//! Writing validates a whole block (every key and value) before the first byte is
+//! written, then appends it with one `write(2)`, so a reader or a crash never sees
+//! half a block. Reading follows autotest's `read_keyval`, except that a type tag
+//! skips lines of the other type (as its docstring promises) instead of raising.
+
+use std::collections::BTreeMap;
+use std::fmt::{self, Display, Write as _};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+use super::pyfmt::float_repr;
+use crate::{Error, Result};
+
+/// The kind of an iteration keyval line: `key{attr}=...` or `key{perf}=...`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TypeTag {
+    /// `{attr}`: a string attribute of the iteration.
+    Attr,
+    /// `{perf}`: a number measured in the iteration.
+    Perf,
+}
+
+impl TypeTag {
+    /// `"attr"` or `"perf"`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TypeTag::Attr => "attr",
+            TypeTag::Perf => "perf",
+        }
+    }
+
+    /// `"{attr}"` or `"{perf}"`.
+    const fn suffix(self) -> &'static str {
+        match self {
+            TypeTag::Attr => "{attr}",
+            TypeTag::Perf => "{perf}",
+        }
+    }
+}
+
+/// A number written as a perf keyval: integers print as integers (`count{perf}=7`),
+/// floats as Python prints them (`ratio{perf}=0.5`, `ten{perf}=10.0`, `big{perf}=1e+16`).
+///
+/// Every primitive number converts into it, so `write_perf_keyval` takes `f64`,
+/// `u64`, `i32`, ... values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PerfNumber {
+    /// An integer.
+    Int(i128),
+    /// A float; NaN and infinities are refused when written.
+    Float(f64),
+}
+
+impl PerfNumber {
+    /// The value as `f64`, as constraints see it.
+    #[must_use]
+    #[allow(clippy::cast_precision_loss, reason = "perf values are compared as floats, as in autotest")]
+    pub fn as_f64(self) -> f64 {
+        match self {
+            PerfNumber::Int(int) => int as f64,
+            PerfNumber::Float(float) => float,
+        }
+    }
+}
+
+impl Display for PerfNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PerfNumber::Int(int) => write!(f, "{int}"),
+            PerfNumber::Float(float) => f.write_str(&float_repr(*float)),
+        }
+    }
+}
+
+macro_rules! perf_number_from_int {
+    ($($t:ty)*) => {$(
+        impl From<$t> for PerfNumber {
+            fn from(value: $t) -> Self {
+                PerfNumber::Int(i128::from(value))
+            }
+        }
+    )*};
+}
+perf_number_from_int!(i8 i16 i32 i64 u8 u16 u32 u64);
+
+impl From<usize> for PerfNumber {
+    fn from(value: usize) -> Self {
+        PerfNumber::Int(value as i128)
+    }
+}
+
+impl From<isize> for PerfNumber {
+    fn from(value: isize) -> Self {
+        PerfNumber::Int(value as i128)
+    }
+}
+
+impl From<f64> for PerfNumber {
+    fn from(value: f64) -> Self {
+        PerfNumber::Float(value)
+    }
+}
+
+impl From<f32> for PerfNumber {
+    fn from(value: f32) -> Self {
+        PerfNumber::Float(f64::from(value))
+    }
+}
+
+/// A value read back from a keyval file, converted as autotest converts it:
+/// `^\d+$` is an integer, `^(\d+\.)?\d+$` a float, anything else stays text
+/// (so `-1`, `.5`, `1.` and `1e5` are text).
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyvalValue {
+    /// Digits only (`007` reads as 7). Digits too many for `i64` stay [`KeyvalValue::Str`].
+    Int(i64),
+    /// `digits.digits`.
+    Float(f64),
+    /// Everything else, right-trimmed.
+    Str(String),
+}
+
+impl KeyvalValue {
+    fn parse(text: &str) -> Self {
+        let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if all_digits(text) {
+            if let Ok(int) = text.parse() {
+                return KeyvalValue::Int(int);
+            }
+        } else if let Some((whole, fraction)) = text.split_once('.') {
+            if all_digits(whole) && all_digits(fraction) {
+                if let Ok(float) = text.parse() {
+                    return KeyvalValue::Float(float);
+                }
+            }
+        }
+        KeyvalValue::Str(text.to_owned())
+    }
+
+    /// The value as a number, if it is one.
+    #[must_use]
+    #[allow(clippy::cast_precision_loss, reason = "keyval integers are read as autotest reads them")]
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            KeyvalValue::Int(int) => Some(*int as f64),
+            KeyvalValue::Float(float) => Some(*float),
+            KeyvalValue::Str(_) => None,
+        }
+    }
+
+    /// The value as text, if it is text.
+    #[must_use]
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            KeyvalValue::Str(text) => Some(text),
+            _ => None,
+        }
+    }
+}
+
+impl Display for KeyvalValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeyvalValue::Int(int) => write!(f, "{int}"),
+            KeyvalValue::Float(float) => f.write_str(&float_repr(*float)),
+            KeyvalValue::Str(text) => f.write_str(text),
+        }
+    }
+}
+
+/// One iteration of `results/keyval`, read as TKO reads it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Iteration {
+    /// `{attr}` lines, as text.
+    pub attr: BTreeMap<String, String>,
+    /// `{perf}` lines and untyped lines whose value is a number.
+    pub perf: BTreeMap<String, f64>,
+}
+
+/// `[-.\w]`: the characters autotest allows in a key (ASCII word characters).
+pub(crate) fn is_key_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')
+}
+
+fn is_plain_key(key: &str) -> bool {
+    !key.is_empty() && key.chars().all(is_key_char)
+}
+
+fn check_key(key: &str, type_tag: Option<TypeTag>) -> Result<()> {
+    let valid = match type_tag {
+        None => is_plain_key(key),
+        Some(tag) => key.strip_suffix(tag.suffix()).is_some_and(is_plain_key),
+    };
+    if valid { Ok(()) } else { Err(Error::InvalidKey { key: key.to_owned() }) }
+}
+
+fn check_value(key: &str, value: &str) -> Result<()> {
+    match value.chars().find(|c| c.is_control() && *c != '\t') {
+        None => Ok(()),
+        Some(c) => Err(Error::InvalidValue {
+            key: key.to_owned(),
+            reason: format!(
+                "contains the control character U+{:04X}; a keyval value must fit on one line",
+                u32::from(c)
+            ),
+        }),
+    }
+}
+
+/// Validates and formats one block: `key=value` lines sorted by key, each key
+/// checked against the pattern of `type_tag`. Nothing is returned unless every
+/// key and value is valid.
+pub(crate) fn format_block<K, V>(
+    pairs: impl IntoIterator<Item = (K, V)>,
+    type_tag: Option<TypeTag>,
+    out: &mut String,
+) -> Result<()>
+where
+    K: AsRef<str>,
+    V: Display,
+{
+    let mut lines: Vec<(String, String)> = Vec::new();
+    for (key, value) in pairs {
+        let key = key.as_ref();
+        check_key(key, type_tag)?;
+        let value = value.to_string();
+        check_value(key, &value)?;
+        lines.push((key.to_owned(), value));
+    }
+    lines.sort_by(|a, b| a.0.cmp(&b.0));
+    for (key, value) in lines {
+        let _ = writeln!(out, "{key}={value}");
+    }
+    Ok(())
+}
+
+/// Formats perf pairs as `key{perf}=value` lines, refusing NaN and infinities.
+pub(crate) fn format_perf_block(pairs: &[(String, PerfNumber)], out: &mut String) -> Result<()> {
+    for (key, value) in pairs {
+        if let PerfNumber::Float(float) = value {
+            if !float.is_finite() {
+                return Err(Error::InvalidValue {
+                    key: format!("{key}{{perf}}"),
+                    reason: format!("perf values must be finite numbers, got {}", float_repr(*float)),
+                });
+            }
+        }
+    }
+    format_block(pairs.iter().map(|(k, v)| (format!("{k}{{perf}}"), v)), Some(TypeTag::Perf), out)
+}
+
+/// The keyval file for `path`: `<path>/keyval` when `path` is a directory.
+#[must_use]
+pub fn keyval_path(path: &Path) -> PathBuf {
+    if path.is_dir() { path.join("keyval") } else { path.to_owned() }
+}
+
+/// Appends `text` to `path` with one write. The file is created if missing.
+pub(crate) fn append(path: &Path, text: &str) -> Result<()> {
+    let mut file = OpenOptions::new().create(true).append(true).open(path).map_err(|e| Error::io("open", path, e))?;
+    file.write_all(text.as_bytes()).map_err(|e| Error::io("write", path, e))
+}
+
+/// Appends `key=value` lines to a keyval file, sorted by key, as autotest's
+/// `utils.write_keyval` does.
+///
+/// `path` may be a directory (then `<path>/keyval` is written). With a
+/// `type_tag`, every key must already carry its `{attr}` or `{perf}` suffix.
+/// Every key and value is checked before anything is written.
+///
+/// # Errors
+///
+/// [`Error::InvalidKey`] for a key outside `[-.\w]+` (or missing its suffix),
+/// [`Error::InvalidValue`] for a value with a line break or other control
+/// character, [`Error::Io`] when the file cannot be written. On error the file is
+/// unchanged.
+///
+/// # Examples
+///
+/// ```
+/// use harness_core::results::{read_keyval, write_keyval, KeyvalValue};
+///
+/// let dir = tempfile::tempdir()?;
+/// write_keyval(dir.path(), [("version", "1"), ("owner", "me")], None)?;
+/// assert_eq!(std::fs::read_to_string(dir.path().join("keyval"))?, "owner=me\nversion=1\n");
+///
+/// let bad = write_keyval(dir.path(), [("a", "1"), ("b c", "2")], None);
+/// assert_eq!(bad.unwrap_err().to_string(), "Invalid key: b c");
+///
+/// let read = read_keyval(dir.path(), None)?;
+/// assert_eq!(read["version"], KeyvalValue::Int(1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_keyval<K, V>(
+    path: impl AsRef<Path>,
+    pairs: impl IntoIterator<Item = (K, V)>,
+    type_tag: Option<TypeTag>,
+) -> Result<()>
+where
+    K: AsRef<str>,
+    V: Display,
+{
+    let path = keyval_path(path.as_ref());
+    let mut block = String::new();
+    format_block(pairs, type_tag, &mut block)?;
+    append(&path, &block)
+}
+
+/// Reads a keyval file as autotest's `utils.read_keyval` does.
+///
+/// `path` may be a directory (`<path>/keyval`); a missing file reads as empty.
+/// Everything from the first `#` is dropped, then trailing whitespace; blank lines
+/// are skipped; a repeated key keeps its last value. With a `type_tag`, lines of
+/// the other type (or untyped) are skipped and the suffix is removed from the keys.
+///
+/// # Errors
+///
+/// [`Error::InvalidFormatLine`] for a line that is not `key=value` (or, with a
+/// tag, not a keyval line of either type), [`Error::Io`] when the file cannot be
+/// read.
+pub fn read_keyval(path: impl AsRef<Path>, type_tag: Option<TypeTag>) -> Result<BTreeMap<String, KeyvalValue>> {
+    let path = keyval_path(path.as_ref());
+    let text = match fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(e) => return Err(Error::io("read", &path, e)),
+    };
+    let mut map = BTreeMap::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = raw.split('#').next().unwrap_or("").trim_end();
+        if line.is_empty() {
+            continue;
+        }
+        let invalid = || Error::InvalidFormatLine { path: path.clone(), line_number: index + 1, line: line.to_owned() };
+        let (key, value) = line.split_once('=').ok_or_else(invalid)?;
+        let key = match type_tag {
+            None if is_plain_key(key) => key,
+            None => return Err(invalid()),
+            Some(tag) => match split_tag(key) {
+                Some((name, found)) if found == tag.as_str() => name,
+                // Other types and untyped lines are skipped, as the original's docstring says.
+                Some((_, "attr" | "perf")) => continue,
+                None if is_plain_key(key) => continue,
+                _ => return Err(invalid()),
+            },
+        };
+        map.insert(key.to_owned(), KeyvalValue::parse(value));
+    }
+    Ok(map)
+}
+
+/// `name{tag}` -> `(name, tag)` when `name` is a valid key and `tag` is `\w+`.
+fn split_tag(key: &str) -> Option<(&str, &str)> {
+    let inner = key.strip_suffix('}')?;
+    let (name, tag) = inner.split_once('{')?;
+    let word = !tag.is_empty() && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    (is_plain_key(name) && word).then_some((name, tag))
+}
+
+/// Reads `results/keyval` into iterations as TKO's `iteration.load_from_keyval`
+/// does: a blank line closes a block (even an empty one), `{attr}` values stay
+/// text, `{perf}` and untyped values must parse as numbers (others are dropped).
+///
+/// # Errors
+///
+/// [`Error::Io`] when the file exists but cannot be read.
+pub fn read_iterations(path: impl AsRef<Path>) -> Result<Vec<Iteration>> {
+    let path = keyval_path(path.as_ref());
+    let text = match fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("read", &path, e)),
+    };
+    let mut iterations = Vec::new();
+    let mut current = Iteration::default();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() {
+            iterations.push(std::mem::take(&mut current));
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else { continue };
+        let (name, tag) = match key.strip_suffix('}').and_then(|k| k.split_once('{')) {
+            Some((name, tag)) => (name, Some(tag)),
+            None => (key, None),
+        };
+        match tag {
+            Some("attr") => {
+                current.attr.insert(name.to_owned(), value.to_owned());
+            }
+            Some("perf") | None => {
+                if let Ok(number) = value.trim().parse::<f64>() {
+                    current.perf.insert(name.to_owned(), number);
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    if !current.attr.is_empty() || !current.perf.is_empty() {
+        iterations.push(current);
+    }
+    Ok(iterations)
+}
+
+/// An append-only keyval file kept open, for the many small blocks a test writes.
+#[derive(Debug)]
+pub(crate) struct KeyvalFile {
+    path: PathBuf,
+    file: Option<File>,
+}
+
+impl KeyvalFile {
+    pub(crate) fn new(path: PathBuf) -> Self {
+        KeyvalFile { path, file: None }
+    }
+
+    /// Appends `text` with one write; the file is opened on first use.
+    pub(crate) fn append(&mut self, text: &str) -> Result<()> {
+        if self.file.is_none() {
+            let file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .map_err(|e| Error::io("open", &self.path, e))?;
+            self.file = Some(file);
+        }
+        let file = self.file.as_mut().ok_or_else(|| Error::io("open", &self.path, io::ErrorKind::NotFound.into()))?;
+        file.write_all(text.as_bytes()).map_err(|e| Error::io("write", &self.path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block<K: AsRef<str>, V: Display>(pairs: Vec<(K, V)>, tag: Option<TypeTag>) -> Result<String> {
+        let mut out = String::new();
+        format_block(pairs, tag, &mut out).map(|()| out)
+    }
+
+    #[test]
+    fn write_sorts_and_checks_keys_like_autotest() {
+        assert_eq!(block(vec![("c", 3), ("a", 1)], None).unwrap(), "a=1\nc=3\n");
+        assert_eq!(block(vec![("a-b.c_d", "x")], None).unwrap(), "a-b.c_d=x\n");
+        assert_eq!(block(vec![("d{perf}", 1)], None).unwrap_err().to_string(), "Invalid key: d{perf}");
+        assert_eq!(block(vec![("a{perf}", 1), ("b{perf}", 2)], Some(TypeTag::Perf)).unwrap(), "a{perf}=1\nb{perf}=2\n");
+        assert_eq!(block(vec![("a", 1)], Some(TypeTag::Perf)).unwrap_err().to_string(), "Invalid key: a");
+        assert_eq!(block(vec![("x$", 0)], None).unwrap_err().to_string(), "Invalid key: x$");
+        assert_eq!(block(vec![("", 0)], None).unwrap_err().to_string(), "Invalid key: ");
+        assert_eq!(block(vec![("a{attr}", 0)], Some(TypeTag::Perf)).unwrap_err().to_string(), "Invalid key: a{attr}");
+    }
+
+    #[test]
+    fn values_must_stay_on_one_line() {
+        let err = block(vec![("k", "two\nlines")], None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid value for key `k`: contains the control character U+000A; a keyval value must fit on one line"
+        );
+        assert!(block(vec![("k", "nul\0")], None).is_err());
+        assert_eq!(block(vec![("k", "tab\there # ok")], None).unwrap(), "k=tab\there # ok\n");
+    }
+
+    #[test]
+    fn perf_numbers_print_as_python_does() {
+        let pairs: Vec<(String, PerfNumber)> = vec![
+            ("int".into(), 7.into()),
+            ("ten".into(), 10.0.into()),
+            ("big".into(), 1e16.into()),
+            ("tiny".into(), 1e-5.into()),
+            ("neg".into(), (-0.5f32).into()),
+        ];
+        let mut out = String::new();
+        format_perf_block(&pairs, &mut out).unwrap();
+        assert_eq!(out, "big{perf}=1e+16\nint{perf}=7\nneg{perf}=-0.5\nten{perf}=10.0\ntiny{perf}=1e-05\n");
+        let nan = vec![("x".to_owned(), PerfNumber::Float(f64::NAN))];
+        assert_eq!(
+            format_perf_block(&nan, &mut String::new()).unwrap_err().to_string(),
+            "invalid value for key `x{perf}`: perf values must be finite numbers, got nan"
+        );
+    }
+
+    fn read_text(text: &str, tag: Option<TypeTag>) -> Result<BTreeMap<String, KeyvalValue>> {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("keyval"), text).unwrap();
+        read_keyval(dir.path(), tag)
+    }
+
+    #[test]
+    fn read_matches_base_utils_unittest() {
+        assert!(read_keyval("/nonexistent/keyval", None).unwrap().is_empty());
+        let read = |t| read_text(t, None).unwrap();
+        assert_eq!(read("a=b   \n")["a"], KeyvalValue::Str("b".into()));
+        assert_eq!(read("a=b # a comment\n")["a"], KeyvalValue::Str("b".into()));
+        assert_eq!(read("a=1\n")["a"], KeyvalValue::Int(1));
+        assert_eq!(read("a=1.5\n")["a"], KeyvalValue::Float(1.5));
+        assert_eq!(read("a=1\na=2\n")["a"], KeyvalValue::Int(2));
+        assert_eq!(read("a=b=c\n")["a"], KeyvalValue::Str("b=c".into()));
+        assert_eq!(read("a_b-c=1\n")["a_b-c"], KeyvalValue::Int(1));
+        assert_eq!(read("a=\n")["a"], KeyvalValue::Str(String::new()));
+        assert_eq!(read_text("a$=one\n", None).unwrap_err().to_string(), "Invalid format line: a$=one");
+        assert_eq!(read_text(" a=1\n", None).unwrap_err().to_string(), "Invalid format line:  a=1");
+    }
+
+    #[test]
+    fn read_converts_values_as_autotest_does() {
+        let read =
+            read_text("lead0=007\ndotted=.5\ntrail=5.\nneg=-1\nexp=1e5\nspace= 5\nbig=99999999999999999999\n", None)
+                .unwrap();
+        assert_eq!(read["lead0"], KeyvalValue::Int(7));
+        for key in ["dotted", "trail", "neg", "exp", "space", "big"] {
+            assert!(matches!(read[key], KeyvalValue::Str(_)), "{key}: {:?}", read[key]);
+        }
+    }
+
+    #[test]
+    fn read_with_a_tag_skips_the_other_type() {
+        let text = "flag{attr}=True\nbig{perf}=1e+16\nint{perf}=7\nplain=1\n\n";
+        let perf = read_text(text, Some(TypeTag::Perf)).unwrap();
+        assert_eq!(perf.keys().collect::<Vec<_>>(), ["big", "int"]);
+        assert_eq!(perf["int"], KeyvalValue::Int(7));
+        let attr = read_text(text, Some(TypeTag::Attr)).unwrap();
+        assert_eq!(attr["flag"], KeyvalValue::Str("True".into()));
+        assert_eq!(read_text(text, None).unwrap_err().to_string(), "Invalid format line: flag{attr}=True");
+        assert_eq!(
+            read_text("x{bogus=1\n", Some(TypeTag::Perf)).unwrap_err().to_string(),
+            "Invalid format line: x{bogus=1"
+        );
+    }
+
+    #[test]
+    fn iterations_read_as_tko_reads_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keyval");
+        fs::write(&path, "count{perf}=3\nthroughput{perf}=100.5\n\nkernel{attr}=abc\n\n\nuntagged=-678.5e5\nbad{perf}=FooBar\nodd{invalid}=56\n").unwrap();
+        let iterations = read_iterations(&path).unwrap();
+        assert_eq!(iterations.len(), 4);
+        assert_eq!(iterations[0].perf, BTreeMap::from([("count".into(), 3.0), ("throughput".into(), 100.5)]));
+        assert_eq!(iterations[1].attr, BTreeMap::from([("kernel".into(), "abc".into())]));
+        assert_eq!(iterations[2], Iteration::default());
+        assert_eq!(iterations[3].perf, BTreeMap::from([("untagged".into(), -678.5e5)]));
+    }
+
+    #[test]
+    fn keyval_file_appends_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = KeyvalFile::new(dir.path().join("keyval"));
+        file.append("a{perf}=1\n\n").unwrap();
+        file.append("\n").unwrap();
+        assert_eq!(fs::read_to_string(dir.path().join("keyval")).unwrap(), "a{perf}=1\n\n\n");
+    }
+}

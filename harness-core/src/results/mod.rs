@@ -1,0 +1,26 @@
+//! The files autotest's tools read, each with its writer and its reader.
+//!
+//! | file | module items |
+//! | --- | --- |
+//! | `keyval`, `results/keyval` | [`write_keyval`], [`read_keyval`], [`read_iterations`] |
+//! | `results/results-chart.json` | [`PerfChart`] |
+//! | `status.log` | [`StatusEntry`], [`StatusLog`] |
+//! | `results.json` | [`JobResults`] |
+
+mod chart;
+mod job_files;
+mod keyval;
+pub(crate) mod pyfmt;
+mod status_log;
+mod status_reader;
+
+pub use chart::{ChartEntry, PerfChart, PerfData, PerfValue};
+pub(crate) use job_files::write_job_files;
+pub use job_files::{JobInfo, JobResults, RESULTS_SCHEMA_VERSION};
+pub use keyval::{
+    Iteration, KeyvalValue, PerfNumber, TypeTag, keyval_path, read_iterations, read_keyval, write_keyval,
+};
+pub(crate) use keyval::{KeyvalFile, format_block, format_perf_block};
+pub(crate) use status_log::StatusLogger;
+pub use status_log::{StatusCode, StatusEntry};
+pub use status_reader::{ABORTED_UNEXPECTEDLY, GroupStatus, StatusLog};

@@ -1,0 +1,467 @@
+//! `status.log`: autotest's tab-separated status lines with START/END nesting.
+//!
+//! ```text
+//! START⇥----⇥----⇥timestamp=T⇥localtime=L⇥
+//! ⇥START⇥sleeptest⇥sleeptest⇥timestamp=T⇥localtime=L⇥
+//! ⇥⇥GOOD⇥sleeptest⇥sleeptest⇥timestamp=T⇥localtime=L⇥completed successfully
+//! ⇥END GOOD⇥sleeptest⇥sleeptest⇥timestamp=T⇥localtime=L⇥
+//! END GOOD⇥----⇥----⇥timestamp=T⇥localtime=L⇥
+//! ```
+
+use std::fmt;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Mutex;
+
+use chrono::TimeZone as _;
+
+use super::keyval::append;
+use crate::{Error, Result, Status};
+
+/// The first column of a status line: `START`, `INFO`, a status, or `END <status>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StatusCode {
+    /// Opens a group (the job, or a test).
+    Start,
+    /// Information that does not change any status (for example a retried run).
+    Info,
+    /// A status inside a group.
+    Status(Status),
+    /// Closes the innermost group with its final status.
+    End(Status),
+}
+
+impl fmt::Display for StatusCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StatusCode::Start => f.write_str("START"),
+            StatusCode::Info => f.write_str("INFO"),
+            StatusCode::Status(status) => f.write_str(status.as_str()),
+            StatusCode::End(status) => write!(f, "END {status}"),
+        }
+    }
+}
+
+impl FromStr for StatusCode {
+    type Err = Error;
+
+    fn from_str(code: &str) -> Result<Self> {
+        let invalid = || Error::StatusLog(format!("invalid status code `{code}`"));
+        match code {
+            "START" => Ok(StatusCode::Start),
+            "INFO" => Ok(StatusCode::Info),
+            _ => match code.strip_prefix("END ") {
+                Some(status) => status.parse().map(StatusCode::End).map_err(|_| invalid()),
+                None => code.parse().map(StatusCode::Status).map_err(|_| invalid()),
+            },
+        }
+    }
+}
+
+/// One entry of a status log: code, subdir, operation, fields and message.
+///
+/// ```
+/// use harness_core::results::{StatusCode, StatusEntry};
+/// use harness_core::Status;
+///
+/// let entry = StatusEntry::new(StatusCode::Status(Status::Fail), Some("t.tag"), Some("t"), "bad\nsecond line")?
+///     .with_timestamp(0);
+/// let text = entry.render();
+/// assert!(text.starts_with("FAIL\tt.tag\tt\ttimestamp=0\tlocaltime="));
+/// assert!(text.ends_with("\tbad\n  second line"));
+/// # Ok::<(), harness_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusEntry {
+    code: StatusCode,
+    subdir: Option<String>,
+    operation: Option<String>,
+    fields: Vec<(String, String)>,
+    message: String,
+    extra_lines: Vec<String>,
+}
+
+fn check_column(what: &str, text: &str) -> Result<()> {
+    if text.chars().any(|c| matches!(c, '\t' | '\n' | '\r' | '\x0b' | '\x0c')) {
+        return Err(Error::StatusLog(format!("Invalid character in {what} string: {text:?}")));
+    }
+    Ok(())
+}
+
+/// Line breaks as Python's `str.splitlines` knows them.
+fn is_line_break(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+/// Python's `str.splitlines`: no trailing empty piece, `\r\n` is one break.
+fn split_lines(text: &str) -> Vec<&str> {
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let Some((at, brk)) = rest.char_indices().find(|(_, c)| is_line_break(*c)) else {
+            pieces.push(rest);
+            break;
+        };
+        pieces.push(&rest[..at]);
+        let mut next = at + brk.len_utf8();
+        if brk == '\r' && rest[next..].starts_with('\n') {
+            next += 1;
+        }
+        rest = &rest[next..];
+    }
+    pieces
+}
+
+/// Escapes control characters (NUL, escape sequences, ...) that have no place in a
+/// text file, as `\xNN`.
+fn escape_controls(line: &str, out: &mut String) {
+    for c in line.chars() {
+        if c.is_control() && c != '\t' {
+            let _ = write!(out, "\\x{:02x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+fn localtime(timestamp: i64) -> String {
+    chrono::Local
+        .timestamp_opt(timestamp, 0)
+        .single()
+        .map(|time| time.format("%b %d %H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+impl StatusEntry {
+    /// An entry stamped with the current time (`timestamp` and `localtime` fields).
+    ///
+    /// The message is split into lines as Python's `splitlines` splits it; in the
+    /// first line a tab becomes 8 spaces; control characters are escaped as `\xNN`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::StatusLog`] when `subdir` or `operation` holds a tab or line break.
+    pub fn new(code: StatusCode, subdir: Option<&str>, operation: Option<&str>, message: &str) -> Result<Self> {
+        if let Some(subdir) = subdir {
+            check_column("subdir", subdir)?;
+        }
+        if let Some(operation) = operation {
+            check_column("operation", operation)?;
+        }
+        let pieces = split_lines(message);
+        let mut message_line = String::new();
+        let mut extra_lines = Vec::new();
+        for (i, piece) in pieces.iter().enumerate() {
+            let mut line = String::with_capacity(piece.len());
+            if i == 0 {
+                escape_controls(&piece.replace('\t', "        "), &mut line);
+                message_line = line;
+            } else {
+                escape_controls(piece, &mut line);
+                extra_lines.push(line);
+            }
+        }
+        let now = chrono::Utc::now().timestamp();
+        Ok(StatusEntry {
+            code,
+            subdir: subdir.map(str::to_owned),
+            operation: operation.map(str::to_owned),
+            fields: vec![("timestamp".into(), now.to_string()), ("localtime".into(), localtime(now))],
+            message: message_line,
+            extra_lines,
+        })
+    }
+
+    /// Sets the `timestamp` (seconds since the epoch) and the matching `localtime`.
+    #[must_use]
+    pub fn with_timestamp(mut self, timestamp: i64) -> Self {
+        for (key, value) in &mut self.fields {
+            match key.as_str() {
+                "timestamp" => *value = timestamp.to_string(),
+                "localtime" => *value = localtime(timestamp),
+                _ => {}
+            }
+        }
+        self
+    }
+
+    /// Adds an optional field before `timestamp` (as `timeout=60` on a START line).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::StatusLog`] when the key is not a word or either holds a tab or line break.
+    pub fn with_field(mut self, key: &str, value: &str) -> Result<Self> {
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || value.is_empty() {
+            return Err(Error::StatusLog(format!(
+                "Invalid field {key:?}={value:?}: the key must be a word and the value not empty"
+            )));
+        }
+        check_column("field", value)?;
+        let at = self.fields.iter().position(|(k, _)| k == "timestamp").unwrap_or(self.fields.len());
+        self.fields.insert(at, (key.to_owned(), value.to_owned()));
+        Ok(self)
+    }
+
+    /// The status code.
+    #[must_use]
+    pub fn code(&self) -> StatusCode {
+        self.code
+    }
+
+    /// The subdir column (`----` in the file when absent).
+    #[must_use]
+    pub fn subdir(&self) -> Option<&str> {
+        self.subdir.as_deref()
+    }
+
+    /// The operation column: the test name (`----` when absent).
+    #[must_use]
+    pub fn operation(&self) -> Option<&str> {
+        self.operation.as_deref()
+    }
+
+    /// The fields in file order.
+    #[must_use]
+    pub fn fields(&self) -> &[(String, String)] {
+        &self.fields
+    }
+
+    /// A field's value.
+    #[must_use]
+    pub fn field(&self, key: &str) -> Option<&str> {
+        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// The `timestamp` field as a number.
+    #[must_use]
+    pub fn timestamp(&self) -> Option<i64> {
+        self.field("timestamp")?.parse().ok()
+    }
+
+    /// The first line of the message (the reason).
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The lines after the first, written indented by two spaces.
+    #[must_use]
+    pub fn extra_lines(&self) -> &[String] {
+        &self.extra_lines
+    }
+
+    /// The entry as text, without indentation or trailing newline; extra lines
+    /// follow, each as `"  " + line`.
+    #[must_use]
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = write!(
+            out,
+            "{}\t{}\t{}",
+            self.code,
+            self.subdir.as_deref().unwrap_or("----"),
+            self.operation.as_deref().unwrap_or("----")
+        );
+        for (key, value) in &self.fields {
+            let _ = write!(out, "\t{key}={value}");
+        }
+        out.push('\t');
+        out.push_str(&self.message);
+        for line in &self.extra_lines {
+            out.push_str("\n  ");
+            out.push_str(line);
+        }
+        out
+    }
+
+    /// Parses one line of a status log, as autotest's `status_log_entry.parse`
+    /// does: `None` for a continuation line (two leading spaces); otherwise the
+    /// number of leading tabs and the entry (without extra lines).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::StatusLog`] for fewer than four columns or an unknown status code.
+    pub fn parse(line: &str) -> Result<Option<(usize, StatusEntry)>> {
+        let line = line.trim_end_matches(['\n', '\r']);
+        if line.starts_with("  ") {
+            return Ok(None);
+        }
+        let body = line.trim_start_matches('\t');
+        let indent = line.len() - body.len();
+        let parts: Vec<&str> = body.split('\t').collect();
+        if parts.len() < 4 {
+            return Err(Error::StatusLog(format!("fewer than 4 columns in {line:?}")));
+        }
+        let column = |text: &str| (text != "----").then(|| text.to_owned());
+        let fields = parts[3..parts.len() - 1]
+            .iter()
+            .map(|part| match part.split_once('=') {
+                Some((key, value)) => (key.to_owned(), value.to_owned()),
+                None => ((*part).to_owned(), String::new()),
+            })
+            .collect();
+        let entry = StatusEntry {
+            code: parts[0].parse()?,
+            subdir: column(parts[1]),
+            operation: column(parts[2]),
+            fields,
+            message: parts[parts.len() - 1].to_owned(),
+            extra_lines: Vec::new(),
+        };
+        Ok(Some((indent, entry)))
+    }
+
+    pub(crate) fn push_extra_line(&mut self, line: &str) {
+        self.extra_lines.push(line.to_owned());
+    }
+}
+
+/// Writes entries to `<resultdir>/status.log` and, for entries with a subdir, to
+/// `<resultdir>/<subdir>/status.log`, indented by the nesting level.
+#[derive(Debug)]
+pub(crate) struct StatusLogger {
+    resultdir: PathBuf,
+    indent: Mutex<usize>,
+}
+
+impl StatusLogger {
+    pub(crate) fn new(resultdir: PathBuf, indent: usize) -> Self {
+        StatusLogger { resultdir, indent: Mutex::new(indent) }
+    }
+
+    pub(crate) fn indent(&self) -> usize {
+        *self.indent.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Appends the entry (one write per file) and moves the nesting level.
+    pub(crate) fn record(&self, entry: &StatusEntry) -> Result<()> {
+        let mut indent = self.indent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let level = match entry.code {
+            StatusCode::End(_) => indent.saturating_sub(1),
+            _ => *indent,
+        };
+        let mut text = "\t".repeat(level);
+        text.push_str(&entry.render());
+        text.push('\n');
+        append(&self.resultdir.join("status.log"), &text)?;
+        if let Some(subdir) = &entry.subdir {
+            let dir = self.resultdir.join(subdir);
+            if dir.is_dir() {
+                append(&dir.join("status.log"), &text)?;
+            }
+        }
+        match entry.code {
+            StatusCode::Start => *indent += 1,
+            StatusCode::End(_) => *indent = level,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    pub(crate) fn resultdir(&self) -> &Path {
+        &self.resultdir
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(code: StatusCode, subdir: Option<&str>, op: Option<&str>, msg: &str) -> StatusEntry {
+        StatusEntry::new(code, subdir, op, msg).unwrap().with_timestamp(1_000_000)
+    }
+
+    #[test]
+    fn codes_are_autotests() {
+        for text in ["START", "INFO", "GOOD", "END GOOD", "END FAIL", "END ABORT", "TEST_NA", "END NOSTATUS"] {
+            assert_eq!(text.parse::<StatusCode>().unwrap().to_string(), text);
+        }
+        for bad in ["FAKE", "START GOOD", "START FAKE", "END FAKE", "END START", "END INFO", "BAD GOOD"] {
+            assert_eq!(
+                bad.parse::<StatusCode>().unwrap_err().to_string(),
+                format!("invalid status log entry: invalid status code `{bad}`")
+            );
+        }
+    }
+
+    #[test]
+    fn render_layout() {
+        let start = entry(StatusCode::Start, None, None, "");
+        let local = localtime(1_000_000);
+        assert_eq!(start.render(), format!("START\t----\t----\ttimestamp=1000000\tlocaltime={local}\t"));
+        let good = entry(StatusCode::Status(Status::Good), Some("t.x"), Some("t"), "completed successfully");
+        assert_eq!(
+            good.render(),
+            format!("GOOD\tt.x\tt\ttimestamp=1000000\tlocaltime={local}\tcompleted successfully")
+        );
+        let timeout = entry(StatusCode::Start, Some("t"), Some("t"), "").with_field("timeout", "60").unwrap();
+        assert_eq!(timeout.render(), format!("START\tt\tt\ttimeout=60\ttimestamp=1000000\tlocaltime={local}\t"));
+    }
+
+    #[test]
+    fn messages_are_sanitised() {
+        let e = entry(StatusCode::Status(Status::Fail), None, None, "a\tb\r\nsecond\tline\rthird\0nul\n");
+        assert_eq!(e.message(), "a        b");
+        assert_eq!(e.extra_lines(), ["second\tline", "third\\x00nul"]);
+        assert!(e.render().ends_with("\ta        b\n  second\tline\n  third\\x00nul"));
+        let esc = entry(StatusCode::Info, None, None, "bell\x07 esc\x1b");
+        assert_eq!(esc.message(), "bell\\x07 esc\\x1b");
+    }
+
+    #[test]
+    fn bad_columns_are_refused() {
+        for bad in ["a\tb", "a\nb", "a\rb", "a\x0bb", "a\x0cb"] {
+            assert!(StatusEntry::new(StatusCode::Start, Some(bad), None, "").is_err());
+            assert!(StatusEntry::new(StatusCode::Start, None, Some(bad), "").is_err());
+        }
+        let e = entry(StatusCode::Start, None, None, "");
+        assert!(e.clone().with_field("bad key", "1").is_err());
+        assert!(e.clone().with_field("k", "").is_err());
+        assert!(e.with_field("k", "a\tb").is_err());
+    }
+
+    #[test]
+    fn parse_round_trips() {
+        let e = entry(StatusCode::End(Status::Warn), Some("t"), Some("t"), "k=v looks like a field");
+        let (indent, parsed) = StatusEntry::parse(&format!("\t\t{}\n", e.render())).unwrap().unwrap();
+        assert_eq!(indent, 2);
+        assert_eq!(parsed, e);
+        assert_eq!(StatusEntry::parse("  continuation").unwrap(), None);
+        assert!(StatusEntry::parse("\t\tGOOD\tfield\tsecond field").is_err());
+        let (indent, parsed) =
+            StatusEntry::parse("\t\t\tGOOD\t----\t----\tfield1=val1\tfield2=val2\tTest Passed").unwrap().unwrap();
+        assert_eq!(indent, 3);
+        assert_eq!(parsed.message(), "Test Passed");
+        assert_eq!(parsed.field("field2"), Some("val2"));
+        assert_eq!(parsed.subdir(), None);
+    }
+
+    #[test]
+    fn logger_nests_and_writes_subdir_logs() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("t")).unwrap();
+        let logger = StatusLogger::new(dir.path().to_owned(), 0);
+        let records = [
+            entry(StatusCode::Start, None, None, ""),
+            entry(StatusCode::Start, Some("t"), Some("t"), ""),
+            entry(StatusCode::Info, None, None, "Run 0 failed with flaky"),
+            entry(StatusCode::Status(Status::Good), Some("t"), Some("t"), "completed successfully\nmore"),
+            entry(StatusCode::End(Status::Good), Some("t"), Some("t"), ""),
+            entry(StatusCode::End(Status::Good), None, None, ""),
+        ];
+        for record in &records {
+            logger.record(record).unwrap();
+        }
+        assert_eq!(logger.indent(), 0);
+        let job = std::fs::read_to_string(dir.path().join("status.log")).unwrap();
+        let prefixes: Vec<String> = job
+            .lines()
+            .map(|l| l.chars().take_while(|c| *c == '\t').count().to_string() + &l.trim_start_matches('\t')[..5])
+            .collect();
+        assert_eq!(prefixes, ["0START", "1START", "2INFO\t", "2GOOD\t", "0  mor", "1END G", "0END G"]);
+        let test = std::fs::read_to_string(dir.path().join("t/status.log")).unwrap();
+        assert_eq!(test.lines().count(), 4, "{test}");
+        assert!(!test.contains("INFO"));
+    }
+}
