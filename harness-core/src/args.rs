@@ -458,12 +458,13 @@ impl EngineArgs {
                         Value::Number(n) => Some(n.to_string()),
                         _ => None,
                     };
-                    match (name, text) {
-                        (_, None) => Err(bad("a string")),
-                        ("tag", text) => Ok(engine.tag = text),
-                        ("subdir_tag", text) => Ok(engine.subdir_tag = text),
-                        (_, text) => Ok(engine.master_testpath = text),
-                    }
+                    let slot = match name {
+                        "tag" => &mut engine.tag,
+                        "subdir_tag" => &mut engine.subdir_tag,
+                        _ => &mut engine.master_testpath,
+                    };
+                    *slot = text;
+                    if slot.is_some() { Ok(()) } else { Err(bad("a string")) }
                 }
                 "constraints" => parse_constraints(value, &mut engine.constraints)
                     .map_err(|e| e.unwrap_or_else(|| bad("a list of constraint strings"))),

@@ -36,6 +36,8 @@ pub trait JobObserver: Send + Sync {
     }
     /// A test ended.
     fn test_finished(&self, _record: &TestRecord) {}
+    /// A status line (`INFO`, `WARN`, ...) was recorded through [`Job::record`].
+    fn status_recorded(&self, _entry: &StatusEntry) {}
 }
 
 #[derive(Default, Clone)]
@@ -208,7 +210,12 @@ impl Job {
     ///
     /// [`Error::StatusLog`] for a subdir or operation with a tab or line break, I/O errors.
     pub fn record(&self, code: StatusCode, subdir: Option<&str>, operation: Option<&str>, message: &str) -> Result<()> {
-        self.inner.logger.record(&StatusEntry::new(code, subdir, operation, message)?)
+        let entry = StatusEntry::new(code, subdir, operation, message)?;
+        self.inner.logger.record(&entry)?;
+        if let Some(observer) = &self.inner.observer {
+            observer.status_recorded(&entry);
+        }
+        Ok(())
     }
 
     /// The profilers the profiled iteration runs.
@@ -289,8 +296,10 @@ impl Job {
 
     /// Drops the page cache; without permission, warns once and carries on.
     pub(crate) fn drop_caches(&self) {
-        if let Err(error) = (self.inner.cache_dropper)() {
-            if !self.inner.warned_drop_caches.swap(true, Ordering::Relaxed) {
+        if let Err(error) = (self.inner.cache_dropper)()
+            && !self.inner.warned_drop_caches.swap(true, Ordering::Relaxed)
+        {
+            {
                 let message = format!("cannot drop caches ({error}); iterations run with warm caches");
                 log::warn!(target: "harness", "{message}");
                 eprintln!("harness: warning: {message}");
@@ -534,6 +543,7 @@ impl JobBuilder {
 
     /// Joins a job another process started: no START/END or job files are written
     /// and status lines nest at `indent`.
+    #[allow(dead_code, reason = "used by the CLI's child processes")]
     pub(crate) fn attach(mut self, indent: usize) -> Self {
         self.attach_indent = Some(indent);
         self
@@ -601,10 +611,10 @@ impl JobBuilder {
             if !host.is_empty() && !host.chars().any(char::is_control) {
                 keyval.push(("hostname", host));
             }
-            if let Ok(user) = std::env::var("USER") {
-                if !user.chars().any(char::is_control) {
-                    keyval.push(("user", user));
-                }
+            if let Ok(user) = std::env::var("USER")
+                && !user.chars().any(char::is_control)
+            {
+                keyval.push(("user", user));
             }
             if let Some(tag) = &job.inner.tag {
                 keyval.push(("label", tag.clone()));

@@ -1,1 +1,250 @@
-//! Shared helpers of the end-to-end tests.
+//! Shared helpers of the end-to-end tests: a test double that records every call
+//! the engine makes, written against the core trait by hand (no macro), and a
+//! recording profiler.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use harness_core::{
+    Args, Autotest, Job, JobBuilder, Phase, PhaseTable, Profiler, TestContext, TestInfo, TestResult, Version,
+};
+
+/// An ordered, shared list of events.
+#[derive(Debug, Clone, Default)]
+pub struct Events(Arc<Mutex<Vec<String>>>);
+
+impl Events {
+    /// A new, empty list.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends an event.
+    pub fn push(&self, event: impl Into<String>) {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).push(event.into());
+    }
+
+    /// The events so far.
+    #[must_use]
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The events so far, without clearing them.
+    #[must_use]
+    pub fn snapshot(&self) -> Vec<String> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
+type Behaviour = Box<dyn FnMut(&mut TestContext, u32) -> TestResult>;
+
+/// Every phase, each accepting every argument (as the original's `**dargs`).
+static ALL_PHASES: [PhaseTable; 9] = [
+    PhaseTable::new(Phase::Initialize, &[]).accepting_all(),
+    PhaseTable::new(Phase::Setup, &[]).accepting_all(),
+    PhaseTable::new(Phase::Warmup, &[]).accepting_all(),
+    PhaseTable::new(Phase::BeforeRunOnce, &[]).accepting_all(),
+    PhaseTable::new(Phase::RunOnce, &[]).accepting_all(),
+    PhaseTable::new(Phase::AfterRunOnce, &[]).accepting_all(),
+    PhaseTable::new(Phase::PostprocessIteration, &[]).accepting_all(),
+    PhaseTable::new(Phase::Postprocess, &[]).accepting_all(),
+    PhaseTable::new(Phase::Cleanup, &[]).accepting_all(),
+];
+
+/// A test that records every phase call (`run_once 2`, `setup`, ...) and runs a
+/// scripted behaviour for the phases it is given.
+pub struct Recorder {
+    info: &'static TestInfo,
+    events: Events,
+    behaviours: HashMap<Phase, Behaviour>,
+    calls: HashMap<Phase, u32>,
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder").field("name", &self.info.name()).finish_non_exhaustive()
+    }
+}
+
+/// Builds the static description of a recorder.
+#[derive(Debug, Clone, Copy)]
+pub struct RecorderInfo {
+    /// Name.
+    pub name: &'static str,
+    /// Version.
+    pub version: Version,
+    /// `preserve_srcdir`.
+    pub preserve_srcdir: bool,
+    /// `postprocess_profiled_run`.
+    pub postprocess_profiled_run: bool,
+}
+
+impl RecorderInfo {
+    /// A recorder named `name`, version 1, no flags.
+    #[must_use]
+    pub fn new(name: &'static str) -> Self {
+        RecorderInfo { name, version: Version::Int(1), preserve_srcdir: false, postprocess_profiled_run: false }
+    }
+
+    fn leak(self) -> &'static TestInfo {
+        Box::leak(Box::new(
+            TestInfo::new(self.name, self.version)
+                .with_preserve_srcdir(self.preserve_srcdir)
+                .with_postprocess_profiled_run(self.postprocess_profiled_run)
+                .with_phases(&ALL_PHASES),
+        ))
+    }
+}
+
+impl Recorder {
+    /// A recorder named `name` (version 1) writing into `events`.
+    #[must_use]
+    pub fn new(name: &'static str, events: &Events) -> Self {
+        Self::with_info(RecorderInfo::new(name), events)
+    }
+
+    /// A recorder with the given static description.
+    #[must_use]
+    pub fn with_info(info: RecorderInfo, events: &Events) -> Self {
+        Recorder { info: info.leak(), events: events.clone(), behaviours: HashMap::new(), calls: HashMap::new() }
+    }
+
+    /// Runs `behaviour` when `phase` is called; it gets the 1-based call count.
+    #[must_use]
+    pub fn on(mut self, phase: Phase, behaviour: impl FnMut(&mut TestContext, u32) -> TestResult + 'static) -> Self {
+        self.behaviours.insert(phase, Box::new(behaviour));
+        self
+    }
+}
+
+/// The event a phase call records: `run_once 2` for phases that report the
+/// iteration, the bare name for the others.
+#[must_use]
+pub fn phase_event(phase: Phase, iteration: u64) -> String {
+    match phase {
+        Phase::BeforeRunOnce
+        | Phase::RunOnce
+        | Phase::AfterRunOnce
+        | Phase::PostprocessIteration
+        | Phase::Postprocess => {
+            format!("{} {iteration}", phase.name())
+        }
+        _ => phase.name().to_owned(),
+    }
+}
+
+impl Autotest for Recorder {
+    fn info(&self) -> &'static TestInfo {
+        self.info
+    }
+
+    fn run_phase(&mut self, phase: Phase, ctx: &mut TestContext, _args: &Args) -> TestResult {
+        self.events.push(phase_event(phase, ctx.iteration()));
+        let calls = self.calls.entry(phase).or_insert(0);
+        *calls += 1;
+        let calls = *calls;
+        match self.behaviours.get_mut(&phase) {
+            Some(behaviour) => behaviour(ctx, calls),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A profiler that records its calls: `profiler.start 3`.
+#[derive(Debug, Clone)]
+pub struct RecordingProfiler {
+    /// Its name.
+    pub name: String,
+    /// Where it records.
+    pub events: Events,
+}
+
+impl Profiler for RecordingProfiler {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn before_start(&mut self, ctx: &TestContext) -> harness_core::Result<()> {
+        self.events.push(format!("profilers.before_start {}", ctx.iteration()));
+        Ok(())
+    }
+
+    fn start(&mut self, ctx: &TestContext) -> harness_core::Result<()> {
+        self.events.push(format!("profilers.start {}", ctx.iteration()));
+        std::fs::write(ctx.profdir().join(&self.name), "profile")
+            .map_err(|e| harness_core::Error::Profiler { name: self.name.clone(), reason: e.to_string() })
+    }
+
+    fn stop(&mut self, ctx: &TestContext) -> harness_core::Result<()> {
+        self.events.push(format!("profilers.stop {}", ctx.iteration()));
+        Ok(())
+    }
+
+    fn report(&mut self, ctx: &TestContext) -> harness_core::Result<()> {
+        self.events.push(format!("profilers.report {}", ctx.iteration()));
+        Ok(())
+    }
+}
+
+/// A job in `root/results` with its state under `root`, caches dropped into `events`.
+pub fn job_builder(root: &Path, events: &Events) -> JobBuilder {
+    let drops = events.clone();
+    Job::builder(root.join("results")).tmpdir(root.join("tmp")).testdir(root.join("tests")).cache_dropper(move || {
+        drops.push("drop_caches");
+        Ok(())
+    })
+}
+
+/// The lines of a file.
+///
+/// # Panics
+///
+/// When the file cannot be read.
+#[must_use]
+pub fn lines(path: impl AsRef<Path>) -> Vec<String> {
+    let path = path.as_ref();
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A status log's lines with the volatile `timestamp` and `localtime` fields removed.
+#[must_use]
+pub fn status_lines(path: impl AsRef<Path>) -> Vec<String> {
+    lines(path)
+        .into_iter()
+        .map(|line| {
+            line.split('\t')
+                .filter(|part| !part.starts_with("timestamp=") && !part.starts_with("localtime="))
+                .collect::<Vec<_>>()
+                .join("\t")
+        })
+        .collect()
+}
+
+/// Every file under `dir`, relative, sorted.
+#[must_use]
+pub fn tree(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path: PathBuf = entry.path();
+            let relative = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().into_owned();
+            if path.is_dir() {
+                out.push(format!("{relative}/"));
+                walk(root, &path, out);
+            } else {
+                out.push(relative);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}

@@ -132,12 +132,12 @@ impl KeyvalValue {
             if let Ok(int) = text.parse() {
                 return KeyvalValue::Int(int);
             }
-        } else if let Some((whole, fraction)) = text.split_once('.') {
-            if all_digits(whole) && all_digits(fraction) {
-                if let Ok(float) = text.parse() {
-                    return KeyvalValue::Float(float);
-                }
-            }
+        } else if let Some((whole, fraction)) = text.split_once('.')
+            && all_digits(whole)
+            && all_digits(fraction)
+            && let Ok(float) = text.parse()
+        {
+            return KeyvalValue::Float(float);
         }
         KeyvalValue::Str(text.to_owned())
     }
@@ -242,13 +242,13 @@ where
 /// Formats perf pairs as `key{perf}=value` lines, refusing NaN and infinities.
 pub(crate) fn format_perf_block(pairs: &[(String, PerfNumber)], out: &mut String) -> Result<()> {
     for (key, value) in pairs {
-        if let PerfNumber::Float(float) = value {
-            if !float.is_finite() {
-                return Err(Error::InvalidValue {
-                    key: format!("{key}{{perf}}"),
-                    reason: format!("perf values must be finite numbers, got {}", float_repr(*float)),
-                });
-            }
+        if let PerfNumber::Float(float) = value
+            && !float.is_finite()
+        {
+            return Err(Error::InvalidValue {
+                key: format!("{key}{{perf}}"),
+                reason: format!("perf values must be finite numbers, got {}", float_repr(*float)),
+            });
         }
     }
     format_block(pairs.iter().map(|(k, v)| (format!("{k}{{perf}}"), v)), Some(TypeTag::Perf), out)

@@ -10,7 +10,7 @@
 
 use std::fmt;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Mutex;
 
@@ -330,10 +330,6 @@ impl StatusLogger {
         StatusLogger { resultdir, indent: Mutex::new(indent) }
     }
 
-    pub(crate) fn indent(&self) -> usize {
-        *self.indent.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
     /// Appends the entry (one write per file) and moves the nesting level.
     pub(crate) fn record(&self, entry: &StatusEntry) -> Result<()> {
         let mut indent = self.indent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -357,10 +353,6 @@ impl StatusLogger {
             _ => {}
         }
         Ok(())
-    }
-
-    pub(crate) fn resultdir(&self) -> &Path {
-        &self.resultdir
     }
 }
 
@@ -453,7 +445,7 @@ mod tests {
         for record in &records {
             logger.record(record).unwrap();
         }
-        assert_eq!(logger.indent(), 0);
+        assert_eq!(*logger.indent.lock().unwrap(), 0);
         let job = std::fs::read_to_string(dir.path().join("status.log")).unwrap();
         let prefixes: Vec<String> = job
             .lines()

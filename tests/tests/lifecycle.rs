@@ -1,0 +1,612 @@
+//! The engine's call order, pinned against the original's `base_test` for every
+//! path: iterations, zero iterations, test_length, profile_only, the profiled
+//! run, retries, failures and panics in every phase, and cleanup rules.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use harness_core::results::StatusLog;
+use harness_core::{Args, Failure, Job, Phase, Status, TestRecord};
+use harness_tests::{Events, Recorder, RecorderInfo, RecordingProfiler, job_builder, lines, status_lines};
+use serde_json::json;
+
+fn run(job: &Job, test: Recorder, args: Args) -> TestRecord {
+    job.run_test_with(test, args).expect("the run is recorded")
+}
+
+fn profiled_job(root: &std::path::Path, events: &Events) -> Job {
+    job_builder(root, events)
+        .profiler(RecordingProfiler { name: "rec".into(), events: events.clone() })
+        .before_iteration_hook({
+            let events = events.clone();
+            move |ctx| {
+                events.push(format!("hook before {}", ctx.iteration()));
+                Ok(())
+            }
+        })
+        .after_iteration_hook({
+            let events = events.clone();
+            move |ctx| {
+                events.push(format!("hook after {}", ctx.iteration()));
+                Ok(())
+            }
+        })
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn two_iterations_with_profilers_follow_the_original() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let job = profiled_job(dir.path(), &events);
+    let record = run(&job, Recorder::new("t", &events), Args::new().with("iterations", 2));
+    assert_eq!(record.status, Status::Good);
+    assert_eq!(record.iterations, 2);
+    assert_eq!(
+        events.take(),
+        [
+            "initialize",
+            "setup",
+            "warmup",
+            "hook before 1",
+            "before_run_once 1",
+            "run_once 1",
+            "after_run_once 1",
+            "postprocess_iteration 1",
+            "hook after 1",
+            "hook before 2",
+            "before_run_once 2",
+            "run_once 2",
+            "after_run_once 2",
+            "postprocess_iteration 2",
+            "hook after 2",
+            "profilers.before_start 3",
+            "before_run_once 3",
+            "profilers.start 3",
+            "run_once 3",
+            "profilers.stop 3",
+            "profilers.report 3",
+            "after_run_once 3",
+            "postprocess 3",
+            "cleanup",
+        ]
+    );
+    let outputdir = dir.path().join("results/t");
+    assert_eq!(std::fs::read_to_string(outputdir.join("profiling/iteration.3/rec")).unwrap(), "profile");
+    assert_eq!(lines(outputdir.join("keyval")), ["param-iterations=2", "version=1"]);
+}
+
+#[test]
+fn zero_iterations_run_only_the_profiled_run_and_postprocess() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let job = job_builder(dir.path(), &events).build().unwrap();
+    let record = run(&job, Recorder::new("t", &events), Args::new().with("iterations", 0));
+    assert_eq!(record.status, Status::Good);
+    assert_eq!(record.iterations, 0);
+    assert_eq!(events.take(), ["initialize", "setup", "warmup", "postprocess 1", "cleanup"]);
+}
+
+#[test]
+fn test_length_wins_over_iterations() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let ticks = Arc::new(AtomicUsize::new(0));
+    #[allow(clippy::cast_precision_loss, reason = "small tick counts")]
+    let job =
+        job_builder(dir.path(), &events).clock(move || ticks.fetch_add(1, Ordering::SeqCst) as f64).build().unwrap();
+    let record = run(&job, Recorder::new("t", &events), Args::new().with("iterations", 1).with("test_length", 3));
+    assert_eq!(record.iterations, 3);
+    let runs: Vec<String> =
+        events.take().into_iter().filter(|e| e.starts_with("run_once") || e.starts_with("postprocess ")).collect();
+    // Deliberate difference: the counter counts up in test_length mode (the original leaves it at 0).
+    assert_eq!(runs, ["run_once 1", "run_once 2", "run_once 3", "postprocess 4"]);
+}
+
+#[test]
+fn profile_only_profiles_every_iteration_and_adds_no_extra_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let job = profiled_job(dir.path(), &events);
+    let record = run(&job, Recorder::new("t", &events), Args::new().with("iterations", 2).with("profile_only", true));
+    assert_eq!(record.status, Status::Good);
+    let expected: Vec<String> = (1..=2)
+        .flat_map(|i| {
+            [
+                "hook before",
+                "profilers.before_start",
+                "before_run_once",
+                "profilers.start",
+                "run_once",
+                "profilers.stop",
+                "profilers.report",
+                "after_run_once",
+                "postprocess_iteration",
+                "hook after",
+            ]
+            .map(|e| format!("{e} {i}"))
+        })
+        .collect();
+    let events = events.take();
+    assert_eq!(events[..3], ["initialize", "setup", "warmup"]);
+    assert_eq!(events[3..events.len() - 2], expected[..]);
+    assert_eq!(events[events.len() - 2..], ["postprocess 2", "cleanup"]);
+    for i in 1..=2 {
+        assert!(dir.path().join(format!("results/t/profiling/iteration.{i}/rec")).is_file());
+    }
+}
+
+#[test]
+fn profile_only_without_profilers_warns_and_runs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let job = job_builder(dir.path(), &events).build().unwrap();
+    let record = run(&job, Recorder::new("t", &events), Args::new().with("iterations", 2).with("profile_only", true));
+    assert_eq!(record.status, Status::Good);
+    assert_eq!(
+        events.take(),
+        [
+            "initialize",
+            "setup",
+            "warmup",
+            "postprocess_iteration 1",
+            "postprocess_iteration 2",
+            "postprocess 2",
+            "cleanup"
+        ]
+    );
+    let warn = "\t\tWARN\t----\t----\tNo profilers have been added but profile_only is set - nothing will be run";
+    let log = status_lines(dir.path().join("results/status.log"));
+    assert_eq!(log.iter().filter(|l| *l == warn).count(), 2, "{log:#?}");
+}
+
+#[test]
+fn default_profile_only_comes_from_the_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let job = job_builder(dir.path(), &events)
+        .default_profile_only(true)
+        .profiler(RecordingProfiler { name: "rec".into(), events: events.clone() })
+        .build()
+        .unwrap();
+    run(&job, Recorder::new("t", &events), Args::new().with("iterations", 3));
+    let starts: Vec<String> = events.take().into_iter().filter(|e| e.starts_with("profilers.start")).collect();
+    assert_eq!(starts, ["profilers.start 1", "profilers.start 2", "profilers.start 3"]);
+}
+
+fn profiled_run_events(attribute: bool, argument: Option<bool>) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let job = job_builder(dir.path(), &events)
+        .profiler(RecordingProfiler { name: "rec".into(), events: events.clone() })
+        .build()
+        .unwrap();
+    let mut args = Args::new().with("iterations", 1);
+    if let Some(argument) = argument {
+        args.set("postprocess_profiled_run", argument);
+    }
+    let info = RecorderInfo { postprocess_profiled_run: attribute, ..RecorderInfo::new("t") };
+    run(&job, Recorder::with_info(info, &events), args);
+    let events = events.take();
+    let at = events.iter().position(|e| e == "profilers.start 2").unwrap();
+    events[at + 1..events.len() - 2].to_vec()
+}
+
+#[test]
+fn postprocess_profiled_run_argument_wins_over_the_attribute() {
+    let with = ["run_once 2", "postprocess_iteration 2", "profilers.stop 2", "profilers.report 2", "after_run_once 2"];
+    let without = ["run_once 2", "profilers.stop 2", "profilers.report 2", "after_run_once 2"];
+    assert_eq!(profiled_run_events(false, Some(true)), with);
+    assert_eq!(profiled_run_events(false, Some(false)), without);
+    assert_eq!(profiled_run_events(false, None), without);
+    assert_eq!(profiled_run_events(true, None), with);
+    assert_eq!(profiled_run_events(true, Some(false)), without);
+}
+
+fn retry_run(
+    test_retry: u32,
+    fail_calls: u32,
+    failure: fn() -> Failure,
+) -> (TestRecord, Vec<String>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let job = job_builder(dir.path(), &events).test_retry(test_retry).build().unwrap();
+    let test = Recorder::new("t", &events)
+        .on(Phase::RunOnce, move |_, calls| if calls <= fail_calls { Err(failure()) } else { Ok(()) });
+    let record = run(&job, test, Args::new());
+    (record, events.take(), dir)
+}
+
+#[test]
+fn retries_exhausted() {
+    let (record, events, dir) = retry_run(5, 99, || Failure::fail_retry("fail"));
+    assert_eq!((record.status, record.reason.as_str()), (Status::Fail, "fail"));
+    assert_eq!(events.iter().filter(|e| *e == "run_once 1").count(), 6);
+    assert!(!events.contains(&"after_run_once 1".to_owned()));
+    let infos: Vec<String> =
+        status_lines(dir.path().join("results/status.log")).into_iter().filter(|l| l.contains("INFO")).collect();
+    let expected: Vec<String> = (0..5).map(|r| format!("\t\tINFO\t----\t----\tRun {r} failed with fail")).collect();
+    assert_eq!(infos, expected);
+    assert_eq!(lines(dir.path().join("results/t/keyval")), ["version=1"]);
+}
+
+#[test]
+fn only_fail_retry_is_retried() {
+    let (record, events, dir) = retry_run(5, 1, || Failure::fail("fail"));
+    assert_eq!((record.status, record.reason.as_str()), (Status::Fail, "fail"));
+    assert_eq!(events.iter().filter(|e| *e == "run_once 1").count(), 1);
+    assert!(!std::fs::read_to_string(dir.path().join("results/status.log")).unwrap().contains("INFO"));
+}
+
+#[test]
+fn passing_after_two_retries() {
+    let (record, events, dir) = retry_run(5, 2, || Failure::fail_retry("fail"));
+    assert_eq!(record.status, Status::Good);
+    assert_eq!(
+        events,
+        [
+            "initialize",
+            "setup",
+            "warmup",
+            "before_run_once 1",
+            "run_once 1",
+            "before_run_once 1",
+            "run_once 1",
+            "before_run_once 1",
+            "run_once 1",
+            "after_run_once 1",
+            "postprocess_iteration 1",
+            "postprocess 2",
+            "cleanup"
+        ]
+    );
+    assert_eq!(lines(dir.path().join("results/t/keyval")), ["version=1", "test_retries_before_success=2"]);
+}
+
+#[test]
+fn a_failing_run_once_still_runs_after_hooks_and_cleanup_but_not_postprocess() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let job = profiled_job(dir.path(), &events);
+    let test = Recorder::new("t", &events).on(Phase::RunOnce, |_, _| Err(std::io::Error::other("boom"))?);
+    let record = run(&job, test, Args::new().with("iterations", 3));
+    assert_eq!((record.status, record.reason.as_str()), (Status::Fail, "Unhandled io::Error: boom"));
+    assert_eq!(
+        events.take(),
+        [
+            "initialize",
+            "setup",
+            "warmup",
+            "hook before 1",
+            "before_run_once 1",
+            "run_once 1",
+            "hook after 1",
+            "cleanup"
+        ]
+    );
+}
+
+#[test]
+fn a_good_run_writes_autotests_status_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let job = job_builder(dir.path(), &events).build().unwrap();
+    run(&job, Recorder::new("sleeptest", &events), Args::new().with("tag", "quick").with("timeout", 60));
+    let summary = job.complete().unwrap();
+    assert_eq!(summary.status(), Status::Good);
+    assert_eq!(
+        status_lines(dir.path().join("results/status.log")),
+        [
+            "START\t----\t----\t",
+            "\tSTART\tsleeptest.quick\tsleeptest.quick\ttimeout=60\t",
+            "\t\tGOOD\tsleeptest.quick\tsleeptest.quick\tcompleted successfully",
+            "\tEND GOOD\tsleeptest.quick\tsleeptest.quick\t",
+            "END GOOD\t----\t----\t",
+        ]
+    );
+    assert_eq!(
+        status_lines(dir.path().join("results/sleeptest.quick/status.log")),
+        status_lines(dir.path().join("results/status.log"))[1..4]
+    );
+    let keyval = lines(dir.path().join("results/keyval"));
+    let keys: Vec<&str> = keyval
+        .iter()
+        .map(|line| line.split('=').next().unwrap())
+        .filter(|k| *k != "hostname" && *k != "user")
+        .collect();
+    assert_eq!(keys, ["harness_version", "job_started", "status_version", "job_finished"]);
+    assert!(keyval.contains(&"status_version=1".to_owned()));
+    assert!(keyval.contains(&"harness_version=0.1.0".to_owned()));
+}
+
+/// Which status an unhandled error (and a panic) gives in each phase, and what ran.
+#[test]
+fn unhandled_failures_map_to_fail_or_error_by_phase() {
+    let cases = [
+        (Phase::Initialize, Status::Error),
+        (Phase::Setup, Status::Error),
+        (Phase::Warmup, Status::Fail),
+        (Phase::BeforeRunOnce, Status::Fail),
+        (Phase::RunOnce, Status::Fail),
+        (Phase::AfterRunOnce, Status::Fail),
+        (Phase::PostprocessIteration, Status::Fail),
+        (Phase::Postprocess, Status::Fail),
+        (Phase::Cleanup, Status::Error),
+    ];
+    for panics in [false, true] {
+        for (phase, status) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            let events = Events::new();
+            let job = profiled_job(dir.path(), &events);
+            let test = Recorder::new("t", &events).on(phase, move |_, _| {
+                if panics {
+                    panic!("boom in {phase}");
+                }
+                Err(std::fmt::Error)?
+            });
+            let record = run(&job, test, Args::new());
+            let expected_reason = if panics {
+                format!("Unhandled panic: boom in {phase}")
+            } else {
+                "Unhandled fmt::Error: an error occurred when formatting an argument".to_owned()
+            };
+            assert_eq!((record.status, &record.reason), (status, &expected_reason), "{phase} panics={panics}");
+            if panics {
+                assert!(record.details[0].starts_with("panicked at tests/tests/lifecycle.rs:"), "{:?}", record.details);
+            }
+            let events = events.take();
+            assert_eq!(
+                events.last().map(String::as_str),
+                Some("cleanup"),
+                "{phase}: cleanup runs on every path: {events:?}"
+            );
+            let log = StatusLog::read(dir.path().join("results/status.log")).unwrap();
+            let test_group = log.tests().next().unwrap();
+            assert_eq!((test_group.status, test_group.closed_by_reader), (status, false));
+        }
+    }
+}
+
+#[test]
+fn explicit_outcomes_keep_their_status_everywhere() {
+    let outcomes: [(fn() -> Failure, Status); 4] = [
+        (|| Failure::not_applicable("no gpu"), Status::TestNa),
+        (|| Failure::warn("slow"), Status::Warn),
+        (|| Failure::error("broke"), Status::Error),
+        (|| Failure::fail("bad"), Status::Fail),
+    ];
+    for (make, status) in outcomes {
+        for phase in [Phase::Initialize, Phase::RunOnce, Phase::Cleanup] {
+            let dir = tempfile::tempdir().unwrap();
+            let events = Events::new();
+            let job = job_builder(dir.path(), &events).build().unwrap();
+            let record = run(&job, Recorder::new("t", &events).on(phase, move |_, _| Err(make())), Args::new());
+            assert_eq!(record.status, status, "{phase}");
+        }
+    }
+}
+
+#[test]
+fn cleanup_failure_loses_to_the_original_error_and_counts_after_success() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let job = job_builder(dir.path(), &events).build().unwrap();
+    let both = Recorder::new("both", &events)
+        .on(Phase::RunOnce, |_, _| Err(Failure::fail("run failed")))
+        .on(Phase::Cleanup, |_, _| Err(Failure::fail("cleanup failed")));
+    assert_eq!(run(&job, both, Args::new()).reason, "run failed");
+    let debug = std::fs::read_to_string(dir.path().join("results/both/debug/both.DEBUG")).unwrap();
+    assert!(debug.contains("cleanup failed as well (the original failure is reported): cleanup failed"), "{debug}");
+    let only = Recorder::new("only", &events).on(Phase::Cleanup, |_, _| Err(std::fmt::Error)?);
+    let record = run(&job, only, Args::new());
+    assert_eq!(
+        (record.status, record.reason.as_str()),
+        (Status::Error, "Unhandled fmt::Error: an error occurred when formatting an argument")
+    );
+}
+
+#[test]
+fn run_cleanup_false_skips_cleanup() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let job = job_builder(dir.path(), &events).build().unwrap();
+    run(&job, Recorder::new("t", &events), Args::new().with("run_cleanup", false));
+    assert!(!events.take().contains(&"cleanup".to_owned()));
+    let job = job_builder(&dir.path().join("2"), &events).run_test_cleanup(false).build().unwrap();
+    run(&job, Recorder::new("t", &events), Args::new());
+    assert!(!events.take().contains(&"cleanup".to_owned()));
+    run(&job, Recorder::new("t", &events), Args::new().with("run_cleanup", true).with("tag", "x"));
+    assert!(events.take().contains(&"cleanup".to_owned()));
+}
+
+#[test]
+fn hooks_that_panic_do_not_take_the_runner_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let job = job_builder(dir.path(), &events)
+        .after_iteration_hook(|_| panic!("hook panic"))
+        .after_test_hook(|_| panic!("after test panic"))
+        .build()
+        .unwrap();
+    let record = run(&job, Recorder::new("t", &events), Args::new());
+    assert_eq!((record.status, record.reason.as_str()), (Status::Fail, "Unhandled panic: hook panic"));
+    assert_eq!(events.take().last().unwrap(), "cleanup");
+    let record = run(&job, Recorder::new("u", &events), Args::new().with("iterations", 0));
+    assert_eq!((record.status, record.reason.as_str()), (Status::Error, "Unhandled panic: after test panic"));
+    let _ = job.complete().unwrap();
+    let log = StatusLog::read(dir.path().join("results/status.log")).unwrap();
+    assert!(log.groups.iter().all(|g| !g.closed_by_reader));
+    assert_eq!(log.tests().count(), 2);
+}
+
+#[test]
+fn a_failing_before_test_hook_is_an_error_and_the_test_does_not_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let job =
+        job_builder(dir.path(), &events).before_test_hook(|_| Err(Failure::unhandled("no sysinfo"))).build().unwrap();
+    let record = run(&job, Recorder::new("t", &events), Args::new());
+    assert_eq!((record.status, record.reason.as_str()), (Status::Error, "no sysinfo"));
+    assert!(events.take().is_empty());
+}
+
+#[test]
+fn unknown_arguments_are_an_error_before_initialize() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let job = job_builder(dir.path(), &events).build().unwrap();
+    let test = harness_core::TestInfo::new("strict", harness_core::Version::Int(1));
+    struct Strict(&'static harness_core::TestInfo, Events);
+    impl harness_core::Autotest for Strict {
+        fn info(&self) -> &'static harness_core::TestInfo {
+            self.0
+        }
+        fn run_phase(&mut self, phase: Phase, _: &mut harness_core::TestContext, _: &Args) -> harness_core::TestResult {
+            self.1.push(phase.name());
+            Ok(())
+        }
+    }
+    let record =
+        job.run_test_with(Strict(Box::leak(Box::new(test)), events.clone()), Args::new().with("bogus", 1)).unwrap();
+    assert_eq!(
+        (record.status, record.reason.as_str()),
+        (Status::Error, "Unknown parameter: bogus (strict takes no parameters)")
+    );
+    assert!(events.take().is_empty(), "nothing runs, not even cleanup");
+    assert_eq!(lines(dir.path().join("results/strict/keyval")), ["param-bogus=1", "version=1"]);
+    let log = status_lines(dir.path().join("results/strict/status.log"));
+    assert_eq!(log[1], "\t\tERROR\tstrict\tstrict\tUnknown parameter: bogus (strict takes no parameters)");
+}
+
+#[test]
+fn bad_tags_and_existing_output_dirs_are_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let job = job_builder(dir.path(), &events).build().unwrap();
+    let before = harness_tests::tree(dir.path());
+    for (tag, message) in [
+        (
+            "../escape",
+            "invalid tag `../escape`: it contains a path separator; it must stay inside the results directory",
+        ),
+        ("a..b", "invalid tag `a..b`: it contains `..`; it must stay inside the results directory"),
+        ("new\nline", "invalid tag `new\\nline`: it contains a control character"),
+    ] {
+        let err = job.run_test_with(Recorder::new("t", &events), Args::new().with("tag", tag)).unwrap_err();
+        assert_eq!(err.to_string(), message);
+    }
+    let err = job.run_test_with(Recorder::new("t", &events), Args::new().with("tag", json!({"a": 1}))).unwrap_err();
+    assert_eq!(err.to_string(), "`tag` expects a string, got {\"a\":1}");
+    assert_eq!(harness_tests::tree(dir.path()), before);
+    assert!(events.take().is_empty());
+    run(&job, Recorder::new("t", &events), Args::new());
+    let status_before = std::fs::read_to_string(dir.path().join("results/status.log")).unwrap();
+    let err = job.run_test_with(Recorder::new("t", &events), Args::new()).unwrap_err();
+    assert_eq!(err.to_string(), "t already exists; multiple tests cannot run with the same subdirectory");
+    assert_eq!(std::fs::read_to_string(dir.path().join("results/status.log")).unwrap(), status_before);
+}
+
+#[test]
+fn invalid_keyvals_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let job = job_builder(dir.path(), &events).build().unwrap();
+    let test = Recorder::new("t", &events).on(Phase::RunOnce, |ctx, _| {
+        let invalid = ctx.write_perf_keyval([("a", 1.0), ("b c", 2.0)]).unwrap_err();
+        assert_eq!(invalid.to_string(), "Invalid key: b c{perf}");
+        let nan = ctx.write_perf_keyval([("a", 1.0), ("b", f64::NAN)]).unwrap_err();
+        assert_eq!(nan.to_string(), "invalid value for key `b{perf}`: perf values must be finite numbers, got nan");
+        let newline = ctx.write_attr_keyval([("a", "x"), ("b", "two\nlines")]).unwrap_err();
+        assert!(newline.to_string().starts_with("invalid value for key `b{attr}`"));
+        assert_eq!(ctx.write_test_keyval([("sp ace", 1)]).unwrap_err().to_string(), "Invalid key: sp ace");
+        Ok(())
+    });
+    assert_eq!(run(&job, test, Args::new()).status, Status::Good);
+    assert!(!dir.path().join("results/t/results/keyval").exists());
+    assert_eq!(lines(dir.path().join("results/t/keyval")), ["version=1"]);
+}
+
+#[test]
+fn setup_runs_once_per_version_and_a_failed_setup_leaves_no_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let job = job_builder(dir.path(), &events).build().unwrap();
+    let build = |ctx: &mut harness_core::TestContext, _| {
+        std::fs::create_dir_all(ctx.srcdir()).map_err(Failure::from)?;
+        Ok(())
+    };
+    let srcdir = dir.path().join("tests/t/src");
+    let failing = Recorder::new("t", &events).on(Phase::Setup, |ctx, _| {
+        std::fs::create_dir_all(ctx.srcdir()).map_err(Failure::from)?;
+        Err(Failure::error("compiler missing"))
+    });
+    let record = run(&job, failing, Args::new().with("tag", "a"));
+    assert_eq!((record.status, record.reason.as_str()), (Status::Error, "compiler missing"));
+    assert!(!srcdir.join(".version").exists());
+    run(&job, Recorder::new("t", &events).on(Phase::Setup, build), Args::new().with("tag", "b"));
+    assert_eq!(std::fs::read_to_string(srcdir.join(".version")).unwrap(), "I1\n.");
+    run(&job, Recorder::new("t", &events).on(Phase::Setup, build), Args::new().with("tag", "c"));
+    let setups = events.take().into_iter().filter(|e| e == "setup").count();
+    assert_eq!(setups, 2, "the failed setup, then once for version 1");
+}
+
+#[test]
+fn concurrent_jobs_run_setup_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let setups = Arc::new(AtomicUsize::new(0));
+    let threads: Vec<_> = (0..6)
+        .map(|i| {
+            let root = dir.path().to_owned();
+            let setups = Arc::clone(&setups);
+            std::thread::spawn(move || {
+                let events = Events::new();
+                let job = Job::builder(root.join(format!("results{i}")))
+                    .tmpdir(root.join("tmp"))
+                    .testdir(root.join("tests"))
+                    .build()
+                    .unwrap();
+                let test = Recorder::new("shared", &events).on(Phase::Setup, move |ctx, _| {
+                    setups.fetch_add(1, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    std::fs::create_dir_all(ctx.srcdir()).map_err(Failure::from)?;
+                    Ok(())
+                });
+                job.run_test_with(test, Args::new()).unwrap().status
+            })
+        })
+        .collect();
+    for thread in threads {
+        assert_eq!(thread.join().unwrap(), Status::Good);
+    }
+    assert_eq!(setups.load(Ordering::SeqCst), 1);
+    assert_eq!(std::fs::read_to_string(dir.path().join("tests/shared/src/.version")).unwrap(), "I1\n.");
+}
+
+#[test]
+fn perf_values_are_flushed_at_phase_ends_and_replaced_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let job = job_builder(dir.path(), &events).flush_interval(std::time::Duration::from_secs(3600)).build().unwrap();
+    let chart_path = dir.path().join("results/t/results/results-chart.json");
+    let seen_in_warmup = Arc::new(std::sync::Mutex::new(None));
+    let seen = Arc::clone(&seen_in_warmup);
+    let path = chart_path.clone();
+    let test = Recorder::new("t", &events)
+        .on(Phase::Initialize, |ctx, _| Ok(ctx.output_perf_value(harness_core::PerfValue::new("init", 1))?))
+        .on(Phase::Warmup, move |ctx, _| {
+            *seen.lock().unwrap() = Some(std::fs::read_to_string(&path).unwrap());
+            Ok(ctx.output_perf_value(harness_core::PerfValue::new("warm", 2))?)
+        });
+    run(&job, test, Args::new());
+    let in_warmup: serde_json::Value =
+        serde_json::from_str(seen_in_warmup.lock().unwrap().as_deref().unwrap()).unwrap();
+    assert_eq!(
+        in_warmup,
+        json!({"init": {"summary": {"type": "scalar", "units": null, "value": 1.0, "improvement_direction": "down"}}})
+    );
+    let at_end: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&chart_path).unwrap()).unwrap();
+    assert_eq!(at_end.as_object().unwrap().keys().collect::<Vec<_>>(), ["init", "warm"]);
+    let leftovers: Vec<String> = harness_tests::tree(&dir.path().join("results/t/results"));
+    assert_eq!(leftovers, ["results-chart.json"]);
+}
