@@ -170,6 +170,17 @@ fn check_type<T: DeserializeOwned>(value: &Value) -> Result<(), String> {
 }
 
 impl Param {
+    /// A parameter with an explicit check of its values (what `#[autotest]` generates).
+    #[must_use]
+    pub const fn new(
+        name: &'static str,
+        type_name: &'static str,
+        kind: ParamKind,
+        check: fn(&Value) -> Result<(), String>,
+    ) -> Self {
+        Param { name, type_name, kind, doc: "", check }
+    }
+
     /// A required parameter of type `T`, spelled `type_name` in messages and listings.
     #[must_use]
     pub const fn required<T: DeserializeOwned>(name: &'static str, type_name: &'static str) -> Self {

@@ -311,7 +311,7 @@ impl TestInfo {
 ///     fn run_phase(&mut self, phase: Phase, ctx: &mut TestContext, args: &Args) -> TestResult {
 ///         match phase {
 ///             Phase::RunOnce => {
-///                 let step: Option<u32> = args.get_as("step", "counter.run_once")?;
+///                 let step: Option<u32> = args.get_as("step")?;
 ///                 self.runs += step.unwrap_or(1);
 ///                 ctx.write_perf_keyval([("runs", self.runs)])?;
 ///                 Ok(())
@@ -321,6 +321,11 @@ impl TestInfo {
 ///     }
 /// }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a test",
+    label = "`{Self}` needs `#[autotest(version = ...)]`",
+    note = "add `#[autotest(version = 1)]` (and `#[derive(Default)]`) to the struct `{Self}`"
+)]
 pub trait Autotest: 'static {
     /// The static description of the test.
     fn info(&self) -> &'static TestInfo;

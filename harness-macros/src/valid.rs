@@ -1,0 +1,229 @@
+//! The rules an `#[autotest] impl` must follow, one function per rule, each
+//! reporting on the smallest span it can.
+
+use quote::ToTokens;
+use syn::{Attribute, FnArg, Ident, ImplItemFn, ItemImpl, PatType};
+
+use crate::errors::Errors;
+use crate::model::{PHASES, TestImpl};
+
+/// Arguments the engine consumes itself (harness-core's `ENGINE_ARGS`).
+pub(crate) const ENGINE_ARGS: [&str; 11] = [
+    "iterations",
+    "test_length",
+    "profile_only",
+    "postprocess_profiled_run",
+    "constraints",
+    "tag",
+    "run_cleanup",
+    "test_attributes",
+    "timeout",
+    "subdir_tag",
+    "master_testpath",
+];
+
+/// A type as text for messages and tables: `Option<u32>`, `Vec<String>`, `&str`.
+pub(crate) fn type_text(ty: &impl ToTokens) -> String {
+    let mut text = ty.to_token_stream().to_string();
+    for (from, to) in [
+        (" < ", "<"),
+        ("< ", "<"),
+        (" <", "<"),
+        (" >", ">"),
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" ,", ","),
+        ("& ", "&"),
+        ("[ ", "["),
+        (" ]", "]"),
+        (" ;", ";"),
+    ] {
+        text = text.replace(from, to);
+    }
+    text
+}
+
+/// A phase takes `&mut self`: the engine calls it on the test.
+pub(crate) fn phase_takes_mut_self(method: &ImplItemFn, errors: &mut Errors) {
+    let name = &method.sig.ident;
+    match method.sig.inputs.first() {
+        Some(FnArg::Receiver(receiver)) if matches!(receiver.kind, syn::ReceiverKind::Reference(_, _, Some(_))) => {}
+        Some(FnArg::Receiver(receiver)) => {
+            errors.spanned(
+                receiver,
+                format!("phase `{name}` must take `&mut self`: the engine calls every phase on the same test"),
+            );
+        }
+        _ => errors.spanned(&method.sig, format!("phase `{name}` must take `&mut self` as its first parameter")),
+    }
+}
+
+/// Phases are plain methods: no generics, not async, not const.
+pub(crate) fn phase_is_not_generic_or_async(method: &ImplItemFn, errors: &mut Errors) {
+    let sig = &method.sig;
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        errors.spanned(
+            &sig.generics,
+            format!("phase `{}` cannot be generic: its parameters are filled from named arguments", sig.ident),
+        );
+    }
+    if let Some(asyncness) = &sig.asyncness {
+        errors.spanned(asyncness, format!("phase `{}` cannot be async", sig.ident));
+    }
+}
+
+/// `ctx: &mut TestContext` comes right after `&mut self`.
+pub(crate) fn context_first_and_mutable(position: usize, mutable: bool, typed: &PatType, errors: &mut Errors) {
+    if !mutable {
+        errors.spanned(&typed.ty, "take the context as `&mut TestContext`");
+    } else if position != 1 {
+        errors.spanned(typed, "the context parameter must come right after `&mut self`");
+    }
+}
+
+/// `#[args] all: &Args` takes a reference and no `#[arg]`.
+pub(crate) fn all_args_is_a_reference(attr: &Attribute, typed: &PatType, arg: Option<&Attribute>, errors: &mut Errors) {
+    if !matches!(&*typed.ty, syn::Type::Reference(r) if r.mutability.is_none()) {
+        errors.spanned(&typed.ty, "an `#[args]` parameter takes every argument as `&Args`");
+    }
+    if !matches!(attr.meta, syn::Meta::Path(_)) {
+        errors.spanned(attr, "`#[args]` takes no arguments");
+    }
+    if let Some(arg) = arg {
+        errors.spanned(arg, "`#[arg]` does not apply to an `#[args]` parameter");
+    }
+}
+
+/// No parameter is named like an engine argument: the engine consumes those.
+pub(crate) fn not_an_engine_argument(ident: &Ident, errors: &mut Errors) {
+    let name = ident.to_string();
+    let name = name.trim_start_matches("r#");
+    if ENGINE_ARGS.contains(&name) {
+        errors.at(
+            ident.span(),
+            format!("parameter `{name}` is named like an engine argument: the engine consumes `{name}` itself, so no phase can receive it; rename the parameter"),
+        );
+    }
+}
+
+/// The impl is an inherent impl of a non-generic type.
+pub(crate) fn impl_is_inherent_and_not_generic(item: &ItemImpl, errors: &mut Errors) {
+    if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
+        errors.spanned(
+            &item.generics,
+            "an `#[autotest]` test cannot be generic: the engine builds it with `Default` from its name alone",
+        );
+    }
+}
+
+/// A method one edit away from a phase name is almost certainly that phase,
+/// misspelt. Returns whether it was reported.
+pub(crate) fn not_a_phase_typo(method: &ImplItemFn, errors: &mut Errors) -> bool {
+    let name = method.sig.ident.to_string();
+    let close = PHASES.iter().find(|phase| {
+        let distance = strsim::osa_distance(&name, phase);
+        distance == 1 || (distance == 2 && phase.len() >= 10) || name.eq_ignore_ascii_case(phase)
+    });
+    if let Some(phase) = close {
+        errors.at(method.sig.ident.span(), format!("`{name}` is not a phase; did you mean `{phase}`?"));
+    }
+    close.is_some()
+}
+
+/// One argument feeds every phase that names it, so every phase must give it the
+/// same type (optionality may differ).
+pub(crate) fn same_name_same_type(model: &TestImpl<'_>, errors: &mut Errors) {
+    let mut seen: Vec<(String, String, &Ident)> = Vec::new();
+    for phase in &model.phases {
+        for param in &phase.params {
+            let name = param.ident.to_string();
+            let ty = type_text(param.value_ty);
+            match seen.iter().find(|(n, _, _)| *n == name) {
+                Some((_, first_ty, first_phase)) if *first_ty != ty => errors.spanned(
+                    param.ty,
+                    format!("parameter `{name}` is `{ty}` here but `{first_ty}` in `{first_phase}`; one argument feeds every phase that takes it, so the types must match"),
+                ),
+                Some(_) => {}
+                None => seen.push((name, ty, phase.name())),
+            }
+        }
+    }
+}
+
+/// A test iterates `run_once`, or drives its own loop in `execute`.
+pub(crate) fn has_run_once_or_execute(model: &TestImpl<'_>, errors: &mut Errors) {
+    let has = |name: &str| model.phases.iter().find(|p| p.name() == name);
+    match (has("run_once"), has("execute")) {
+        (None, None) => errors.spanned(
+            &model.item.self_ty,
+            "an `#[autotest]` test needs a `run_once` method (one iteration), or an `execute` method that drives its own loop",
+        ),
+        (Some(_), Some(execute)) => errors.at(
+            execute.name().span(),
+            "a test has `run_once` (iterated by the engine) or `execute` (its own loop), not both",
+        ),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    fn check(item: ItemImpl) -> Vec<String> {
+        let mut errors = Errors::default();
+        let _ = crate::model::build(&item, &mut errors);
+        let text = errors.into_compile_errors().to_string();
+        text.split("compile_error !").skip(1).map(|m| m.trim().to_owned()).collect()
+    }
+
+    #[test]
+    fn a_correct_impl_passes() {
+        let item: ItemImpl = parse_quote! {
+            impl T {
+                fn initialize(&mut self, ctx: &mut TestContext, host: String, arg1: Option<String>) {}
+                fn run_once(&mut self, #[arg(default = 3, doc = "how many")] count: u32, host: String) -> TestResult { Ok(()) }
+                fn cleanup(&mut self, #[args] all: &Args) {}
+                fn helper(&self) {}
+            }
+        };
+        assert_eq!(check(item), Vec::<String>::new());
+    }
+
+    #[test]
+    fn every_rule_reports() {
+        let item: ItemImpl = parse_quote! {
+            impl T {
+                fn run_onec(&mut self) {}
+                fn initialize(&self) {}
+                fn warmup(&mut self, iterations: u32) {}
+                fn setup(&mut self, x: u32) {}
+                fn postprocess(&mut self, x: f64) {}
+                fn cleanup(&mut self, #[arg(default = 1)] y: Option<u32>) {}
+                fn postprocess_iteration<G>(&mut self) {}
+            }
+        };
+        let errors = check(item);
+        let expected = [
+            "`run_onec` is not a phase; did you mean `run_once`?",
+            "phase `initialize` must take `&mut self`",
+            "parameter `iterations` is named like an engine argument",
+            "parameter `x` is `f64` here but `u32` in `setup`",
+            "`#[arg(default = ...)]` on an `Option` parameter",
+            "phase `postprocess_iteration` cannot be generic",
+        ];
+        assert_eq!(errors.len(), expected.len(), "{errors:#?}");
+        for message in expected {
+            assert!(errors.iter().any(|e| e.contains(message)), "missing {message:?} in {errors:#?}");
+        }
+    }
+
+    #[test]
+    fn types_print_compactly() {
+        let ty: syn::Type = parse_quote!(Option<Vec<(u32, String)>>);
+        assert_eq!(type_text(&ty), "Option<Vec<(u32, String)>>");
+        let ty: syn::Type = parse_quote!(&'static [u8; 4]);
+        assert_eq!(type_text(&ty), "&'static [u8; 4]");
+    }
+}

@@ -1,0 +1,12 @@
+use harness_core::prelude::*;
+
+#[autotest(version = 1, name = "a", name = "b")]
+#[derive(Default)]
+struct T;
+
+#[autotest]
+impl T {
+    fn run_once(&mut self) {}
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use harness_core::prelude::*;
+
+#[autotest(version = 1)]
+#[derive(Default)]
+struct T;
+
+#[autotest]
+impl T {
+    fn run_onec(&mut self) {}
+}
+
+fn main() {}
