@@ -59,12 +59,13 @@ pub struct Failure {
     message: String,
     details: Vec<String>,
     location: Option<&'static Location<'static>>,
+    phase: Option<Phase>,
 }
 
 impl Failure {
     #[track_caller]
     fn new(kind: FailureKind, message: impl Into<String>) -> Self {
-        Failure { kind, message: message.into(), details: Vec::new(), location: Some(Location::caller()) }
+        Failure { kind, message: message.into(), details: Vec::new(), location: Some(Location::caller()), phase: None }
     }
 
     /// A test failure (`TestFail`): the status is FAIL.
@@ -119,6 +120,7 @@ impl Failure {
             message: format!("Unhandled panic: {message}"),
             details: Vec::new(),
             location: None,
+            phase: None,
         };
         if let Some(location) = location {
             failure.details.push(format!("panicked at {location}"));
@@ -155,6 +157,18 @@ impl Failure {
     #[must_use]
     pub fn location(&self) -> Option<&'static Location<'static>> {
         self.location
+    }
+
+    /// The phase the failure came out of, once the engine has seen it (for
+    /// example `run_once`, where the status is decided by the enclosing `execute`).
+    #[must_use]
+    pub fn phase(&self) -> Option<Phase> {
+        self.phase
+    }
+
+    pub(crate) fn in_phase(mut self, phase: Phase) -> Self {
+        self.phase.get_or_insert(phase);
+        self
     }
 
     /// Whether the engine retries the iteration that produced this failure.

@@ -24,5 +24,5 @@ pub(crate) fn guarded<R>(f: impl FnOnce() -> TestResult<R>) -> TestResult<R> {
 
 /// Runs one phase of the test, guarded.
 pub(crate) fn call(test: &mut dyn Autotest, phase: Phase, ctx: &mut TestContext, args: &Args) -> TestResult {
-    guarded(|| test.run_phase(phase, ctx, args))
+    guarded(|| test.run_phase(phase, ctx, args)).map_err(|failure| failure.in_phase(phase))
 }

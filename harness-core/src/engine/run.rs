@@ -212,7 +212,7 @@ fn run_started(
         }
     }
     if let Some((f, phase)) = &failure {
-        note(&format!("{} in {phase}: {}", f.status_in(*phase), f.full_text()));
+        note(&format!("{} in {}: {}", f.status_in(*phase), f.phase().unwrap_or(*phase), f.full_text()));
         if let Some(location) = f.location() {
             note(&format!("raised at {location}"));
         }
