@@ -108,14 +108,16 @@ pub fn to_value<T: serde::Serialize + ?Sized>(value: &T) -> Value {
 }
 
 /// The `#[test]` that `#[autotest(cargo_test)]` adds: runs the test once in a job
-/// of its own under `target/harness-results/cargo-test/` (or `HARNESS_RESULTS_DIR`)
+/// of its own under `target/harness-results/<binary>/<test>/` (or `HARNESS_RESULTS_DIR`)
 /// and panics with the status and reason unless it ends GOOD.
 ///
 /// # Panics
 ///
 /// When the test does not end GOOD, or its job cannot be created.
-pub fn run_cargo_test<T: Autotest + Default>(args: Args) {
-    crate::libtest::run_cargo_test(Box::new(T::default()), args);
+pub fn run_cargo_test<T: Autotest + Default>() {
+    let test = T::default();
+    let args = test.info().default_args();
+    crate::libtest::run_cargo_test(Box::new(test), args);
 }
 
 /// Converts what a phase returned into its result.

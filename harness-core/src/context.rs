@@ -349,10 +349,6 @@ impl TestContext {
         }
     }
 
-    pub(crate) fn chart_mut(&mut self) -> &mut PerfChart {
-        &mut self.chart
-    }
-
     /// The perf value of the last keyval block, for constraints.
     pub(crate) fn last_perf_value(&self, name: &str) -> Option<f64> {
         self.last_perf.iter().find(|(k, _)| k == name).map(|(_, v)| *v)

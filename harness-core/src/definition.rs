@@ -129,6 +129,7 @@ pub struct TestInfo {
     postprocess_profiled_run: bool,
     network_destabilizing: bool,
     phases: &'static [PhaseTable],
+    default_args: Option<fn() -> Args>,
     file: &'static str,
     line: u32,
 }
@@ -145,9 +146,18 @@ impl TestInfo {
             postprocess_profiled_run: false,
             network_destabilizing: false,
             phases: &[],
+            default_args: None,
             file: "",
             line: 0,
         }
+    }
+
+    /// The arguments `cargo test` and `test_main()` run the test with
+    /// (`#[autotest(cargo_test(name = value, ...))]`).
+    #[must_use]
+    pub const fn with_default_args(mut self, args: fn() -> Args) -> Self {
+        self.default_args = Some(args);
+        self
     }
 
     /// Sets the description (the struct's doc comment).
@@ -183,6 +193,24 @@ impl TestInfo {
     pub const fn with_phases(mut self, phases: &'static [PhaseTable]) -> Self {
         self.phases = phases;
         self
+    }
+
+    /// The arguments `cargo test` runs the test with (empty unless given).
+    #[must_use]
+    pub fn default_args(&self) -> Args {
+        self.default_args.map(|args| args()).unwrap_or_default()
+    }
+
+    /// The first required parameter without a value in `args`, as `(name, type)`.
+    #[must_use]
+    pub fn missing_required(&self, args: &Args) -> Option<(&'static str, &'static str)> {
+        self.params()
+            .map(|(_, param)| param)
+            .find(|p| {
+                p.kind() == crate::ParamKind::Required
+                    && matches!(args.get(p.name()), None | Some(serde_json::Value::Null))
+            })
+            .map(|p| (p.name(), p.type_name()))
     }
 
     /// Where the test is defined (for duplicate-name reports).

@@ -344,6 +344,10 @@ impl Job {
         Ok(JobSummary { records, status })
     }
 
+    pub(crate) fn indent(&self) -> usize {
+        self.inner.logger.indent()
+    }
+
     pub(crate) fn push_record(&self, record: TestRecord) {
         self.state().records.push(record);
     }
@@ -543,7 +547,6 @@ impl JobBuilder {
 
     /// Joins a job another process started: no START/END or job files are written
     /// and status lines nest at `indent`.
-    #[allow(dead_code, reason = "used by the CLI's child processes")]
     pub(crate) fn attach(mut self, indent: usize) -> Self {
         self.attach_indent = Some(indent);
         self

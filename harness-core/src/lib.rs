@@ -57,6 +57,8 @@ extern crate self as harness_core;
 
 mod args;
 mod cancel;
+#[cfg(feature = "cli")]
+mod cli;
 mod constraint;
 mod context;
 mod debuglog;
@@ -68,6 +70,7 @@ mod job;
 mod libtest;
 mod profiler;
 pub mod registry;
+pub mod report;
 pub mod results;
 mod status;
 
@@ -76,6 +79,8 @@ pub mod __private;
 
 pub use args::{ArgError, ArgErrors, Args, ENGINE_ARGS, Param, ParamKind, PhaseTable};
 pub use cancel::CancelToken;
+#[cfg(feature = "cli")]
+pub use cli::{main, run_cli};
 pub use constraint::{Constraint, ConstraintError};
 pub use context::{IterationHook, TestContext};
 pub use definition::{Autotest, Phase, TestInfo, Version};
@@ -84,7 +89,7 @@ pub use error::{Error, Result};
 pub use failure::{Failure, FailureKind, TestResult};
 pub use harness_macros::autotest;
 pub use job::{Job, JobBuilder, JobObserver, JobSummary, TestBuilder, TestHook};
-pub use libtest::results_root;
+pub use libtest::{results_root, test_main};
 pub use profiler::{CommandProfiler, Profiler, ProfilerSet, StopSignal};
 pub use results::{PerfNumber, PerfValue};
 pub use status::{ParseStatusError, Status};

@@ -30,13 +30,13 @@ pub(crate) fn run_id() -> String {
     id
 }
 
-/// Runs one test in a job of its own under [`results_root`]`/cargo-test/<name>/`,
+/// Runs one test in a job of its own under [`results_root`]`/<binary>/<name>/<run>`,
 /// panicking with the status and reason unless it ends GOOD.
 pub(crate) fn run_cargo_test(test: Box<dyn Autotest>, args: Args) {
     let name = test.info().name();
-    let root = results_root();
+    let root = results_root().join(binary_name());
     let state = root.join(".harness");
-    let resultdir = root.join("cargo-test").join(name).join(run_id());
+    let resultdir = root.join(name).join(run_id());
     let job = Job::builder(&resultdir)
         .tmpdir(state.join("tmp"))
         .testdir(state.join("tests"))
@@ -55,5 +55,130 @@ pub(crate) fn run_cargo_test(test: Box<dyn Autotest>, args: Args) {
         }
         message.push_str(&format!("\nresults: {}", record.outputdir.display()));
         panic!("{message}");
+    }
+}
+
+/// The test binary's name without cargo's hash: `autotests-0123456789abcdef` -> `autotests`.
+fn binary_name() -> String {
+    let stem = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "tests".to_owned());
+    match stem.rsplit_once('-') {
+        Some((name, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => name.to_owned(),
+        _ => stem,
+    }
+}
+
+/// The `main` of a `harness = false` test target: every registered test as a
+/// libtest trial, so `cargo test`, `cargo test -- FILTER --exact`,
+/// `--list --format terse` and `cargo nextest run` (one process per test) work.
+///
+/// ```toml
+/// [[test]]
+/// name = "autotests"
+/// harness = false
+/// ```
+///
+/// ```text
+/// // tests/autotests.rs
+/// fn main() {
+///     harness_core::test_main()
+/// }
+/// ```
+///
+/// Each test runs in a job of its own under [`results_root`]`/<binary>/<test>/<run>`
+/// (a run is named by time, process and `NEXTEST_ATTEMPT`, so retries and shards
+/// never overwrite each other), with the arguments of its
+/// `#[autotest(cargo_test(...))]`. GOOD and WARN pass (WARN prints its reason);
+/// TEST_NA is reported as ignored with its reason; FAIL, ERROR and ABORT fail with
+/// the status and reason. A test with a required parameter and no value for it is
+/// listed as ignored, with the reason. SIGTERM (nextest's timeout) ends the
+/// running tests with ERROR "Test timeout expired" after their cleanup.
+pub fn test_main() {
+    let arguments = libtest_mimic::Arguments::from_args();
+    if let Err(e) = crate::registry::check() {
+        eprintln!("error: {e}");
+        std::process::exit(101);
+    }
+    let cancel = crate::CancelToken::new();
+    cancel_on_signals(&cancel);
+    let root = results_root();
+    let binary = binary_name();
+    let mut notes = Vec::new();
+    let trials: Vec<libtest_mimic::Trial> = crate::registry::all()
+        .map(|registration| {
+            let info = registration.info();
+            let args = info.default_args();
+            let missing = info.missing_required(&args).map(|(name, ty)| {
+                format!("needs a value for `{name}` ({ty}): give it with #[autotest(cargo_test({name} = ...))]")
+            });
+            if let Some(reason) = &missing {
+                notes.push(format!("{}: ignored, {reason}", info.name()));
+            }
+            let root = root.join(&binary);
+            let cancel = cancel.clone();
+            let ignored = missing.is_some();
+            libtest_mimic::Trial::ignorable_test(info.name(), move || match missing {
+                Some(reason) => Ok(libtest_mimic::Completion::ignored_with(reason)),
+                None => run_trial(registration, args, &root, cancel),
+            })
+            .with_ignored_flag(ignored)
+        })
+        .collect();
+    if !arguments.list {
+        for note in notes {
+            eprintln!("note: {note}");
+        }
+    }
+    libtest_mimic::run(&arguments, trials).exit();
+}
+
+fn cancel_on_signals(cancel: &crate::CancelToken) {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else { return };
+    let cancel = cancel.clone();
+    std::thread::spawn(move || {
+        for signal in signals.forever() {
+            if signal == SIGINT {
+                cancel.cancel(Status::Abort, "Interrupted by SIGINT");
+            } else {
+                cancel.cancel(Status::Error, "Test timeout expired");
+            }
+        }
+    });
+}
+
+fn run_trial(
+    registration: &'static crate::registry::Registration,
+    args: Args,
+    root: &std::path::Path,
+    cancel: crate::CancelToken,
+) -> Result<libtest_mimic::Completion, libtest_mimic::Failed> {
+    let name = registration.info().name();
+    let state = root.join(".harness");
+    let resultdir = root.join(name).join(run_id());
+    let job = Job::builder(&resultdir)
+        .tmpdir(state.join("tmp"))
+        .testdir(state.join("tests"))
+        .cancel_token(cancel)
+        .build()
+        .map_err(|e| format!("cannot start a job for {name}: {e}"))?;
+    let record =
+        crate::engine::run(&job, registration.make(), args).map_err(|e| format!("{name} could not run: {e}"))?;
+    let _ = job.complete();
+    let mut text = format!("{} {}", record.status, record.reason);
+    for detail in &record.details {
+        text.push_str("\n  ");
+        text.push_str(detail);
+    }
+    match record.status {
+        Status::Good => Ok(libtest_mimic::Completion::Completed),
+        Status::Warn => {
+            eprintln!("{name}: {text}");
+            Ok(libtest_mimic::Completion::Completed)
+        }
+        Status::TestNa => Ok(libtest_mimic::Completion::ignored_with(text)),
+        _ => Err(format!("{text}\nresults: {}", record.outputdir.display()).into()),
     }
 }

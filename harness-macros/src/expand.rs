@@ -101,18 +101,30 @@ fn expand_struct(args: TokenStream, item: &ItemStruct) -> TokenStream {
         (attrs.preserve_srcdir, attrs.postprocess_profiled_run, attrs.network_destabilizing);
     let phases = quote_spanned!(ident.span()=> <#ident as #p::Phases>::TABLES);
     let build = quote_spanned!(ident.span()=> <#ident as #p::BuildWithDefault>::__harness_build());
-    let cargo_test = attrs.cargo_test.map(|cargo_test| {
-        let fn_name = format_ident!("autotest_{}", name.value().replace('-', "_"));
-        let names = cargo_test.args.iter().map(|(n, _)| n.to_string());
-        let values = cargo_test.args.iter().map(|(_, v)| v);
-        quote! {
-            #[cfg(test)]
-            #[test]
-            fn #fn_name() {
-                #p::run_cargo_test::<#ident>(#p::Args::new() #(.with(#names, #p::to_value(&(#values))))*);
-            }
+    let (default_args, cargo_test) = match &attrs.cargo_test {
+        Some(cargo_test) => {
+            let fn_name = format_ident!("autotest_{}", name.value().replace('-', "_"));
+            let names = cargo_test.args.iter().map(|(n, _)| n.to_string());
+            let values = cargo_test.args.iter().map(|(_, v)| v);
+            let default_args = quote! {
+                .with_default_args({
+                    fn __harness_default_args() -> #p::Args {
+                        #p::Args::new() #(.with(#names, #p::to_value(&(#values))))*
+                    }
+                    __harness_default_args
+                })
+            };
+            let test = quote! {
+                #[cfg(test)]
+                #[test]
+                fn #fn_name() {
+                    #p::run_cargo_test::<#ident>();
+                }
+            };
+            (Some(default_args), Some(test))
         }
-    });
+        None => (None, None),
+    };
     quote! {
         #item
         const _: () = {
@@ -122,6 +134,7 @@ fn expand_struct(args: TokenStream, item: &ItemStruct) -> TokenStream {
                 .with_postprocess_profiled_run(#postprocess)
                 .with_network_destabilizing(#network)
                 .with_phases(#phases)
+                #default_args
                 .with_location(::core::file!(), ::core::line!());
 
             #[automatically_derived]

@@ -5,7 +5,7 @@ use quote::ToTokens;
 use syn::{Attribute, FnArg, Ident, ImplItemFn, ItemImpl, PatType};
 
 use crate::errors::Errors;
-use crate::model::{PHASES, TestImpl};
+use crate::model::{PHASES, ParamKind, TestImpl};
 
 /// Arguments the engine consumes itself (harness-core's `ENGINE_ARGS`).
 pub(crate) const ENGINE_ARGS: [&str; 11] = [
@@ -131,20 +131,36 @@ pub(crate) fn not_a_phase_typo(method: &ImplItemFn, errors: &mut Errors) -> bool
 }
 
 /// One argument feeds every phase that names it, so every phase must give it the
-/// same type (optionality may differ).
+/// same type (optionality may differ), and a default must be the same default
+/// everywhere: otherwise phases would see different values for one argument.
 pub(crate) fn same_name_same_type(model: &TestImpl<'_>, errors: &mut Errors) {
-    let mut seen: Vec<(String, String, &Ident)> = Vec::new();
+    let mut seen: Vec<(String, String, Option<String>, &Ident)> = Vec::new();
     for phase in &model.phases {
         for param in &phase.params {
             let name = param.ident.to_string();
             let ty = type_text(param.value_ty);
-            match seen.iter().find(|(n, _, _)| *n == name) {
-                Some((_, first_ty, first_phase)) if *first_ty != ty => errors.spanned(
+            let default = match &param.kind {
+                ParamKind::Default(expr) => Some(type_text(expr)),
+                _ => None,
+            };
+            match seen.iter().find(|(n, ..)| *n == name) {
+                Some((_, first_ty, _, first_phase)) if *first_ty != ty => errors.spanned(
                     param.ty,
                     format!("parameter `{name}` is `{ty}` here but `{first_ty}` in `{first_phase}`; one argument feeds every phase that takes it, so the types must match"),
                 ),
+                Some((_, _, first_default, first_phase)) if *first_default != default => {
+                    let describe = |d: &Option<String>| d.as_ref().map_or_else(|| "no default".to_owned(), |d| format!("the default `{d}`"));
+                    errors.at(
+                        param.ident.span(),
+                        format!(
+                            "parameter `{name}` has {} here but {} in `{first_phase}`; one argument feeds every phase that takes it, so give it the same default everywhere (or take it in one phase and keep it in `self`)",
+                            describe(&default),
+                            describe(first_default)
+                        ),
+                    );
+                }
                 Some(_) => {}
-                None => seen.push((name, ty, phase.name())),
+                None => seen.push((name, ty, default, phase.name())),
             }
         }
     }

@@ -7,4 +7,4 @@ mod run;
 mod setup;
 
 pub use record::{PerfRecord, TestRecord};
-pub(crate) use run::run;
+pub(crate) use run::{Naming, Prepared, body, finish, prepare, run};

@@ -19,16 +19,16 @@ use crate::results::{PerfChart, StatusCode, StatusEntry, read_iterations, read_k
 use crate::{Args, Autotest, Error, Failure, Job, Phase, Result, Status, TestContext, TestResult};
 
 /// Where a run's output goes and what it is called in `status.log`.
-#[derive(Debug)]
-struct Naming {
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Naming {
     /// `<name>[.<tag parts>]`: the operation column.
-    operation: String,
+    pub(crate) operation: String,
     /// `[<parent>/]<operation>[.<subdir_tag>]`, relative to the result directory.
-    subdir: String,
+    pub(crate) subdir: String,
     /// The basename of `subdir`.
-    tagged: String,
+    pub(crate) tagged: String,
     /// The tag parts joined with `.`.
-    tag: Option<String>,
+    pub(crate) tag: Option<String>,
 }
 
 /// autotest's `_build_tagged_test_name`.
@@ -67,12 +67,56 @@ fn naming(job: &Job, name: &str, engine: &EngineArgs) -> Result<Naming> {
     Ok(Naming { operation, subdir, tagged, tag })
 }
 
+/// A test whose output directory exists and whose START line is written.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    pub(crate) test: &'static str,
+    pub(crate) naming: Naming,
+    pub(crate) outputdir: PathBuf,
+    pub(crate) timeout: Option<f64>,
+    started: chrono::DateTime<chrono::Utc>,
+    clock: Instant,
+}
+
+impl Prepared {
+    /// A run prepared by another process (the CLI's parent).
+    pub(crate) fn resume(test: &'static str, naming: Naming, outputdir: PathBuf, timeout: Option<f64>) -> Self {
+        Prepared { test, naming, outputdir, timeout, started: chrono::Utc::now(), clock: Instant::now() }
+    }
+}
+
+/// How the body of a run ended.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    /// The failure, with the phase it escaped; `None` for GOOD.
+    pub(crate) failure: Option<(Failure, Phase)>,
+    /// Iterations of `run_once` begun.
+    pub(crate) iterations: u64,
+}
+
+impl Outcome {
+    /// The status and the reason (with detail lines).
+    pub(crate) fn status(&self) -> (Status, String) {
+        match &self.failure {
+            None => (Status::Good, "completed successfully".to_owned()),
+            Some((failure, phase)) => (failure.status_in(*phase), failure.full_text()),
+        }
+    }
+}
+
 /// Runs one test from START to END and records it.
 pub(crate) fn run(job: &Job, mut test: Box<dyn Autotest>, args: Args) -> Result<TestRecord> {
-    let info = test.info();
+    let prepared = prepare(job, test.info(), &args)?;
+    let outcome = body(job, test.as_mut(), &args, &prepared);
+    let (status, message) = outcome.status();
+    finish(job, prepared, status, &message, outcome.iterations)
+}
+
+/// Names the run, creates its output directory and writes START.
+pub(crate) fn prepare(job: &Job, info: &'static crate::TestInfo, args: &Args) -> Result<Prepared> {
     check_component("test name", info.name())?;
     let mut errors = Vec::new();
-    let engine = EngineArgs::parse(&args, &mut errors);
+    let engine = EngineArgs::parse(args, &mut errors);
     errors.retain(|e| matches!(e, ArgError::Engine { name, .. } if matches!(name.as_str(), "tag" | "subdir_tag" | "master_testpath")));
     if !errors.is_empty() {
         return Err(Error::Args(ArgErrors::new(info.name(), errors)));
@@ -94,23 +138,31 @@ pub(crate) fn run(job: &Job, mut test: Box<dyn Autotest>, args: Args) -> Result<
     if let Some(observer) = &job.inner.observer {
         observer.test_started(info.name(), &naming.subdir);
     }
-    let started = chrono::Utc::now();
-    let clock = Instant::now();
+    Ok(Prepared {
+        test: info.name(),
+        naming,
+        outputdir,
+        timeout: engine.timeout,
+        started: chrono::Utc::now(),
+        clock: Instant::now(),
+    })
+}
 
-    let mut iterations = 0;
-    let mut chart = PerfChart::new();
-    let failure = run_started(job, test.as_mut(), &args, &naming, &outputdir, &mut iterations, &mut chart);
-
-    let (status, message) = match &failure {
-        None => (Status::Good, "completed successfully".to_owned()),
-        Some((failure, phase)) => (failure.status_in(*phase), failure.full_text()),
-    };
-    job.record(StatusCode::Status(status), Some(&naming.subdir), Some(&naming.operation), &message)?;
+/// Writes the status line and END, and records the run.
+pub(crate) fn finish(
+    job: &Job,
+    prepared: Prepared,
+    status: Status,
+    message: &str,
+    iterations: u64,
+) -> Result<TestRecord> {
+    let Prepared { test, naming, outputdir, started, clock, .. } = prepared;
+    job.record(StatusCode::Status(status), Some(&naming.subdir), Some(&naming.operation), message)?;
     job.record(StatusCode::End(status), Some(&naming.subdir), Some(&naming.operation), "")?;
-
     let mut lines = message.lines().map(str::to_owned);
+    let chart = PerfChart::read(outputdir.join("results/results-chart.json")).unwrap_or_default();
     let record = TestRecord {
-        test: info.name().to_owned(),
+        test: test.to_owned(),
         tag: naming.tag,
         subdir: naming.subdir,
         status,
@@ -164,21 +216,15 @@ fn make_dirs(job: &Job, naming: &Naming, outputdir: &Path, test: &str) -> Result
     })
 }
 
-/// Everything between START and the status line; returns the failure, if any,
-/// with the phase it escaped.
-fn run_started(
-    job: &Job,
-    test: &mut dyn Autotest,
-    args: &Args,
-    naming: &Naming,
-    outputdir: &Path,
-    iterations: &mut u64,
-    chart: &mut PerfChart,
-) -> Option<(Failure, Phase)> {
+/// Everything between START and the status line: directories, hooks, the
+/// lifecycle, the perf chart written out, the tmpdir removed.
+pub(crate) fn body(job: &Job, test: &mut dyn Autotest, args: &Args, prepared: &Prepared) -> Outcome {
     let info = test.info();
-    let dirs = match make_dirs(job, naming, outputdir, info.name()) {
+    let naming = &prepared.naming;
+    let mut iterations = 0;
+    let dirs = match make_dirs(job, naming, &prepared.outputdir, info.name()) {
         Ok(dirs) => dirs,
-        Err(e) => return Some((Failure::error(e.to_string()), Phase::Initialize)),
+        Err(e) => return Outcome { failure: Some((Failure::error(e.to_string()), Phase::Initialize)), iterations },
     };
     let log = TestLog::open(&dirs.debugdir.join(format!("{}.DEBUG", naming.tagged)));
     note(&format!("running {} (version {}) with {}", naming.operation, info.version(), describe_args(args)));
@@ -200,7 +246,7 @@ fn run_started(
             let hook = hook.clone();
             ctx.after_hooks.push(Rc::new(move |ctx: &mut TestContext| hook(ctx)));
         }
-        failure = lifecycle(test, &mut ctx, args, iterations).err();
+        failure = lifecycle(test, &mut ctx, args, &mut iterations).err();
     }
     if let Err(e) = ctx.flush_perf_values() {
         failure.get_or_insert((Failure::from(e), Phase::Cleanup));
@@ -217,11 +263,10 @@ fn run_started(
             note(&format!("raised at {location}"));
         }
     }
-    *chart = std::mem::take(ctx.chart_mut());
     drop(ctx);
     let _ = fs::remove_dir_all(&tmpdir);
     drop(log);
-    failure
+    Outcome { failure, iterations }
 }
 
 /// The test keyval autotest writes first: `version`, `param-<name>=<repr>` and

@@ -58,6 +58,64 @@ impl JobResults {
     }
 }
 
+/// Rebuilds `results.json` and `junit.xml` of a job from its `status.log` and
+/// test directories, for a job that died before writing them. Tests left open
+/// in the log are ABORT ("Job aborted unexpectedly"), as TKO reads them.
+///
+/// # Errors
+///
+/// [`Error::Io`] or [`Error::StatusLog`] when `status.log` cannot be read, I/O
+/// errors writing the files.
+pub fn rebuild_job_files(resultdir: impl AsRef<Path>) -> Result<JobResults> {
+    let resultdir = resultdir.as_ref();
+    let log = super::StatusLog::read(resultdir.join("status.log"))?;
+    let time = |ts: Option<i64>| ts.and_then(|t| chrono::DateTime::<chrono::Utc>::from_timestamp(t, 0));
+    let mut records = Vec::new();
+    for group in log.tests() {
+        let subdir = group.subdir.clone().unwrap_or_default();
+        let operation = group.operation.clone().unwrap_or_default();
+        let (test, tag) = match operation.split_once('.') {
+            Some((test, tag)) => (test.to_owned(), Some(tag.to_owned())),
+            None => (operation.clone(), None),
+        };
+        let outputdir = resultdir.join(&subdir);
+        let chart = super::PerfChart::read(outputdir.join("results/results-chart.json")).unwrap_or_default();
+        let iterations = super::read_iterations(outputdir.join("results")).unwrap_or_default();
+        let (start, end) = (time(group.started), time(group.finished));
+        let mut lines = group.reason.lines().map(str::to_owned);
+        records.push(TestRecord {
+            test,
+            tag,
+            subdir,
+            status: group.status,
+            reason: lines.next().unwrap_or_default(),
+            details: lines.collect(),
+            start: start.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            end: end.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            #[allow(clippy::cast_precision_loss, reason = "seconds of a test run")]
+            duration: match (group.started, group.finished) {
+                (Some(s), Some(e)) => (e - s) as f64,
+                _ => 0.0,
+            },
+            iterations: 0,
+            perf_values: crate::engine::PerfRecord::from_chart(&chart),
+            keyvals: super::read_keyval(&outputdir, None)
+                .map(|m| m.into_iter().map(|(k, v)| (k, v.to_string())).collect())
+                .unwrap_or_default(),
+            perf_keyvals: iterations.into_iter().rev().find(|i| !i.perf.is_empty()).map(|i| i.perf).unwrap_or_default(),
+            outputdir,
+        });
+    }
+    let job = log.groups.first();
+    let started = job.and_then(|g| time(g.started)).unwrap_or_else(chrono::Utc::now);
+    let finished = job.and_then(|g| time(g.finished)).unwrap_or_else(chrono::Utc::now);
+    let status = job.map_or(Status::Abort, |g| g.status);
+    let keyval = super::read_keyval(resultdir, None).unwrap_or_default();
+    let tag = keyval.get("label").map(ToString::to_string);
+    write_job_files(resultdir, tag.as_deref(), status, started, finished, &records)?;
+    JobResults::read(resultdir.join("results.json"))
+}
+
 /// Writes `bytes` to `path` through a temporary file and a rename.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));

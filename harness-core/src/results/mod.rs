@@ -15,8 +15,8 @@ mod status_log;
 mod status_reader;
 
 pub use chart::{ChartEntry, PerfChart, PerfData, PerfValue};
-pub(crate) use job_files::write_job_files;
-pub use job_files::{JobInfo, JobResults, RESULTS_SCHEMA_VERSION};
+pub use job_files::{JobInfo, JobResults, RESULTS_SCHEMA_VERSION, rebuild_job_files};
+pub(crate) use job_files::{write_atomic, write_job_files};
 pub use keyval::{
     Iteration, KeyvalValue, PerfNumber, TypeTag, keyval_path, read_iterations, read_keyval, write_keyval,
 };

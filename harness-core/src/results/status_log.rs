@@ -330,6 +330,11 @@ impl StatusLogger {
         StatusLogger { resultdir, indent: Mutex::new(indent) }
     }
 
+    /// The current nesting level.
+    pub(crate) fn indent(&self) -> usize {
+        *self.indent.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Appends the entry (one write per file) and moves the nesting level.
     pub(crate) fn record(&self, entry: &StatusEntry) -> Result<()> {
         let mut indent = self.indent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

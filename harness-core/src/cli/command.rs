@@ -1,0 +1,91 @@
+//! The command line of a harness binary.
+
+use std::path::PathBuf;
+
+use clap::{Args as ClapArgs, Parser, Subcommand};
+
+/// Runs autotest-style tests of this binary and writes autotest's result files.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// List the tests: name, version, description, and each phase's parameters.
+    List {
+        /// Print the list as JSON (schema in docs/cli.md).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one test, or every test of a control file.
+    Run(RunArgs),
+    /// Check a control file (tests, arguments, constraints, profilers) without running anything.
+    Validate {
+        /// The control file.
+        #[arg(long, value_name = "FILE")]
+        control: PathBuf,
+    },
+    /// Summarize a finished run: a table in the terminal, or a self-contained HTML page.
+    Report {
+        /// The run's result directory (the one holding status.log).
+        dir: PathBuf,
+        /// Write an HTML page with one chart per perf metric.
+        #[arg(long, value_name = "OUT.html")]
+        html: Option<PathBuf>,
+    },
+    /// Runs one test in this process for a parent harness (internal).
+    #[command(name = "__child", hide = true)]
+    Child {
+        /// The run's description, written by the parent.
+        spec: PathBuf,
+    },
+}
+
+#[derive(Debug, ClapArgs)]
+pub(crate) struct RunArgs {
+    /// The test to run (see `list`).
+    #[arg(required_unless_present = "control")]
+    pub(crate) test: Option<String>,
+    /// Run the tests of a control file instead (schema in docs/control-files.md).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["test", "args", "iterations", "test_length", "tag", "profile_only", "constraints", "timeout"])]
+    pub(crate) control: Option<PathBuf>,
+    /// A test argument; the value is JSON, or else a string (`--arg seconds=0.5 --arg mode=fast --arg sizes=[1,2]`).
+    #[arg(long = "arg", value_name = "NAME=VALUE")]
+    pub(crate) args: Vec<String>,
+    /// Run `run_once` N times (default 1).
+    #[arg(long, value_name = "N", conflicts_with = "test_length")]
+    pub(crate) iterations: Option<u64>,
+    /// Run `run_once` until at least SECS seconds have passed.
+    #[arg(long, value_name = "SECS")]
+    pub(crate) test_length: Option<f64>,
+    /// Tag the run: its output directory becomes `<test>.<tag>`.
+    #[arg(long, value_name = "TAG")]
+    pub(crate) tag: Option<String>,
+    /// Profile every iteration instead of one extra profiled iteration.
+    #[arg(long)]
+    pub(crate) profile_only: bool,
+    /// Add a profiler: `vmstat[:INTERVAL]`, `perf[:EVENT,...]`, or any program as `NAME[:ARGS]`.
+    #[arg(long = "profiler", value_name = "NAME[:ARGS]")]
+    pub(crate) profilers: Vec<String>,
+    /// Retry an iteration failing with `fail_retry` up to N times.
+    #[arg(long, value_name = "N")]
+    pub(crate) retries: Option<u32>,
+    /// A perf constraint checked after every iteration (`throughput > 100`).
+    #[arg(long = "constraint", value_name = "EXPR")]
+    pub(crate) constraints: Vec<String>,
+    /// End the test with ERROR "Test timeout expired" after SECS seconds.
+    #[arg(long, value_name = "SECS")]
+    pub(crate) timeout: Option<f64>,
+    /// How long a test that timed out or was interrupted may take to clean up before it is killed.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub(crate) grace: f64,
+    /// The result directory (default: ./results/<job tag or time>, never an existing run).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) results: Option<PathBuf>,
+    /// No progress output.
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
+}

@@ -1,0 +1,86 @@
+//! `report DIR [--html OUT.html]`: a finished run at a glance.
+
+use std::path::Path;
+
+use crate::results::{JobResults, rebuild_job_files};
+
+fn mean(values: &[f64]) -> f64 {
+    #[allow(clippy::cast_precision_loss, reason = "counts of perf values")]
+    let n = values.len().max(1) as f64;
+    values.iter().sum::<f64>() / n
+}
+
+/// The results of a run: `results.json`, or rebuilt from `status.log` when the
+/// job died before writing it.
+pub(crate) fn load(dir: &Path) -> Result<JobResults, String> {
+    let path = dir.join("results.json");
+    if path.is_file() {
+        return JobResults::read(&path).map_err(|e| e.to_string());
+    }
+    if !dir.join("status.log").is_file() {
+        return Err(format!(
+            "`{}` is not a result directory: it holds neither results.json nor status.log",
+            dir.display()
+        ));
+    }
+    eprintln!("note: {} has no results.json; rebuilt it (and junit.xml) from status.log", dir.display());
+    rebuild_job_files(dir).map_err(|e| e.to_string())
+}
+
+/// The table printed in the terminal.
+pub(crate) fn table(results: &JobResults) -> String {
+    let mut out = String::new();
+    let width = results.tests.iter().map(|t| t.subdir.len()).max().unwrap_or(4).max(4);
+    out.push_str(&format!("{:<8} {:<width$} {:>9} {:>10}  {}\n", "STATUS", "TEST", "TIME", "ITERATIONS", "REASON"));
+    for test in &results.tests {
+        out.push_str(&format!(
+            "{:<8} {:<width$} {:>7.2} s {:>10}  {}\n",
+            test.status.as_str(),
+            test.subdir,
+            test.duration,
+            test.iterations,
+            if test.status == crate::Status::Good { "" } else { &test.reason }
+        ));
+        for perf in &test.perf_values {
+            let name = match &perf.graph {
+                Some(graph) => format!("{graph}/{}", perf.description),
+                None => perf.description.clone(),
+            };
+            let units = perf.units.as_deref().unwrap_or("");
+            let direction = if perf.improvement_direction == "up" { "higher is better" } else { "lower is better" };
+            let (min, max) =
+                perf.values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+            out.push_str(&format!(
+                "{:8} {:width$}   {name}: mean {:.4} {units} over {} value{} (min {min:.4}, max {max:.4}; {direction})\n",
+                "",
+                "",
+                mean(&perf.values),
+                perf.values.len(),
+                if perf.values.len() == 1 { "" } else { "s" },
+            ));
+        }
+    }
+    let counts: Vec<String> = results.job.counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    out.push_str(&format!("job {}: {}\n", results.job.status, counts.join(", ")));
+    out
+}
+
+pub(crate) fn report(dir: &Path, html: Option<&Path>) -> i32 {
+    let results = match load(dir) {
+        Ok(results) => results,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return super::EXIT_USAGE;
+        }
+    };
+    print!("{}", table(&results));
+    if let Some(out) = html {
+        let page = crate::report::html_page(&results);
+        if let Err(e) = std::fs::write(out, page) {
+            eprintln!("error: cannot write `{}`: {e}", out.display());
+            return super::EXIT_FAILED;
+        }
+        println!("report: {}", out.display());
+    }
+    super::EXIT_OK
+}

@@ -1,0 +1,88 @@
+//! A `harness = false` test target: every test here runs through
+//! `harness_core::test_main()`, under `cargo test` or `cargo nextest run`.
+//! `libtest_front.rs` drives this binary and checks what it reports.
+
+use harness_core::prelude::*;
+
+/// Passes, and writes a perf keyval.
+#[autotest(name = "nx_good", version = 1)]
+#[derive(Default)]
+struct Good;
+
+#[autotest]
+impl Good {
+    fn run_once(&mut self, ctx: &mut TestContext) -> TestResult {
+        ctx.write_perf_keyval([(
+            "attempt",
+            std::env::var("NEXTEST_ATTEMPT").ok().and_then(|a| a.parse::<u32>().ok()).unwrap_or(0),
+        )])?;
+        Ok(())
+    }
+}
+
+/// Passes with a warning.
+#[autotest(name = "nx_warn", version = 1)]
+#[derive(Default)]
+struct Warn;
+
+#[autotest]
+impl Warn {
+    fn run_once(&mut self) -> TestResult {
+        Err(Failure::warn("slow but fine"))
+    }
+}
+
+/// Does not apply here.
+#[autotest(name = "nx_not_applicable", version = 1)]
+#[derive(Default)]
+struct NotApplicable;
+
+#[autotest]
+impl NotApplicable {
+    fn run_once(&mut self) -> TestResult {
+        Err(Failure::not_applicable("needs hardware this machine lacks"))
+    }
+}
+
+/// Needs an argument nobody gives it.
+#[autotest(name = "nx_needs_value", version = 1)]
+#[derive(Default)]
+struct NeedsValue;
+
+#[autotest]
+impl NeedsValue {
+    fn run_once(&mut self, device: String) {
+        let _ = device;
+    }
+}
+
+/// Gets its argument from `cargo_test(...)`.
+#[autotest(name = "nx_with_value", version = 1, cargo_test(device = "loop0", iterations = 2))]
+#[derive(Default)]
+struct WithValue;
+
+#[autotest]
+impl WithValue {
+    fn run_once(&mut self, device: String) -> TestResult {
+        if device == "loop0" { Ok(()) } else { Err(Failure::fail(format!("got {device}"))) }
+    }
+}
+
+/// Fails when `HARNESS_TESTS_FAIL` is set (to check how failures are reported).
+#[autotest(name = "nx_fails_on_request", version = 1)]
+#[derive(Default)]
+struct FailsOnRequest;
+
+#[autotest]
+impl FailsOnRequest {
+    fn run_once(&mut self) -> TestResult {
+        if std::env::var_os("HARNESS_TESTS_FAIL").is_some() {
+            return Err(Failure::fail("failed on request"));
+        }
+        Ok(())
+    }
+}
+
+fn main() {
+    harness_core::test_main();
+}

@@ -1,0 +1,186 @@
+//! `harness_core::test_main()` speaks the libtest protocol that `cargo test` and
+//! `cargo nextest` use: the `autotests` target of this package is driven here
+//! directly, and through `cargo nextest run` with `--partition`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The `autotests` test binary, built beside this one.
+fn autotests() -> PathBuf {
+    let deps = std::env::current_exe().unwrap().parent().unwrap().to_owned();
+    let mut candidates: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(&deps)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("autotests-") && p.extension().is_none()
+        })
+        .map(|p| (p.metadata().unwrap().modified().unwrap(), p))
+        .collect();
+    candidates.sort();
+    candidates.pop().map(|(_, p)| p).expect("the autotests test target is built with this one")
+}
+
+fn run(args: &[&str], results: &Path, env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(autotests());
+    command
+        .args(args)
+        .env("HARNESS_RESULTS_DIR", results)
+        .env_remove("NEXTEST_ATTEMPT")
+        .env_remove("HARNESS_TESTS_FAIL");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Output with runs of spaces collapsed (libtest pads names into columns).
+fn squeezed(bytes: &[u8]) -> String {
+    let text = text(bytes);
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if !(c == ' ' && out.ends_with(' ')) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+const ALL: [&str; 6] =
+    ["nx_fails_on_request", "nx_good", "nx_needs_value", "nx_not_applicable", "nx_warn", "nx_with_value"];
+
+#[test]
+fn list_terse_prints_exactly_the_tests() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["--list", "--format", "terse"], dir.path(), &[]);
+    assert!(out.status.success());
+    let expected: String = ALL.iter().map(|t| format!("{t}: test\n")).collect();
+    assert_eq!(text(&out.stdout), expected);
+    let ignored = run(&["--list", "--format", "terse", "--ignored"], dir.path(), &[]);
+    assert_eq!(text(&ignored.stdout), "nx_needs_value: test\n");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "listing writes no results");
+}
+
+#[test]
+fn filters_exact_and_statuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["nx_with_value", "--exact"], dir.path(), &[]);
+    let stdout = squeezed(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("test nx_with_value ... ok"), "{stdout}");
+    assert!(stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 5 filtered out"), "{stdout}");
+
+    let all = run(&[], dir.path(), &[]);
+    let stdout = squeezed(&all.stdout);
+    assert!(all.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("test nx_not_applicable ... ignored (TEST_NA needs hardware this machine lacks)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("test nx_needs_value ... ignored"), "{stdout}");
+    assert!(stdout.contains("4 passed; 0 failed; 2 ignored"), "TEST_NA is never a pass: {stdout}");
+    let stderr = text(&all.stderr);
+    assert!(stderr.contains("nx_warn: WARN slow but fine"), "{stderr}");
+    assert!(stderr.contains("note: nx_needs_value: ignored, needs a value for `device` (String)"), "{stderr}");
+
+    let failing = run(&["nx_fails_on_request", "--exact"], dir.path(), &[("HARNESS_TESTS_FAIL", "1")]);
+    let stdout = text(&failing.stdout);
+    assert_eq!(failing.status.code(), Some(101), "{stdout}");
+    assert!(stdout.contains("FAIL failed on request"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("results: {}", dir.path().join("autotests/nx_fails_on_request").display())),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn every_attempt_gets_its_own_results() {
+    let dir = tempfile::tempdir().unwrap();
+    for attempt in ["1", "2"] {
+        let out = run(&["nx_good", "--exact"], dir.path(), &[("NEXTEST_ATTEMPT", attempt)]);
+        assert!(out.status.success());
+    }
+    let runs: Vec<String> = std::fs::read_dir(dir.path().join("autotests/nx_good"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    let attempts: BTreeSet<&str> = runs.iter().map(|r| r.rsplit('-').next().unwrap()).collect();
+    assert_eq!(attempts, BTreeSet::from(["attempt1", "attempt2"]));
+    for run in &runs {
+        let keyval =
+            std::fs::read_to_string(dir.path().join("autotests/nx_good").join(run).join("nx_good/results/keyval"))
+                .unwrap();
+        let attempt = run.rsplit("attempt").next().unwrap();
+        assert_eq!(keyval, format!("attempt{{perf}}={attempt}\n\n"));
+    }
+}
+
+fn nextest(partition: &str, results: &Path) -> Output {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    Command::new(cargo)
+        .args([
+            "nextest",
+            "run",
+            "--workspace",
+            "--no-fail-fast",
+            "--color",
+            "never",
+            "-E",
+            "binary(autotests)",
+            "--partition",
+            partition,
+        ])
+        .env("HARNESS_RESULTS_DIR", results)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo nextest is installed (see .ci/run)")
+}
+
+/// The tests nextest ran, from its `PASS [...] harness-tests::autotests NAME` lines.
+fn passed(output: &Output) -> BTreeSet<String> {
+    text(&output.stderr)
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("PASS"))
+        .filter_map(|rest| rest.split_whitespace().last().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn nextest_partitions_cover_every_test_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = nextest("hash:1/2", dir.path());
+    let second = nextest("hash:2/2", dir.path());
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    let (a, b) = (passed(&first), passed(&second));
+    assert!(a.is_disjoint(&b), "{a:?} {b:?}");
+    let union: BTreeSet<String> = a.union(&b).cloned().collect();
+    // nx_needs_value is ignored, so nextest skips it; nx_not_applicable runs and
+    // exits 0 (nextest has no way to hear of a skip at run time).
+    let expected: BTreeSet<String> =
+        ["nx_fails_on_request", "nx_good", "nx_not_applicable", "nx_warn", "nx_with_value"]
+            .iter()
+            .map(|t| (*t).to_owned())
+            .collect();
+    assert_eq!(union, expected);
+    // One process per test, each with its own result directory.
+    let dirs: BTreeSet<String> = std::fs::read_dir(dir.path().join("autotests"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    assert_eq!(dirs, expected);
+    let attempt_dirs: Vec<String> = std::fs::read_dir(dir.path().join("autotests/nx_good"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(attempt_dirs.len(), 1);
+    assert!(attempt_dirs[0].ends_with("-attempt1"), "{attempt_dirs:?}");
+}

@@ -1,0 +1,18 @@
+use harness_core::prelude::*;
+
+#[autotest(version = 1)]
+#[derive(Default)]
+struct T;
+
+#[autotest]
+impl T {
+    fn initialize(&mut self, #[arg(default = 16)] size: u32) {
+        let _ = size;
+    }
+
+    fn run_once(&mut self, size: u32) {
+        let _ = size;
+    }
+}
+
+fn main() {}
