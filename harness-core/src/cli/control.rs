@@ -240,7 +240,7 @@ mod tests {
         let err = serde_json::from_str::<ControlFile>("{\"tests\": [], \"jobs\": {}}").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown field `jobs`, expected one of `job`, `profilers`, `tests` at line 1 column 19"
+            "unknown field `jobs`, expected one of `job`, `profilers`, `tests` at line 1 column 20"
         );
         let deep = format!("{{\"tests\": {}{}}}", "[".repeat(10_000), "]".repeat(10_000));
         let err = serde_json::from_str::<ControlFile>(&deep).unwrap_err();
