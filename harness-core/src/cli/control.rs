@@ -242,7 +242,7 @@ mod tests {
             err.to_string(),
             "unknown field `jobs`, expected one of `job`, `profilers`, `tests` at line 1 column 20"
         );
-        let deep = format!("{{\"tests\": {}{}}}", "[".repeat(10_000), "]".repeat(10_000));
+        let deep = format!("{{\"tests\": [{{\"test\": \"t\", \"args\": {{\"a\": {}{}}}}}]}}", "[".repeat(10_000), "]".repeat(10_000));
         let err = serde_json::from_str::<ControlFile>(&deep).unwrap_err();
         assert!(err.to_string().starts_with("recursion limit exceeded"), "{err}");
     }
