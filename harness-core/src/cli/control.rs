@@ -186,10 +186,13 @@ pub(crate) fn validate(control: ControlFile) -> Result<Plan, Vec<String>> {
             Some(tag) => format!("{}.{tag}", entry.test),
             None => entry.test.clone(),
         };
-        if let Some(first) = outputs.insert(output.clone(), index) {
-            problems.push(format!(
+        match outputs.get(&output) {
+            Some(first) => problems.push(format!(
                 "tests[{index}] ({output}): writes to the same output directory as tests[{first}]; give one of them another `tag`"
-            ));
+            )),
+            None => {
+                outputs.insert(output, index);
+            }
         }
         tests.push(Planned { registration, args });
     }
@@ -242,7 +245,11 @@ mod tests {
             err.to_string(),
             "unknown field `jobs`, expected one of `job`, `profilers`, `tests` at line 1 column 20"
         );
-        let deep = format!("{{\"tests\": [{{\"test\": \"t\", \"args\": {{\"a\": {}{}}}}}]}}", "[".repeat(10_000), "]".repeat(10_000));
+        let deep = format!(
+            "{{\"tests\": [{{\"test\": \"t\", \"args\": {{\"a\": {}{}}}}}]}}",
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        );
         let err = serde_json::from_str::<ControlFile>(&deep).unwrap_err();
         assert!(err.to_string().starts_with("recursion limit exceeded"), "{err}");
     }

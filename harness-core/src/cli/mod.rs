@@ -59,6 +59,11 @@ where
         eprintln!("error: {e}");
         return EXIT_USAGE;
     }
+    if crate::registry::all().next().is_none() && !matches!(cli.command, Command::Report { .. }) {
+        eprintln!(
+            "note: this binary has no tests; tests defined in a library crate are linked only when the binary names it: add `use my_tests as _;` to main.rs"
+        );
+    }
     match cli.command {
         Command::List { json } => {
             print!("{}", if json { list::json() + "\n" } else { list::text() });

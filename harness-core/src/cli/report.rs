@@ -31,16 +31,18 @@ pub(crate) fn load(dir: &Path) -> Result<JobResults, String> {
 pub(crate) fn table(results: &JobResults) -> String {
     let mut out = String::new();
     let width = results.tests.iter().map(|t| t.subdir.len()).max().unwrap_or(4).max(4);
-    out.push_str(&format!("{:<8} {:<width$} {:>9} {:>10}  {}\n", "STATUS", "TEST", "TIME", "ITERATIONS", "REASON"));
+    out.push_str(&format!("{:<8} {:<width$} {:>9} {:>10}  REASON\n", "STATUS", "TEST", "TIME", "ITERATIONS"));
     for test in &results.tests {
-        out.push_str(&format!(
-            "{:<8} {:<width$} {:>7.2} s {:>10}  {}\n",
+        let line = format!(
+            "{:<8} {:<width$} {:>7.2} s {:>10}  {}",
             test.status.as_str(),
             test.subdir,
             test.duration,
             test.iterations,
             if test.status == crate::Status::Good { "" } else { &test.reason }
-        ));
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
         for perf in &test.perf_values {
             let name = match &perf.graph {
                 Some(graph) => format!("{graph}/{}", perf.description),

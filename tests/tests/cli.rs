@@ -1,0 +1,377 @@
+//! The harness binary of `harness-examples`, driven through its command line:
+//! every command, every bad input, crashes, hangs and interrupts, and the files
+//! each run leaves.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use harness_core::Status;
+use harness_core::results::{JobResults, StatusLog, read_keyval};
+use serde_json::Value;
+
+/// The example harness binary, built once per test run.
+fn harness() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = Command::new(cargo)
+            .args(["build", "-q", "-p", "harness-examples", "--bin", "harness"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "building the harness binary failed");
+        let profile_dir = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_owned();
+        profile_dir.join("harness")
+    })
+}
+
+fn control_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../harness-examples/control")
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(harness()).args(args).current_dir(dir).env_remove("HARNESS_LOG").output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn write(dir: &Path, name: &str, contents: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+/// Everything under `dir` (relative paths).
+fn tree(dir: &Path) -> Vec<String> {
+    harness_tests::tree(dir)
+}
+
+#[test]
+fn list_shows_tests_and_their_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(dir.path(), &["list"]);
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("sleeptest (version 1): Sleeps for `seconds` in every iteration: autotest's classic sample test.\n    run_once\n        seconds: f64 (default 1.0)  seconds to sleep in each iteration\n"), "{stdout}");
+    let json = run_in(dir.path(), &["list", "--json"]);
+    let list: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(list["schema_version"], 1);
+    let names: Vec<&str> = list["tests"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(names, sorted);
+    let sleep = list["tests"].as_array().unwrap().iter().find(|t| t["name"] == "sleeptest").unwrap();
+    assert_eq!(
+        sleep["phases"],
+        serde_json::json!([
+            {"phase": "run_once", "accepts_all": false, "params": [
+                {"name": "seconds", "type": "f64", "kind": "default", "default": "1.0", "doc": "seconds to sleep in each iteration"}
+            ]},
+            {"phase": "postprocess", "accepts_all": false, "params": []}
+        ])
+    );
+    assert!(tree(dir.path()).is_empty(), "listing writes nothing");
+}
+
+#[test]
+fn run_one_test_writes_every_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out =
+        run_in(dir.path(), &["run", "sleeptest", "--arg", "seconds=0.01", "--iterations", "2", "--tag", "t", "-q"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    let results_line = stdout.lines().next().unwrap();
+    let resultdir = dir.path().join(results_line.strip_prefix("results: ").unwrap());
+    assert!(stdout.contains("GOOD     sleeptest.t"), "{stdout}");
+    assert!(stdout.ends_with(&format!("; results: {}\n", results_line.strip_prefix("results: ").unwrap())), "{stdout}");
+    let files = tree(&resultdir);
+    for file in [
+        "junit.xml",
+        "keyval",
+        "results.json",
+        "status.log",
+        "sleeptest.t/keyval",
+        "sleeptest.t/status.log",
+        "sleeptest.t/results/keyval",
+        "sleeptest.t/results/results-chart.json",
+        "sleeptest.t/debug/sleeptest.t.DEBUG",
+        "sleeptest.t/profiling/",
+    ] {
+        assert!(files.contains(&file.to_owned()), "{file} missing from {files:#?}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(resultdir.join("sleeptest.t/keyval")).unwrap(),
+        "param-iterations=2\nparam-seconds=0.01\nversion=1\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(resultdir.join("sleeptest.t/results/keyval")).unwrap(),
+        "slept_seconds{perf}=0.01\n\nslept_seconds{perf}=0.02\n\n"
+    );
+    let results = JobResults::read(resultdir.join("results.json")).unwrap();
+    assert_eq!(results.tests.len(), 1);
+    assert_eq!((results.tests[0].status, results.tests[0].iterations), (Status::Good, 2));
+    assert_eq!(results.tests[0].perf_values[0].values, [0.02]);
+    let log = StatusLog::read(resultdir.join("status.log")).unwrap();
+    assert!(log.groups.iter().all(|g| !g.closed_by_reader && g.status == Status::Good));
+}
+
+#[test]
+fn a_control_file_runs_its_entries_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let control = write(
+        dir.path(),
+        "c.json",
+        r#"{"job": {"tag": "ctl", "test_retry": 1},
+            "tests": [
+              {"test": "sleeptest", "tag": "a", "args": {"seconds": 0.01}},
+              {"test": "status_flaky", "args": {"iterations": 2}},
+              {"test": "checksum_throughput", "args": {"size_mb": 1, "algorithm": "crc32", "constraints": ["throughput_mb_s > 0.001"]}}
+            ]}"#,
+    );
+    let out = run_in(dir.path(), &["run", "--control", control.to_str().unwrap(), "-q"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    let results = JobResults::read(dir.path().join("results/ctl/results.json")).unwrap();
+    let subdirs: Vec<&str> = results.tests.iter().map(|t| t.subdir.as_str()).collect();
+    assert_eq!(subdirs, ["sleeptest.a", "status_flaky", "checksum_throughput"]);
+    assert!(results.tests.iter().all(|t| t.status == Status::Good));
+    let flaky = read_keyval(dir.path().join("results/ctl/status_flaky"), None).unwrap();
+    assert_eq!(flaky["test_retries_before_success"].to_string(), "1");
+    // A second run of the same control file never writes over the first.
+    let again = run_in(dir.path(), &["run", "--control", control.to_str().unwrap(), "-q"]);
+    assert!(again.status.success());
+    assert!(text(&again.stdout).starts_with("results: results/ctl.1\n"), "{}", text(&again.stdout));
+}
+
+/// Runs `args` in a fresh directory; the exit status must be 2, stderr must
+/// hold `message`, and nothing may be written.
+fn refused(args: &[&str], files: &[(&str, &str)], message: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, contents) in files {
+        write(dir.path(), name, contents);
+    }
+    let before = tree(dir.path());
+    let out = run_in(dir.path(), args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}{}", text(&out.stdout));
+    assert!(stderr.contains(message), "{args:?}: expected {message:?} in\n{stderr}");
+    assert_eq!(tree(dir.path()), before, "{args:?} wrote files");
+}
+
+#[test]
+fn bad_input_is_refused_before_anything_runs() {
+    refused(&["run", "sleeptst"], &[], "error: tests[0]: unknown test `sleeptst`; did you mean `sleeptest`?");
+    refused(
+        &["run", "sleeptest", "--arg", "secnds=1"],
+        &[],
+        "Unknown parameter: secnds (did you mean `seconds`? sleeptest accepts: seconds)",
+    );
+    refused(
+        &["run", "sleeptest", "--arg", "seconds=abc"],
+        &[],
+        "`seconds` of sleeptest.run_once expects f64, got \"abc\"",
+    );
+    refused(
+        &["run", "sleeptest", "--constraint", "x >"],
+        &[],
+        "could not parse constraint `x >`: expected a number, a name or `(`, found the end at column 4",
+    );
+    refused(
+        &["run", "sleeptest", "--iterations", "2", "--test-length", "1"],
+        &[],
+        "the argument '--iterations <N>' cannot be used with '--test-length <SECS>'",
+    );
+    refused(&["run", "sleeptest", "--tag", "../up"], &[], "invalid tag `../up`: it contains a path separator");
+    refused(&["run", "sleeptest", "--arg", "novalue"], &[], "invalid --arg `novalue`: expected NAME=VALUE");
+    refused(
+        &["run", "sleeptest", "--profiler", "no-such-profiler-program"],
+        &[],
+        "profiler `no-such-profiler-program`: program `no-such-profiler-program` was not found",
+    );
+    refused(
+        &["run", "--control", "c.json"],
+        &[("c.json", "{\"tests\": [\n  {\"test\": \"sleeptest\",}\n]}")],
+        "invalid control file `c.json`: trailing comma at line 2 column 24",
+    );
+    refused(
+        &["run", "--control", "c.json"],
+        &[("c.json", r#"{"tests": [{"test": "sleeptest", "iterations": 2}]}"#)],
+        "invalid control file `c.json`: unknown field `iterations`, expected one of `test`, `tag`, `args` at line 1 column 45",
+    );
+    refused(
+        &["run", "--control", "c.json"],
+        &[("c.json", r#"{"tests": [{"test": "sleeptest", "args": [1, 2]}]}"#)],
+        "tests[0] (sleeptest): Unnamed arguments not accepted. Please call job.run_test with named args only",
+    );
+    refused(&["run", "--control", "missing.json"], &[], "cannot read control file `missing.json`");
+    refused(&["run", "sleeptest", "--results", "taken"], &[("taken", "")], "error: cannot create `taken`: File exists");
+}
+
+#[test]
+fn an_existing_results_directory_is_never_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("old")).unwrap();
+    write(&dir.path().join("old"), "status.log", "START\t----\t----\t\n");
+    let out = run_in(dir.path(), &["run", "sleeptest", "--arg", "seconds=0", "--results", "old"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("results directory `old` already exists and is not empty"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(dir.path().join("old/status.log")).unwrap(), "START\t----\t----\t\n");
+}
+
+#[test]
+fn validate_reports_every_problem_with_its_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = run_in(dir.path(), &["validate", "--control", control_dir().join("quick.json").to_str().unwrap()]);
+    assert!(good.status.success(), "{}", text(&good.stderr));
+    assert!(text(&good.stdout).ends_with("quick.json: OK, 6 tests\n"), "{}", text(&good.stdout));
+    let bad = write(
+        dir.path(),
+        "bad.json",
+        r#"{"job": {"tag": "a/b"},
+            "tests": [
+              {"test": "sleeptest", "args": {"seconds": "slow"}},
+              {"test": "nope"},
+              {"test": "sleeptest", "args": {"constraints": ["1 +"]}},
+              {"test": "sleeptest"}
+            ]}"#,
+    );
+    let out = run_in(dir.path(), &["validate", "--control", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "error: job: invalid job tag `a/b`: it contains a path separator; it must stay inside the results directory\n\
+         error: tests[0] (sleeptest): `seconds` of sleeptest.run_once expects f64, got \"slow\"\n\
+         error: tests[1]: unknown test `nope`\n\
+         error: tests[2] (sleeptest): could not parse constraint `1 +`: expected a number, a name or `(`, found the end at column 4\n\
+         error: tests[2] (sleeptest): writes to the same output directory as tests[0]; give one of them another `tag`\n\
+         error: tests[3] (sleeptest): writes to the same output directory as tests[0]; give one of them another `tag`\n"
+    );
+    assert_eq!(tree(dir.path()), ["bad.json"]);
+}
+
+#[test]
+fn crashes_and_hangs_are_that_tests_error_and_the_job_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(
+        dir.path(),
+        &["run", "--control", control_dir().join("status_tour.json").to_str().unwrap(), "--grace", "1", "-q"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let results = JobResults::read(dir.path().join("results/status_tour/results.json")).unwrap();
+    let outcomes: Vec<(&str, Status, &str)> =
+        results.tests.iter().map(|t| (t.subdir.as_str(), t.status, t.reason.as_str())).collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("status_good", Status::Good, "completed successfully"),
+            ("status_warn", Status::Warn, "passed, but took the slow path"),
+            ("status_test_na", Status::TestNa, "needs a GPU, and this machine has none"),
+            ("status_fail", Status::Fail, "latency 250 ms is over the 100 ms budget"),
+            ("status_error", Status::Error, "Unhandled io::Error: No such file or directory (os error 2)"),
+            ("status_flaky", Status::Good, "completed successfully"),
+            ("fault_abort", Status::Error, "Test subprocess died from signal 6 (SIGABRT)"),
+            ("fault_segfault", Status::Error, "Test subprocess died from signal 11 (SIGSEGV)"),
+            ("fault_hang.cooperative", Status::Error, "Test timeout expired"),
+            ("fault_hang.stuck", Status::Error, "Test timeout expired"),
+            ("sleeptest.after_faults", Status::Good, "completed successfully"),
+        ]
+    );
+    assert_eq!(results.tests[9].details, ["killed after the 1 s grace period"]);
+    let cooperative = read_keyval(dir.path().join("results/status_tour/fault_hang.cooperative"), None).unwrap();
+    assert_eq!(cooperative["cleanup_ran"].to_string(), "yes", "the timed-out test's cleanup ran");
+    let stuck = read_keyval(dir.path().join("results/status_tour/fault_hang.stuck"), None).unwrap();
+    assert!(!stuck.contains_key("cleanup_ran"));
+    let log = StatusLog::read(dir.path().join("results/status_tour/status.log")).unwrap();
+    assert!(log.groups.iter().all(|g| !g.closed_by_reader), "every START has its END");
+    let timeout_start = log.entries.iter().find(|(_, e)| e.operation() == Some("fault_hang.cooperative")).unwrap();
+    assert_eq!(timeout_start.1.field("timeout"), Some("1"));
+    let junit = std::fs::read_to_string(dir.path().join("results/status_tour/junit.xml")).unwrap();
+    assert!(junit.contains("tests=\"11\" skipped=\"1\" failures=\"1\" errors=\"5\""), "{junit}");
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("\n11 tests: 3 GOOD, 1 WARN, 1 TEST_NA, 1 FAIL, 5 ERROR in "), "{stdout}");
+}
+
+#[test]
+fn sigint_aborts_the_running_test_after_its_cleanup() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "c.json",
+        r#"{"tests": [{"test": "fault_hang", "args": {"seconds": 600}}, {"test": "sleeptest", "args": {"seconds": 0}}]}"#,
+    );
+    let child = Command::new(harness())
+        .args(["run", "--control", "c.json", "--results", "r", "-q"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let debug = dir.path().join("r/fault_hang/debug/fault_hang.DEBUG");
+    for _ in 0..500 {
+        if std::fs::read_to_string(&debug).is_ok_and(|d| d.contains("hanging for 600 s")) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let results = JobResults::read(dir.path().join("r/results.json")).unwrap();
+    assert_eq!(results.job.status, Status::Abort);
+    assert_eq!(results.tests.len(), 1, "no test starts after the interrupt");
+    assert_eq!((results.tests[0].status, results.tests[0].reason.as_str()), (Status::Abort, "Interrupted by SIGINT"));
+    let keyval = read_keyval(dir.path().join("r/fault_hang"), None).unwrap();
+    assert_eq!(keyval["cleanup_ran"].to_string(), "yes");
+    assert!(dir.path().join("r/junit.xml").is_file());
+    let log = StatusLog::read(dir.path().join("r/status.log")).unwrap();
+    assert!(log.groups.iter().all(|g| !g.closed_by_reader));
+    assert_eq!(log.groups[0].status, Status::Abort);
+    assert_eq!(log.groups[0].reason, "Interrupted by SIGINT");
+}
+
+#[test]
+fn report_prints_a_table_and_writes_a_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(
+        dir.path(),
+        &["run", "checksum_throughput", "--arg", "size_mb=1", "--iterations", "3", "--results", "r", "-q"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = run_in(dir.path(), &["report", "r", "--html", "page.html"]);
+    let stdout = text(&report.stdout);
+    assert!(report.status.success(), "{}", text(&report.stderr));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "STATUS   TEST                     TIME ITERATIONS  REASON");
+    assert!(lines[1].starts_with("GOOD     checksum_throughput "), "{stdout}");
+    assert!(lines[1].ends_with(" s          3"), "no trailing spaces: {stdout}");
+    assert!(stdout.contains("checksum/throughput: mean "), "{stdout}");
+    assert!(stdout.contains("over 3 values"), "{stdout}");
+    assert!(stdout.ends_with("job GOOD: 1 GOOD\nreport: page.html\n"), "{stdout}");
+    let page = std::fs::read_to_string(dir.path().join("page.html")).unwrap();
+    assert_eq!(page.matches("<figure class=\"chart\"").count(), 1);
+    assert!(page.contains("data-metric=\"checksum / throughput\""), "{page}");
+}
+
+#[test]
+fn report_rebuilds_results_from_the_status_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(dir.path(), &["run", "sleeptest", "--arg", "seconds=0", "--results", "r", "-q"]);
+    assert!(out.status.success());
+    std::fs::remove_file(dir.path().join("r/results.json")).unwrap();
+    std::fs::remove_file(dir.path().join("r/junit.xml")).unwrap();
+    let report = run_in(dir.path(), &["report", "r"]);
+    assert!(report.status.success());
+    assert!(text(&report.stderr).contains("rebuilt it (and junit.xml) from status.log"));
+    let rebuilt = JobResults::read(dir.path().join("r/results.json")).unwrap();
+    assert_eq!((rebuilt.tests[0].test.as_str(), rebuilt.tests[0].status), ("sleeptest", Status::Good));
+    assert!(dir.path().join("r/junit.xml").is_file());
+    let missing = run_in(dir.path(), &["report", "nowhere"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
