@@ -33,20 +33,21 @@ fn status_class(status: Status) -> &'static str {
     }
 }
 
-/// A short number for axis labels.
+/// A short number for axis labels: four significant digits.
 fn label(value: f64) -> String {
     let magnitude = value.abs();
     if magnitude != 0.0 && !(1e-3..1e6).contains(&magnitude) {
-        format!("{value:.3e}")
-    } else {
-        let text = format!("{value:.4}");
-        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+        return format!("{value:.3e}");
     }
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a small count of decimals")]
+    let decimals = if magnitude == 0.0 { 0 } else { (3.0 - magnitude.log10().floor()).clamp(0.0, 6.0) as usize };
+    let text = format!("{value:.decimals$}");
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_owned() } else { text }
 }
 
 const WIDTH: f64 = 520.0;
 const HEIGHT: f64 = 220.0;
-const LEFT: f64 = 70.0;
+const LEFT: f64 = 78.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 36.0;
@@ -117,7 +118,7 @@ fn chart(perf: &PerfRecord) -> String {
     );
     let _ = write!(
         svg,
-        r#"<text x="14" y="{:.1}" transform="rotate(-90 14 {:.1})" text-anchor="middle" class="axis">{}</text>"#,
+        r#"<text x="12" y="{:.1}" transform="rotate(-90 12 {:.1})" text-anchor="middle" class="axis">{}</text>"#,
         TOP + plot_h / 2.0,
         TOP + plot_h / 2.0,
         escape(if units.is_empty() { "value" } else { &units })
@@ -238,6 +239,9 @@ mod tests {
     fn labels_are_short() {
         assert_eq!(label(1.5), "1.5");
         assert_eq!(label(2.0), "2");
+        assert_eq!(label(212.7288), "212.7");
+        assert_eq!(label(0.33), "0.33");
+        assert_eq!(label(12345.0), "12345");
         assert_eq!(label(1234567.0), "1.235e6");
         assert_eq!(label(0.0), "0");
         assert_eq!(escape("<a href='x'>&\u{0}"), "&lt;a href=&#39;x&#39;&gt;&amp;\u{FFFD}");

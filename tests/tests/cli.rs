@@ -375,3 +375,78 @@ fn report_rebuilds_results_from_the_status_log() {
     let missing = run_in(dir.path(), &["report", "nowhere"]);
     assert_eq!(missing.status.code(), Some(2));
 }
+
+#[test]
+fn the_readme_job_runs_every_example_and_ends_good() {
+    let dir = tempfile::tempdir().unwrap();
+    let quick = control_dir().join("quick.json");
+    let out = run_in(dir.path(), &["run", "--control", quick.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.starts_with("results: results/quick\n"), "{stdout}");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("sleeptest: iteration 3/3"), "progress goes to stderr when it is not a terminal: {stderr}");
+    let results = JobResults::read(dir.path().join("results/quick/results.json")).unwrap();
+    let tests: Vec<(&str, Status, u64)> =
+        results.tests.iter().map(|t| (t.subdir.as_str(), t.status, t.iterations)).collect();
+    assert_eq!(
+        tests,
+        [
+            ("sleeptest", Status::Good, 3),
+            ("checksum_throughput.fnv1a", Status::Good, 5),
+            ("checksum_throughput.crc32", Status::Good, 3),
+            ("file_io", Status::Good, 3),
+            ("build_once", Status::Good, 1),
+            ("status_good", Status::Good, 1),
+        ]
+    );
+    let checksum = &results.tests[1];
+    assert_eq!(checksum.perf_values[0].graph.as_deref(), Some("checksum"));
+    assert_eq!(checksum.perf_values[0].values.len(), 5);
+    assert_eq!(checksum.keyvals["param-constraints"], "['throughput_mb_s > 1']");
+    let file_io = &results.tests[3];
+    let names: Vec<&str> = file_io.perf_values.iter().map(|p| p.description.as_str()).collect();
+    assert_eq!(names, ["write", "read"]);
+    assert_eq!(file_io.perf_keyvals.keys().collect::<Vec<_>>(), ["read_mb_s", "write_mb_s"]);
+    let sleep_chart: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("results/quick/sleeptest/results/results-chart.json")).unwrap(),
+    )
+    .unwrap();
+    assert!((sleep_chart["total_sleep"]["summary"]["value"].as_f64().unwrap() - 0.3).abs() < 1e-9);
+}
+
+#[test]
+fn build_once_builds_once_per_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |tag: &str| {
+        let out =
+            run_in(dir.path(), &["run", "build_once", "--tag", tag, "--results", &format!("results/{tag}"), "-q"]);
+        assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+        let debug = std::fs::read_to_string(
+            dir.path().join(format!("results/{tag}/build_once.{tag}/debug/build_once.{tag}.DEBUG")),
+        )
+        .unwrap();
+        let built =
+            std::fs::read_to_string(dir.path().join(format!("results/{tag}/build_once.{tag}/results/keyval"))).unwrap();
+        (debug, built)
+    };
+    let (first_log, first_built) = run("first");
+    assert!(first_log.contains("running setup for version 1"), "{first_log}");
+    let (second_log, second_built) = run("second");
+    assert!(second_log.contains("setup skipped"), "{second_log}");
+    let stamp = |keyval: &str| keyval.lines().find(|l| l.starts_with("built{attr}=")).unwrap().to_owned();
+    assert_eq!(stamp(&first_built), stamp(&second_built), "the second run used the first run's build");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("results/.harness/tests/build_once/src/.version")).unwrap(),
+        "I1\n."
+    );
+}
+
+#[test]
+fn every_shipped_control_file_is_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["quick.json", "nightly.json", "status_tour.json"] {
+        let out = run_in(dir.path(), &["validate", "--control", control_dir().join(file).to_str().unwrap()]);
+        assert!(out.status.success(), "{file}: {}", text(&out.stderr));
+    }
+}

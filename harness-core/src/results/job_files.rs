@@ -90,8 +90,8 @@ pub fn rebuild_job_files(resultdir: impl AsRef<Path>) -> Result<JobResults> {
             status: group.status,
             reason: lines.next().unwrap_or_default(),
             details: lines.collect(),
-            start: start.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            end: end.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            start: start.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default(),
+            end: end.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default(),
             #[allow(clippy::cast_precision_loss, reason = "seconds of a test run")]
             duration: match (group.started, group.finished) {
                 (Some(s), Some(e)) => (e - s) as f64,
@@ -147,8 +147,8 @@ pub(crate) fn write_job_files(
         job: JobInfo {
             tag: tag.map(str::to_owned),
             status,
-            start: started.to_rfc3339(),
-            end: finished.to_rfc3339(),
+            start: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            end: finished.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             counts,
         },
         tests: records.to_vec(),

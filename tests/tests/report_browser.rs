@@ -1,0 +1,110 @@
+//! The HTML report in a real browser: headless Chromium (Debian's `chromium`
+//! package, installed here when missing) loads the page, finds one chart per perf
+//! metric, and draws something.
+
+use std::path::Path;
+use std::process::Command;
+
+use harness_core::prelude::*;
+use harness_core::results::JobResults;
+
+/// Records three metrics: one scalar, one list, one in a graph.
+#[autotest(name = "report_metrics", version = 1)]
+#[derive(Default)]
+struct ReportMetrics;
+
+#[autotest]
+impl ReportMetrics {
+    fn run_once(&mut self, ctx: &mut TestContext) -> TestResult {
+        #[allow(clippy::cast_precision_loss, reason = "small iteration numbers")]
+        let i = ctx.iteration() as f64;
+        ctx.output_perf_value(PerfValue::new("latency", 10.0 + i).units("ms"))?;
+        ctx.output_perf_value(PerfValue::new("frames", vec![16.0 + i, 17.0, 33.0]).units("ms"))?;
+        ctx.output_perf_value(
+            PerfValue::new("throughput", 100.0 * i).units("MB_per_s").higher_is_better(true).graph("io <&> disk"),
+        )?;
+        Ok(())
+    }
+}
+
+/// Chromium, installed with apt when it is missing and this runs as root.
+fn chromium() -> String {
+    let found = |name: &str| {
+        Command::new("sh").args(["-c", &format!("command -v {name}")]).output().is_ok_and(|o| o.status.success())
+    };
+    if found("chromium") {
+        return "chromium".to_owned();
+    }
+    if nix::unistd::Uid::effective().is_root() {
+        let _ = Command::new("apt-get").args(["update", "-q"]).status();
+        let installed =
+            Command::new("apt-get").args(["install", "-y", "-q", "chromium"]).status().is_ok_and(|s| s.success());
+        if installed && found("chromium") {
+            return "chromium".to_owned();
+        }
+    }
+    panic!("this test needs Debian's chromium package: apt-get install chromium (.ci/run installs it)");
+}
+
+fn headless(browser: &str, profile: &Path) -> Command {
+    let mut command = Command::new(browser);
+    command.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+    ]);
+    command.arg(format!("--user-data-dir={}", profile.display()));
+    command
+}
+
+#[test]
+fn the_report_page_shows_one_chart_per_metric() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = harness_core::Job::builder(dir.path().join("r")).build().unwrap();
+    assert_eq!(job.test("report_metrics").iterations(3).run().unwrap(), Status::Good);
+    let _ = job.complete().unwrap();
+    let results = JobResults::read(dir.path().join("r/results.json")).unwrap();
+    let page = dir.path().join("report.html");
+    std::fs::write(&page, harness_core::report::html_page(&results)).unwrap();
+    let url = format!("file://{}", page.display());
+    let browser = chromium();
+
+    let dom = headless(&browser, &dir.path().join("profile-dom")).args(["--dump-dom", &url]).output().unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert_eq!(dom.matches("<figure class=\"chart\"").count(), 3, "{dom}");
+    for metric in ["data-metric=\"latency\"", "data-metric=\"frames\"", "data-metric=\"io_____disk / throughput\""] {
+        assert!(dom.contains(metric), "{metric} missing from {dom}");
+    }
+    assert_eq!(dom.matches("<circle").count(), 3 + 9 + 3, "one point per value");
+
+    let shot = dir.path().join("shot.png");
+    let status = headless(&browser, &dir.path().join("profile-shot"))
+        .args([format!("--screenshot={}", shot.display()), "--window-size=1200,1000".to_owned(), url])
+        .output()
+        .unwrap();
+    assert!(shot.is_file(), "no screenshot: {}", String::from_utf8_lossy(&status.stderr));
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    let channels = info.color_type.samples();
+    let pixels = &pixels[..info.buffer_size()];
+    let (mut not_white, mut chart_blue) = (0usize, 0usize);
+    for pixel in pixels.chunks(channels) {
+        let (r, g, b) = (pixel[0], pixel[1], pixel[2]);
+        if (r, g, b) != (255, 255, 255) {
+            not_white += 1;
+        }
+        if (i16::from(r) - 0x33).abs() < 24 && (i16::from(g) - 0x66).abs() < 24 && (i16::from(b) - 0xcc).abs() < 24 {
+            chart_blue += 1;
+        }
+    }
+    assert!(not_white > 10_000, "the screenshot is blank: {not_white} non-white pixels");
+    assert!(chart_blue > 200, "no chart lines in the screenshot: {chart_blue} pixels of the chart colour");
+}
