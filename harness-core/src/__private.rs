@@ -8,78 +8,55 @@ pub use ::std::boxed::Box;
 
 pub use crate::registry::Registration;
 pub use crate::{
-    Args, Autotest, Failure, Param, ParamKind, Phase, PhaseTable, TestContext, TestInfo, TestResult, Version,
+    Args, Autotest, Failure, Param, ParamKind, Phase, PhaseTable, TestContext, TestInfo, TestResult, Version, decoder,
 };
 
-use serde::de::DeserializeOwned;
-
-/// A required argument of phase `phase` of test `test`, deserialized.
+/// A required argument, read through its table entry.
 ///
 /// # Errors
 ///
 /// An ERROR failure naming the argument when it is missing or of the wrong type.
-pub fn required<T>(
-    args: &Args,
-    name: &str,
-    type_name: &str,
-    test: &str,
-    phase: &str,
-    decode: fn(&Value) -> Result<T, String>,
-) -> TestResult<T> {
-    match optional(args, name, type_name, test, phase, decode)? {
+pub fn required<T: 'static>(args: &Args, param: &Param, test: &TestInfo, phase: &str) -> TestResult<T> {
+    let test = test.name();
+    match param.value(args, test, phase)? {
         Some(value) => Ok(value),
-        None => Err(Failure::error(format!("missing required argument `{name}` for {test}.{phase} ({type_name})"))),
+        None => Err(Failure::error(format!(
+            "missing required argument `{}` for {test}.{phase} ({})",
+            param.name(),
+            param.type_name()
+        ))),
     }
 }
 
-/// An optional argument; `None` when absent or null.
+/// An optional argument, read through its table entry; `None` when absent or null.
 ///
 /// # Errors
 ///
 /// An ERROR failure naming the argument when it has the wrong type.
-pub fn optional<T>(
-    args: &Args,
-    name: &str,
-    type_name: &str,
-    test: &str,
-    phase: &str,
-    decode: fn(&Value) -> Result<T, String>,
-) -> TestResult<Option<T>> {
-    match args.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(value) => decode(value).map(Some).map_err(|_| {
-            Failure::error(format!("`{name}` of {test}.{phase} expects {type_name}, got {}", crate::args::shown(value)))
-        }),
-    }
+pub fn optional<T: 'static>(args: &Args, param: &Param, test: &TestInfo, phase: &str) -> TestResult<Option<T>> {
+    param.value(args, test.name(), phase)
 }
 
-/// Deserializes an argument's value as a parameter's type.
-///
-/// # Errors
-///
-/// The deserializer's message.
-pub fn decode<T: DeserializeOwned>(value: &Value) -> Result<T, String> {
-    T::deserialize(value).map_err(|e| e.to_string())
+/// What a struct's `#[autotest(...)]` says: everything of its `TestInfo` but the
+/// phases, which the impl adds.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a test",
+    label = "`{Self}` needs `#[autotest(version = ...)]`",
+    note = "add `#[autotest(version = 1)]` (and `#[derive(Default)]`) to the struct `{Self}`"
+)]
+pub trait Meta {
+    /// The test's description, without phases.
+    const META: TestInfo;
 }
 
-/// Links a struct's `#[autotest(...)]` to its `#[autotest] impl`: the impl
-/// implements it with the phase tables and the dispatcher.
+/// Marks a struct whose `#[autotest] impl` exists; the struct's `Meta` requires it,
+/// so a test without phases is a compile error at the struct.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has `#[autotest(...)]` but its phases are not declared",
     label = "no `#[autotest] impl` for this test",
     note = "add `#[autotest]` to the inherent `impl {Self}` block that holds `run_once` and the other phases"
 )]
-pub trait Phases {
-    /// The parameter table of every phase the impl defines.
-    const TABLES: &'static [PhaseTable];
-
-    /// Runs one phase with its own arguments taken from `args`.
-    ///
-    /// # Errors
-    ///
-    /// The phase's failure, or an ERROR for an argument that does not deserialize.
-    fn __harness_run_phase(&mut self, phase: Phase, ctx: &mut TestContext, args: &Args) -> TestResult;
-}
+pub trait Phases {}
 
 /// How the engine builds a test: with `Default`.
 #[diagnostic::on_unimplemented(
@@ -113,11 +90,14 @@ pub fn to_value<T: serde::Serialize + ?Sized>(value: &T) -> Value {
 ///
 /// # Panics
 ///
-/// When the test does not end GOOD, or its job cannot be created.
-pub fn run_cargo_test<T: Autotest + Default>() {
-    let test = T::default();
-    let args = test.info().default_args();
-    crate::libtest::run_cargo_test(Box::new(test), args);
+/// When the test does not end GOOD, its job cannot be created, or two tests
+/// share its name.
+pub fn run_cargo_test(name: &str) {
+    if let Err(error) = crate::registry::check() {
+        panic!("{error}");
+    }
+    let registration = crate::registry::find(name).unwrap_or_else(|| panic!("{name} is not registered"));
+    crate::libtest::run_cargo_test(registration.make(), registration.info().default_args());
 }
 
 /// Converts what a phase returned into its result.

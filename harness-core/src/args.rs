@@ -155,6 +155,19 @@ pub enum ParamKind {
     Default(&'static str),
 }
 
+/// Deserializes a parameter's value, type-erased so that one function pointer per
+/// type serves both validation and the dispatcher.
+pub type Decoder = fn(&Value) -> Result<Box<dyn std::any::Any>, String>;
+
+/// The [`Decoder`] of `T`.
+///
+/// # Errors
+///
+/// The deserializer's message.
+pub fn decoder<T: DeserializeOwned + 'static>(value: &Value) -> Result<Box<dyn std::any::Any>, String> {
+    T::deserialize(value).map(|v| Box::new(v) as Box<dyn std::any::Any>).map_err(|e| e.to_string())
+}
+
 /// One named parameter of a phase: name, Rust type, kind and documentation.
 #[derive(Debug, Clone, Copy)]
 pub struct Param {
@@ -162,45 +175,37 @@ pub struct Param {
     type_name: &'static str,
     kind: ParamKind,
     doc: &'static str,
-    check: fn(&Value) -> Result<(), String>,
-}
-
-fn check_type<T: DeserializeOwned>(value: &Value) -> Result<(), String> {
-    T::deserialize(value).map(drop).map_err(|e| e.to_string())
+    decode: Decoder,
 }
 
 impl Param {
-    /// A parameter with an explicit check of its values (what `#[autotest]` generates).
+    /// A parameter whose values `decode` reads (what `#[autotest]` generates,
+    /// with [`decoder`]).
     #[must_use]
-    pub const fn new(
-        name: &'static str,
-        type_name: &'static str,
-        kind: ParamKind,
-        check: fn(&Value) -> Result<(), String>,
-    ) -> Self {
-        Param { name, type_name, kind, doc: "", check }
+    pub const fn new(name: &'static str, type_name: &'static str, kind: ParamKind, decode: Decoder) -> Self {
+        Param { name, type_name, kind, doc: "", decode }
     }
 
     /// A required parameter of type `T`, spelled `type_name` in messages and listings.
     #[must_use]
-    pub const fn required<T: DeserializeOwned>(name: &'static str, type_name: &'static str) -> Self {
-        Param { name, type_name, kind: ParamKind::Required, doc: "", check: check_type::<T> }
+    pub const fn required<T: DeserializeOwned + 'static>(name: &'static str, type_name: &'static str) -> Self {
+        Param::new(name, type_name, ParamKind::Required, decoder::<T>)
     }
 
     /// An optional parameter; `T` is the value type (without the `Option`).
     #[must_use]
-    pub const fn optional<T: DeserializeOwned>(name: &'static str, type_name: &'static str) -> Self {
-        Param { name, type_name, kind: ParamKind::Optional, doc: "", check: check_type::<T> }
+    pub const fn optional<T: DeserializeOwned + 'static>(name: &'static str, type_name: &'static str) -> Self {
+        Param::new(name, type_name, ParamKind::Optional, decoder::<T>)
     }
 
     /// A parameter with a default, shown as `default` in listings.
     #[must_use]
-    pub const fn with_default<T: DeserializeOwned>(
+    pub const fn with_default<T: DeserializeOwned + 'static>(
         name: &'static str,
         type_name: &'static str,
         default: &'static str,
     ) -> Self {
-        Param { name, type_name, kind: ParamKind::Default(default), doc: "", check: check_type::<T> }
+        Param::new(name, type_name, ParamKind::Default(default), decoder::<T>)
     }
 
     /// Adds documentation.
@@ -244,7 +249,32 @@ impl Param {
         if value.is_null() && self.kind != ParamKind::Required {
             return Ok(());
         }
-        (self.check)(value)
+        (self.decode)(value).map(drop)
+    }
+
+    /// The value of this parameter in `args`, deserialized; `None` when absent or
+    /// null.
+    ///
+    /// # Errors
+    ///
+    /// An ERROR failure naming the parameter, the phase and the value when it does
+    /// not deserialize as `T` (which must be the parameter's type).
+    pub fn value<T: 'static>(&self, args: &Args, test: &str, phase: &str) -> Result<Option<T>, crate::Failure> {
+        let wrong = |value: &Value| {
+            crate::Failure::error(format!(
+                "`{}` of {test}.{phase} expects {}, got {}",
+                self.name,
+                self.type_name,
+                shown(value)
+            ))
+        };
+        match args.get(self.name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => match (self.decode)(value) {
+                Ok(decoded) => decoded.downcast::<T>().map(|v| Some(*v)).map_err(|_| wrong(value)),
+                Err(_) => Err(wrong(value)),
+            },
+        }
     }
 }
 

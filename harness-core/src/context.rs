@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::results::{
-    KeyvalFile, PerfChart, PerfNumber, PerfValue, TypeTag, format_block, format_perf_block, write_keyval,
-};
+use crate::results::{BlockFormatter, KeyvalFile, PerfChart, PerfNumber, PerfValue, write_keyval};
 use crate::{Args, Error, Job, Result, Status, TestInfo, TestResult, Version};
 
 /// A hook run before or after every iteration, with the test's context.
@@ -23,7 +21,9 @@ pub(crate) struct TestDirs {
     pub(crate) debugdir: PathBuf,
     pub(crate) bindir: PathBuf,
     pub(crate) srcdir: PathBuf,
-    pub(crate) tmpdir: PathBuf,
+    /// Where the test's tmpdir is made, on first use, and its name's suffix.
+    pub(crate) tmp_parent: PathBuf,
+    pub(crate) tmp_suffix: String,
 }
 
 /// Everything a phase can reach while its test runs: directories, the iteration
@@ -40,13 +40,24 @@ pub struct TestContext {
     results_keyval: KeyvalFile,
     /// The perf dict of the last iteration keyval write, for constraints.
     pub(crate) last_perf: Vec<(String, f64)>,
+    perf_scratch: Vec<(String, f64)>,
     pub(crate) new_keyval: bool,
     pub(crate) track_perf: bool,
-    chart: PerfChart,
+    tmpdir: std::cell::OnceCell<PathBuf>,
+    /// `results/` and `profiling/` are made when first used.
+    made_resultsdir: std::cell::Cell<bool>,
+    made_profdir: std::cell::Cell<bool>,
+    pub(crate) chart: PerfChart,
+    /// What the test keyval holds, as written.
+    pub(crate) test_keyvals: std::collections::BTreeMap<String, String>,
+    /// The last iteration block that held perf values, as written, and where
+    /// its perf lines start.
+    pub(crate) last_perf_block: (String, usize),
     chart_dirty: bool,
     last_flush: Instant,
     flush_interval: Duration,
     buffer: String,
+    formatter: BlockFormatter,
     pub(crate) before_hooks: Vec<IterationHook>,
     pub(crate) after_hooks: Vec<IterationHook>,
 }
@@ -80,13 +91,20 @@ impl TestContext {
             dirs,
             iteration: 0,
             last_perf: Vec::new(),
+            perf_scratch: Vec::new(),
             new_keyval: false,
             track_perf: true,
+            tmpdir: std::cell::OnceCell::new(),
+            made_resultsdir: std::cell::Cell::new(false),
+            made_profdir: std::cell::Cell::new(false),
+            test_keyvals: std::collections::BTreeMap::new(),
+            last_perf_block: (String::new(), 0),
             chart: PerfChart::new(),
             chart_dirty: false,
             last_flush: Instant::now(),
             flush_interval,
             buffer: String::new(),
+            formatter: BlockFormatter::default(),
             before_hooks: Vec::new(),
             after_hooks: Vec::new(),
         }
@@ -135,16 +153,17 @@ impl TestContext {
         &self.dirs.outputdir
     }
 
-    /// `<outputdir>/results`: iteration keyvals and `results-chart.json`.
+    /// `<outputdir>/results`: iteration keyvals and `results-chart.json`, made
+    /// when first used.
     #[must_use]
     pub fn resultsdir(&self) -> &Path {
-        &self.dirs.resultsdir
+        made(&self.dirs.resultsdir, &self.made_resultsdir)
     }
 
-    /// `<outputdir>/profiling`: profiler output.
+    /// `<outputdir>/profiling`: profiler output, made when first used.
     #[must_use]
     pub fn profdir(&self) -> &Path {
-        &self.dirs.profdir
+        made(&self.dirs.profdir, &self.made_profdir)
     }
 
     /// `<outputdir>/debug`: the debug log.
@@ -165,10 +184,30 @@ impl TestContext {
         &self.dirs.srcdir
     }
 
-    /// A scratch directory for this run, removed when the test ends.
+    /// A scratch directory for this run (`<job tmpdir>/tmpXXXXXX_<tagged name>`),
+    /// made on first use and removed when the test ends.
     #[must_use]
     pub fn tmpdir(&self) -> &Path {
-        &self.dirs.tmpdir
+        self.tmpdir.get_or_init(|| {
+            let made =
+                tempfile::Builder::new().prefix("tmp").suffix(&self.dirs.tmp_suffix).tempdir_in(&self.dirs.tmp_parent);
+            match made {
+                Ok(dir) => dir.keep(),
+                Err(e) => {
+                    // The test sees the I/O error when it uses the path.
+                    crate::debuglog::note(&format!(
+                        "cannot create a tmpdir in {}: {e}",
+                        self.dirs.tmp_parent.display()
+                    ));
+                    self.dirs.tmp_parent.join(format!("tmp-{}{}", std::process::id(), self.dirs.tmp_suffix))
+                }
+            }
+        })
+    }
+
+    /// The tmpdir, if the test made one.
+    pub(crate) fn made_tmpdir(&self) -> Option<&Path> {
+        self.tmpdir.get().map(PathBuf::as_path)
     }
 
     /// The current iteration: 1..=N while iterating, N+1 in the profiled run and
@@ -188,7 +227,11 @@ impl TestContext {
         K: AsRef<str>,
         V: Display,
     {
-        write_keyval(&self.dirs.outputdir, pairs, None)
+        let pairs: Vec<(String, String)> =
+            pairs.into_iter().map(|(k, v)| (k.as_ref().to_owned(), v.to_string())).collect();
+        write_keyval(&self.dirs.outputdir, pairs.iter().map(|(k, v)| (k, v)), None)?;
+        self.test_keyvals.extend(pairs);
+        Ok(())
     }
 
     /// Writes an iteration block of `{perf}` keyvals (numbers) to `results/keyval`,
@@ -238,26 +281,39 @@ impl TestContext {
         KP: AsRef<str>,
         VP: Into<PerfNumber>,
     {
-        let perf: Vec<(String, PerfNumber)> =
-            perf.into_iter().map(|(k, v)| (k.as_ref().to_owned(), v.into())).collect();
+        let _ = self.resultsdir();
         let mut block = std::mem::take(&mut self.buffer);
         block.clear();
-        let formatted = format_block(
-            attr.into_iter().map(|(k, v)| (format!("{}{{attr}}", k.as_ref()), v)),
-            Some(TypeTag::Attr),
-            &mut block,
-        )
-        .and_then(|()| format_perf_block(&perf, &mut block));
-        let result = formatted.and_then(|()| {
-            block.push('\n');
-            self.results_keyval.append(&block)
+        let track = self.track_perf;
+        let mut fresh = std::mem::take(&mut self.perf_scratch);
+        fresh.clear();
+        let perf = perf.into_iter().map(|(k, v)| {
+            let v: PerfNumber = v.into();
+            if track {
+                fresh.push((k.as_ref().to_owned(), v.as_f64()));
+            }
+            (k, v)
         });
-        self.buffer = block;
-        result?;
-        if self.track_perf {
-            self.last_perf.clear();
-            self.last_perf.extend(perf.into_iter().map(|(k, v)| (k, v.as_f64())));
+        let result = self.formatter.format(attr, perf, &mut block).and_then(|perf_at| {
+            self.results_keyval.append(&block)?;
+            Ok(perf_at)
+        });
+        // The blank line closes the block; a block with perf lines has more. Keep
+        // it by swapping buffers rather than copying.
+        match result {
+            Ok(perf_at) if block.len() - perf_at > 1 => {
+                std::mem::swap(&mut self.last_perf_block.0, &mut block);
+                self.last_perf_block.1 = perf_at;
+            }
+            _ => {}
         }
+        self.buffer = block;
+        let result = result.map(drop);
+        if result.is_ok() && track {
+            std::mem::swap(&mut self.last_perf, &mut fresh);
+        }
+        self.perf_scratch = fresh;
+        result?;
         self.new_keyval = true;
         Ok(())
     }
@@ -289,7 +345,8 @@ impl TestContext {
     /// I/O errors.
     pub fn flush_perf_values(&mut self) -> Result<()> {
         if self.chart_dirty {
-            self.chart.write_atomic(&self.dirs.resultsdir.join("results-chart.json"))?;
+            let path = self.resultsdir().join("results-chart.json");
+            self.chart.write_atomic(&path)?;
             self.chart_dirty = false;
         }
         self.last_flush = Instant::now();
@@ -353,6 +410,18 @@ impl TestContext {
     pub(crate) fn last_perf_value(&self, name: &str) -> Option<f64> {
         self.last_perf.iter().find(|(k, _)| k == name).map(|(_, v)| *v)
     }
+}
+
+/// `dir`, made the first time it is asked for. A failure to make it surfaces
+/// when the directory is used.
+fn made<'a>(dir: &'a Path, made: &std::cell::Cell<bool>) -> &'a Path {
+    if !made.get() {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            crate::debuglog::note(&format!("cannot create {}: {e}", dir.display()));
+        }
+        made.set(true);
+    }
+    dir
 }
 
 /// Formats `args` for the debug log: `a=1, b='x'`.

@@ -344,6 +344,7 @@ impl Job {
         Ok(JobSummary { records, status })
     }
 
+    #[cfg(feature = "cli")]
     pub(crate) fn indent(&self) -> usize {
         self.inner.logger.indent()
     }
@@ -547,6 +548,7 @@ impl JobBuilder {
 
     /// Joins a job another process started: no START/END or job files are written
     /// and status lines nest at `indent`.
+    #[cfg(feature = "cli")]
     pub(crate) fn attach(mut self, indent: usize) -> Self {
         self.attach_indent = Some(indent);
         self

@@ -77,7 +77,7 @@ mod status;
 #[doc(hidden)]
 pub mod __private;
 
-pub use args::{ArgError, ArgErrors, Args, ENGINE_ARGS, Param, ParamKind, PhaseTable};
+pub use args::{ArgError, ArgErrors, Args, Decoder, ENGINE_ARGS, Param, ParamKind, PhaseTable, decoder};
 pub use cancel::CancelToken;
 #[cfg(feature = "cli")]
 pub use cli::{main, run_cli};

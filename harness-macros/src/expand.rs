@@ -9,7 +9,7 @@ use crate::attr::{VersionAttr, check_name, parse_test_attrs, snake_case};
 use crate::errors::Errors;
 use crate::fallback;
 use crate::model::{self, Input, ParamKind, PhaseFn, TestImpl};
-use crate::paths::private;
+use crate::paths::{private, private_at};
 use crate::valid::type_text;
 
 /// `#[autotest(...)]` on anything: a struct (the test) or its inherent impl (the phases).
@@ -99,8 +99,6 @@ fn expand_struct(args: TokenStream, item: &ItemStruct) -> TokenStream {
     let description = description(item);
     let (preserve, postprocess, network) =
         (attrs.preserve_srcdir, attrs.postprocess_profiled_run, attrs.network_destabilizing);
-    let phases = quote_spanned!(ident.span()=> <#ident as #p::Phases>::TABLES);
-    let build = quote_spanned!(ident.span()=> <#ident as #p::BuildWithDefault>::__harness_build());
     let (default_args, cargo_test) = match &attrs.cargo_test {
         Some(cargo_test) => {
             let fn_name = format_ident!("autotest_{}", name.value().replace('-', "_"));
@@ -118,49 +116,34 @@ fn expand_struct(args: TokenStream, item: &ItemStruct) -> TokenStream {
                 #[cfg(test)]
                 #[test]
                 fn #fn_name() {
-                    #p::run_cargo_test::<#ident>();
+                    #p::run_cargo_test(#name);
                 }
             };
             (Some(default_args), Some(test))
         }
         None => (None, None),
     };
+    let meta = quote! {
+        #p::TestInfo::new(#name, #version)
+            .with_description(#description)
+            .with_preserve_srcdir(#preserve)
+            .with_postprocess_profiled_run(#postprocess)
+            .with_network_destabilizing(#network)
+            #default_args
+            .with_location(::core::file!(), ::core::line!())
+    };
+    // The impl is spanned at the name: without an `#[autotest] impl`, its bound
+    // `T: Phases` fails there, with the trait's message.
+    let at = private_at(ident.span());
+    let meta_impl = quote_spanned! {ident.span()=>
+        #[automatically_derived]
+        impl #p::Meta for #ident where #ident: #at::Phases {
+            const META: #p::TestInfo = #meta;
+        }
+    };
     quote! {
         #item
-        const _: () = {
-            static __HARNESS_INFO: #p::TestInfo = #p::TestInfo::new(#name, #version)
-                .with_description(#description)
-                .with_preserve_srcdir(#preserve)
-                .with_postprocess_profiled_run(#postprocess)
-                .with_network_destabilizing(#network)
-                .with_phases(#phases)
-                #default_args
-                .with_location(::core::file!(), ::core::line!());
-
-            #[automatically_derived]
-            impl #p::Autotest for #ident {
-                fn info(&self) -> &'static #p::TestInfo {
-                    &__HARNESS_INFO
-                }
-
-                fn run_phase(
-                    &mut self,
-                    phase: #p::Phase,
-                    ctx: &mut #p::TestContext,
-                    args: &#p::Args,
-                ) -> #p::TestResult {
-                    <#ident as #p::Phases>::__harness_run_phase(self, phase, ctx, args)
-                }
-            }
-
-            fn __harness_make() -> #p::Box<dyn #p::Autotest> {
-                #p::Box::new(#build)
-            }
-
-            #p::inventory::submit! {
-                #p::Registration::new(&__HARNESS_INFO, __harness_make)
-            }
-        };
+        #meta_impl
         #cargo_test
     }
 }
@@ -176,12 +159,19 @@ fn phase_variant(name: &str) -> syn::Ident {
     format_ident!("{}", camel)
 }
 
-fn table(phase: &PhaseFn<'_>) -> TokenStream {
+/// The name of the const holding a phase's parameters.
+fn params_const(phase: &PhaseFn<'_>) -> syn::Ident {
+    format_ident!("__HARNESS_{}", phase.name().to_string().to_uppercase())
+}
+
+/// `const __HARNESS_RUN_ONCE: &[Param] = &[...];`: each entry holds the one
+/// decoder of its type, used by validation and by the dispatcher alike.
+fn params(phase: &PhaseFn<'_>) -> TokenStream {
     let p = private();
-    let variant = phase_variant(&phase.name().to_string());
+    let name = params_const(phase);
     let params = phase.params.iter().map(|param| {
-        let name = param.ident.to_string();
-        let name = name.trim_start_matches("r#");
+        let param_name = param.ident.to_string();
+        let param_name = param_name.trim_start_matches("r#");
         let value_ty = param.value_ty;
         let text = type_text(param.ty);
         let kind = match &param.kind {
@@ -192,17 +182,22 @@ fn table(phase: &PhaseFn<'_>) -> TokenStream {
                 quote!(#p::ParamKind::Default(#default))
             }
         };
-        // The same `decode::<T>` as the dispatcher, on the same span: a type that
-        // cannot be deserialized is reported once.
-        let check = quote_spanned!(value_ty.span()=> |value| #p::decode::<#value_ty>(value).map(::core::mem::drop));
-        let entry = quote!(#p::Param::new(#name, #text, #kind, #check));
+        let decoder = quote_spanned!(value_ty.span()=> #p::decoder::<#value_ty>);
+        let entry = quote!(#p::Param::new(#param_name, #text, #kind, #decoder));
         match &param.doc {
             Some(doc) => quote!(#entry.with_doc(#doc)),
             None => entry,
         }
     });
+    quote!(const #name: &[#p::Param] = &[#(#params),*];)
+}
+
+fn table(phase: &PhaseFn<'_>) -> TokenStream {
+    let p = private();
+    let variant = phase_variant(&phase.name().to_string());
+    let params = params_const(phase);
     let all = phase.accepts_all().then(|| quote!(.accepting_all()));
-    quote!(#p::PhaseTable::new(#p::Phase::#variant, &[#(#params),*]) #all)
+    quote!(#p::PhaseTable::new(#p::Phase::#variant, #params) #all)
 }
 
 fn dispatch_arm(phase: &PhaseFn<'_>) -> TokenStream {
@@ -210,26 +205,32 @@ fn dispatch_arm(phase: &PhaseFn<'_>) -> TokenStream {
     let method = phase.name();
     let phase_name = method.to_string();
     let variant = phase_variant(&phase_name);
+    let table = params_const(phase);
     let bindings = phase.params.iter().enumerate().map(|(i, param)| {
         let binding = format_ident!("__harness_arg{}", i);
-        let name = param.ident.to_string();
-        let name = name.trim_start_matches("r#");
         let value_ty = param.value_ty;
         let ty = param.ty;
-        let text = type_text(param.ty);
-        let fetch = match &param.kind {
-            ParamKind::Required => quote_spanned!(value_ty.span()=>
-                #p::required(__harness_args, #name, #text, __harness_test, #phase_name, #p::decode::<#value_ty>)?
-            ),
-            ParamKind::Optional => quote_spanned!(value_ty.span()=>
-                #p::optional(__harness_args, #name, #text, __harness_test, #phase_name, #p::decode::<#value_ty>)?
-            ),
-            ParamKind::Default(expr) => quote_spanned!(value_ty.span()=>
-                match #p::optional(__harness_args, #name, #text, __harness_test, #phase_name, #p::decode::<#value_ty>)? {
-                    #p::Option::Some(value) => value,
-                    #p::Option::None => #expr,
+        // `match` rather than `?`: the same meaning, less for the compiler to solve.
+        let fetch = |f: TokenStream| {
+            quote! {
+                match #p::#f::<#value_ty>(__harness_args, &#table[#i], &__HARNESS_INFO, #phase_name) {
+                    #p::Result::Ok(value) => value,
+                    #p::Result::Err(failure) => return #p::Result::Err(failure),
                 }
-            ),
+            }
+        };
+        let fetch = match &param.kind {
+            ParamKind::Required => fetch(quote!(required)),
+            ParamKind::Optional => fetch(quote!(optional)),
+            ParamKind::Default(expr) => {
+                let optional = fetch(quote!(optional));
+                quote! {
+                    match #optional {
+                        #p::Option::Some(value) => value,
+                        #p::Option::None => #expr,
+                    }
+                }
+            }
         };
         quote!(let #binding: #ty = #fetch;)
     });
@@ -241,7 +242,6 @@ fn dispatch_arm(phase: &PhaseFn<'_>) -> TokenStream {
             quote!(#binding)
         }
     });
-    let test_name = (!phase.params.is_empty()).then(|| quote!(let __harness_test = #p::Autotest::info(self).name();));
     let result_span = match &phase.method.sig.output {
         syn::ReturnType::Type(_, ty) => ty.span(),
         syn::ReturnType::Default => method.span(),
@@ -251,7 +251,6 @@ fn dispatch_arm(phase: &PhaseFn<'_>) -> TokenStream {
     let convert = quote_spanned!(result_span=> #p::IntoTestResult::into_test_result(#result));
     quote! {
         #p::Phase::#variant => {
-            #test_name
             #(#bindings)*
             let #result = Self::#method(self, #(#inputs),*);
             #convert
@@ -272,22 +271,30 @@ fn expand_impl(args: TokenStream, item: &ItemImpl) -> TokenStream {
     }
     let p = private();
     let self_ty = &item.self_ty;
+    let params = model.phases.iter().map(params);
     let tables = model.phases.iter().map(table);
     let arms = model.phases.iter().map(dispatch_arm);
-    // The struct must carry `#[autotest(...)]` too, or the phases would never run.
-    let is_test = quote_spanned!(self_ty.span()=> __harness_is_test::<#self_ty>);
+    // Spanned at the type, so a struct without `#[autotest(...)]` is reported there.
+    let meta = quote_spanned!(self_ty.span()=> <#self_ty as #p::Meta>::META);
+    let build = quote_spanned!(self_ty.span()=> <#self_ty as #p::BuildWithDefault>::__harness_build());
     quote! {
         #stripped
         const _: () = {
-            fn __harness_is_test<T: #p::Autotest>() {}
-            const _: fn() = #is_test;
+            #(#params)*
+
+            static __HARNESS_INFO: #p::TestInfo = #meta.with_phases(&[#(#tables),*]);
 
             #[automatically_derived]
-            impl #p::Phases for #self_ty {
-                const TABLES: &'static [#p::PhaseTable] = &[#(#tables),*];
+            impl #p::Phases for #self_ty {}
+
+            #[automatically_derived]
+            impl #p::Autotest for #self_ty {
+                fn info(&self) -> &'static #p::TestInfo {
+                    &__HARNESS_INFO
+                }
 
                 #[allow(unused_variables, clippy::used_underscore_binding)]
-                fn __harness_run_phase(
+                fn run_phase(
                     &mut self,
                     __harness_phase: #p::Phase,
                     __harness_ctx: &mut #p::TestContext,
@@ -298,6 +305,14 @@ fn expand_impl(args: TokenStream, item: &ItemImpl) -> TokenStream {
                         _ => #p::Result::Ok(()),
                     }
                 }
+            }
+
+            fn __harness_make() -> #p::Box<dyn #p::Autotest> {
+                #p::Box::new(#build)
+            }
+
+            #p::inventory::submit! {
+                #p::Registration::new(&__HARNESS_INFO, __harness_make)
             }
         };
     }

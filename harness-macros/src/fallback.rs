@@ -8,8 +8,8 @@ use syn::{ItemImpl, ItemStruct};
 use crate::errors::Errors;
 use crate::paths::private;
 
-/// The struct, the errors, and an `Autotest` impl that is never registered (none
-/// for a generic struct: its error says it cannot be a test at all).
+/// The struct, the errors, and the `Meta` the impl's expansion reads (none for a
+/// generic struct: its error says it cannot be a test at all).
 pub(crate) fn test_struct(item: &ItemStruct, errors: Errors) -> TokenStream {
     let p = private();
     let ident = &item.ident;
@@ -21,35 +21,25 @@ pub(crate) fn test_struct(item: &ItemStruct, errors: Errors) -> TokenStream {
         #errors
         #item
         #[automatically_derived]
-        impl #p::Autotest for #ident {
-            fn info(&self) -> &'static #p::TestInfo {
-                static __HARNESS_INFO: #p::TestInfo = #p::TestInfo::new("", #p::Version::Int(0));
-                &__HARNESS_INFO
-            }
-
-            fn run_phase(&mut self, _: #p::Phase, _: &mut #p::TestContext, _: &#p::Args) -> #p::TestResult {
-                #p::Result::Ok(())
-            }
+        impl #p::Meta for #ident {
+            const META: #p::TestInfo = #p::TestInfo::new("", #p::Version::Int(0));
         }
     }
 }
 
-/// The impl (markers stripped), the errors, and an empty `Phases` impl.
+/// The impl (markers stripped), the errors, and the `Phases` the struct's
+/// expansion needs (none for a generic impl: it cannot be a test).
 pub(crate) fn test_impl(item: &ItemImpl, errors: Errors) -> TokenStream {
     let p = private();
     let self_ty = &item.self_ty;
-    let (impl_generics, _, where_clause) = item.generics.split_for_impl();
     let errors = errors.into_compile_errors();
+    if !item.generics.params.is_empty() {
+        return quote!(#errors #item);
+    }
     quote! {
         #errors
         #item
         #[automatically_derived]
-        impl #impl_generics #p::Phases for #self_ty #where_clause {
-            const TABLES: &'static [#p::PhaseTable] = &[];
-
-            fn __harness_run_phase(&mut self, _: #p::Phase, _: &mut #p::TestContext, _: &#p::Args) -> #p::TestResult {
-                #p::Result::Ok(())
-            }
-        }
+        impl #p::Phases for #self_ty {}
     }
 }

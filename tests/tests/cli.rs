@@ -98,7 +98,6 @@ fn run_one_test_writes_every_file() {
         "sleeptest.t/results/keyval",
         "sleeptest.t/results/results-chart.json",
         "sleeptest.t/debug/sleeptest.t.DEBUG",
-        "sleeptest.t/profiling/",
     ] {
         assert!(files.contains(&file.to_owned()), "{file} missing from {files:#?}");
     }

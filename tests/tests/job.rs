@@ -118,7 +118,7 @@ fn tmpdir_is_removed_and_panics_reach_the_debug_log() {
     assert!(record.details[0].starts_with("panicked at tests/tests/job.rs:"), "{:?}", record.details);
     let leftovers: Vec<_> =
         std::fs::read_dir(dir.path().join("tmp")).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(leftovers, [".testlock"], "the per-test tmpdir is gone");
+    assert!(leftovers.is_empty(), "the per-test tmpdir is gone: {leftovers:?}");
     let debug = std::fs::read_to_string(dir.path().join("r/loud/debug/loud.DEBUG")).unwrap();
     assert!(debug.contains("WARN | job| about to fail"), "{debug}");
     assert!(debug.contains("ERROR| harness::panic| panicked at tests/tests/job.rs:"), "{debug}");

@@ -245,7 +245,7 @@ fn run(args: &RunArgs) -> i32 {
         for record in supervised.records {
             job.push_record(record);
         }
-        match engine::finish(&job, prepared, supervised.status, &supervised.message, supervised.iterations) {
+        match engine::finish(&job, prepared, supervised.status, &supervised.message, supervised.iterations, None) {
             Ok(record) => print_record(&record),
             Err(e) => eprintln!("error: tests[{index}]: {e}"),
         }

@@ -7,4 +7,6 @@ mod run;
 mod setup;
 
 pub use record::{PerfRecord, TestRecord};
-pub(crate) use run::{Naming, Prepared, body, finish, prepare, run};
+pub(crate) use run::run;
+#[cfg(feature = "cli")]
+pub(crate) use run::{Naming, Prepared, body, finish, prepare};

@@ -15,7 +15,7 @@ use crate::args::{ArgError, ArgErrors, EngineArgs, UNRECORDED_ARGS, validate};
 use crate::context::{TestDirs, check_component, describe_args};
 use crate::debuglog::{TestLog, note};
 use crate::results::pyfmt::{float_repr, value_repr, value_str};
-use crate::results::{PerfChart, StatusCode, StatusEntry, read_iterations, read_keyval, write_keyval};
+use crate::results::{PerfChart, StatusCode, StatusEntry, parse_iterations, read_iterations, read_raw};
 use crate::{Args, Autotest, Error, Failure, Job, Phase, Result, Status, TestContext, TestResult};
 
 /// Where a run's output goes and what it is called in `status.log`.
@@ -73,6 +73,7 @@ pub(crate) struct Prepared {
     pub(crate) test: &'static str,
     pub(crate) naming: Naming,
     pub(crate) outputdir: PathBuf,
+    #[cfg_attr(not(feature = "cli"), allow(dead_code, reason = "read by the CLI's child runner"))]
     pub(crate) timeout: Option<f64>,
     started: chrono::DateTime<chrono::Utc>,
     clock: Instant,
@@ -80,6 +81,7 @@ pub(crate) struct Prepared {
 
 impl Prepared {
     /// A run prepared by another process (the CLI's parent).
+    #[cfg(feature = "cli")]
     pub(crate) fn resume(test: &'static str, naming: Naming, outputdir: PathBuf, timeout: Option<f64>) -> Self {
         Prepared { test, naming, outputdir, timeout, started: chrono::Utc::now(), clock: Instant::now() }
     }
@@ -92,6 +94,31 @@ pub(crate) struct Outcome {
     pub(crate) failure: Option<(Failure, Phase)>,
     /// Iterations of `run_once` begun.
     pub(crate) iterations: u64,
+    /// What the record needs, from memory (so an in-process run reads nothing back).
+    pub(crate) data: Option<RecordData>,
+}
+
+/// The perf values and keyvals of a finished run.
+#[derive(Debug, Default)]
+pub(crate) struct RecordData {
+    chart: PerfChart,
+    keyvals: BTreeMap<String, String>,
+    perf_keyvals: BTreeMap<String, f64>,
+}
+
+impl RecordData {
+    /// The same, read from a test's output directory (a run in another process).
+    fn read(outputdir: &Path) -> Self {
+        RecordData {
+            chart: PerfChart::read(outputdir.join("results/results-chart.json")).unwrap_or_default(),
+            keyvals: read_raw(outputdir),
+            perf_keyvals: read_iterations(outputdir.join("results"))
+                .ok()
+                .and_then(|iterations| iterations.into_iter().rev().find(|i| !i.perf.is_empty()))
+                .map(|i| i.perf)
+                .unwrap_or_default(),
+        }
+    }
 }
 
 impl Outcome {
@@ -107,9 +134,9 @@ impl Outcome {
 /// Runs one test from START to END and records it.
 pub(crate) fn run(job: &Job, mut test: Box<dyn Autotest>, args: Args) -> Result<TestRecord> {
     let prepared = prepare(job, test.info(), &args)?;
-    let outcome = body(job, test.as_mut(), &args, &prepared);
+    let mut outcome = body(job, test.as_mut(), &args, &prepared);
     let (status, message) = outcome.status();
-    finish(job, prepared, status, &message, outcome.iterations)
+    finish(job, prepared, status, &message, outcome.iterations, outcome.data.take())
 }
 
 /// Names the run, creates its output directory and writes START.
@@ -155,12 +182,13 @@ pub(crate) fn finish(
     status: Status,
     message: &str,
     iterations: u64,
+    data: Option<RecordData>,
 ) -> Result<TestRecord> {
     let Prepared { test, naming, outputdir, started, clock, .. } = prepared;
     job.record(StatusCode::Status(status), Some(&naming.subdir), Some(&naming.operation), message)?;
     job.record(StatusCode::End(status), Some(&naming.subdir), Some(&naming.operation), "")?;
     let mut lines = message.lines().map(str::to_owned);
-    let chart = PerfChart::read(outputdir.join("results/results-chart.json")).unwrap_or_default();
+    let RecordData { chart, keyvals, perf_keyvals } = data.unwrap_or_else(|| RecordData::read(&outputdir));
     let record = TestRecord {
         test: test.to_owned(),
         tag: naming.tag,
@@ -173,14 +201,8 @@ pub(crate) fn finish(
         duration: clock.elapsed().as_secs_f64(),
         iterations,
         perf_values: PerfRecord::from_chart(&chart),
-        keyvals: read_keyval(&outputdir, None)
-            .map(|map| map.into_iter().map(|(k, v)| (k, v.to_string())).collect())
-            .unwrap_or_default(),
-        perf_keyvals: read_iterations(outputdir.join("results"))
-            .ok()
-            .and_then(|iterations| iterations.into_iter().rev().find(|i| !i.perf.is_empty()))
-            .map(|i| i.perf)
-            .unwrap_or_default(),
+        keyvals,
+        perf_keyvals,
         outputdir,
     };
     if let Some(observer) = &job.inner.observer {
@@ -198,21 +220,15 @@ fn seconds_text(seconds: f64) -> String {
 fn make_dirs(job: &Job, naming: &Naming, outputdir: &Path, test: &str) -> Result<TestDirs> {
     let mkdir = |path: PathBuf| fs::create_dir(&path).map(|()| path.clone()).map_err(|e| Error::io("create", &path, e));
     let bindir = job.testdir().join(test);
-    fs::create_dir_all(&bindir).map_err(|e| Error::io("create", &bindir, e))?;
-    let tmpdir = tempfile::Builder::new()
-        .prefix("tmp")
-        .suffix(&format!("_{}", naming.tagged))
-        .tempdir_in(job.tmpdir())
-        .map_err(|e| Error::io("create a temporary directory in", job.tmpdir(), e))?
-        .keep();
     Ok(TestDirs {
-        resultsdir: mkdir(outputdir.join("results"))?,
-        profdir: mkdir(outputdir.join("profiling"))?,
+        resultsdir: outputdir.join("results"),
+        profdir: outputdir.join("profiling"),
         debugdir: mkdir(outputdir.join("debug"))?,
         outputdir: outputdir.to_owned(),
         srcdir: bindir.join("src"),
         bindir,
-        tmpdir,
+        tmp_parent: job.tmpdir().to_owned(),
+        tmp_suffix: format!("_{}", naming.tagged),
     })
 }
 
@@ -224,11 +240,16 @@ pub(crate) fn body(job: &Job, test: &mut dyn Autotest, args: &Args, prepared: &P
     let mut iterations = 0;
     let dirs = match make_dirs(job, naming, &prepared.outputdir, info.name()) {
         Ok(dirs) => dirs,
-        Err(e) => return Outcome { failure: Some((Failure::error(e.to_string()), Phase::Initialize)), iterations },
+        Err(e) => {
+            return Outcome {
+                failure: Some((Failure::error(e.to_string()), Phase::Initialize)),
+                iterations,
+                data: None,
+            };
+        }
     };
     let log = TestLog::open(&dirs.debugdir.join(format!("{}.DEBUG", naming.tagged)));
     note(&format!("running {} (version {}) with {}", naming.operation, info.version(), describe_args(args)));
-    let tmpdir = dirs.tmpdir.clone();
     let mut ctx = TestContext::new(job.clone(), info, naming.tagged.clone(), naming.subdir.clone(), dirs);
     let mut failure = None;
     for hook in &job.inner.hooks.before_test {
@@ -263,15 +284,25 @@ pub(crate) fn body(job: &Job, test: &mut dyn Autotest, args: &Args, prepared: &P
             note(&format!("raised at {location}"));
         }
     }
+    if let Some(tmpdir) = ctx.made_tmpdir() {
+        let _ = fs::remove_dir_all(tmpdir);
+    }
+    let data = RecordData {
+        chart: std::mem::take(&mut ctx.chart),
+        keyvals: std::mem::take(&mut ctx.test_keyvals),
+        perf_keyvals: {
+            let (block, perf_at) = &ctx.last_perf_block;
+            parse_iterations(block.get(*perf_at..).unwrap_or_default()).pop().map(|i| i.perf).unwrap_or_default()
+        },
+    };
     drop(ctx);
-    let _ = fs::remove_dir_all(&tmpdir);
     drop(log);
-    Outcome { failure, iterations }
+    Outcome { failure, iterations, data: Some(data) }
 }
 
 /// The test keyval autotest writes first: `version`, `param-<name>=<repr>` and
 /// the test attributes (the version wins over an attribute of that name).
-fn test_keyval(test: &dyn Autotest, args: &Args, outputdir: &Path) -> Result<()> {
+fn test_keyval(test: &dyn Autotest, args: &Args, ctx: &mut TestContext) -> Result<()> {
     let mut pairs: BTreeMap<String, String> = BTreeMap::new();
     if let Some(serde_json::Value::Object(attributes)) = args.get("test_attributes") {
         for (key, value) in attributes {
@@ -284,7 +315,7 @@ fn test_keyval(test: &dyn Autotest, args: &Args, outputdir: &Path) -> Result<()>
             pairs.insert(format!("param-{name}"), value_repr(value));
         }
     }
-    write_keyval(outputdir, pairs, None)
+    ctx.write_test_keyval(pairs)
 }
 
 type Step = std::result::Result<(), (Failure, Phase)>;
@@ -311,7 +342,7 @@ fn lifecycle(test: &mut dyn Autotest, ctx: &mut TestContext, args: &Args, iterat
         job.disable_warnings("NETWORK");
     }
     let result = (|| {
-        test_keyval(test, args, ctx.outputdir()).map_err(|e| (Failure::from(e), Phase::Initialize))?;
+        test_keyval(test, args, ctx).map_err(|e| (Failure::from(e), Phase::Initialize))?;
         let engine = validate(info, args).map_err(|e| (Failure::error(e.to_string()), Phase::Initialize))?;
         let run_cleanup = engine.run_cleanup.unwrap_or(job.inner.run_test_cleanup);
         ctx.track_perf = !engine.constraints.is_empty();

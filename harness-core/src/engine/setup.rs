@@ -38,6 +38,12 @@ fn write_version_file(srcdir: &Path, version: Version) -> io::Result<()> {
 /// leaves no `.version`, so the next run tries again.
 pub(crate) fn setup_once(test: &mut dyn Autotest, ctx: &mut TestContext, args: &Args) -> TestResult {
     let info = test.info();
+    // A test without `setup` has nothing to build (and nothing to lock for).
+    if !info.has_phase(Phase::Setup) {
+        return Ok(());
+    }
+    let bindir = ctx.bindir().to_owned();
+    fs::create_dir_all(&bindir).map_err(|e| Failure::error(format!("cannot create `{}`: {e}", bindir.display())))?;
     let lock_path = ctx.job().tmpdir().join(".testlock");
     let lock = OpenOptions::new()
         .create(true)

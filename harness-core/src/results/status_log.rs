@@ -10,13 +10,14 @@
 
 use std::fmt;
 use std::fmt::Write as _;
+use std::fs::{File, OpenOptions};
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Mutex;
 
 use chrono::TimeZone as _;
 
-use super::keyval::append;
 use crate::{Error, Result, Status};
 
 /// The first column of a status line: `START`, `INFO`, a status, or `END <status>`.
@@ -318,43 +319,79 @@ impl StatusEntry {
 }
 
 /// Writes entries to `<resultdir>/status.log` and, for entries with a subdir, to
-/// `<resultdir>/<subdir>/status.log`, indented by the nesting level.
+/// `<resultdir>/<subdir>/status.log`, indented by the nesting level. Files stay
+/// open while their group is open; every line is one `write(2)` in append mode,
+/// so other processes appending to the same files interleave whole lines.
 #[derive(Debug)]
 pub(crate) struct StatusLogger {
     resultdir: PathBuf,
-    indent: Mutex<usize>,
+    state: Mutex<LoggerState>,
+}
+
+#[derive(Debug)]
+struct LoggerState {
+    indent: usize,
+    job: Option<File>,
+    /// Open `status.log`s of test directories, by subdir.
+    subdirs: Vec<(String, File)>,
+}
+
+fn open_append(path: &std::path::Path) -> std::io::Result<File> {
+    OpenOptions::new().create(true).append(true).open(path)
 }
 
 impl StatusLogger {
     pub(crate) fn new(resultdir: PathBuf, indent: usize) -> Self {
-        StatusLogger { resultdir, indent: Mutex::new(indent) }
+        StatusLogger { resultdir, state: Mutex::new(LoggerState { indent, job: None, subdirs: Vec::new() }) }
     }
 
     /// The current nesting level.
+    #[cfg(feature = "cli")]
     pub(crate) fn indent(&self) -> usize {
-        *self.indent.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).indent
     }
 
     /// Appends the entry (one write per file) and moves the nesting level.
     pub(crate) fn record(&self, entry: &StatusEntry) -> Result<()> {
-        let mut indent = self.indent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let level = match entry.code {
-            StatusCode::End(_) => indent.saturating_sub(1),
-            _ => *indent,
+            StatusCode::End(_) => state.indent.saturating_sub(1),
+            _ => state.indent,
         };
         let mut text = "\t".repeat(level);
         text.push_str(&entry.render());
         text.push('\n');
-        append(&self.resultdir.join("status.log"), &text)?;
+        let job_path = self.resultdir.join("status.log");
+        if state.job.is_none() {
+            state.job = Some(open_append(&job_path).map_err(|e| Error::io("open", &job_path, e))?);
+        }
+        if let Some(file) = state.job.as_mut() {
+            file.write_all(text.as_bytes()).map_err(|e| Error::io("write", &job_path, e))?;
+        }
         if let Some(subdir) = &entry.subdir {
-            let dir = self.resultdir.join(subdir);
-            if dir.is_dir() {
-                append(&dir.join("status.log"), &text)?;
+            let path = self.resultdir.join(subdir).join("status.log");
+            let at = match state.subdirs.iter().position(|(s, _)| s == subdir) {
+                Some(at) => Some(at),
+                // A subdir that is not a directory (yet) has no log of its own.
+                None => match open_append(&path) {
+                    Ok(file) => {
+                        state.subdirs.push((subdir.clone(), file));
+                        Some(state.subdirs.len() - 1)
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(e) => return Err(Error::io("open", &path, e)),
+                },
+            };
+            if let Some(at) = at {
+                state.subdirs[at].1.write_all(text.as_bytes()).map_err(|e| Error::io("write", &path, e))?;
+                if matches!(entry.code, StatusCode::End(_)) {
+                    state.subdirs.remove(at);
+                }
             }
         }
         match entry.code {
-            StatusCode::Start => *indent += 1,
-            StatusCode::End(_) => *indent = level,
+            StatusCode::Start => state.indent += 1,
+            StatusCode::End(_) => state.indent = level,
             _ => {}
         }
         Ok(())
@@ -450,7 +487,7 @@ mod tests {
         for record in &records {
             logger.record(record).unwrap();
         }
-        assert_eq!(*logger.indent.lock().unwrap(), 0);
+        assert_eq!(logger.state.lock().unwrap().indent, 0);
         let job = std::fs::read_to_string(dir.path().join("status.log")).unwrap();
         let prefixes: Vec<String> = job
             .lines()

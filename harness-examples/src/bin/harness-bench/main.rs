@@ -1,0 +1,165 @@
+//! `harness-bench WORKLOAD N`: times one workload of docs/performance.md in a
+//! fresh results directory and prints its time and per-call cost, so any workload
+//! can be timed as a whole process beside another program.
+//!
+//! Workloads: `perf-same`, `perf-distinct`, `keyval`, `write-loop`, `engine-noop`,
+//! `many-tests`, `compile`.
+
+use std::io::Write as _;
+use std::time::{Duration, Instant};
+
+use harness_core::prelude::*;
+use harness_core::{Job, registry};
+
+mod compile;
+mod many;
+
+/// One workload, run inside a test's `run_once` so it uses the real context.
+#[autotest(name = "bench_workload", version = 1)]
+#[derive(Debug, Default)]
+struct Workload {
+    elapsed: Duration,
+}
+
+const KEYS: [&str; 5] = ["throughput", "latency", "errors", "retries", "queue_depth"];
+
+#[allow(clippy::cast_precision_loss, reason = "benchmark values")]
+fn value(i: u64) -> f64 {
+    i as f64 * 1.5
+}
+
+#[autotest]
+impl Workload {
+    fn run_once(&mut self, ctx: &mut TestContext, workload: String, n: u64) -> TestResult {
+        let start = Instant::now();
+        match workload.as_str() {
+            "perf-same" => {
+                for i in 0..n {
+                    ctx.output_perf_value(PerfValue::new("metric", value(i)).units("ms"))?;
+                }
+                ctx.flush_perf_values()?;
+            }
+            "perf-distinct" => {
+                for i in 0..n {
+                    ctx.output_perf_value(PerfValue::new(format!("metric_{i}"), value(i)).units("ms"))?;
+                }
+                ctx.flush_perf_values()?;
+            }
+            "keyval" => {
+                for i in 0..n {
+                    let v = value(i);
+                    ctx.write_perf_keyval([
+                        (KEYS[0], v),
+                        (KEYS[1], v + 1.0),
+                        (KEYS[2], 0.0),
+                        (KEYS[3], 2.0),
+                        (KEYS[4], v * 2.0),
+                    ])?;
+                }
+            }
+            "write-loop" => {
+                // The floor for `keyval`: the same bytes, one write(2) per call, no formatting.
+                let path = ctx.resultsdir().join("keyval");
+                let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+                let block = "errors{perf}=0.0\nlatency{perf}=2.5\nqueue_depth{perf}=3.0\nretries{perf}=2.0\nthroughput{perf}=1.5\n\n";
+                for _ in 0..n {
+                    file.write_all(block.as_bytes())?;
+                }
+            }
+            other => return Err(Failure::error(format!("unknown workload `{other}`"))),
+        }
+        self.elapsed = start.elapsed();
+        ctx.write_test_keyval([("elapsed_ns", self.elapsed.as_nanos())])?;
+        Ok(())
+    }
+}
+
+/// A no-op run_once, for the engine's own cost per iteration.
+#[autotest(name = "bench_noop", version = 1)]
+#[derive(Debug, Default)]
+struct Noop;
+
+#[autotest]
+impl Noop {
+    fn run_once(&mut self) {}
+}
+
+fn report(workload: &str, n: u64, elapsed: Duration) {
+    #[allow(clippy::cast_precision_loss, reason = "benchmark counts")]
+    let per_call = elapsed.as_secs_f64() / n.max(1) as f64;
+    let per = if per_call < 1e-6 { format!("{:.1} ns", per_call * 1e9) } else { format!("{:.3} us", per_call * 1e6) };
+    println!("{workload} n={n}: {:.3} ms total, {per} per call", elapsed.as_secs_f64() * 1e3);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some(workload), Some(n)) = (args.first(), args.get(1).and_then(|n| n.parse::<u64>().ok())) else {
+        eprintln!(
+            "usage: harness-bench WORKLOAD N\nworkloads: perf-same perf-distinct keyval write-loop engine-noop many-tests compile"
+        );
+        std::process::exit(2);
+    };
+    if workload == "compile" {
+        compile::compile(usize::try_from(n).unwrap_or(200));
+        return;
+    }
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let job = Job::builder(root.path().join("results"))
+        .before_iteration_hook(|_| Ok(()))
+        .after_iteration_hook(|_| Ok(()))
+        .build()
+        .expect("a job");
+    let elapsed = match workload.as_str() {
+        "engine-noop" => {
+            // Hooks, a constraint and the retry wrapper are all on the path.
+            let record = job
+                .test("bench_noop")
+                .iterations(n)
+                .constraint("missing_key > 0")
+                .run_detail()
+                .expect("the engine loop runs");
+            assert_eq!(record.status, Status::Good, "{}", record.reason);
+            let execute = std::fs::read_to_string(record.outputdir.join("debug/bench_noop.DEBUG")).unwrap_or_default();
+            let _ = execute;
+            Duration::from_secs_f64(record.duration)
+        }
+        "many-tests" => {
+            let tests: Vec<&str> = registry::all()
+                .map(|r| r.info().name())
+                .filter(|name| name.starts_with("many_"))
+                .take(usize::try_from(n).unwrap_or(usize::MAX))
+                .collect();
+            let start = Instant::now();
+            for name in &tests {
+                let status = job.run_test(name, Args::new()).expect("a no-op test runs");
+                assert_eq!(status, Status::Good);
+            }
+            let elapsed = start.elapsed();
+            if tests.len() as u64 != n {
+                eprintln!("note: only {} many_* tests are registered", tests.len());
+            }
+            elapsed
+        }
+        _ => {
+            let record = job
+                .test("bench_workload")
+                .arg("workload", workload.as_str())
+                .arg("n", n)
+                .run_detail()
+                .expect("the workload runs");
+            if record.status != Status::Good {
+                eprintln!("{}: {}", record.status, record.reason);
+                std::process::exit(1);
+            }
+            let nanos: u64 = record.keyvals.get("elapsed_ns").and_then(|v| v.parse().ok()).unwrap_or(0);
+            Duration::from_nanos(nanos)
+        }
+    };
+    let _ = job.complete();
+    report(workload, n, elapsed);
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status")
+        && let Some(peak) = status.lines().find(|l| l.starts_with("VmHWM:"))
+    {
+        println!("peak memory: {}", peak.trim_start_matches("VmHWM:").trim());
+    }
+}
