@@ -297,8 +297,10 @@ fn crashes_and_hangs_are_that_tests_error_and_the_job_goes_on() {
     assert!(stdout.contains("\n11 tests: 3 GOOD, 1 WARN, 1 TEST_NA, 1 FAIL, 5 ERROR in "), "{stdout}");
 }
 
-#[test]
-fn sigint_aborts_the_running_test_after_its_cleanup() {
+/// Sends `signal` to a harness running a hanging test, and checks that the test's
+/// cleanup ran, it and the job are ABORT, no further test starts, the job files
+/// are written and the exit status is 1.
+fn interrupt(signal: nix::sys::signal::Signal) {
     let dir = tempfile::tempdir().unwrap();
     write(
         dir.path(),
@@ -319,20 +321,32 @@ fn sigint_aborts_the_running_test_after_its_cleanup() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    nix::sys::signal::kill(pid, signal).unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1));
+    let reason = format!("Interrupted by {}", signal.as_str());
     let results = JobResults::read(dir.path().join("r/results.json")).unwrap();
     assert_eq!(results.job.status, Status::Abort);
     assert_eq!(results.tests.len(), 1, "no test starts after the interrupt");
-    assert_eq!((results.tests[0].status, results.tests[0].reason.as_str()), (Status::Abort, "Interrupted by SIGINT"));
+    assert_eq!((results.tests[0].status, results.tests[0].reason.as_str()), (Status::Abort, reason.as_str()));
     let keyval = read_keyval(dir.path().join("r/fault_hang"), None).unwrap();
     assert_eq!(keyval["cleanup_ran"].to_string(), "yes");
-    assert!(dir.path().join("r/junit.xml").is_file());
+    let junit = std::fs::read_to_string(dir.path().join("r/junit.xml")).unwrap();
+    assert!(junit.contains("tests=\"1\"") && junit.contains(&reason), "{junit}");
     let log = StatusLog::read(dir.path().join("r/status.log")).unwrap();
     assert!(log.groups.iter().all(|g| !g.closed_by_reader));
     assert_eq!(log.groups[0].status, Status::Abort);
-    assert_eq!(log.groups[0].reason, "Interrupted by SIGINT");
+    assert_eq!(log.groups[0].reason, reason);
+}
+
+#[test]
+fn sigint_aborts_the_running_test_after_its_cleanup() {
+    interrupt(nix::sys::signal::Signal::SIGINT);
+}
+
+#[test]
+fn sigterm_aborts_the_running_test_after_its_cleanup() {
+    interrupt(nix::sys::signal::Signal::SIGTERM);
 }
 
 #[test]

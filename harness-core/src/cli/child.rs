@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, killpg};
@@ -51,15 +51,23 @@ pub(crate) struct ChildResult {
     pub(crate) records: Vec<TestRecord>,
 }
 
-/// Turns SIGINT into ABORT and SIGTERM into "Test timeout expired" for `cancel`.
-pub(crate) fn cancel_on_signals(cancel: &CancelToken) {
+/// Where the parent notes which signal interrupted the job before it sends the
+/// child SIGINT, so the child's reason names the signal the user sent.
+fn interrupt_note(result: &Path) -> PathBuf {
+    result.with_extension("interrupt")
+}
+
+/// Turns SIGINT into ABORT ("Interrupted by" the signal the parent noted, SIGINT
+/// if none) and SIGTERM into "Test timeout expired" for `cancel`.
+pub(crate) fn cancel_on_signals(cancel: &CancelToken, note: PathBuf) {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else { return };
     let cancel = cancel.clone();
     std::thread::spawn(move || {
         for signal in signals.forever() {
             if signal == SIGINT {
-                cancel.cancel(Status::Abort, "Interrupted by SIGINT");
+                let name = std::fs::read_to_string(&note).unwrap_or_else(|_| "SIGINT".to_owned());
+                cancel.cancel(Status::Abort, format!("Interrupted by {}", name.trim()));
             } else {
                 cancel.cancel(Status::Error, "Test timeout expired");
             }
@@ -84,7 +92,7 @@ pub(crate) fn child_main(spec_path: &Path) -> i32 {
         return 2;
     };
     let cancel = CancelToken::new();
-    cancel_on_signals(&cancel);
+    cancel_on_signals(&cancel, interrupt_note(&spec.result));
     let mut builder = Job::builder(&spec.resultdir)
         .attach(spec.indent)
         .tmpdir(&spec.tmpdir)
@@ -132,6 +140,9 @@ pub(crate) fn child_main(spec_path: &Path) -> i32 {
 
 /// The process group of the running child, for signal forwarding (0: none).
 pub(crate) static CHILD_GROUP: AtomicI32 = AtomicI32::new(0);
+
+/// The running child's interrupt note (see [`interrupt_note`]).
+static CHILD_NOTE: Mutex<Option<PathBuf>> = Mutex::new(None);
 
 fn signal_group(pgid: i32, signal: Signal) {
     if pgid > 0 {
@@ -183,6 +194,7 @@ pub(crate) fn supervise(
         }
     };
     let pgid = i32::try_from(child.id()).unwrap_or(0);
+    *CHILD_NOTE.lock().unwrap_or_else(PoisonError::into_inner) = Some(interrupt_note(result_path));
     CHILD_GROUP.store(pgid, Ordering::SeqCst);
     let started = Instant::now();
     let deadline = timeout.map(|t| started + Duration::from_secs_f64(t));
@@ -214,6 +226,9 @@ pub(crate) fn supervise(
     // Whatever the test left running in its group goes with it.
     signal_group(pgid, Signal::SIGKILL);
     CHILD_GROUP.store(0, Ordering::SeqCst);
+    if let Some(note) = CHILD_NOTE.lock().unwrap_or_else(PoisonError::into_inner).take() {
+        let _ = std::fs::remove_file(note);
+    }
     let result: Option<ChildResult> =
         std::fs::read(result_path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok());
     if let Some(result) = result {
@@ -237,7 +252,8 @@ pub(crate) fn supervise(
 }
 
 /// The parent's signal handling: SIGINT and SIGTERM abort the job; the running
-/// child gets SIGINT so that it ends with ABORT after running its cleanup.
+/// child gets SIGINT (and a note naming the signal the user sent) so that it ends
+/// with ABORT after running its cleanup.
 pub(crate) fn abort_on_signals(cancel: &CancelToken) {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else { return };
@@ -246,6 +262,9 @@ pub(crate) fn abort_on_signals(cancel: &CancelToken) {
         for signal in signals.forever() {
             let name = if signal == SIGINT { "SIGINT" } else { "SIGTERM" };
             cancel.cancel(Status::Abort, format!("Interrupted by {name}"));
+            if let Some(note) = CHILD_NOTE.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+                let _ = std::fs::write(note, name);
+            }
             signal_group(CHILD_GROUP.load(Ordering::SeqCst), Signal::SIGINT);
         }
     });
