@@ -453,7 +453,7 @@ pub(crate) fn check_component(what: &'static str, text: &str) -> Result<()> {
         None
     };
     match reason {
-        Some(reason) => Err(Error::InvalidName { what, value: text.escape_debug().to_string(), reason }),
+        Some(reason) => Err(Error::InvalidName { what, value: crate::error::shown(text), reason }),
         None => Ok(()),
     }
 }

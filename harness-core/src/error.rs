@@ -31,7 +31,7 @@ pub enum Error {
     },
     /// A keyval key does not match autotest's key pattern (`[-.\w]+`, plus the
     /// `{attr}`/`{perf}` suffix for iteration keyvals).
-    #[error("Invalid key: {key}")]
+    #[error("Invalid key: {}", shown(key))]
     InvalidKey {
         /// The offending key, as given.
         key: String,
@@ -158,6 +158,23 @@ impl Error {
     }
 }
 
+/// `text` for an error message: control characters escaped (`\n`, `\0`, ...), so
+/// the message stays one line, and only the first 100 characters of a long text.
+pub(crate) fn shown(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars().take(100) {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    if text.chars().nth(100).is_some() {
+        out.push_str("...");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +192,9 @@ mod tests {
     #[test]
     fn autotest_messages_are_verbatim() {
         assert_eq!(Error::InvalidKey { key: "b c{perf}".into() }.to_string(), "Invalid key: b c{perf}");
+        assert_eq!(Error::InvalidKey { key: "a\nb\0".into() }.to_string(), "Invalid key: a\\nb\\0");
+        let long = Error::InvalidKey { key: "k".repeat(1 << 20) }.to_string();
+        assert_eq!(long, format!("Invalid key: {}...", "k".repeat(100)));
         assert_eq!(
             Error::OutputDirExists { subdir: "sleeptest.quick".into() }.to_string(),
             "sleeptest.quick already exists; multiple tests cannot run with the same subdirectory"

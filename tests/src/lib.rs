@@ -248,3 +248,24 @@ pub fn tree(dir: &Path) -> Vec<String> {
     out.sort();
     out
 }
+
+/// The harness binary of `harness-examples`, built once per test binary.
+///
+/// # Panics
+///
+/// When the build fails.
+#[must_use]
+pub fn example_harness() -> &'static Path {
+    static BINARY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BINARY.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "-q", "-p", "harness-examples", "--bin", "harness"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the harness binary failed");
+        let exe = std::env::current_exe().expect("the test binary's path");
+        exe.parent().and_then(Path::parent).expect("target/<profile>/deps").join("harness")
+    })
+}

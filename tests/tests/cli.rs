@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 use harness_core::Status;
 use harness_core::results::{JobResults, StatusLog, read_keyval};
@@ -12,18 +11,7 @@ use serde_json::Value;
 
 /// The example harness binary, built once per test run.
 fn harness() -> &'static Path {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .args(["build", "-q", "-p", "harness-examples", "--bin", "harness"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .unwrap();
-        assert!(status.success(), "building the harness binary failed");
-        let profile_dir = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_owned();
-        profile_dir.join("harness")
-    })
+    harness_tests::example_harness()
 }
 
 fn control_dir() -> PathBuf {

@@ -84,7 +84,7 @@ pub struct StatusEntry {
 }
 
 fn check_column(what: &str, text: &str) -> Result<()> {
-    if text.chars().any(|c| matches!(c, '\t' | '\n' | '\r' | '\x0b' | '\x0c')) {
+    if text.chars().any(|c| c.is_control() || is_line_break(c)) {
         return Err(Error::StatusLog(format!("Invalid character in {what} string: {text:?}")));
     }
     Ok(())
@@ -142,7 +142,7 @@ impl StatusEntry {
     ///
     /// # Errors
     ///
-    /// [`Error::StatusLog`] when `subdir` or `operation` holds a tab or line break.
+    /// [`Error::StatusLog`] when `subdir` or `operation` holds a control character or line break.
     pub fn new(code: StatusCode, subdir: Option<&str>, operation: Option<&str>, message: &str) -> Result<Self> {
         if let Some(subdir) = subdir {
             check_column("subdir", subdir)?;
@@ -191,7 +191,7 @@ impl StatusEntry {
     ///
     /// # Errors
     ///
-    /// [`Error::StatusLog`] when the key is not a word or either holds a tab or line break.
+    /// [`Error::StatusLog`] when the key is not a word or either holds a control character or line break.
     pub fn with_field(mut self, key: &str, value: &str) -> Result<Self> {
         if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || value.is_empty() {
             return Err(Error::StatusLog(format!(

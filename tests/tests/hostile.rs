@@ -1,0 +1,280 @@
+//! Hostile input: keys and reasons with line breaks, tabs, `=`, `{`, NUL and
+//! escapes; megabyte descriptions; names and tags that try to leave the results
+//! directory; control files that are huge, deeply nested or not UTF-8. Each gives
+//! a clear error or is written escaped, nothing outside the results directory is
+//! touched, and memory stays bounded.
+
+use std::path::Path;
+use std::process::Command;
+
+use harness_core::prelude::*;
+use harness_core::results::{JobResults, StatusLog, read_keyval, write_keyval};
+use harness_core::{Job, TestRecord};
+
+/// Does with `text` what `what` says, so each hostile string reaches one writer.
+#[autotest(name = "hostile_writer", version = 1)]
+#[derive(Default)]
+struct HostileWriter;
+
+#[autotest]
+impl HostileWriter {
+    fn run_once(&mut self, ctx: &mut TestContext, what: String, text: String) -> TestResult {
+        match what.as_str() {
+            "perf_key" => ctx.write_perf_keyval([(text.as_str(), 1)])?,
+            "attr_value" => ctx.write_attr_keyval([("note", text.as_str())])?,
+            "test_key" => ctx.write_test_keyval([(text.as_str(), 1)])?,
+            "description" => ctx.output_perf_value(PerfValue::new(text, 1.0))?,
+            "units" => ctx.output_perf_value(PerfValue::new("d", 1.0).units(text))?,
+            "graph" => ctx.output_perf_value(PerfValue::new("d", 1.0).graph(text))?,
+            "subtest_tag" => {
+                let status = ctx.runsubtest("hostile_writer", Args::new().with("tag", text.as_str()))?;
+                return Err(Failure::fail(format!("the subtest ran: {status}")));
+            }
+            _ => return Err(Failure::fail(text)),
+        }
+        Ok(())
+    }
+}
+
+const HOSTILE: [&str; 12] =
+    ["a\nb", "a\r\nb", "a\tb", "a=b", "a{b", "a}", "a\0b", "a\x1b[31mb", "a\u{2028}b", "a b", "../x", ""];
+
+/// A job whose results dir is `<dir>/r` (its state dir `.harness` sits beside it).
+fn job(dir: &Path) -> Job {
+    Job::builder(dir.join("r")).build().unwrap()
+}
+
+/// Runs `hostile_writer` once more in `job` (each run gets a tag of its own).
+fn run(job: &Job, what: &str, text: &str) -> TestRecord {
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let tag = format!("run{}", RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+    job.test("hostile_writer").tag(tag).arg("what", what).arg("text", text).run_detail().unwrap()
+}
+
+/// Nothing but the results dir and the job's state dir was created in `dir`.
+fn only_results_in(dir: &Path) {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert!(names.iter().all(|n| n == "r" || n == ".harness"), "files outside the results dir: {names:?}");
+    assert!(!dir.join("x").exists() && !dir.parent().unwrap().join("x").exists());
+}
+
+/// No control character but tab and newline in a file a parser will read.
+fn no_raw_controls(path: &Path) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let bad: Vec<char> = text.chars().filter(|c| c.is_control() && !matches!(c, '\t' | '\n')).collect();
+    assert!(bad.is_empty(), "{}: raw control characters {bad:?}", path.display());
+}
+
+#[test]
+fn hostile_keys_are_refused_with_the_key_shown_and_nothing_written() {
+    let dir = tempfile::tempdir().unwrap();
+    for key in HOSTILE.iter().copied().chain(["x{perf}", "é"]) {
+        let err = write_keyval(dir.path(), [(key, "1")], None).unwrap_err();
+        let shown: String =
+            key.chars().map(|c| if c.is_control() { c.escape_debug().to_string() } else { c.to_string() }).collect();
+        assert_eq!(err.to_string(), format!("Invalid key: {shown}"));
+        assert!(!err.to_string().contains(['\n', '\0', '\x1b']), "{err}");
+    }
+    assert!(!dir.path().join("keyval").exists(), "a refused block writes nothing");
+
+    let job = job(dir.path());
+    for key in HOSTILE {
+        for what in ["perf_key", "test_key"] {
+            let record = run(&job, what, key);
+            // An error a test does not handle is a FAIL, as in autotest.
+            assert_eq!(record.status, Status::Fail, "{what} {key:?}");
+            assert!(record.reason.starts_with("Unhandled harness_core::Error: Invalid key: "), "{}", record.reason);
+        }
+    }
+    let summary = job.complete().unwrap();
+    for record in summary.records() {
+        assert!(!record.outputdir.join("results/keyval").exists(), "{}", record.outputdir.display());
+        let keyval = read_keyval(&record.outputdir, None).unwrap();
+        assert!(keyval.keys().all(|k| !k.contains(['\n', '\t', '=', '{', '\0'])), "{keyval:?}");
+    }
+    no_raw_controls(&dir.path().join("r/status.log"));
+    StatusLog::read(dir.path().join("r/status.log")).unwrap();
+    only_results_in(dir.path());
+}
+
+#[test]
+fn hostile_reasons_keep_every_file_well_formed() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = job(dir.path());
+    let reason = "line one\tcol=1 {x}\0nul \x1b[31mred\u{85}next\u{2028}sep\r\nline two";
+    let record = run(&job, "fail", reason);
+    assert_eq!(record.status, Status::Fail);
+    // The reason is the message's first line; the rest are details.
+    let first_line = reason.split("\r\n").next().unwrap();
+    assert_eq!(record.reason, first_line, "the record keeps the first line as given");
+    assert!(job.complete().unwrap().has_failures());
+
+    for log in ["r/status.log", &format!("r/{}/status.log", record.subdir)] {
+        let path = dir.path().join(log);
+        no_raw_controls(&path);
+        let parsed = StatusLog::read(&path).unwrap();
+        let test = parsed.tests().next().unwrap();
+        assert_eq!(test.status, Status::Fail);
+        assert_eq!(test.reason, "line one        col=1 {x}\\x00nul \\x1b[31mred");
+    }
+    // Every line break Python's splitlines knows starts an indented continuation line.
+    let job_log = std::fs::read_to_string(dir.path().join("r/status.log")).unwrap();
+    assert!(
+        job_log.contains("\tline one        col=1 {x}\\x00nul \\x1b[31mred\n  next\n  sep\n  line two\n"),
+        "{job_log}"
+    );
+
+    let results = JobResults::read(dir.path().join("r/results.json")).unwrap();
+    assert_eq!(results.tests[0].reason, first_line, "results.json holds the reason exactly");
+    let junit = std::fs::read_to_string(dir.path().join("r/junit.xml")).unwrap();
+    assert!(!junit.contains(['\0', '\x1b']), "junit.xml holds no character XML forbids");
+    assert!(junit.contains("line one"), "{junit}");
+    only_results_in(dir.path());
+}
+
+#[test]
+fn a_megabyte_description_units_or_graph_is_refused_briefly() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = job(dir.path());
+    let huge = "d".repeat(1 << 20);
+    for (what, message) in [
+        ("description", "The description must be at most 256 characters."),
+        ("units", "The units must be at most 32 characters."),
+        ("graph", "The graph must be at most 256 characters."),
+    ] {
+        let record = run(&job, what, &huge);
+        assert_eq!(record.status, Status::Fail, "{what}");
+        assert_eq!(record.reason, format!("Unhandled harness_core::Error: {message}"));
+        assert!(!record.outputdir.join("results/results-chart.json").exists(), "{what}: nothing recorded");
+    }
+    // A megabyte attribute is one line, written whole and read back whole.
+    let record = run(&job, "attr_value", &huge);
+    assert_eq!(record.status, Status::Good, "{}", record.reason);
+    let read = harness_core::results::read_iterations(record.outputdir.join("results/keyval")).unwrap();
+    assert_eq!(read[0].attr["note"].len(), 1 << 20);
+    assert!(job.complete().unwrap().has_failures());
+    let status_log = std::fs::metadata(dir.path().join("r/status.log")).unwrap().len();
+    assert!(status_log < 10_000, "the status log does not repeat the megabyte: {status_log} bytes");
+    only_results_in(dir.path());
+}
+
+#[test]
+fn names_and_tags_cannot_leave_the_results_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = job(dir.path());
+    for (tag, reason) in [
+        ("../x", "it contains a path separator; it must stay inside the results directory"),
+        ("a/b", "it contains a path separator; it must stay inside the results directory"),
+        ("a\\b", "it contains a path separator; it must stay inside the results directory"),
+        ("..", "it contains `..`; it must stay inside the results directory"),
+        (".", "it contains `..`; it must stay inside the results directory"),
+        ("a\nb", "it contains a control character"),
+    ] {
+        let err = job.test("hostile_writer").tag(tag).arg("what", "fail").arg("text", "").run().unwrap_err();
+        let shown: String =
+            tag.chars().map(|c| if c.is_control() { c.escape_debug().to_string() } else { c.to_string() }).collect();
+        assert_eq!(err.to_string(), format!("invalid tag `{shown}`: {reason}"));
+    }
+    let long = "t".repeat(300);
+    let err = job.test("hostile_writer").tag(&long).arg("what", "fail").arg("text", "").run().unwrap_err();
+    assert_eq!(err.to_string(), format!("invalid tag `{}...`: it is longer than 200 bytes", "t".repeat(100)));
+    for (arg, value, message) in [
+        ("subdir_tag", "../x", "invalid subdir_tag `../x`: it contains a path separator"),
+        ("master_testpath", "../../x", "invalid master_testpath `..`: it contains `..`"),
+    ] {
+        let args = Args::new().with("what", "fail").with("text", "").with(arg, value);
+        let err = job.run_test("hostile_writer", args).unwrap_err();
+        assert!(err.to_string().starts_with(message), "{arg}: {err}");
+    }
+    let err = job.run_test("../hostile_writer", Args::new()).unwrap_err();
+    assert!(err.to_string().starts_with("unknown test `../hostile_writer`"), "{err}");
+    // From inside a test, a subtest with an escaping tag is that test's error.
+    let record = run(&job, "subtest_tag", "../../x");
+    assert_eq!(record.status, Status::Fail, "{}", record.reason);
+    assert!(record.reason.contains("invalid tag `../../x`"), "{}", record.reason);
+    assert!(job.complete().unwrap().has_failures());
+    only_results_in(dir.path());
+    assert!(harness_tests::tree(&dir.path().join("r")).iter().all(|p| !p.contains("..")));
+}
+
+/// Runs the example harness under a 128 MiB address-space limit, so reading a
+/// 100 MB file whole would fail the test.
+fn harness_limited(dir: &Path, args: &[&str]) -> std::process::Output {
+    let harness = harness_tests::example_harness();
+    Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 131072; exec \"$0\" \"$@\"")
+        .arg(harness)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn huge_deep_or_binary_control_files_are_refused_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = std::fs::File::create(dir.path().join("big.json")).unwrap();
+    big.set_len(100 << 20).unwrap();
+    drop(big);
+    let deep = format!(
+        "{{\"tests\": [{{\"test\": \"sleeptest\", \"args\": {{\"x\": {}{}}}}}]}}",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    std::fs::write(dir.path().join("deep.json"), deep).unwrap();
+    std::fs::write(dir.path().join("binary.json"), b"{\"tests\": [{\"test\": \"sleep\xfftest\"}]}").unwrap();
+    for (file, message) in [
+        ("big.json", "error: control file `big.json` is 104857600 bytes; control files are limited to 16777216 bytes"),
+        ("deep.json", "error: invalid control file `deep.json`: recursion limit exceeded at line 1 column 171"),
+        ("binary.json", "error: cannot read control file `binary.json`: stream did not contain valid UTF-8"),
+    ] {
+        for args in [vec!["validate", "--control", file], vec!["run", "--control", file, "--results", "r"]] {
+            let command = args[0];
+            let out = harness_limited(dir.path(), &args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{command} {file}: {stderr}");
+            assert_eq!(stderr.trim_end(), message, "{command} {file}");
+            assert!(!dir.path().join("r").exists(), "{command} {file} wrote results");
+        }
+    }
+}
+
+#[test]
+fn hostile_command_lines_are_refused_before_anything_runs() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let harness = harness_tests::example_harness();
+    let cases: [(&[&OsStr], &str); 4] = [
+        (&[OsStr::new("../sleeptest")], "error: tests[0]: unknown test `../sleeptest`; did you mean `sleeptest`?"),
+        (
+            &[OsStr::new("sleeptest"), OsStr::new("--arg"), OsStr::from_bytes(b"seconds=\xff")],
+            "error: invalid UTF-8 was detected in one or more arguments",
+        ),
+        (
+            &[OsStr::new("sleeptest"), OsStr::new("--tag"), OsStr::new("a\nb")],
+            "error: tests[0] (sleeptest): invalid tag `a\\nb`: it contains a control character",
+        ),
+        (
+            &[OsStr::new("sleeptest"), OsStr::new("--constraint"), OsStr::new("__import__('os').system('touch x')")],
+            "error: tests[0] (sleeptest): could not parse constraint `__import__('os').system('touch x')`: \
+             unexpected character '\\'' at column 12",
+        ),
+    ];
+    for (args, message) in cases {
+        let out = Command::new(harness)
+            .arg("run")
+            .args(args)
+            .args(["--results", "r"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().next(), Some(message), "{args:?}");
+        assert!(!dir.path().join("r").exists() && !dir.path().join("x").exists(), "{args:?}");
+    }
+}
