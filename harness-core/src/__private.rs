@@ -56,7 +56,119 @@ pub trait Meta {
     label = "no `#[autotest] impl` for this test",
     note = "add `#[autotest]` to the inherent `impl {Self}` block that holds `run_once` and the other phases"
 )]
-pub trait Phases {}
+pub trait Phases {
+    /// Every named parameter: name, type as written, and the kind of value it takes.
+    const PARAMS: &'static [(&'static str, &'static str, ValueKind)];
+    /// Whether a phase takes every argument (`#[args]`).
+    const ACCEPTS_ALL: bool;
+    /// The parameters for messages: `size_mb (usize), block_kb (u32)`.
+    const PARAM_LIST: &'static str;
+}
+
+/// What a parameter's type takes, or what an argument's expression is, as far
+/// as the macro can tell from the syntax: a compile-time check of
+/// `cargo_test(name = value)` refuses only what can never deserialize.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// Anything (a type or expression the macro cannot classify).
+    Any,
+    /// Text: `String`, `PathBuf`, a string literal.
+    Str,
+    /// An integer type or literal.
+    Int,
+    /// A float type or literal (a float parameter also takes integers).
+    Float,
+    /// `bool`.
+    Bool,
+    /// A list: `Vec`, an array, `vec![...]`.
+    Seq,
+    /// A map: `HashMap`, `BTreeMap`.
+    Map,
+}
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// What is wrong with `cargo_test(name = <a value of kind value>)` for a test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgProblem {
+    /// Nothing.
+    Fine,
+    /// No parameter has the name.
+    Unknown,
+    /// The parameter's type (given) cannot take the value.
+    WrongType(&'static str),
+}
+
+/// What is wrong with `name = <a value of kind value>` for the test `T`.
+#[must_use]
+pub const fn arg_problem<T: Phases>(name: &str, value: ValueKind) -> ArgProblem {
+    let mut i = 0;
+    while i < T::PARAMS.len() {
+        let (param, type_name, kind) = T::PARAMS[i];
+        if same(param, name) {
+            let fits = match (kind, value) {
+                (ValueKind::Any, _) | (_, ValueKind::Any) | (ValueKind::Float, ValueKind::Int) => true,
+                (a, b) => a as u8 == b as u8,
+            };
+            return if fits { ArgProblem::Fine } else { ArgProblem::WrongType(type_name) };
+        }
+        i += 1;
+    }
+    if T::ACCEPTS_ALL { ArgProblem::Fine } else { ArgProblem::Unknown }
+}
+
+/// The bytes of `parts` joined, for a compile-time message (`N` is their total length).
+#[must_use]
+pub const fn concat<const N: usize>(parts: &[&str]) -> [u8; N] {
+    let mut out = [0u8; N];
+    let mut at = 0;
+    let mut p = 0;
+    while p < parts.len() {
+        let bytes = parts[p].as_bytes();
+        let mut i = 0;
+        while i < bytes.len() && at < N {
+            out[at] = bytes[i];
+            at += 1;
+            i += 1;
+        }
+        p += 1;
+    }
+    out
+}
+
+/// The total length of `parts`.
+#[must_use]
+pub const fn total_len(parts: &[&str]) -> usize {
+    let mut n = 0;
+    let mut p = 0;
+    while p < parts.len() {
+        n += parts[p].len();
+        p += 1;
+    }
+    n
+}
+
+/// Bytes made by [`concat`] as text.
+#[must_use]
+pub const fn as_str(bytes: &[u8]) -> &str {
+    match ::core::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(_) => "",
+    }
+}
 
 /// How the engine builds a test: with `Default`.
 #[diagnostic::on_unimplemented(

@@ -25,9 +25,15 @@ pub const ENGINE_ARGS: [&str; 11] = [
     "master_testpath",
 ];
 
-/// Engine arguments autotest never writes as `param-<name>` keyvals.
-pub(crate) const UNRECORDED_ARGS: [&str; 6] =
+/// The engine arguments autotest's `job.run_test`, `runtest` and `_exec` remove
+/// before any phase sees the arguments; never written as `param-<name>` keyvals.
+pub(crate) const JOB_ARGS: [&str; 6] =
     ["tag", "subdir_tag", "timeout", "master_testpath", "run_cleanup", "test_attributes"];
+
+/// The engine arguments autotest's base `execute` consumes: `run_once` and the
+/// phases around each iteration never see them.
+pub(crate) const EXECUTE_ARGS: [&str; 5] =
+    ["iterations", "test_length", "profile_only", "postprocess_profiled_run", "constraints"];
 
 /// Named argument values, in the order they were given, as a control file's
 /// `args` object or `job.run_test(name, **dargs)` holds them. Engine arguments
@@ -131,6 +137,17 @@ impl Args {
         self.0.is_empty()
     }
 
+    /// The arguments without the names in `lists`.
+    pub(crate) fn without(&self, lists: &[&[&str]]) -> Args {
+        Args(
+            self.0
+                .iter()
+                .filter(|(k, _)| !lists.iter().any(|l| l.contains(&k.as_str())))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        )
+    }
+
     /// The arguments as a JSON object.
     #[must_use]
     pub fn to_json(&self) -> Value {
@@ -175,6 +192,7 @@ pub struct Param {
     type_name: &'static str,
     kind: ParamKind,
     doc: &'static str,
+    default_value: Option<&'static str>,
     decode: Decoder,
 }
 
@@ -183,7 +201,7 @@ impl Param {
     /// with [`decoder`]).
     #[must_use]
     pub const fn new(name: &'static str, type_name: &'static str, kind: ParamKind, decode: Decoder) -> Self {
-        Param { name, type_name, kind, doc: "", decode }
+        Param { name, type_name, kind, doc: "", default_value: None, decode }
     }
 
     /// A required parameter of type `T`, spelled `type_name` in messages and listings.
@@ -213,6 +231,31 @@ impl Param {
     pub const fn with_doc(mut self, doc: &'static str) -> Self {
         self.doc = doc;
         self
+    }
+
+    /// The default as JSON text (`"fast"`, `64`, `[1, 2]`), when it is a value
+    /// rather than an expression only the compiler can evaluate; `#[autotest]`
+    /// sets it for literal defaults.
+    #[must_use]
+    pub const fn with_default_value(mut self, json: &'static str) -> Self {
+        self.default_value = Some(json);
+        self
+    }
+
+    /// The default as a JSON value, if it is known as one.
+    #[must_use]
+    pub fn default_value(&self) -> Option<Value> {
+        self.default_value.and_then(|json| serde_json::from_str(json).ok())
+    }
+
+    /// The default as a person reads it: its JSON value when known (`"/dev/loop0"`),
+    /// else the expression as written.
+    #[must_use]
+    pub fn default_text(&self) -> Option<&'static str> {
+        match self.kind {
+            ParamKind::Default(expr) => Some(self.default_value.unwrap_or(expr)),
+            _ => None,
+        }
     }
 
     /// The name.

@@ -535,6 +535,39 @@ impl Constraint {
         &self.text
     }
 
+    /// The perf keys the constraint reads, each once, in the order written.
+    ///
+    /// ```
+    /// let c = harness_core::Constraint::parse("read > 0.9 * write and write > 10").unwrap();
+    /// assert_eq!(c.names().collect::<Vec<_>>(), ["read", "write"]);
+    /// ```
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        fn walk<'e>(expr: &'e Expr, out: &mut Vec<&'e str>) {
+            match expr {
+                Expr::Number(_) | Expr::Bool(_) => {}
+                Expr::Name(name) => {
+                    if !out.contains(&name.as_str()) {
+                        out.push(name);
+                    }
+                }
+                Expr::Neg(e) | Expr::Pos(e) | Expr::Not(e) => walk(e, out),
+                Expr::Arith(_, a, b) | Expr::And(a, b) | Expr::Or(a, b) => {
+                    walk(a, out);
+                    walk(b, out);
+                }
+                Expr::Compare(first, rest) => {
+                    walk(first, out);
+                    for (_, e) in rest {
+                        walk(e, out);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.expr, &mut out);
+        out.into_iter()
+    }
+
     /// Evaluates the constraint with names looked up in `env`: `Some(true)` when it
     /// holds, `Some(false)` when not, `None` when it cannot be evaluated (a name
     /// `env` does not know, a division by zero).

@@ -37,6 +37,10 @@ pub struct TestContext {
     subdir: String,
     dirs: TestDirs,
     pub(crate) iteration: u64,
+    /// Whether the current iteration is the extra profiled one.
+    pub(crate) profiled_run: bool,
+    /// The extra profiled iteration's number, once it ran.
+    pub(crate) profiled_iteration: Option<u64>,
     results_keyval: KeyvalFile,
     /// The perf dict of the last iteration keyval write, for constraints.
     pub(crate) last_perf: Vec<(String, f64)>,
@@ -90,6 +94,8 @@ impl TestContext {
             subdir,
             dirs,
             iteration: 0,
+            profiled_run: false,
+            profiled_iteration: None,
             last_perf: Vec::new(),
             perf_scratch: Vec::new(),
             new_keyval: false,
@@ -215,6 +221,16 @@ impl TestContext {
     #[must_use]
     pub fn iteration(&self) -> u64 {
         self.iteration
+    }
+
+    /// Whether this is the extra profiled iteration that follows the others when
+    /// profilers are present (autotest's `run_once_profiling`): its keyvals and
+    /// perf values are recorded like any iteration's, so a test may want to
+    /// leave them out. False in `profile_only` runs, where every iteration is
+    /// profiled and none is extra.
+    #[must_use]
+    pub fn is_profiled_run(&self) -> bool {
+        self.profiled_run
     }
 
     /// Appends `key=value` lines to the test keyval (`<outputdir>/keyval`).

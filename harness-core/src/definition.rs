@@ -130,6 +130,7 @@ pub struct TestInfo {
     network_destabilizing: bool,
     phases: &'static [PhaseTable],
     default_args: Option<fn() -> Args>,
+    unit_test: bool,
     file: &'static str,
     line: u32,
 }
@@ -147,6 +148,7 @@ impl TestInfo {
             network_destabilizing: false,
             phases: &[],
             default_args: None,
+            unit_test: false,
             file: "",
             line: 0,
         }
@@ -158,6 +160,21 @@ impl TestInfo {
     pub const fn with_default_args(mut self, args: fn() -> Args) -> Self {
         self.default_args = Some(args);
         self
+    }
+
+    /// Marks a test that has a `#[test]` of its own in its crate's unit tests
+    /// (`#[autotest(cargo_test)]` on a test defined in a library), which
+    /// [`test_main`](crate::test_main) therefore leaves out.
+    #[must_use]
+    pub const fn with_unit_test(mut self, unit_test: bool) -> Self {
+        self.unit_test = unit_test;
+        self
+    }
+
+    /// Whether the test runs as a `#[test]` of its crate's unit tests.
+    #[must_use]
+    pub const fn has_unit_test(&self) -> bool {
+        self.unit_test
     }
 
     /// Sets the description (the struct's doc comment).

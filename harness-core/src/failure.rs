@@ -59,13 +59,25 @@ pub struct Failure {
     message: String,
     details: Vec<String>,
     location: Option<&'static Location<'static>>,
+    /// Where a panic happened (`file:line:col`), for a failure made from one.
+    panicked_at: Option<String>,
+    /// What a person reads when it says more than the reason (constraints).
+    summary: Option<String>,
     phase: Option<Phase>,
 }
 
 impl Failure {
     #[track_caller]
     fn new(kind: FailureKind, message: impl Into<String>) -> Self {
-        Failure { kind, message: message.into(), details: Vec::new(), location: Some(Location::caller()), phase: None }
+        Failure {
+            kind,
+            message: message.into(),
+            details: Vec::new(),
+            location: Some(Location::caller()),
+            panicked_at: None,
+            summary: None,
+            phase: None,
+        }
     }
 
     /// A test failure (`TestFail`): the status is FAIL.
@@ -115,17 +127,44 @@ impl Failure {
     /// A panic caught in a phase: `Unhandled panic: <message>`, with the place it
     /// panicked as a detail line.
     pub(crate) fn from_panic(message: &str, location: Option<&str>) -> Self {
-        let mut failure = Failure {
-            kind: FailureKind::Unhandled,
-            message: format!("Unhandled panic: {message}"),
-            details: Vec::new(),
-            location: None,
-            phase: None,
-        };
+        let mut failure = Failure::unhandled(format!("Unhandled panic: {message}"));
+        failure.location = None;
         if let Some(location) = location {
             failure.details.push(format!("panicked at {location}"));
+            failure.panicked_at = Some(location.to_owned());
         }
         failure
+    }
+
+    /// Sets what a person reads instead of the reason (the status log keeps the reason).
+    pub(crate) fn with_summary(mut self, summary: String) -> Self {
+        self.summary = Some(summary);
+        self
+    }
+
+    /// Forgets where the failure was made, for failures the engine makes on a
+    /// test's behalf (a constraint's verdict), whose place is not a line of code.
+    pub(crate) fn without_location(mut self) -> Self {
+        self.location = None;
+        self
+    }
+
+    /// What a person reads: the reason, or a fuller sentence where the engine has
+    /// one (`iteration 2: write_mb_s > 50000 not met (write_mb_s = 812.4)` for a
+    /// constraint, where the reason keeps autotest's text).
+    #[must_use]
+    pub fn summary(&self) -> &str {
+        self.summary.as_deref().unwrap_or(&self.message)
+    }
+
+    /// Where the failure was raised, as `file:line:column`: the place of
+    /// `Failure::fail(..)` (or the `?`), or where a phase panicked.
+    #[must_use]
+    pub fn raised_at(&self) -> Option<String> {
+        match self.location {
+            Some(location) => Some(format!("{}:{}:{}", location.file(), location.line(), location.column())),
+            None => self.panicked_at.clone(),
+        }
     }
 
     /// Adds a detail line (shown under the reason in `status.log` and the debug log).
@@ -206,12 +245,6 @@ impl Failure {
     }
 }
 
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
 impl fmt::Debug for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("Failure");
@@ -226,20 +259,75 @@ impl fmt::Debug for Failure {
     }
 }
 
-impl<E: std::error::Error> From<E> for Failure {
+/// `?` on any error: anything that displays converts (every `std::error::Error`,
+/// `Box<dyn Error>`, `Box<dyn Error + Send + Sync>`, `anyhow::Error`, `String`,
+/// `&str`) into an unhandled failure, `Unhandled <Type>: <message>`, as autotest
+/// reports unclassified exceptions. The source chain of a boxed error (and, with
+/// the `anyhow` feature, of an `anyhow::Error`) becomes detail lines; for a typed
+/// error, [`Failure::from_error`] keeps its chain.
+impl<E: fmt::Display + 'static> From<E> for Failure {
     #[track_caller]
     fn from(error: E) -> Self {
-        let mut failure = Failure::new(
-            FailureKind::Unhandled,
-            format!("Unhandled {}: {}", short_type_name(std::any::type_name::<E>()), error),
-        );
-        let mut source = error.source();
-        while let Some(cause) = source {
-            failure.details.push(format!("caused by: {cause}"));
-            source = cause.source();
-        }
+        let mut failure =
+            Failure::new(FailureKind::Unhandled, format!("Unhandled {}: {error}", shown_type_name::<E>()));
+        failure.details = source_chain(&error);
         failure
     }
+}
+
+impl Failure {
+    /// An unhandled failure from a typed error, its source chain kept as detail
+    /// lines (`caused by: ...`): `.map_err(Failure::from_error)?`.
+    #[track_caller]
+    pub fn from_error<E: std::error::Error + 'static>(error: E) -> Self {
+        let mut failure =
+            Failure::new(FailureKind::Unhandled, format!("Unhandled {}: {error}", shown_type_name::<E>()));
+        failure.details = causes(error.source());
+        failure
+    }
+}
+
+fn causes(mut source: Option<&(dyn std::error::Error + 'static)>) -> Vec<String> {
+    let mut details = Vec::new();
+    while let Some(cause) = source {
+        details.push(format!("caused by: {cause}"));
+        source = cause.source();
+    }
+    details
+}
+
+/// The causes of the error types whose chain can be reached without knowing
+/// their concrete type: boxed errors, and `anyhow::Error` with the feature.
+fn source_chain<E: 'static>(error: &E) -> Vec<String> {
+    use std::error::Error as StdError;
+    let any: &dyn std::any::Any = error;
+    if let Some(boxed) = any.downcast_ref::<Box<dyn StdError + Send + Sync>>() {
+        return causes(boxed.source());
+    }
+    if let Some(boxed) = any.downcast_ref::<Box<dyn StdError + Send>>() {
+        return causes(boxed.source());
+    }
+    if let Some(boxed) = any.downcast_ref::<Box<dyn StdError>>() {
+        return causes(boxed.source());
+    }
+    #[cfg(feature = "anyhow")]
+    if let Some(error) = any.downcast_ref::<anyhow::Error>() {
+        return error.chain().skip(1).map(|cause| format!("caused by: {cause}")).collect();
+    }
+    Vec::new()
+}
+
+/// The name a reader recognises, as Python prints an exception's class name;
+/// `error` for plain text, `Box<dyn Error>` for a boxed error.
+fn shown_type_name<E: 'static>() -> String {
+    let full = std::any::type_name::<E>();
+    if full == "&str" || full == "alloc::string::String" || full.starts_with("alloc::borrow::Cow<") {
+        return "error".to_owned();
+    }
+    if full.starts_with("alloc::boxed::Box<dyn ") {
+        return "Box<dyn Error>".to_owned();
+    }
+    short_type_name(full)
 }
 
 /// `std::io::error::Error` -> `io::Error`, `core::num::ParseIntError` -> `ParseIntError`:
@@ -274,19 +362,47 @@ mod tests {
     }
 
     #[test]
-    fn question_mark_keeps_the_source_chain() {
+    fn question_mark_works_on_every_common_error_type() {
         #[derive(Debug, thiserror::Error)]
         #[error("outer")]
         struct Outer(#[source] std::io::Error);
-        fn f() -> TestResult {
-            Err(Outer(std::io::Error::other("inner")))?;
+        let outer = || Outer(std::io::Error::other("inner"));
+        fn typed(e: Outer) -> TestResult {
+            Err(e)?;
             Ok(())
         }
-        let failure = f().unwrap_err();
+        let failure = typed(outer()).unwrap_err();
         assert_eq!(failure.message(), "Unhandled Outer: outer");
-        assert_eq!(failure.details(), ["caused by: inner"]);
-        assert_eq!(failure.full_text(), "Unhandled Outer: outer\ncaused by: inner");
         assert_eq!(failure.location().map(|l| l.file()), Some(file!()));
+        let failure = Failure::from_error(outer());
+        assert_eq!(failure.full_text(), "Unhandled Outer: outer\ncaused by: inner");
+        fn boxed(e: Box<dyn std::error::Error>) -> TestResult {
+            Err(e)?;
+            Ok(())
+        }
+        assert_eq!(
+            boxed(Box::new(outer())).unwrap_err().full_text(),
+            "Unhandled Box<dyn Error>: outer\ncaused by: inner"
+        );
+        fn sync(e: Box<dyn std::error::Error + Send + Sync>) -> TestResult {
+            Err(e)?;
+            Ok(())
+        }
+        assert_eq!(
+            sync(Box::new(outer())).unwrap_err().full_text(),
+            "Unhandled Box<dyn Error>: outer\ncaused by: inner"
+        );
+        fn text() -> TestResult {
+            Err("no device")?;
+            Err(String::from("unreachable"))?;
+            Ok(())
+        }
+        assert_eq!(text().unwrap_err().message(), "Unhandled error: no device");
+        fn returned() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+            Err("returned".into())
+        }
+        let failure: Failure = returned().unwrap_err().into();
+        assert_eq!(failure.message(), "Unhandled Box<dyn Error>: returned");
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub trait JobObserver: Send + Sync {
     fn test_finished(&self, _record: &TestRecord) {}
     /// A status line (`INFO`, `WARN`, ...) was recorded through [`Job::record`].
     fn status_recorded(&self, _entry: &StatusEntry) {}
+    /// The engine asked the profilers whether they are `active` or `present`,
+    /// at the points autotest's `execute` asks (for conformance checks).
+    fn profilers_queried(&self, _query: &'static str, _answer: bool) {}
 }
 
 #[derive(Default, Clone)]
@@ -221,6 +224,18 @@ impl Job {
     /// The profilers the profiled iteration runs.
     pub fn profilers(&self) -> MutexGuard<'_, ProfilerSet> {
         self.inner.profilers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// autotest's `job.profilers.active()` / `present()`, told to the observer.
+    pub(crate) fn profilers_query(&self, query: &'static str) -> bool {
+        let answer = match query {
+            "active" => self.profilers().active(),
+            _ => self.profilers().present(),
+        };
+        if let Some(observer) = &self.inner.observer {
+            observer.profilers_queried(query, answer);
+        }
+        answer
     }
 
     /// The records of the tests run so far.

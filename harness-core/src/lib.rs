@@ -95,6 +95,10 @@ pub use results::{PerfNumber, PerfValue};
 pub use status::{ParseStatusError, Status};
 
 /// What a test file needs: `use harness_core::prelude::*;`.
+///
+/// It also brings the `log` crate, so `log::info!("...")` in a phase writes to
+/// the test's debug log without a dependency of the test's own.
 pub mod prelude {
     pub use crate::{Args, Failure, PerfValue, Status, TestContext, TestResult, autotest};
+    pub use ::log;
 }

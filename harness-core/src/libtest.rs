@@ -1,8 +1,9 @@
 //! The `cargo test` / nextest front end: `#[autotest(cargo_test)]`'s `#[test]`s.
 
 use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
 
-use crate::{Args, Autotest, Job, Status};
+use crate::{Args, Autotest, Job, Status, TestInfo, TestRecord};
 
 /// Where `cargo test` runs put their results: `HARNESS_RESULTS_DIR`, else
 /// `harness-results` in the target directory of the running test binary.
@@ -30,10 +31,42 @@ pub(crate) fn run_id() -> String {
     id
 }
 
-/// Runs one test in a job of its own under [`results_root`]`/<binary>/<name>/<run>`,
-/// panicking with the status and reason unless it ends GOOD.
+/// How a finished run reads under `cargo test`: `STATUS summary`, its detail
+/// lines, and (with `place`) where it was raised.
+fn verdict_text(record: &TestRecord, info: &TestInfo, place: bool) -> String {
+    let mut text = format!("{} {}", record.status, record.summary);
+    for detail in &record.details {
+        text.push_str("\n  ");
+        text.push_str(detail);
+    }
+    if record.reason.starts_with("missing required argument") {
+        text.push_str("\n  give the value in the struct's attribute: #[autotest(cargo_test(name = value))]");
+    }
+    let panicked = record.details.iter().any(|d| d.starts_with("panicked at "));
+    if place && !panicked {
+        text.push_str(&format!("\n  raised at {}", record.raised_at.clone().unwrap_or_else(|| info.location())));
+    }
+    text.push_str(&format!("\nresults: {}", record.outputdir.display()));
+    text
+}
+
+/// A line on the real stderr, past libtest's capture of `eprintln!`, so that a
+/// passing test's WARN or TEST_NA is seen.
+fn tell(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// Runs one test in a job of its own under [`results_root`]`/<binary>/<name>/<run>`.
+/// GOOD passes; WARN and TEST_NA pass with a line saying so (a `#[test]` cannot
+/// be skipped at run time); anything else fails like a panic at the line of the
+/// test that raised the failure. Harness tests of one binary run one at a time,
+/// even when libtest runs other tests beside them.
 pub(crate) fn run_cargo_test(test: Box<dyn Autotest>, args: Args) {
-    let name = test.info().name();
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let info = test.info();
+    let name = info.name();
     let root = results_root().join(binary_name());
     let state = root.join(".harness");
     let resultdir = root.join(name).join(run_id());
@@ -44,17 +77,17 @@ pub(crate) fn run_cargo_test(test: Box<dyn Autotest>, args: Args) {
         .unwrap_or_else(|e| panic!("cannot start a job for {name}: {e}"));
     let record = crate::engine::run(&job, test, args).unwrap_or_else(|e| panic!("{name} could not run: {e}"));
     let _ = job.complete();
-    if record.status != Status::Good {
-        let mut message = format!("{name} ended {}: {}", record.status, record.reason);
-        for detail in &record.details {
-            message.push_str("\n  ");
-            message.push_str(detail);
+    let thread = std::thread::current().name().unwrap_or(name).to_owned();
+    match record.status {
+        Status::Good => {}
+        Status::Warn | Status::TestNa => tell(&format!("{thread}: {} {}", record.status, record.summary)),
+        _ => {
+            let place = record.raised_at.clone().unwrap_or_else(|| info.location());
+            // The test's own place, and no frames of harness: a panic that does not
+            // go through the panic hook, with the hook's first line written here.
+            eprintln!("thread '{thread}' panicked at {place}:\n{name} ended {}", verdict_text(&record, info, false));
+            std::panic::resume_unwind(Box::new(format!("{name} ended {}", record.status)));
         }
-        if record.reason.starts_with("missing required argument") {
-            message.push_str("\n  give the value in the struct's attribute: #[autotest(cargo_test(name = value))]");
-        }
-        message.push_str(&format!("\nresults: {}", record.outputdir.display()));
-        panic!("{message}");
     }
 }
 
@@ -96,7 +129,11 @@ fn binary_name() -> String {
 /// listed as ignored, with the reason. SIGTERM (nextest's timeout) ends the
 /// running tests with ERROR "Test timeout expired" after their cleanup.
 pub fn test_main() {
-    let arguments = libtest_mimic::Arguments::from_args();
+    let mut arguments = libtest_mimic::Arguments::from_args();
+    // Perf tests must not run side by side: one at a time unless asked otherwise.
+    if arguments.test_threads.is_none() && std::env::var_os("RUST_TEST_THREADS").is_none() {
+        arguments.test_threads = Some(1);
+    }
     if let Err(e) = crate::registry::check() {
         eprintln!("error: {e}");
         std::process::exit(101);
@@ -106,7 +143,21 @@ pub fn test_main() {
     let root = results_root();
     let binary = binary_name();
     let mut notes = Vec::new();
-    let trials: Vec<libtest_mimic::Trial> = crate::registry::all()
+    // A test with `cargo_test` defined in a library already runs as a `#[test]`
+    // of that library's unit tests; running it here too would run it twice.
+    let (elsewhere, here): (Vec<_>, Vec<_>) = crate::registry::all().partition(|r| r.info().has_unit_test());
+    if !elsewhere.is_empty() {
+        let names: Vec<&str> = elsewhere.iter().map(|r| r.info().name()).collect();
+        notes.push(format!(
+            "{} with #[autotest(cargo_test)] run{} as `autotest_<name>` in {} crate's own unit tests, not here: {}",
+            if names.len() == 1 { "1 test" } else { "tests" },
+            if names.len() == 1 { "s" } else { "" },
+            if names.len() == 1 { "its" } else { "their" },
+            names.join(", ")
+        ));
+    }
+    let trials: Vec<libtest_mimic::Trial> = here
+        .into_iter()
         .map(|registration| {
             let info = registration.info();
             let args = info.default_args();
@@ -167,18 +218,13 @@ fn run_trial(
     let record =
         crate::engine::run(&job, registration.make(), args).map_err(|e| format!("{name} could not run: {e}"))?;
     let _ = job.complete();
-    let mut text = format!("{} {}", record.status, record.reason);
-    for detail in &record.details {
-        text.push_str("\n  ");
-        text.push_str(detail);
-    }
     match record.status {
         Status::Good => Ok(libtest_mimic::Completion::Completed),
         Status::Warn => {
-            eprintln!("{name}: {text}");
+            eprintln!("{name}: {} {}", record.status, record.summary);
             Ok(libtest_mimic::Completion::Completed)
         }
-        Status::TestNa => Ok(libtest_mimic::Completion::ignored_with(text)),
-        _ => Err(format!("{text}\nresults: {}", record.outputdir.display()).into()),
+        Status::TestNa => Ok(libtest_mimic::Completion::ignored_with(format!("{} {}", record.status, record.summary))),
+        _ => Err(verdict_text(&record, registration.info(), true).into()),
     }
 }

@@ -27,6 +27,8 @@ pub(crate) struct CargoTest {
 pub(crate) struct TestAttrs {
     pub(crate) name: Option<LitStr>,
     pub(crate) version: Option<VersionAttr>,
+    /// `version = ...` was written, valid or not (so a bad one is one error).
+    pub(crate) version_given: bool,
     pub(crate) preserve_srcdir: bool,
     pub(crate) postprocess_profiled_run: bool,
     pub(crate) network_destabilizing: bool,
@@ -92,6 +94,7 @@ fn parse_argument(
     let key = ident.to_string();
     match key.as_str() {
         "name" | "version" => {
+            attrs.version_given |= key == "version";
             if !input.peek(Token![=]) {
                 errors.at(ident.span(), format!("`{key}` needs a value: `{key} = ...`"));
                 return skip_value(input);

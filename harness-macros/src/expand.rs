@@ -8,9 +8,10 @@ use syn::{Item, ItemImpl, ItemStruct, LitStr};
 use crate::attr::{VersionAttr, check_name, parse_test_attrs, snake_case};
 use crate::errors::Errors;
 use crate::fallback;
+use crate::kinds;
 use crate::model::{self, Input, ParamKind, PhaseFn, TestImpl};
 use crate::paths::{private, private_at};
-use crate::valid::type_text;
+use crate::valid::{ENGINE_ARGS, type_text};
 
 /// `#[autotest(...)]` on anything: a struct (the test) or its inherent impl (the phases).
 pub(crate) fn autotest(args: TokenStream, input: TokenStream) -> TokenStream {
@@ -85,6 +86,7 @@ fn expand_struct(args: TokenStream, item: &ItemStruct) -> TokenStream {
             }
         },
         Some(VersionAttr::Str(text)) => quote!(#p::Version::Str(#text)),
+        None if attrs.version_given => quote!(),
         None => {
             errors.at(
                 Span::call_site(),
@@ -104,7 +106,10 @@ fn expand_struct(args: TokenStream, item: &ItemStruct) -> TokenStream {
             let fn_name = format_ident!("autotest_{}", name.value().replace('-', "_"));
             let names = cargo_test.args.iter().map(|(n, _)| n.to_string());
             let values = cargo_test.args.iter().map(|(_, v)| v);
+            // Defined in a library or binary (not an integration test target), the
+            // `#[test]` below runs in that crate's unit tests.
             let default_args = quote! {
+                .with_unit_test(::core::option_env!("CARGO_TARGET_TMPDIR").is_none())
                 .with_default_args({
                     fn __harness_default_args() -> #p::Args {
                         #p::Args::new() #(.with(#names, #p::to_value(&(#values))))*
@@ -112,7 +117,9 @@ fn expand_struct(args: TokenStream, item: &ItemStruct) -> TokenStream {
                     __harness_default_args
                 })
             };
+            let checks = cargo_test.args.iter().map(|(arg, value)| cargo_test_check(ident, &name.value(), arg, value));
             let test = quote! {
+                #(#checks)*
                 #[cfg(test)]
                 #[test]
                 fn #fn_name() {
@@ -145,6 +152,41 @@ fn expand_struct(args: TokenStream, item: &ItemStruct) -> TokenStream {
         #item
         #meta_impl
         #cargo_test
+    }
+}
+
+/// A compile-time check that `cargo_test(arg = value)` names a parameter of the
+/// test and that the value can be of its type; the error, at `arg`, lists the
+/// test's parameters. Engine arguments (`iterations`, ...) are not parameters.
+fn cargo_test_check(ident: &syn::Ident, test: &str, arg: &syn::Ident, value: &syn::Expr) -> TokenStream {
+    let name = arg.to_string();
+    if ENGINE_ARGS.contains(&name.as_str()) {
+        return TokenStream::new();
+    }
+    let p = private_at(arg.span());
+    let kind = format_ident!("{}", kinds::expr_kind(value));
+    let unknown = format!("`cargo_test({name} = ...)`: `{test}` has no parameter `{name}`; it takes ");
+    let wrong = format!("`cargo_test({name} = ...)`: `{name}` of `{test}` is `");
+    let given = format!("`, which cannot take {}", kinds::describe(kinds::expr_kind(value)));
+    quote_spanned! {arg.span()=>
+        const _: () = {
+            const PROBLEM: #p::ArgProblem = #p::arg_problem::<#ident>(#name, #p::ValueKind::#kind);
+            const TYPE: &str = match PROBLEM {
+                #p::ArgProblem::WrongType(type_name) => type_name,
+                _ => "",
+            };
+            const UNKNOWN: &[&str] = &[#unknown, <#ident as #p::Phases>::PARAM_LIST];
+            const WRONG: &[&str] = &[#wrong, TYPE, #given];
+            const UNKNOWN_LEN: usize = #p::total_len(UNKNOWN);
+            const WRONG_LEN: usize = #p::total_len(WRONG);
+            const UNKNOWN_TEXT: [u8; UNKNOWN_LEN] = #p::concat::<UNKNOWN_LEN>(UNKNOWN);
+            const WRONG_TEXT: [u8; WRONG_LEN] = #p::concat::<WRONG_LEN>(WRONG);
+            match PROBLEM {
+                #p::ArgProblem::Unknown => ::core::panic!("{}", #p::as_str(&UNKNOWN_TEXT)),
+                #p::ArgProblem::WrongType(_) => ::core::panic!("{}", #p::as_str(&WRONG_TEXT)),
+                #p::ArgProblem::Fine => {}
+            }
+        };
     }
 }
 
@@ -183,7 +225,12 @@ fn params(phase: &PhaseFn<'_>) -> TokenStream {
             }
         };
         let decoder = quote_spanned!(value_ty.span()=> #p::decoder::<#value_ty>);
-        let entry = quote!(#p::Param::new(#param_name, #text, #kind, #decoder));
+        let mut entry = quote!(#p::Param::new(#param_name, #text, #kind, #decoder));
+        if let ParamKind::Default(expr) = &param.kind
+            && let Some(json) = kinds::json_value(expr)
+        {
+            entry = quote!(#entry.with_default_value(#json));
+        }
         match &param.doc {
             Some(doc) => quote!(#entry.with_doc(#doc)),
             None => entry,
@@ -224,10 +271,16 @@ fn dispatch_arm(phase: &PhaseFn<'_>) -> TokenStream {
             ParamKind::Optional => fetch(quote!(optional)),
             ParamKind::Default(expr) => {
                 let optional = fetch(quote!(optional));
+                // `default = "fast"` for a `String` (or `PathBuf`) parameter.
+                let default = if kinds::is_str_literal(expr) {
+                    quote_spanned!(expr.span()=> ::core::convert::Into::into(#expr))
+                } else {
+                    quote!(#expr)
+                };
                 quote! {
                     match #optional {
                         #p::Option::Some(value) => value,
-                        #p::Option::None => #expr,
+                        #p::Option::None => #default,
                     }
                 }
             }
@@ -258,6 +311,28 @@ fn dispatch_arm(phase: &PhaseFn<'_>) -> TokenStream {
     }
 }
 
+/// Every distinct parameter as `(name, type, kind)` for the compile-time checks
+/// of `cargo_test(...)`, and the list for their messages.
+fn schema(model: &TestImpl<'_>) -> (Vec<TokenStream>, String) {
+    let p = private();
+    let mut seen: Vec<String> = Vec::new();
+    let mut entries = Vec::new();
+    let mut list = Vec::new();
+    for param in model.phases.iter().flat_map(|phase| &phase.params) {
+        let name = param.ident.to_string().trim_start_matches("r#").to_owned();
+        if seen.contains(&name) {
+            continue;
+        }
+        let text = type_text(param.value_ty);
+        let kind = format_ident!("{}", kinds::type_kind(param.value_ty));
+        entries.push(quote!((#name, #text, #p::ValueKind::#kind)));
+        list.push(format!("{name} ({text})"));
+        seen.push(name);
+    }
+    let list = if list.is_empty() { "no parameters".to_owned() } else { list.join(", ") };
+    (entries, list)
+}
+
 fn expand_impl(args: TokenStream, item: &ItemImpl) -> TokenStream {
     let mut errors = Errors::default();
     if !args.is_empty() {
@@ -274,6 +349,8 @@ fn expand_impl(args: TokenStream, item: &ItemImpl) -> TokenStream {
     let params = model.phases.iter().map(params);
     let tables = model.phases.iter().map(table);
     let arms = model.phases.iter().map(dispatch_arm);
+    let (schema, param_list) = schema(&model);
+    let accepts_all = model.phases.iter().any(PhaseFn::accepts_all);
     // Spanned at the type, so a struct without `#[autotest(...)]` is reported there.
     let meta = quote_spanned!(self_ty.span()=> <#self_ty as #p::Meta>::META);
     let build = quote_spanned!(self_ty.span()=> <#self_ty as #p::BuildWithDefault>::__harness_build());
@@ -285,7 +362,11 @@ fn expand_impl(args: TokenStream, item: &ItemImpl) -> TokenStream {
             static __HARNESS_INFO: #p::TestInfo = #meta.with_phases(&[#(#tables),*]);
 
             #[automatically_derived]
-            impl #p::Phases for #self_ty {}
+            impl #p::Phases for #self_ty {
+                const PARAMS: &'static [(&'static str, &'static str, #p::ValueKind)] = &[#(#schema),*];
+                const ACCEPTS_ALL: bool = #accepts_all;
+                const PARAM_LIST: &'static str = #param_list;
+            }
 
             #[automatically_derived]
             impl #p::Autotest for #self_ty {

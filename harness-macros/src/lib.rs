@@ -13,6 +13,7 @@ mod attr;
 mod errors;
 mod expand;
 mod fallback;
+mod kinds;
 mod model;
 mod paths;
 mod valid;

@@ -39,6 +39,21 @@ impl Events {
     }
 }
 
+/// A test with `cargo_test` in a library: it runs as `autotest_lib_unit_test` in
+/// this library's unit tests, and `test_main` (the `autotests` target, which
+/// links this library) leaves it out rather than run it twice.
+#[harness_core::autotest(name = "lib_unit_test", version = 1, cargo_test)]
+#[derive(Debug, Default)]
+pub struct LibUnitTest;
+
+#[harness_core::autotest]
+impl LibUnitTest {
+    fn run_once(&mut self, ctx: &mut TestContext) -> TestResult {
+        ctx.write_perf_keyval([("ran", 1)])?;
+        Ok(())
+    }
+}
+
 type Behaviour = Box<dyn FnMut(&mut TestContext, u32) -> TestResult>;
 
 /// Every phase, each accepting every argument (as the original's `**dargs`).
@@ -61,6 +76,7 @@ pub struct Recorder {
     events: Events,
     behaviours: HashMap<Phase, Behaviour>,
     calls: HashMap<Phase, u32>,
+    arg_names: bool,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -109,7 +125,21 @@ impl Recorder {
     /// A recorder with the given static description.
     #[must_use]
     pub fn with_info(info: RecorderInfo, events: &Events) -> Self {
-        Recorder { info: info.leak(), events: events.clone(), behaviours: HashMap::new(), calls: HashMap::new() }
+        Recorder {
+            info: info.leak(),
+            events: events.clone(),
+            behaviours: HashMap::new(),
+            calls: HashMap::new(),
+            arg_names: false,
+        }
+    }
+
+    /// Also records the names of the arguments `warmup` and `run_once` receive
+    /// (as autotest's `**dargs`): `warmup [iterations]`, `run_once 1 [size]`.
+    #[must_use]
+    pub fn recording_arg_names(mut self) -> Self {
+        self.arg_names = true;
+        self
     }
 
     /// Runs `behaviour` when `phase` is called; it gets the 1-based call count.
@@ -141,8 +171,14 @@ impl Autotest for Recorder {
         self.info
     }
 
-    fn run_phase(&mut self, phase: Phase, ctx: &mut TestContext, _args: &Args) -> TestResult {
-        self.events.push(phase_event(phase, ctx.iteration()));
+    fn run_phase(&mut self, phase: Phase, ctx: &mut TestContext, args: &Args) -> TestResult {
+        let mut event = phase_event(phase, ctx.iteration());
+        if self.arg_names && matches!(phase, Phase::Warmup | Phase::RunOnce) {
+            let mut names: Vec<&str> = args.iter().map(|(name, _)| name).collect();
+            names.sort_unstable();
+            event = format!("{event} [{}]", names.join(", "));
+        }
+        self.events.push(event);
         let calls = self.calls.entry(phase).or_insert(0);
         *calls += 1;
         let calls = *calls;

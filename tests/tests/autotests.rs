@@ -83,6 +83,34 @@ impl FailsOnRequest {
     }
 }
 
+/// Slow, twice: `test_main` runs harness tests one at a time unless asked otherwise.
+#[autotest(name = "nx_slow_a", version = 1)]
+#[derive(Default)]
+struct SlowA;
+
+#[autotest]
+impl SlowA {
+    fn run_once(&mut self) {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+}
+
+/// The other one.
+#[autotest(name = "nx_slow_b", version = 1)]
+#[derive(Default)]
+struct SlowB;
+
+#[autotest]
+impl SlowB {
+    fn run_once(&mut self) {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+}
+
+// The library's `lib_unit_test` has `cargo_test`: it runs in the library's unit
+// tests, and `test_main` leaves it out.
+use harness_tests as _;
+
 fn main() {
     harness_core::test_main();
 }

@@ -76,6 +76,61 @@ fn each_phase_gets_exactly_its_arguments() {
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
+/// Takes every argument in the phases autotest gives `**dargs`.
+#[autotest(version = 1)]
+#[derive(Default)]
+struct Dargs;
+
+#[autotest]
+impl Dargs {
+    fn warmup(&mut self, #[args] dargs: &Args) {
+        let names: Vec<&str> = dargs.iter().map(|(name, _)| name).collect();
+        called(format!("warmup({names:?})"));
+    }
+
+    fn run_once(&mut self, #[args] dargs: &Args) {
+        let names: Vec<&str> = dargs.iter().map(|(name, _)| name).collect();
+        called(format!("run_once({names:?})"));
+    }
+
+    fn cleanup(&mut self, #[args] dargs: &Args) {
+        let names: Vec<&str> = dargs.iter().map(|(name, _)| name).collect();
+        called(format!("cleanup({names:?})"));
+    }
+}
+
+/// `#[args]` receives what autotest's phase would: never the job's arguments
+/// (`job.run_test` and `_exec` remove `tag`, `subdir_tag`, `timeout`,
+/// `run_cleanup`, `test_attributes`), and in `run_once` not those the base
+/// `execute` consumes (`iterations`, `constraints`, ...).
+#[test]
+fn args_phases_see_what_autotest_passes() {
+    let _guard = SERIAL.lock().unwrap();
+    CALLS.lock().unwrap().clear();
+    let dir = tempfile::tempdir().unwrap();
+    let job = Job::builder(dir.path().join("r")).build().unwrap();
+    let args = Args::new()
+        .with("host", "h")
+        .with("iterations", 1)
+        .with("tag", "x")
+        .with("subdir_tag", "y")
+        .with("timeout", 60)
+        .with("run_cleanup", true)
+        .with("test_attributes", serde_json::json!({"owner": "me"}))
+        .with("constraints", serde_json::json!([]))
+        .with("profile_only", false);
+    assert_eq!(job.run_test("dargs", args).unwrap(), Status::Good);
+    assert_eq!(
+        *CALLS.lock().unwrap(),
+        [
+            "warmup([\"host\", \"iterations\", \"constraints\", \"profile_only\"])",
+            "run_once([\"host\"])",
+            "cleanup([\"host\", \"iterations\", \"constraints\", \"profile_only\"])",
+        ]
+        .map(str::to_owned)
+    );
+}
+
 #[test]
 fn wrong_arguments_are_refused_before_initialize() {
     let _guard = SERIAL.lock().unwrap();

@@ -40,18 +40,31 @@ fn runs(log: &Value) -> Vec<Value> {
     }
 }
 
+/// The engine arguments autotest's job and `_exec` remove, and those its base
+/// `execute` consumes: `run_once`'s `**dargs` would hold neither.
+const JOB_ARGS: [&str; 6] = ["tag", "subdir_tag", "timeout", "master_testpath", "run_cleanup", "test_attributes"];
+const EXECUTE_ARGS: [&str; 5] =
+    ["iterations", "test_length", "profile_only", "postprocess_profiled_run", "constraints"];
+
 /// An original event as this suite records it; `None` for calls that exist only
-/// in Python (logging, profiler queries).
-fn normalize(event: &[Value]) -> Option<String> {
+/// in Python (logging). `run_once_args` are the names autotest passes
+/// `run_once`'s `**dargs` in this run.
+fn normalize(event: &[Value], run_once_args: &str) -> Option<String> {
     let name = event[0].as_str().unwrap();
     let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
     Some(match name {
         _ if name.starts_with("logging.") => return None,
-        "profilers.active" | "profilers.present" => return None,
+        "profilers.active" | "profilers.present" => format!("{name} {}", event[1]),
         "job.record" => format!("record {} {}", text(&event[1]), text(&event[4])),
         "hook" => format!("hook {} {}", text(&event[1]), event[2]),
         "utils.drop_caches" => "drop_caches".to_owned(),
-        "before_run_once" | "run_once" | "after_run_once" | "postprocess_iteration" | "postprocess" => {
+        // The fixture's warmup takes `**dargs` and records their names.
+        "warmup" => {
+            let names: Vec<String> = event[2].as_array().unwrap().iter().map(text).collect();
+            format!("warmup [{}]", names.join(", "))
+        }
+        "run_once" => format!("run_once {} [{run_once_args}]", event[1]),
+        "before_run_once" | "after_run_once" | "postprocess_iteration" | "postprocess" => {
             format!("{name} {}", event[1])
         }
         "output_perf_value" => format!("output_perf_value {}", text(&event[1][0])),
@@ -63,13 +76,26 @@ fn normalize(event: &[Value]) -> Option<String> {
 }
 
 fn expected_events(run: &Value) -> Vec<String> {
-    run["events"].as_array().unwrap().iter().filter_map(|e| normalize(e.as_array().unwrap())).collect()
+    let mut names: Vec<&str> = run["dargs"]
+        .as_object()
+        .map(|dargs| dargs.keys().map(String::as_str).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|name| !JOB_ARGS.contains(name) && !EXECUTE_ARGS.contains(name))
+        .collect();
+    names.sort_unstable();
+    let run_once_args = names.join(", ");
+    run["events"].as_array().unwrap().iter().filter_map(|e| normalize(e.as_array().unwrap(), &run_once_args)).collect()
 }
 
 /// Records job-level calls (status records, test hooks) into the events.
 struct Observer(Events);
 
 impl JobObserver for Observer {
+    fn profilers_queried(&self, query: &'static str, answer: bool) {
+        self.0.push(format!("profilers.{query} {answer}"));
+    }
+
     /// Only what a test records itself (retry INFO lines, profile_only WARN lines):
     /// those have no subdir; the job's own START, status and END lines are not
     /// `job.record` calls in the original's event logs.
@@ -167,7 +193,7 @@ fn a_plain() {
     let log = log("a_plain");
     let mut s = Scenario::new();
     let job = s.job(|b| b.drop_caches_between_iterations(true));
-    let test = Recorder::new("PlainTest", &s.events).on(Phase::RunOnce, |ctx, _| {
+    let test = Recorder::new("PlainTest", &s.events).recording_arg_names().on(Phase::RunOnce, |ctx, _| {
         let i = ctx.iteration();
         ctx.write_perf_keyval([("throughput", i * 10)])?;
         ctx.write_attr_keyval([("kernel", "x")])?;
@@ -187,7 +213,7 @@ fn b_perf_values() {
     let mut s = Scenario::new();
     let job = s.job(|b| b);
     let events = s.events.clone();
-    let test = Recorder::new("PerfValuesTest", &s.events).on(Phase::RunOnce, move |ctx, _| {
+    let test = Recorder::new("PerfValuesTest", &s.events).recording_arg_names().on(Phase::RunOnce, move |ctx, _| {
         let mut p = |value: PerfValue| {
             events.push(format!("output_perf_value {}", value.description()));
             if let Err(e) = ctx.output_perf_value(value) {
@@ -295,7 +321,8 @@ fn c_constraints() {
     ];
     for ((name, args, behaviour), expected) in cases.into_iter().zip(&expected) {
         let job = s.job(|b| b);
-        let record = run(&job, Recorder::new(name, &s.events).on(Phase::RunOnce, behaviour), args);
+        let record =
+            run(&job, Recorder::new(name, &s.events).recording_arg_names().on(Phase::RunOnce, behaviour), args);
         assert_outcome(&record, expected);
         assert_eq!(s.events.take(), expected_events(expected), "{name}");
         let folder = format!("c_constraints/{}", record.subdir);
@@ -329,6 +356,7 @@ fn d_retry() {
     for ((retries, fail_calls, failure, tag), expected) in cases.into_iter().zip(&expected) {
         let job = s.job(|b| b.test_retry(retries));
         let test = Recorder::new("RetryTest", &s.events)
+            .recording_arg_names()
             .on(Phase::RunOnce, move |_, calls| if calls <= fail_calls { Err(failure()) } else { Ok(()) });
         let record = run(&job, test, json!({"iterations": 1, "tag": tag}));
         assert_outcome(&record, expected);
@@ -346,25 +374,35 @@ fn e_failure_cleanup() {
     let cleanup_boom = |_: &mut TestContext, _| -> harness_core::TestResult { Err(RuntimeError("cleanup boom"))? };
     let ev = s.events.clone();
     let cases: Vec<(Recorder, Value)> = vec![
-        (Recorder::new("FailTest", &ev).on(Phase::RunOnce, boom), json!({"iterations": 1, "tag": "run_once_raises"})),
         (
-            Recorder::new("FailCleanupFailsTest", &ev).on(Phase::RunOnce, boom).on(Phase::Cleanup, cleanup_boom),
+            Recorder::new("FailTest", &ev).recording_arg_names().on(Phase::RunOnce, boom),
+            json!({"iterations": 1, "tag": "run_once_raises"}),
+        ),
+        (
+            Recorder::new("FailCleanupFailsTest", &ev)
+                .recording_arg_names()
+                .on(Phase::RunOnce, boom)
+                .on(Phase::Cleanup, cleanup_boom),
             json!({"iterations": 1, "tag": "cleanup_raises_too"}),
         ),
         (
-            Recorder::new("CleanupFailsTest", &ev).on(Phase::Cleanup, cleanup_boom),
+            Recorder::new("CleanupFailsTest", &ev).recording_arg_names().on(Phase::Cleanup, cleanup_boom),
             json!({"iterations": 1, "tag": "only_cleanup_raises"}),
         ),
         (
-            Recorder::new("FailTest", &ev).on(Phase::RunOnce, boom),
+            Recorder::new("FailTest", &ev).recording_arg_names().on(Phase::RunOnce, boom),
             json!({"iterations": 1, "run_cleanup": false, "tag": "run_cleanup_false"}),
         ),
         (
-            Recorder::new("NATest", &ev).on(Phase::RunOnce, |_, _| Err(Failure::not_applicable("not applicable"))),
+            Recorder::new("NATest", &ev)
+                .recording_arg_names()
+                .on(Phase::RunOnce, |_, _| Err(Failure::not_applicable("not applicable"))),
             json!({"iterations": 1, "tag": "test_na"}),
         ),
         (
-            Recorder::new("InitFailsTest", &ev).on(Phase::Initialize, |_, _| Err(Exception("init boom"))?),
+            Recorder::new("InitFailsTest", &ev)
+                .recording_arg_names()
+                .on(Phase::Initialize, |_, _| Err(Exception("init boom"))?),
             json!({"iterations": 1, "tag": "initialize_raises"}),
         ),
     ];
@@ -412,7 +450,7 @@ fn g_hooks() {
             .before_iteration_hook(before_2)
             .after_iteration_hook(after_2)
         });
-        let test = Recorder::new(name, &s.events).on(Phase::RunOnce, move |ctx, _| {
+        let test = Recorder::new(name, &s.events).recording_arg_names().on(Phase::RunOnce, move |ctx, _| {
             if fail && ctx.iteration() == 1 {
                 Err(Exception("hook boom"))?;
             }
@@ -449,7 +487,7 @@ fn i_test_keyvals() {
         "a_bool": true,
         "a_neg": -5
     });
-    let record = run(&job, Recorder::new("KeyvalTest", &s.events), args);
+    let record = run(&job, Recorder::new("KeyvalTest", &s.events).recording_arg_names(), args);
     assert_outcome(&record, expected);
     assert_eq!(s.events.take(), expected_events(expected));
     let theirs: Vec<String> = fixture_lines("i_test_keyvals/keyval")
@@ -497,7 +535,7 @@ fn k_setup_version() {
     ];
     for ((name, version, preserve, tag), expected) in runs_of.into_iter().zip(&expected) {
         let info = RecorderInfo { version, preserve_srcdir: preserve, ..RecorderInfo::new(name) };
-        let test = Recorder::with_info(info, &s.events);
+        let test = Recorder::with_info(info, &s.events).recording_arg_names();
         let test = match name {
             "SetupTest" => test.on(Phase::Setup, make_srcdir),
             "PreserveSetupTest" => test.on(Phase::Setup, append_build_log),
@@ -532,7 +570,7 @@ fn l_keyval_formats() {
     let mut s = Scenario::new();
     let job = s.job(|b| b);
     let events = s.events.clone();
-    let test = Recorder::new("KeyvalFormatsTest", &s.events).on(Phase::RunOnce, move |ctx, _| {
+    let test = Recorder::new("KeyvalFormatsTest", &s.events).recording_arg_names().on(Phase::RunOnce, move |ctx, _| {
         let attr = [("note", "a#b"), ("name", "a b=c"), ("flag", "True"), ("none", "None"), ("list", "[1, 2.5]")];
         let perf: [(&str, PerfNumber); 10] = [
             ("ratio", (1.0 / 3.0).into()),

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The `autotests` test binary, built beside this one.
-fn autotests() -> PathBuf {
+/// A test binary of this package, built beside this one.
+fn test_binary(target: &str) -> PathBuf {
     let deps = std::env::current_exe().unwrap().parent().unwrap().to_owned();
     let mut candidates: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(&deps)
         .unwrap()
@@ -15,16 +15,20 @@ fn autotests() -> PathBuf {
         .map(|e| e.path())
         .filter(|p| {
             let name = p.file_name().unwrap().to_string_lossy();
-            name.starts_with("autotests-") && p.extension().is_none()
+            name.starts_with(&format!("{target}-")) && p.extension().is_none()
         })
         .map(|p| (p.metadata().unwrap().modified().unwrap(), p))
         .collect();
     candidates.sort();
-    candidates.pop().map(|(_, p)| p).expect("the autotests test target is built with this one")
+    candidates.pop().map(|(_, p)| p).unwrap_or_else(|| panic!("the {target} test target is built with this one"))
 }
 
 fn run(args: &[&str], results: &Path, env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(autotests());
+    run_binary("autotests", args, results, env)
+}
+
+fn run_binary(target: &str, args: &[&str], results: &Path, env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(test_binary(target));
     command
         .args(args)
         .env("HARNESS_RESULTS_DIR", results)
@@ -34,6 +38,14 @@ fn run(args: &[&str], results: &Path, env: &[(&str, &str)]) -> Output {
         command.env(key, value);
     }
     command.output().unwrap()
+}
+
+/// When the one run of `test` under `results/<binary>` started and ended.
+fn span(results: &Path, binary: &str, test: &str) -> (String, String) {
+    let runs = results.join(binary).join(test);
+    let run = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap().path();
+    let results = harness_core::results::JobResults::read(run.join("results.json")).unwrap();
+    (results.tests[0].start.clone(), results.tests[0].end.clone())
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -52,8 +64,16 @@ fn squeezed(bytes: &[u8]) -> String {
     out
 }
 
-const ALL: [&str; 6] =
-    ["nx_fails_on_request", "nx_good", "nx_needs_value", "nx_not_applicable", "nx_warn", "nx_with_value"];
+const ALL: [&str; 8] = [
+    "nx_fails_on_request",
+    "nx_good",
+    "nx_needs_value",
+    "nx_not_applicable",
+    "nx_slow_a",
+    "nx_slow_b",
+    "nx_warn",
+    "nx_with_value",
+];
 
 #[test]
 fn list_terse_prints_exactly_the_tests() {
@@ -74,7 +94,7 @@ fn filters_exact_and_statuses() {
     let stdout = squeezed(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("test nx_with_value ... ok"), "{stdout}");
-    assert!(stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 5 filtered out"), "{stdout}");
+    assert!(stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 7 filtered out"), "{stdout}");
 
     let all = run(&[], dir.path(), &[]);
     let stdout = squeezed(&all.stdout);
@@ -84,10 +104,17 @@ fn filters_exact_and_statuses() {
         "{stdout}"
     );
     assert!(stdout.contains("test nx_needs_value ... ignored"), "{stdout}");
-    assert!(stdout.contains("4 passed; 0 failed; 2 ignored"), "TEST_NA is never a pass: {stdout}");
+    assert!(stdout.contains("6 passed; 0 failed; 2 ignored"), "TEST_NA is never a pass: {stdout}");
     let stderr = text(&all.stderr);
     assert!(stderr.contains("nx_warn: WARN slow but fine"), "{stderr}");
     assert!(stderr.contains("note: nx_needs_value: ignored, needs a value for `device` (String)"), "{stderr}");
+    assert!(
+        stderr.contains("note: 1 test with #[autotest(cargo_test)] runs as `autotest_<name>` in its crate's own unit tests, not here: lib_unit_test"),
+        "{stderr}"
+    );
+    // One at a time: the two slow tests do not overlap.
+    let (a, b) = (span(dir.path(), "autotests", "nx_slow_a"), span(dir.path(), "autotests", "nx_slow_b"));
+    assert!(a.1 <= b.0 || b.1 <= a.0, "test_main ran two tests side by side: {a:?} {b:?}");
 
     let failing = run(&["nx_fails_on_request", "--exact"], dir.path(), &[("HARNESS_TESTS_FAIL", "1")]);
     let stdout = text(&failing.stdout);
@@ -165,7 +192,7 @@ fn nextest_partitions_cover_every_test_once() {
     // nx_needs_value is ignored, so nextest skips it; nx_not_applicable runs and
     // exits 0 (nextest has no way to hear of a skip at run time).
     let expected: BTreeSet<String> =
-        ["nx_fails_on_request", "nx_good", "nx_not_applicable", "nx_warn", "nx_with_value"]
+        ["nx_fails_on_request", "nx_good", "nx_not_applicable", "nx_slow_a", "nx_slow_b", "nx_warn", "nx_with_value"]
             .iter()
             .map(|t| (*t).to_owned())
             .collect();
@@ -183,4 +210,67 @@ fn nextest_partitions_cover_every_test_once() {
         .collect();
     assert_eq!(attempt_dirs.len(), 1);
     assert!(attempt_dirs[0].ends_with("-attempt1"), "{attempt_dirs:?}");
+}
+
+/// The workspace's `.config/nextest.toml` puts `autotests` in a test group of
+/// one thread: nextest runs its tests in processes of their own, never two at once.
+#[test]
+fn nextest_runs_harness_tests_one_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let out = Command::new(cargo)
+        .args(["nextest", "run", "--workspace", "--color", "never", "-E", "binary(autotests) & test(/nx_slow/)"])
+        .args(["--test-threads", "4"])
+        .env("HARNESS_RESULTS_DIR", dir.path())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo nextest is installed (see .ci/run)");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (a, b) = (span(dir.path(), "autotests", "nx_slow_a"), span(dir.path(), "autotests", "nx_slow_b"));
+    assert!(a.1 <= b.0 || b.1 <= a.0, "nextest ran two harness tests side by side: {a:?} {b:?}");
+}
+
+/// `#[autotest(cargo_test)]` gives the verdicts `test_main` and the CLI give:
+/// WARN and TEST_NA pass with a line saying so; a failure or panic points at the
+/// test's own line, with no frames of harness, even with `RUST_BACKTRACE=1`.
+#[test]
+fn cargo_test_gives_the_same_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_binary("cargo_test_front", &["--test-threads", "4"], dir.path(), &[]);
+    let stdout = squeezed(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("6 passed; 0 failed"), "{stdout}");
+    assert!(stderr.contains("autotest_ct_warn: WARN slow but fine\n"), "{stderr}");
+    assert!(stderr.contains("autotest_ct_not_applicable: TEST_NA needs a GPU\n"), "{stderr}");
+
+    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/cargo_test_front.rs")).unwrap();
+    let line_of = |needle: &str| source.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let failing = run_binary(
+        "cargo_test_front",
+        &["autotest_ct_"],
+        dir.path(),
+        &[("HARNESS_TESTS_FAIL", "1"), ("RUST_BACKTRACE", "1")],
+    );
+    let stdout = text(&failing.stdout);
+    assert_eq!(failing.status.code(), Some(101), "{stdout}");
+    let fail_at = format!("tests/tests/cargo_test_front.rs:{}:", line_of("Failure::fail(\"latency over budget\")"));
+    assert!(stdout.contains(&format!("thread 'autotest_ct_fails_on_request' panicked at {fail_at}")), "{stdout}");
+    assert!(stdout.contains("ct_fails_on_request ended FAIL latency over budget\n"), "{stdout}");
+    let panic_at = format!("tests/tests/cargo_test_front.rs:{}:", line_of("assert!(!fail"));
+    assert!(stdout.contains(&format!("panicked at {panic_at}")), "{stdout}");
+    assert!(stdout.contains("ended FAIL Unhandled panic: device vanished"), "{stdout}");
+    assert!(!stdout.contains("harness-core") && !stdout.contains("harness_core"), "no harness frames: {stdout}");
+    assert!(!text(&failing.stderr).contains("harness_core"), "{}", text(&failing.stderr));
+}
+
+/// Harness tests of one binary never run side by side under `cargo test`: libtest
+/// gives them threads, harness gives them turns.
+#[test]
+fn cargo_test_runs_harness_tests_one_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_binary("cargo_test_front", &["autotest_ct_slow", "--test-threads", "2"], dir.path(), &[]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let (a, b) = (span(dir.path(), "cargo_test_front", "ct_slow_a"), span(dir.path(), "cargo_test_front", "ct_slow_b"));
+    assert!(a.1 <= b.0 || b.1 <= a.0, "the two ran side by side: {a:?} {b:?}");
 }

@@ -610,3 +610,130 @@ fn perf_values_are_flushed_at_phase_ends_and_replaced_atomically() {
     let leftovers: Vec<String> = harness_tests::tree(&dir.path().join("results/t/results"));
     assert_eq!(leftovers, ["results-chart.json"]);
 }
+
+/// A deliberate difference from autotest: a versioned setup that already ran
+/// with other setup arguments runs again, so a result is never labelled with
+/// arguments its data was not built with. The same arguments skip it.
+#[test]
+fn setup_runs_again_when_its_arguments_change() {
+    static SETUP: [harness_core::PhaseTable; 2] = [
+        harness_core::PhaseTable::new(Phase::Setup, &[harness_core::Param::required::<u32>("size_mb", "u32")]),
+        harness_core::PhaseTable::new(Phase::RunOnce, &[]),
+    ];
+    struct Sized(Events);
+    impl harness_core::Autotest for Sized {
+        fn info(&self) -> &'static harness_core::TestInfo {
+            static INFO: harness_core::TestInfo =
+                harness_core::TestInfo::new("sized", harness_core::Version::Int(1)).with_phases(&SETUP);
+            &INFO
+        }
+        fn run_phase(
+            &mut self,
+            phase: Phase,
+            ctx: &mut harness_core::TestContext,
+            args: &Args,
+        ) -> harness_core::TestResult {
+            if phase == Phase::Setup {
+                let size: u32 = args.get_as("size_mb")?.unwrap_or(0);
+                self.0.push(format!("setup {size}"));
+                std::fs::create_dir_all(ctx.srcdir()).map_err(Failure::from)?;
+            }
+            Ok(())
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let job = job_builder(dir.path(), &events).build().unwrap();
+    for (tag, size) in [("a", 4), ("b", 4), ("c", 8), ("d", 8), ("e", 4)] {
+        let args = Args::new().with("tag", tag).with("size_mb", size).with("iterations", 1);
+        assert_eq!(job.run_test_with(Sized(events.clone()), args).unwrap().status, Status::Good);
+    }
+    assert_eq!(events.take(), ["setup 4", "setup 8", "setup 4"]);
+    let srcdir = dir.path().join("tests/sized/src");
+    assert_eq!(std::fs::read_to_string(srcdir.join(".version")).unwrap(), "I1\n.");
+    assert_eq!(std::fs::read_to_string(srcdir.join(".harness-setup-args")).unwrap(), r#"{"size_mb":4}"#);
+}
+
+/// `ctx.is_profiled_run()` is true in the extra profiled iteration only, and the
+/// record names that iteration.
+#[test]
+fn the_profiled_run_is_told_and_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let job = job_builder(dir.path(), &events)
+        .profiler(RecordingProfiler { name: "rec".into(), events: events.clone() })
+        .build()
+        .unwrap();
+    let seen = events.clone();
+    let test = Recorder::new("t", &events).on(Phase::RunOnce, move |ctx, _| {
+        seen.push(format!("profiled {}", ctx.is_profiled_run()));
+        Ok(())
+    });
+    let record = run(&job, test, Args::new().with("iterations", 2));
+    let profiled: Vec<String> = events.take().into_iter().filter(|e| e.starts_with("profiled ")).collect();
+    assert_eq!(profiled, ["profiled false", "profiled false", "profiled true"]);
+    assert_eq!((record.iterations, record.profiled_iteration), (2, Some(3)));
+    let plain = run(
+        &job_builder(&dir.path().join("plain"), &events).build().unwrap(),
+        Recorder::new("t", &events),
+        Args::new(),
+    );
+    assert_eq!(plain.profiled_iteration, None, "no profilers, no profiled run");
+}
+
+/// A failed constraint reads with its iteration (numbered as the progress
+/// display numbers them) and the values measured; status.log keeps autotest's
+/// text; the debug log names the constraint instead of an engine line.
+#[test]
+fn constraint_failures_show_the_measured_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let job = job_builder(dir.path(), &events).build().unwrap();
+    let test = Recorder::new("t", &events).on(Phase::RunOnce, |ctx, _| {
+        let rate = if ctx.iteration() == 2 { 812.4 } else { 60_000.0 };
+        ctx.write_perf_keyval([("write_mb_s", rate)])?;
+        Ok(())
+    });
+    let args = Args::new().with("iterations", 3).with("constraints", json!(["write_mb_s > 50000", "missing > 1"]));
+    let record = run(&job, test, args);
+    assert_eq!(record.status, Status::Fail);
+    assert_eq!(
+        record.reason,
+        "iteration 0:could not evaluate constraint: missing > 1  \
+         iteration 1:write_mb_s > 50000: constraint was not met,could not evaluate constraint: missing > 1  \
+         iteration 2:could not evaluate constraint: missing > 1  "
+    );
+    assert_eq!(
+        record.summary,
+        "iteration 1: could not evaluate `missing > 1`: no perf value `missing` in this iteration; \
+         iteration 2: write_mb_s > 50000 not met (write_mb_s = 812.4); \
+         iteration 2: could not evaluate `missing > 1`: no perf value `missing` in this iteration; \
+         iteration 3: could not evaluate `missing > 1`: no perf value `missing` in this iteration"
+    );
+    assert_eq!(record.raised_at, None);
+    let status = std::fs::read_to_string(record.outputdir.join("status.log")).unwrap();
+    assert!(status.contains(&format!("\t{}\n", record.reason)), "{status}");
+    let debug = std::fs::read_to_string(record.outputdir.join("debug/t.DEBUG")).unwrap();
+    assert!(
+        debug.contains("constraint `write_mb_s > 50000`: iteration 2: write_mb_s > 50000 not met (write_mb_s = 812.4)"),
+        "{debug}"
+    );
+    assert!(!debug.contains("raised at"), "{debug}");
+}
+
+/// Where a failure was raised is the test's own line.
+#[test]
+fn failures_know_the_line_that_raised_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = Events::new();
+    let job = job_builder(dir.path(), &events).build().unwrap();
+    let line = line!() + 1;
+    let test = Recorder::new("t", &events).on(Phase::RunOnce, |_, _| Err(Failure::fail("too slow")));
+    let record = run(&job, test, Args::new());
+    let at = record.raised_at.unwrap();
+    assert!(at.starts_with(&format!("{}:{line}:", file!())), "{at}");
+    let panics = Recorder::new("p", &events).on(Phase::Warmup, |_, _| panic!("boom"));
+    let record = run(&job, panics, Args::new());
+    let at = record.raised_at.unwrap();
+    assert!(at.starts_with(&format!("{}:{}:", file!(), line!() - 3)), "{at}");
+}

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::control::ProfilerSpec;
 use super::progress::Progress;
-use crate::engine::{Naming, Prepared, TestRecord};
+use crate::engine::{Naming, Prepared, TestRecord, Verdict};
 use crate::results::write_atomic;
 use crate::{Args, CancelToken, Job, Status};
 
@@ -41,14 +41,18 @@ pub(crate) struct ChildSpec {
     pub(crate) result: PathBuf,
 }
 
-/// What a child reports.
+/// What a child reports, and how the parent saw the child end.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct ChildResult {
-    pub(crate) status: Status,
-    pub(crate) message: String,
-    pub(crate) iterations: u64,
+    pub(crate) verdict: Verdict,
     /// Records of the subtests it ran.
     pub(crate) records: Vec<TestRecord>,
+}
+
+impl ChildResult {
+    fn of(status: Status, reason: impl Into<String>) -> Self {
+        ChildResult { verdict: Verdict::of(status, reason), records: Vec::new() }
+    }
 }
 
 /// Where the parent notes which signal interrupted the job before it sends the
@@ -123,9 +127,8 @@ pub(crate) fn child_main(spec_path: &Path) -> i32 {
     };
     let prepared = Prepared::resume(registration.info().name(), spec.naming, spec.outputdir, spec.timeout);
     let mut test = registration.make();
-    let outcome = crate::engine::body(&job, test.as_mut(), &spec.args, &prepared);
-    let (status, message) = outcome.status();
-    let result = ChildResult { status, message, iterations: outcome.iterations, records: job.records() };
+    let ran = crate::engine::body(&job, test.as_mut(), &spec.args, &prepared);
+    let result = ChildResult { verdict: ran.verdict, records: job.records() };
     let written = serde_json::to_vec(&result)
         .map_err(|e| e.to_string())
         .and_then(|bytes| write_atomic(&spec.result, &bytes).map_err(|e| e.to_string()));
@@ -150,14 +153,6 @@ fn signal_group(pgid: i32, signal: Signal) {
     }
 }
 
-/// How a supervised child ended.
-pub(crate) struct Supervised {
-    pub(crate) status: Status,
-    pub(crate) message: String,
-    pub(crate) iterations: u64,
-    pub(crate) records: Vec<TestRecord>,
-}
-
 fn describe_exit(status: ExitStatus) -> String {
     use std::os::unix::process::ExitStatusExt as _;
     match (status.code(), status.signal()) {
@@ -178,20 +173,13 @@ pub(crate) fn supervise(
     timeout: Option<f64>,
     grace: Duration,
     cancel: &CancelToken,
-) -> Supervised {
+) -> ChildResult {
     use std::os::unix::process::CommandExt as _;
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from(std::env::args_os().next().unwrap_or_default()));
     let spawned = Command::new(exe).arg("__child").arg(spec_path).process_group(0).spawn();
     let mut child = match spawned {
         Ok(child) => child,
-        Err(e) => {
-            return Supervised {
-                status: Status::Error,
-                message: format!("cannot start the test subprocess: {e}"),
-                iterations: 0,
-                records: Vec::new(),
-            };
-        }
+        Err(e) => return ChildResult::of(Status::Error, format!("cannot start the test subprocess: {e}")),
     };
     let pgid = i32::try_from(child.id()).unwrap_or(0);
     *CHILD_NOTE.lock().unwrap_or_else(PoisonError::into_inner) = Some(interrupt_note(result_path));
@@ -232,12 +220,7 @@ pub(crate) fn supervise(
     let result: Option<ChildResult> =
         std::fs::read(result_path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok());
     if let Some(result) = result {
-        return Supervised {
-            status: result.status,
-            message: result.message,
-            iterations: result.iterations,
-            records: result.records,
-        };
+        return result;
     }
     let (status, message) = if terminated_at.is_some() {
         let how =
@@ -248,7 +231,7 @@ pub(crate) fn supervise(
     } else {
         (Status::Error, exit.map_or_else(|| "Test subprocess failed".to_owned(), describe_exit))
     };
-    Supervised { status, message, iterations: 0, records: Vec::new() }
+    ChildResult::of(status, message)
 }
 
 /// The parent's signal handling: SIGINT and SIGTERM abort the job; the running

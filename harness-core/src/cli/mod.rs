@@ -233,10 +233,8 @@ fn run(args: &RunArgs) -> i32 {
             .and_then(|bytes| std::fs::write(&spec_path, bytes).map_err(|e| e.to_string()))
         {
             Ok(()) => supervise(&spec_path, &spec.result, prepared.timeout, grace, &cancel),
-            Err(e) => child::Supervised {
-                status: Status::Error,
-                message: format!("cannot start the test: {e}"),
-                iterations: 0,
+            Err(e) => child::ChildResult {
+                verdict: engine::Verdict::of(Status::Error, format!("cannot start the test: {e}")),
                 records: Vec::new(),
             },
         };
@@ -245,7 +243,7 @@ fn run(args: &RunArgs) -> i32 {
         for record in supervised.records {
             job.push_record(record);
         }
-        match engine::finish(&job, prepared, supervised.status, &supervised.message, supervised.iterations, None) {
+        match engine::finish(&job, prepared, &supervised.verdict, None) {
             Ok(record) => print_record(&record),
             Err(e) => eprintln!("error: tests[{index}]: {e}"),
         }

@@ -10,6 +10,7 @@ use super::phase::{call, guarded};
 use crate::constraint::Constraint;
 use crate::debuglog::note;
 use crate::results::StatusCode;
+use crate::results::pyfmt::float_repr;
 use crate::{Args, Autotest, Failure, Job, Phase, TestContext, TestResult};
 
 /// How `execute` runs: the engine arguments that shape the loop.
@@ -28,7 +29,10 @@ struct Run<'a> {
     test: &'a mut dyn Autotest,
     args: &'a Args,
     plan: &'a Plan<'a>,
+    /// Per checked keyval block, autotest's messages for its failed constraints.
     failed_constraints: Vec<Vec<String>>,
+    /// The same failures as a person reads them, with the iteration and values.
+    constraint_summaries: Vec<String>,
 }
 
 fn cancelled(job: &Job) -> TestResult {
@@ -47,13 +51,13 @@ pub(crate) fn execute(
     started: &mut u64,
 ) -> TestResult {
     let job = ctx.job().clone();
-    if job.profilers().active() {
+    if job.profilers_query("active") {
         job.profilers().stop(ctx)?;
     }
     if job.test_retry() != 0 {
         note(&format!("Test will be retried a maximum of {} times", job.test_retry()));
     }
-    let mut run = Run { job, test, args, plan, failed_constraints: Vec::new() };
+    let mut run = Run { job, test, args, plan, failed_constraints: Vec::new(), constraint_summaries: Vec::new() };
     let observer = run.job.inner.observer.clone();
     let begin = Instant::now();
     match plan.test_length.filter(|length| *length > 0.0) {
@@ -94,7 +98,10 @@ pub(crate) fn execute(
     }
     if !plan.profile_only {
         ctx.iteration += 1;
-        run.profiled(ctx)?;
+        ctx.profiled_run = true;
+        let profiled = run.profiled(ctx);
+        ctx.profiled_run = false;
+        profiled?;
     }
     cancelled(&run.job)?;
     call(run.test, Phase::Postprocess, ctx, args)?;
@@ -154,7 +161,7 @@ impl Run<'_> {
 
     fn body(&mut self, ctx: &mut TestContext) -> TestResult {
         if self.plan.profile_only {
-            if !self.job.profilers().present() {
+            if !self.job.profilers_query("present") {
                 self.job.record(
                     StatusCode::Status(crate::Status::Warn),
                     None,
@@ -176,8 +183,11 @@ impl Run<'_> {
     /// autotest's `run_once_profiling`: nothing without profilers; otherwise
     /// `run_once` between the profilers' start and stop, and their report.
     fn profiled(&mut self, ctx: &mut TestContext) -> TestResult {
-        if !self.job.profilers().present() {
+        if !self.job.profilers_query("present") {
             return Ok(());
+        }
+        if ctx.profiled_run {
+            ctx.profiled_iteration = Some(ctx.iteration);
         }
         if self.job.inner.drop_caches_between_iterations {
             self.job.drop_caches();
@@ -203,16 +213,39 @@ impl Run<'_> {
             return;
         }
         ctx.new_keyval = false;
-        let failures = self
-            .plan
-            .constraints
-            .iter()
-            .filter_map(|constraint| match constraint.evaluate(&|name| ctx.last_perf_value(name)) {
-                Some(true) => None,
-                Some(false) => Some(format!("{constraint}: constraint was not met")),
-                None => Some(format!("could not evaluate constraint: {constraint}")),
-            })
-            .collect();
+        let mut failures = Vec::new();
+        for constraint in self.plan.constraints {
+            let value = |name: &str| ctx.last_perf_value(name);
+            let (autotest, summary) = match constraint.evaluate(&value) {
+                Some(true) => continue,
+                Some(false) => {
+                    let measured: Vec<String> = constraint
+                        .names()
+                        .filter_map(|name| value(name).map(|v| format!("{name} = {}", shown_number(v))))
+                        .collect();
+                    (
+                        format!("{constraint}: constraint was not met"),
+                        format!("{constraint} not met ({})", measured.join(", ")),
+                    )
+                }
+                None => {
+                    let missing: Vec<&str> = constraint.names().filter(|name| value(name).is_none()).collect();
+                    let why = if missing.is_empty() {
+                        "it divides by zero".to_owned()
+                    } else {
+                        format!("no perf value `{}` in this iteration", missing.join("`, `"))
+                    };
+                    (
+                        format!("could not evaluate constraint: {constraint}"),
+                        format!("could not evaluate `{constraint}`: {why}"),
+                    )
+                }
+            };
+            let summary = format!("iteration {}: {summary}", ctx.iteration);
+            note(&format!("constraint `{constraint}`: {summary}"));
+            failures.push(autotest);
+            self.constraint_summaries.push(summary);
+        }
         self.failed_constraints.push(failures);
     }
 
@@ -225,6 +258,15 @@ impl Run<'_> {
                 let _ = write!(message, "iteration {index}:{}  ", failures.join(","));
             }
         }
-        if message.is_empty() { Ok(()) } else { Err(Failure::fail(message)) }
+        if message.is_empty() {
+            return Ok(());
+        }
+        // Its place is the constraints (noted in the debug log), not a line of code.
+        Err(Failure::fail(message).with_summary(self.constraint_summaries.join("; ")).without_location())
     }
+}
+
+/// A measured value as a person reads it: `812.4`, `3`, `1e+16`.
+fn shown_number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 { format!("{value:.0}") } else { float_repr(value) }
 }

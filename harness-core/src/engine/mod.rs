@@ -9,4 +9,4 @@ mod setup;
 pub use record::{PerfRecord, TestRecord};
 pub(crate) use run::run;
 #[cfg(feature = "cli")]
-pub(crate) use run::{Naming, Prepared, body, finish, prepare};
+pub(crate) use run::{Naming, Prepared, Verdict, body, finish, prepare};

@@ -55,10 +55,24 @@ pub struct TestRecord {
     pub subdir: String,
     /// How it ended.
     pub status: Status,
-    /// The reason: `completed successfully`, or the failure's first line.
+    /// The reason: `completed successfully`, or the failure's first line, as
+    /// `status.log` holds it.
     pub reason: String,
     /// Further lines of the reason (error sources, panic location).
     pub details: Vec<String>,
+    /// What a person reads: the reason, or a fuller sentence where harness has one
+    /// (a failed constraint names the value measured, where `status.log` keeps
+    /// autotest's text). Rebuilt results have the reason here.
+    #[serde(default)]
+    pub summary: String,
+    /// Where the failure was raised in the test's code (`file:line:col`): the
+    /// `Failure::fail(..)`, the `?`, or the panic.
+    #[serde(default)]
+    pub raised_at: Option<String>,
+    /// The number of the extra profiled iteration, when one ran (its keyval
+    /// block and perf values are mixed in with the others, as autotest does).
+    #[serde(default)]
+    pub profiled_iteration: Option<u64>,
     /// Start, RFC 3339.
     pub start: String,
     /// End, RFC 3339.

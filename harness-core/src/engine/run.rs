@@ -11,7 +11,7 @@ use super::execute::{Plan, execute};
 use super::phase::{call, guarded};
 use super::record::{PerfRecord, TestRecord};
 use super::setup::setup_once;
-use crate::args::{ArgError, ArgErrors, EngineArgs, UNRECORDED_ARGS, validate};
+use crate::args::{ArgError, ArgErrors, EXECUTE_ARGS, EngineArgs, JOB_ARGS, validate};
 use crate::context::{TestDirs, check_component, describe_args};
 use crate::debuglog::{TestLog, note};
 use crate::results::pyfmt::{float_repr, value_repr, value_str};
@@ -87,15 +87,61 @@ impl Prepared {
     }
 }
 
-/// How the body of a run ended.
-#[derive(Debug)]
-pub(crate) struct Outcome {
-    /// The failure, with the phase it escaped; `None` for GOOD.
-    pub(crate) failure: Option<(Failure, Phase)>,
+/// How the body of a run ended: everything the record takes from the run
+/// itself. A child process sends it to its parent.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Verdict {
+    pub(crate) status: Status,
+    /// The reason with its detail lines, as the status log gets it.
+    pub(crate) reason: String,
+    /// What a person reads, when it differs from the reason's first line.
+    pub(crate) summary: Option<String>,
+    /// Where the failure was raised (`file:line:col`).
+    pub(crate) raised_at: Option<String>,
     /// Iterations of `run_once` begun.
     pub(crate) iterations: u64,
-    /// What the record needs, from memory (so an in-process run reads nothing back).
-    pub(crate) data: Option<RecordData>,
+    /// The extra profiled iteration's number, if it ran.
+    pub(crate) profiled_iteration: Option<u64>,
+}
+
+impl Verdict {
+    /// A run that ended with `status` and `reason` before or outside the test's
+    /// own code (a crash, a timeout, a test that could not start).
+    pub(crate) fn of(status: Status, reason: impl Into<String>) -> Self {
+        Verdict {
+            status,
+            reason: reason.into(),
+            summary: None,
+            raised_at: None,
+            iterations: 0,
+            profiled_iteration: None,
+        }
+    }
+
+    fn from_failure(failure: Option<&(Failure, Phase)>, iterations: u64, profiled_iteration: Option<u64>) -> Self {
+        let mut verdict = match failure {
+            None => Verdict::of(Status::Good, "completed successfully"),
+            Some((failure, phase)) => Verdict {
+                status: failure.status_in(*phase),
+                reason: failure.full_text(),
+                summary: (failure.summary() != failure.message()).then(|| failure.summary().to_owned()),
+                raised_at: failure.raised_at(),
+                iterations: 0,
+                profiled_iteration: None,
+            },
+        };
+        verdict.iterations = iterations;
+        verdict.profiled_iteration = profiled_iteration;
+        verdict
+    }
+}
+
+/// What a run in this process hands to [`finish`]: its verdict, and its data
+/// from memory (so an in-process run reads nothing back).
+#[derive(Debug)]
+pub(crate) struct Ran {
+    pub(crate) verdict: Verdict,
+    pub(crate) data: RecordData,
 }
 
 /// The perf values and keyvals of a finished run.
@@ -121,22 +167,11 @@ impl RecordData {
     }
 }
 
-impl Outcome {
-    /// The status and the reason (with detail lines).
-    pub(crate) fn status(&self) -> (Status, String) {
-        match &self.failure {
-            None => (Status::Good, "completed successfully".to_owned()),
-            Some((failure, phase)) => (failure.status_in(*phase), failure.full_text()),
-        }
-    }
-}
-
 /// Runs one test from START to END and records it.
 pub(crate) fn run(job: &Job, mut test: Box<dyn Autotest>, args: Args) -> Result<TestRecord> {
     let prepared = prepare(job, test.info(), &args)?;
-    let mut outcome = body(job, test.as_mut(), &args, &prepared);
-    let (status, message) = outcome.status();
-    finish(job, prepared, status, &message, outcome.iterations, outcome.data.take())
+    let Ran { verdict, data } = body(job, test.as_mut(), &args, &prepared);
+    finish(job, prepared, &verdict, Some(data))
 }
 
 /// Names the run, creates its output directory and writes START.
@@ -176,30 +211,28 @@ pub(crate) fn prepare(job: &Job, info: &'static crate::TestInfo, args: &Args) ->
 }
 
 /// Writes the status line and END, and records the run.
-pub(crate) fn finish(
-    job: &Job,
-    prepared: Prepared,
-    status: Status,
-    message: &str,
-    iterations: u64,
-    data: Option<RecordData>,
-) -> Result<TestRecord> {
+pub(crate) fn finish(job: &Job, prepared: Prepared, verdict: &Verdict, data: Option<RecordData>) -> Result<TestRecord> {
     let Prepared { test, naming, outputdir, started, clock, .. } = prepared;
-    job.record(StatusCode::Status(status), Some(&naming.subdir), Some(&naming.operation), message)?;
+    let status = verdict.status;
+    job.record(StatusCode::Status(status), Some(&naming.subdir), Some(&naming.operation), &verdict.reason)?;
     job.record(StatusCode::End(status), Some(&naming.subdir), Some(&naming.operation), "")?;
-    let mut lines = message.lines().map(str::to_owned);
+    let mut lines = verdict.reason.lines().map(str::to_owned);
+    let reason = lines.next().unwrap_or_default();
     let RecordData { chart, keyvals, perf_keyvals } = data.unwrap_or_else(|| RecordData::read(&outputdir));
     let record = TestRecord {
         test: test.to_owned(),
         tag: naming.tag,
         subdir: naming.subdir,
         status,
-        reason: lines.next().unwrap_or_default(),
+        summary: verdict.summary.clone().unwrap_or_else(|| reason.clone()),
+        reason,
         details: lines.collect(),
+        raised_at: verdict.raised_at.clone(),
+        profiled_iteration: verdict.profiled_iteration,
         start: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         end: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         duration: clock.elapsed().as_secs_f64(),
-        iterations,
+        iterations: verdict.iterations,
         perf_values: PerfRecord::from_chart(&chart),
         keyvals,
         perf_keyvals,
@@ -234,19 +267,13 @@ fn make_dirs(job: &Job, naming: &Naming, outputdir: &Path, test: &str) -> Result
 
 /// Everything between START and the status line: directories, hooks, the
 /// lifecycle, the perf chart written out, the tmpdir removed.
-pub(crate) fn body(job: &Job, test: &mut dyn Autotest, args: &Args, prepared: &Prepared) -> Outcome {
+pub(crate) fn body(job: &Job, test: &mut dyn Autotest, args: &Args, prepared: &Prepared) -> Ran {
     let info = test.info();
     let naming = &prepared.naming;
     let mut iterations = 0;
     let dirs = match make_dirs(job, naming, &prepared.outputdir, info.name()) {
         Ok(dirs) => dirs,
-        Err(e) => {
-            return Outcome {
-                failure: Some((Failure::error(e.to_string()), Phase::Initialize)),
-                iterations,
-                data: None,
-            };
-        }
+        Err(e) => return Ran { verdict: Verdict::of(Status::Error, e.to_string()), data: RecordData::default() },
     };
     let log = TestLog::open(&dirs.debugdir.join(format!("{}.DEBUG", naming.tagged)));
     note(&format!("running {} (version {}) with {}", naming.operation, info.version(), describe_args(args)));
@@ -280,10 +307,11 @@ pub(crate) fn body(job: &Job, test: &mut dyn Autotest, args: &Args, prepared: &P
     }
     if let Some((f, phase)) = &failure {
         note(&format!("{} in {}: {}", f.status_in(*phase), f.phase().unwrap_or(*phase), f.full_text()));
-        if let Some(location) = f.location() {
-            note(&format!("raised at {location}"));
+        if let Some(place) = f.raised_at() {
+            note(&format!("raised at {place}"));
         }
     }
+    let verdict = Verdict::from_failure(failure.as_ref(), iterations, ctx.profiled_iteration);
     if let Some(tmpdir) = ctx.made_tmpdir() {
         let _ = fs::remove_dir_all(tmpdir);
     }
@@ -297,7 +325,7 @@ pub(crate) fn body(job: &Job, test: &mut dyn Autotest, args: &Args, prepared: &P
     };
     drop(ctx);
     drop(log);
-    Outcome { failure, iterations, data: Some(data) }
+    Ran { verdict, data }
 }
 
 /// The test keyval autotest writes first: `version`, `param-<name>=<repr>` and
@@ -311,7 +339,7 @@ fn test_keyval(test: &dyn Autotest, args: &Args, ctx: &mut TestContext) -> Resul
     }
     pairs.insert("version".to_owned(), test.info().version().to_string());
     for (name, value) in args.iter() {
-        if !UNRECORDED_ARGS.contains(&name) {
+        if !JOB_ARGS.contains(&name) {
             pairs.insert(format!("param-{name}"), value_repr(value));
         }
     }
@@ -353,11 +381,15 @@ fn lifecycle(test: &mut dyn Autotest, ctx: &mut TestContext, args: &Args, iterat
             postprocess_profiled_run: engine.postprocess_profiled_run,
             constraints: &engine.constraints,
         };
-        let body = phases(test, ctx, args, &plan, iterations);
+        // What each phase sees, as in autotest: never the job's own arguments, and
+        // around each iteration not those the base `execute` consumes either.
+        let phase_args = args.without(&[&JOB_ARGS]);
+        let iteration_args = args.without(&[&JOB_ARGS, &EXECUTE_ARGS]);
+        let body = phases(test, ctx, &phase_args, &iteration_args, &plan, iterations);
         if !run_cleanup {
             return body;
         }
-        let cleanup = call(test, Phase::Cleanup, ctx, args);
+        let cleanup = call(test, Phase::Cleanup, ctx, &phase_args);
         let cleanup = phase_end(ctx, Phase::Cleanup, cleanup);
         match (body, cleanup) {
             (Err(failure), Err(cleanup)) => {
@@ -373,7 +405,14 @@ fn lifecycle(test: &mut dyn Autotest, ctx: &mut TestContext, args: &Args, iterat
     result
 }
 
-fn phases(test: &mut dyn Autotest, ctx: &mut TestContext, args: &Args, plan: &Plan<'_>, iterations: &mut u64) -> Step {
+fn phases(
+    test: &mut dyn Autotest,
+    ctx: &mut TestContext,
+    args: &Args,
+    iteration_args: &Args,
+    plan: &Plan<'_>,
+    iterations: &mut u64,
+) -> Step {
     not_cancelled(ctx, Phase::Initialize)?;
     let result = call(test, Phase::Initialize, ctx, args);
     phase_end(ctx, Phase::Initialize, result)?;
@@ -387,7 +426,7 @@ fn phases(test: &mut dyn Autotest, ctx: &mut TestContext, args: &Args, plan: &Pl
     let result = if test.info().has_own_execute() {
         call(test, Phase::Execute, ctx, args)
     } else {
-        execute(test, ctx, args, plan, iterations)
+        execute(test, ctx, iteration_args, plan, iterations)
     };
     phase_end(ctx, Phase::Execute, result)
 }

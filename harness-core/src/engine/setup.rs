@@ -25,11 +25,29 @@ pub(crate) fn read_version_file(srcdir: &Path) -> Option<String> {
     fs::read_to_string(srcdir.join(".version")).ok()
 }
 
-fn write_version_file(srcdir: &Path, version: Version) -> io::Result<()> {
-    let mut temp = tempfile::Builder::new().prefix(".version.").tempfile_in(srcdir)?;
-    temp.write_all(version_file_text(version).as_bytes())?;
-    temp.persist(srcdir.join(".version")).map_err(|e| e.error)?;
+fn write_atomically(srcdir: &Path, name: &str, text: &str) -> io::Result<()> {
+    let mut temp = tempfile::Builder::new().prefix(&format!("{name}.")).tempfile_in(srcdir)?;
+    temp.write_all(text.as_bytes())?;
+    temp.persist(srcdir.join(name)).map_err(|e| e.error)?;
     Ok(())
+}
+
+fn write_version_file(srcdir: &Path, version: Version) -> io::Result<()> {
+    write_atomically(srcdir, ".version", &version_file_text(version))
+}
+
+/// Where harness keeps the arguments a srcdir was built with, beside `.version`.
+const SETUP_ARGS_FILE: &str = ".harness-setup-args";
+
+/// The arguments `setup` receives, as sorted JSON: those it declares, and with
+/// `#[args]` every test argument. `{}` when there are none (and when a srcdir
+/// was built by autotest, which kept none).
+fn setup_args_text(info: &crate::TestInfo, args: &Args) -> String {
+    let table = info.phase(Phase::Setup);
+    let declared = |name: &str| table.is_some_and(|t| t.accepts_all() || t.params().iter().any(|p| p.name() == name));
+    let picked: std::collections::BTreeMap<&str, &serde_json::Value> =
+        args.iter().filter(|(name, _)| declared(name) && !crate::args::EXECUTE_ARGS.contains(name)).collect();
+    serde_json::to_string(&picked).unwrap_or_default()
 }
 
 /// autotest's `update_version` under the job's `.testlock`: when the version file
@@ -54,9 +72,19 @@ pub(crate) fn setup_once(test: &mut dyn Autotest, ctx: &mut TestContext, args: &
     lock.lock().map_err(|e| Failure::error(format!("cannot lock `{}`: {e}", lock_path.display())))?;
     let srcdir = ctx.srcdir().to_owned();
     let wanted = version_file_text(info.version());
+    let setup_args = setup_args_text(info, args);
     if read_version_file(&srcdir).as_deref() == Some(wanted.as_str()) {
-        crate::debuglog::note(&format!("setup skipped: {} is at version {}", srcdir.display(), info.version()));
-        return Ok(());
+        let built_with = fs::read_to_string(srcdir.join(SETUP_ARGS_FILE)).unwrap_or_else(|_| "{}".to_owned());
+        if built_with == setup_args {
+            crate::debuglog::note(&format!("setup skipped: {} is at version {}", srcdir.display(), info.version()));
+            return Ok(());
+        }
+        // A deliberate difference from autotest: a build is never labelled with
+        // arguments it was not made with.
+        crate::debuglog::note(&format!(
+            "setup runs again: {} was built with {built_with}, this run's setup arguments are {setup_args}",
+            srcdir.display()
+        ));
     }
     if !info.preserve_srcdir() && srcdir.exists() {
         fs::remove_dir_all(&srcdir)
@@ -65,6 +93,14 @@ pub(crate) fn setup_once(test: &mut dyn Autotest, ctx: &mut TestContext, args: &
     crate::debuglog::note(&format!("running setup for version {}", info.version()));
     call(test, Phase::Setup, ctx, args)?;
     if srcdir.is_dir() {
+        // The arguments first: a `.version` always has the arguments of its build beside it.
+        let args_file = srcdir.join(SETUP_ARGS_FILE);
+        let written = if setup_args == "{}" {
+            fs::remove_file(&args_file).or_else(|e| if e.kind() == io::ErrorKind::NotFound { Ok(()) } else { Err(e) })
+        } else {
+            write_atomically(&srcdir, SETUP_ARGS_FILE, &setup_args)
+        };
+        written.map_err(|e| Failure::error(format!("cannot write `{}`: {e}", args_file.display())))?;
         write_version_file(&srcdir, info.version())
             .map_err(|e| Failure::error(format!("cannot write `{}`: {e}", srcdir.join(".version").display())))?;
     }

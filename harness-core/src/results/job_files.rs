@@ -88,8 +88,11 @@ pub fn rebuild_job_files(resultdir: impl AsRef<Path>) -> Result<JobResults> {
             tag,
             subdir,
             status: group.status,
+            summary: group.reason.lines().next().unwrap_or_default().to_owned(),
             reason: lines.next().unwrap_or_default(),
             details: lines.collect(),
+            raised_at: None,
+            profiled_iteration: None,
             start: start.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default(),
             end: end.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default(),
             #[allow(clippy::cast_precision_loss, reason = "seconds of a test run")]

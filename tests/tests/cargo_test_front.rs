@@ -1,0 +1,85 @@
+//! `#[autotest(cargo_test)]` under plain `cargo test`: each struct here becomes
+//! a `#[test]` named `autotest_<name>`. `libtest_front.rs` runs this binary and
+//! checks what it prints; run directly, every test here passes.
+
+use std::time::Duration;
+
+use harness_core::prelude::*;
+
+/// Passes with a warning: WARN is a pass under every front end.
+#[autotest(name = "ct_warn", version = 1, cargo_test)]
+#[derive(Default)]
+struct CtWarn;
+
+#[autotest]
+impl CtWarn {
+    fn run_once(&mut self) -> TestResult {
+        Err(Failure::warn("slow but fine"))
+    }
+}
+
+/// Does not apply: TEST_NA is a skip, never a failure.
+#[autotest(name = "ct_not_applicable", version = 1, cargo_test)]
+#[derive(Default)]
+struct CtNotApplicable;
+
+#[autotest]
+impl CtNotApplicable {
+    fn initialize(&mut self) -> TestResult {
+        Err(Failure::not_applicable("needs a GPU"))
+    }
+
+    fn run_once(&mut self) {}
+}
+
+/// Fails (when `HARNESS_TESTS_FAIL` is set) at a line of its own.
+#[autotest(name = "ct_fails_on_request", version = 1, cargo_test)]
+#[derive(Default)]
+struct CtFailsOnRequest;
+
+#[autotest]
+impl CtFailsOnRequest {
+    fn run_once(&mut self) -> TestResult {
+        if std::env::var_os("HARNESS_TESTS_FAIL").is_some() {
+            return Err(Failure::fail("latency over budget"));
+        }
+        Ok(())
+    }
+}
+
+/// Panics (when `HARNESS_TESTS_FAIL` is set) in its own code.
+#[autotest(name = "ct_panics_on_request", version = 1, cargo_test)]
+#[derive(Default)]
+struct CtPanicsOnRequest;
+
+#[autotest]
+impl CtPanicsOnRequest {
+    fn run_once(&mut self) {
+        let fail = std::env::var_os("HARNESS_TESTS_FAIL").is_some();
+        assert!(!fail, "device vanished");
+    }
+}
+
+/// Two slow tests: harness runs them one after the other, whatever libtest's threads.
+#[autotest(name = "ct_slow_a", version = 1, cargo_test)]
+#[derive(Default)]
+struct CtSlowA;
+
+#[autotest]
+impl CtSlowA {
+    fn run_once(&mut self) {
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// The other one.
+#[autotest(name = "ct_slow_b", version = 1, cargo_test)]
+#[derive(Default)]
+struct CtSlowB;
+
+#[autotest]
+impl CtSlowB {
+    fn run_once(&mut self) {
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
