@@ -383,10 +383,11 @@ impl Drop for JobInner {
 
 /// Builds a [`Job`].
 ///
-/// Defaults: `tmpdir` and `testdir` are `.harness/tmp` and `.harness/tests` beside
-/// the result directory (so runs in one results folder share setup state and its
-/// lock); no retries; caches are not dropped; `profile_only` off; cleanup on;
-/// perf values flushed at most every second.
+/// Defaults: `tmpdir` and `testdir` are `tmp` and `tests` in the binary's state
+/// directory (`$HARNESS_STATE_DIR`, else `~/.cache/harness/<binary>`), so every
+/// run of a binary shares its builds and their lock and nothing is written
+/// beside the result directory; no retries; caches are not dropped;
+/// `profile_only` off; cleanup on; perf values flushed at most every second.
 #[must_use]
 pub struct JobBuilder {
     resultdir: PathBuf,
@@ -437,6 +438,12 @@ impl JobBuilder {
             observer: None,
             attach_indent: None,
         }
+    }
+
+    /// Both state directories at once: `tmpdir` is `<dir>/tmp`, `testdir` `<dir>/tests`.
+    pub fn state_dir(self, dir: impl Into<PathBuf>) -> Self {
+        let dir = dir.into();
+        self.tmpdir(dir.join("tmp")).testdir(dir.join("tests"))
     }
 
     /// The scratch directory: `.testlock` (the setup lock) and per-test tmpdirs.
@@ -585,9 +592,9 @@ impl JobBuilder {
                 return Err(Error::ResultDirExists { path: resultdir });
             }
         }
-        let state_root = resultdir.parent().map_or_else(|| PathBuf::from(".harness"), |p| p.join(".harness"));
-        let tmpdir = self.tmpdir.unwrap_or_else(|| state_root.join("tmp"));
-        let testdir = self.testdir.unwrap_or_else(|| state_root.join("tests"));
+        let state_root = || crate::state::default_state_dir().unwrap_or_else(|| resultdir.join(".harness"));
+        let tmpdir = self.tmpdir.unwrap_or_else(|| state_root().join("tmp"));
+        let testdir = self.testdir.unwrap_or_else(|| state_root().join("tests"));
         for dir in [&resultdir, &tmpdir, &testdir] {
             fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
         }

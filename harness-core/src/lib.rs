@@ -72,6 +72,7 @@ mod profiler;
 pub mod registry;
 pub mod report;
 pub mod results;
+mod state;
 mod status;
 
 #[doc(hidden)]

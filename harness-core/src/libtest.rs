@@ -67,12 +67,11 @@ pub(crate) fn run_cargo_test(test: Box<dyn Autotest>, args: Args) {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     let info = test.info();
     let name = info.name();
-    let root = results_root().join(binary_name());
+    let root = results_root().join(crate::state::binary_name());
     let state = root.join(".harness");
     let resultdir = root.join(name).join(run_id());
     let job = Job::builder(&resultdir)
-        .tmpdir(state.join("tmp"))
-        .testdir(state.join("tests"))
+        .state_dir(state)
         .build()
         .unwrap_or_else(|e| panic!("cannot start a job for {name}: {e}"));
     let record = crate::engine::run(&job, test, args).unwrap_or_else(|e| panic!("{name} could not run: {e}"));
@@ -88,18 +87,6 @@ pub(crate) fn run_cargo_test(test: Box<dyn Autotest>, args: Args) {
             eprintln!("thread '{thread}' panicked at {place}:\n{name} ended {}", verdict_text(&record, info, false));
             std::panic::resume_unwind(Box::new(format!("{name} ended {}", record.status)));
         }
-    }
-}
-
-/// The test binary's name without cargo's hash: `autotests-0123456789abcdef` -> `autotests`.
-fn binary_name() -> String {
-    let stem = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.file_stem().map(|s| s.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "tests".to_owned());
-    match stem.rsplit_once('-') {
-        Some((name, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => name.to_owned(),
-        _ => stem,
     }
 }
 
@@ -141,7 +128,7 @@ pub fn test_main() {
     let cancel = crate::CancelToken::new();
     cancel_on_signals(&cancel);
     let root = results_root();
-    let binary = binary_name();
+    let binary = crate::state::binary_name();
     let mut notes = Vec::new();
     // A test with `cargo_test` defined in a library already runs as a `#[test]`
     // of that library's unit tests; running it here too would run it twice.
@@ -210,8 +197,7 @@ fn run_trial(
     let state = root.join(".harness");
     let resultdir = root.join(name).join(run_id());
     let job = Job::builder(&resultdir)
-        .tmpdir(state.join("tmp"))
-        .testdir(state.join("tests"))
+        .state_dir(state)
         .cancel_token(cancel)
         .build()
         .map_err(|e| format!("cannot start a job for {name}: {e}"))?;

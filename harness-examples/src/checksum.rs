@@ -57,7 +57,7 @@ impl ChecksumThroughput {
     fn initialize(
         &mut self,
         #[arg(default = 16, doc = "size of the buffer, in MB")] size_mb: usize,
-        #[arg(default = "fnv1a".to_owned(), doc = "fnv1a, adler32 or crc32")] algorithm: String,
+        #[arg(default = "fnv1a", doc = "fnv1a, adler32 or crc32")] algorithm: String,
     ) -> TestResult {
         if !ALGORITHMS.contains(&algorithm.as_str()) {
             return Err(Failure::error(format!(

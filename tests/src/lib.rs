@@ -305,3 +305,38 @@ pub fn example_harness() -> &'static Path {
         exe.parent().and_then(Path::parent).expect("target/<profile>/deps").join("harness")
     })
 }
+
+/// Runs `command` with stdin, stdout and stderr on a new pseudo-terminal, as a
+/// person at a terminal would, and returns its exit status and everything it
+/// wrote there (stdout and stderr together, as a terminal shows them).
+///
+/// # Panics
+///
+/// When no pseudo-terminal can be opened or the command does not start.
+pub fn run_in_pty(command: &mut std::process::Command) -> (std::process::ExitStatus, String) {
+    use std::io::Read as _;
+    let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
+    let slave = std::fs::File::from(pty.slave);
+    let stdio = || std::process::Stdio::from(slave.try_clone().expect("the terminal's fd"));
+    let mut child = command.stdin(stdio()).stdout(stdio()).stderr(stdio()).spawn().expect("the command starts");
+    // The command keeps its copies of the terminal until told otherwise; the reader
+    // sees the end only once no copy is left open here.
+    command.stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    drop(slave);
+    let mut master = std::fs::File::from(pty.master);
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let mut buffer = [0u8; 4096];
+        // The read fails with EIO once every copy of the terminal's other end is closed.
+        while let Ok(n) = master.read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buffer[..n]);
+        }
+        out
+    });
+    let status = child.wait().expect("the command ends");
+    let out = reader.join().expect("the reader thread");
+    (status, String::from_utf8_lossy(&out).into_owned())
+}

@@ -18,8 +18,21 @@ fn control_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../harness-examples/control")
 }
 
+/// Runs the harness in `dir`, with its state (setup builds) in `<dir>/.state`
+/// rather than the user's cache, so that every test starts from nothing.
 fn run_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(harness()).args(args).current_dir(dir).env_remove("HARNESS_LOG").output().unwrap()
+    harness_command(dir).args(args).output().unwrap()
+}
+
+fn harness_command(dir: &Path) -> Command {
+    let mut command = Command::new(harness());
+    command.current_dir(dir).env_remove("HARNESS_LOG").env_remove("NO_COLOR").env("HARNESS_STATE_DIR", state_dir(dir));
+    command
+}
+
+/// Where the runs of a test directory keep their state.
+fn state_dir(dir: &Path) -> PathBuf {
+    dir.join(".state")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -46,7 +59,7 @@ fn list_shows_tests_and_their_parameters() {
     assert!(stdout.contains("sleeptest (version 1): Sleeps for `seconds` in every iteration: autotest's classic sample test.\n    run_once\n        seconds: f64 (default 1.0)  seconds to sleep in each iteration\n"), "{stdout}");
     let json = run_in(dir.path(), &["list", "--json"]);
     let list: Value = serde_json::from_slice(&json.stdout).unwrap();
-    assert_eq!(list["schema_version"], 1);
+    assert_eq!(list["schema_version"], 2);
     let names: Vec<&str> = list["tests"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     let mut sorted = names.clone();
     sorted.sort_unstable();
@@ -56,10 +69,19 @@ fn list_shows_tests_and_their_parameters() {
         sleep["phases"],
         serde_json::json!([
             {"phase": "run_once", "accepts_all": false, "params": [
-                {"name": "seconds", "type": "f64", "kind": "default", "default": "1.0", "doc": "seconds to sleep in each iteration"}
+                {"name": "seconds", "type": "f64", "kind": "default", "default": 1.0, "default_expr": "1.0", "doc": "seconds to sleep in each iteration"}
             ]},
             {"phase": "postprocess", "accepts_all": false, "params": []}
         ])
+    );
+    // Defaults are shown as values, not as the expressions that make them.
+    assert!(stdout.contains("        compiler: String (default \"cc\")  the C compiler\n"), "{stdout}");
+    assert!(stdout.contains("        algorithm: String (default \"fnv1a\")  fnv1a, adler32 or crc32\n"), "{stdout}");
+    let build = list["tests"].as_array().unwrap().iter().find(|t| t["name"] == "build_once").unwrap();
+    let compiler = &build["phases"][0]["params"][0];
+    assert_eq!(
+        (&compiler["default"], &compiler["default_expr"]),
+        (&serde_json::json!("cc"), &serde_json::json!("\"cc\".to_owned()"))
     );
     assert!(tree(dir.path()).is_empty(), "listing writes nothing");
 }
@@ -150,7 +172,23 @@ fn refused(args: &[&str], files: &[(&str, &str)], message: &str) {
 
 #[test]
 fn bad_input_is_refused_before_anything_runs() {
-    refused(&["run", "sleeptst"], &[], "error: tests[0]: unknown test `sleeptst`; did you mean `sleeptest`?");
+    // A single-test run speaks of its test, not of `tests[0]`.
+    refused(&["run", "sleeptst"], &[], "error: unknown test `sleeptst`; did you mean `sleeptest`?\n");
+    refused(
+        &["run", "sleeptest", "--arg", "seconds=abc"],
+        &[],
+        "error: `seconds` of sleeptest.run_once expects f64, got \"abc\"\n",
+    );
+    refused(
+        &["run"],
+        &[],
+        "error: nothing to run: name a test (`run sleeptest`; `list` shows them) or a control file (`run --control FILE`)\n",
+    );
+    refused(
+        &["run", "--control", "c.json"],
+        &[("c.json", r#"[{"test": "sleeptest"}]"#)],
+        "invalid control file `c.json`: its top level is an array; a control file is an object whose `tests` holds the list: {\"tests\": [...]}",
+    );
     refused(
         &["run", "sleeptest", "--arg", "secnds=1"],
         &[],
@@ -295,9 +333,8 @@ fn interrupt(signal: nix::sys::signal::Signal) {
         "c.json",
         r#"{"tests": [{"test": "fault_hang", "args": {"seconds": 600}}, {"test": "sleeptest", "args": {"seconds": 0}}]}"#,
     );
-    let child = Command::new(harness())
+    let child = harness_command(dir.path())
         .args(["run", "--control", "c.json", "--results", "r", "-q"])
-        .current_dir(dir.path())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -437,10 +474,7 @@ fn build_once_builds_once_per_version() {
     assert!(second_log.contains("setup skipped"), "{second_log}");
     let stamp = |keyval: &str| keyval.lines().find(|l| l.starts_with("built{attr}=")).unwrap().to_owned();
     assert_eq!(stamp(&first_built), stamp(&second_built), "the second run used the first run's build");
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("results/.harness/tests/build_once/src/.version")).unwrap(),
-        "I1\n."
-    );
+    assert_eq!(std::fs::read_to_string(state_dir(dir.path()).join("tests/build_once/src/.version")).unwrap(), "I1\n.");
 }
 
 #[test]
@@ -450,4 +484,86 @@ fn every_shipped_control_file_is_valid() {
         let out = run_in(dir.path(), &["validate", "--control", control_dir().join(file).to_str().unwrap()]);
         assert!(out.status.success(), "{file}: {}", text(&out.stderr));
     }
+}
+
+/// `--results DIR` writes nothing beside DIR; the default `results/<name>` is
+/// pointed at by `results/latest` after each run.
+#[test]
+fn results_dirs_hold_everything_and_latest_points_at_the_last_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("parent")).unwrap();
+    let out = run_in(dir.path(), &["run", "sleeptest", "--arg", "seconds=0", "--results", "parent/r", "-q"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let beside: Vec<String> = std::fs::read_dir(dir.path().join("parent"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(beside, ["r"], "nothing is created beside the results dir");
+    assert!(!dir.path().join("results").exists(), "an explicit --results makes no results/ root");
+    for tag in ["one", "two"] {
+        let out = run_in(dir.path(), &["run", "sleeptest", "--arg", "seconds=0", "--tag", tag, "-q"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let latest = std::fs::read_link(dir.path().join("results/latest")).unwrap();
+    assert_eq!(latest.components().count(), 1, "a relative link to a sibling: {latest:?}");
+    let runs: Vec<String> = std::fs::read_dir(dir.path().join("results"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "latest")
+        .collect();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    let status = std::fs::read_to_string(dir.path().join("results/latest/status.log")).unwrap();
+    assert!(status.contains("sleeptest.two"), "latest is the last run: {status}");
+}
+
+/// Statuses are coloured on a terminal and with `--color always`; never with
+/// `--color never`, `NO_COLOR`, or into a pipe.
+#[test]
+fn colour_follows_the_terminal_and_the_flags() {
+    const GREEN_GOOD: &str = "\u{1b}[32mGOOD";
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str], env: Option<(&str, &str)>, pty: bool| {
+        let mut command = harness_command(dir.path());
+        command.args(["run", "sleeptest", "--arg", "seconds=0", "-q"]).args(extra);
+        if let Some((key, value)) = env {
+            command.env(key, value);
+        }
+        if pty {
+            let (status, out) = harness_tests::run_in_pty(&mut command);
+            assert!(status.success(), "{out}");
+            out
+        } else {
+            let out = command.output().unwrap();
+            assert!(out.status.success(), "{}", text(&out.stderr));
+            text(&out.stdout)
+        }
+    };
+    assert!(!run(&[], None, false).contains('\u{1b}'), "no colour into a pipe");
+    assert!(run(&["--color", "always"], None, false).contains(GREEN_GOOD));
+    let terminal = run(&[], None, true);
+    assert!(terminal.contains(GREEN_GOOD), "{terminal:?}");
+    assert!(!run(&[], Some(("NO_COLOR", "1")), true).contains('\u{1b}'));
+    assert!(!run(&["--color", "never"], None, true).contains('\u{1b}'));
+}
+
+/// On a terminal, a bar is drawn only once a test iterates (none for a test
+/// that ends before its first iteration), and a timed run shows the time left.
+#[test]
+fn progress_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = harness_command(dir.path());
+    command.args(["run", "status_test_na", "--color", "never"]);
+    let (status, out) = harness_tests::run_in_pty(&mut command);
+    assert!(status.success(), "{out}");
+    let first_line_end = out.find('\n').unwrap() + 1;
+    let before_result = &out[first_line_end..out.find("TEST_NA").unwrap()];
+    assert_eq!(before_result, "", "nothing is drawn between the results line and the result: {out:?}");
+    let mut command = harness_command(dir.path());
+    command.args(["run", "sleeptest", "--arg", "seconds=0.2", "--test-length", "0.5", "--color", "never"]);
+    let (status, out) = harness_tests::run_in_pty(&mut command);
+    assert!(status.success(), "{out}");
+    assert!(out.contains(" s left"), "{out:?}");
+    // Not on a terminal: one line per second at most, with the time left.
+    let plain = run_in(dir.path(), &["run", "sleeptest", "--arg", "seconds=0.2", "--test-length", "0.3"]);
+    assert!(text(&plain.stderr).contains("sleeptest: iteration 1, 0."), "{}", text(&plain.stderr));
 }

@@ -4,12 +4,17 @@ use std::path::PathBuf;
 
 use clap::{Args as ClapArgs, Parser, Subcommand};
 
+use super::console::ColorChoice;
+
 /// Runs autotest-style tests of this binary and writes autotest's result files.
 #[derive(Debug, Parser)]
 #[command(version, about, long_about = None, max_term_width = 100)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
+    /// When to colour statuses: on a terminal (`auto`, unless `NO_COLOR` is set), `always` or `never`.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub(crate) color: ColorChoice,
 }
 
 #[derive(Debug, Subcommand)]
@@ -21,7 +26,7 @@ pub(crate) enum Command {
         json: bool,
     },
     /// Run one test, or every test of a control file.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Check a control file (tests, arguments, constraints, profilers) without running anything.
     Validate {
         /// The control file.
@@ -47,7 +52,6 @@ pub(crate) enum Command {
 #[derive(Debug, ClapArgs)]
 pub(crate) struct RunArgs {
     /// The test to run (see `list`).
-    #[arg(required_unless_present = "control")]
     pub(crate) test: Option<String>,
     /// Run the tests of a control file instead (schema in docs/control-files.md).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["test", "args", "iterations", "test_length", "tag", "profile_only", "constraints", "timeout"])]
@@ -82,9 +86,12 @@ pub(crate) struct RunArgs {
     /// How long a test that timed out or was interrupted may take to clean up before it is killed.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub(crate) grace: f64,
-    /// The result directory (default: ./results/<job tag or time>, never an existing run).
+    /// The result directory (default: ./results/<job tag or time>, never an existing run; `results/latest` points at it).
     #[arg(long, value_name = "DIR")]
     pub(crate) results: Option<PathBuf>,
+    /// Where builds of `setup` and the setup lock live between runs (default: $HARNESS_STATE_DIR, else ~/.cache/harness/<binary>).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) state_dir: Option<PathBuf>,
     /// No progress output.
     #[arg(long, short)]
     pub(crate) quiet: bool,

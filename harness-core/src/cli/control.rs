@@ -24,6 +24,9 @@ pub(crate) struct ControlFile {
     #[serde(default)]
     pub(crate) profilers: Vec<ProfilerSpec>,
     pub(crate) tests: Vec<TestEntry>,
+    /// Made from `run TEST ...`: problems are not told as `tests[0]`.
+    #[serde(skip)]
+    pub(crate) from_command_line: bool,
 }
 
 /// The job's settings.
@@ -114,6 +117,8 @@ pub(crate) struct Plan {
     pub(crate) job: JobOptions,
     pub(crate) profilers: Vec<ProfilerSpec>,
     pub(crate) tests: Vec<Planned>,
+    /// The plan of `run TEST ...`.
+    pub(crate) from_command_line: bool,
 }
 
 /// Reads and parses a control file; the error names the file, and the line and
@@ -127,7 +132,15 @@ pub(crate) fn load(path: &Path) -> Result<ControlFile, String> {
         ));
     }
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read control file `{shown}`: {e}"))?;
-    serde_json::from_str(&text).map_err(|e| format!("invalid control file `{shown}`: {e}"))
+    serde_json::from_str(&text).map_err(|e| {
+        if text.trim_start().starts_with('[') {
+            format!(
+                "invalid control file `{shown}`: its top level is an array; a control file is an object whose `tests` holds the list: {{\"tests\": [...]}}"
+            )
+        } else {
+            format!("invalid control file `{shown}`: {e}")
+        }
+    })
 }
 
 /// Checks every entry, profiler and job option, collecting every problem.
@@ -148,26 +161,29 @@ pub(crate) fn validate(control: ControlFile) -> Result<Plan, Vec<String>> {
     }
     let mut outputs: HashMap<String, usize> = HashMap::new();
     let mut tests = Vec::new();
+    let single = control.from_command_line;
     for (index, entry) in control.tests.into_iter().enumerate() {
+        let at = |with_name: bool| match (single, with_name) {
+            (true, _) => String::new(),
+            (false, true) => format!("tests[{index}] ({}): ", entry.test),
+            (false, false) => format!("tests[{index}]: "),
+        };
         let Some(registration) = registry::find(&entry.test) else {
             let error =
                 crate::Error::UnknownTest { name: entry.test.clone(), suggestions: registry::suggestions(&entry.test) };
-            problems.push(format!("tests[{index}]: {error}"));
+            problems.push(format!("{}{error}", at(false)));
             continue;
         };
-        let mut args = match Args::from_json(entry.args) {
+        let mut args = match Args::from_json(entry.args.clone()) {
             Ok(args) => args,
             Err(e) => {
-                problems.push(format!("tests[{index}] ({}): {e}", entry.test));
+                problems.push(format!("{}{e}", at(true)));
                 continue;
             }
         };
-        if let Some(tag) = entry.tag {
+        if let Some(tag) = entry.tag.clone() {
             if args.contains("tag") {
-                problems.push(format!(
-                    "tests[{index}] ({}): `tag` is given twice, beside `args` and inside it",
-                    entry.test
-                ));
+                problems.push(format!("{}`tag` is given twice, beside `args` and inside it", at(true)));
             }
             args.set("tag", tag);
         }
@@ -175,11 +191,11 @@ pub(crate) fn validate(control: ControlFile) -> Result<Plan, Vec<String>> {
         if let Some(tag) = &tag
             && let Err(e) = check_component("tag", tag)
         {
-            problems.push(format!("tests[{index}] ({}): {e}", entry.test));
+            problems.push(format!("{}{e}", at(true)));
         }
         if let Err(errors) = registration.info().validate(&args) {
             for error in errors.errors() {
-                problems.push(format!("tests[{index}] ({}): {error}", entry.test));
+                problems.push(format!("{}{error}", at(true)));
             }
         }
         let output = match &tag {
@@ -196,7 +212,11 @@ pub(crate) fn validate(control: ControlFile) -> Result<Plan, Vec<String>> {
         }
         tests.push(Planned { registration, args });
     }
-    if problems.is_empty() { Ok(Plan { job: control.job, profilers: control.profilers, tests }) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(Plan { job: control.job, profilers: control.profilers, tests, from_command_line: single })
+    } else {
+        Err(problems)
+    }
 }
 
 /// `--arg name=value`: the value is JSON when it parses, else the text itself.

@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::{ParamKind, registry};
 
 /// The version of the `list --json` layout.
-pub(crate) const LIST_SCHEMA_VERSION: u32 = 1;
+pub(crate) const LIST_SCHEMA_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 struct ListJson {
@@ -38,15 +38,26 @@ struct ParamJson {
     #[serde(rename = "type")]
     type_name: &'static str,
     kind: &'static str,
-    default: Option<&'static str>,
+    /// The default as a JSON value; null when it is an expression only the
+    /// compiler can evaluate (then `default_expr` holds it).
+    default: Option<serde_json::Value>,
+    /// The default as written in the source.
+    default_expr: Option<&'static str>,
     doc: &'static str,
 }
 
-fn kind(kind: ParamKind) -> (&'static str, Option<&'static str>) {
+fn kind(kind: ParamKind) -> &'static str {
     match kind {
-        ParamKind::Required => ("required", None),
-        ParamKind::Optional => ("optional", None),
-        ParamKind::Default(default) => ("default", Some(default)),
+        ParamKind::Required => "required",
+        ParamKind::Optional => "optional",
+        ParamKind::Default(_) => "default",
+    }
+}
+
+fn default_expr(kind: ParamKind) -> Option<&'static str> {
+    match kind {
+        ParamKind::Default(expr) => Some(expr),
+        _ => None,
     }
 }
 
@@ -72,9 +83,13 @@ pub(crate) fn json() -> String {
                         params: table
                             .params()
                             .iter()
-                            .map(|p| {
-                                let (kind, default) = kind(p.kind());
-                                ParamJson { name: p.name(), type_name: p.type_name(), kind, default, doc: p.doc() }
+                            .map(|p| ParamJson {
+                                name: p.name(),
+                                type_name: p.type_name(),
+                                kind: kind(p.kind()),
+                                default: p.default_value(),
+                                default_expr: default_expr(p.kind()),
+                                doc: p.doc(),
                             })
                             .collect(),
                     })
@@ -106,8 +121,8 @@ pub(crate) fn text() -> String {
             }
             out.push('\n');
             for param in table.params() {
-                let (kind, default) = kind(param.kind());
-                let kind = default.map_or_else(|| kind.to_owned(), |d| format!("default {d}"));
+                let kind =
+                    param.default_text().map_or_else(|| kind(param.kind()).to_owned(), |d| format!("default {d}"));
                 out.push_str(&format!("        {}: {} ({kind})", param.name(), param.type_name()));
                 if !param.doc().is_empty() {
                     out.push_str(&format!("  {}", param.doc()));

@@ -2,6 +2,7 @@
 
 mod child;
 mod command;
+mod console;
 mod control;
 mod list;
 mod progress;
@@ -15,6 +16,7 @@ use serde_json::Value;
 
 use self::child::{ChildSpec, abort_on_signals, supervise};
 use self::command::{Cli, Command, RunArgs};
+use self::console::Console;
 use self::control::{ControlFile, JobOptions, Plan, ProfilerSpec, TestEntry};
 use crate::engine::{self, TestRecord};
 use crate::{CancelToken, Job, Status};
@@ -82,9 +84,19 @@ where
             }
             Err(problems) => usage_errors(&problems),
         },
-        Command::Run(args) => run(&args),
-        Command::Report { dir, html } => report::report(&dir, html.as_deref()),
+        Command::Run(args) => run(&args, Console::new(cli.color)),
+        Command::Report { dir, html } => report::report(&dir, html.as_deref(), Console::new(cli.color)),
         Command::Child { spec } => child::child_main(&spec),
+    }
+}
+
+/// How an entry is named in a message: `tests[2] (sleeptest): `, or nothing for
+/// the one test of `run TEST`.
+fn entry_place(plan: &Plan, index: usize) -> String {
+    if plan.from_command_line {
+        String::new()
+    } else {
+        format!("tests[{index}] ({}): ", plan.tests[index].registration.info().name())
     }
 }
 
@@ -132,6 +144,7 @@ fn single_test_control(args: &RunArgs, test: &str) -> Result<ControlFile, Vec<St
         job: JobOptions { test_retry: args.retries, ..JobOptions::default() },
         profilers: args.profilers.iter().map(|p| ProfilerSpec::parse_cli(p)).collect(),
         tests: vec![TestEntry { test: test.to_owned(), tag: args.tag.clone(), args: Value::Object(test_args) }],
+        from_command_line: true,
     })
 }
 
@@ -139,7 +152,12 @@ fn plan(args: &RunArgs) -> Result<Plan, Vec<String>> {
     let mut control = match (&args.control, &args.test) {
         (Some(path), _) => control::load(path).map_err(|e| vec![e])?,
         (None, Some(test)) => single_test_control(args, test)?,
-        (None, None) => return Err(vec!["name a test, or a control file with --control".to_owned()]),
+        (None, None) => {
+            return Err(vec![
+                "nothing to run: name a test (`run sleeptest`; `list` shows them) or a control file (`run --control FILE`)"
+                    .to_owned(),
+            ]);
+        }
     };
     if args.control.is_some() {
         control.profilers.extend(args.profilers.iter().map(|p| ProfilerSpec::parse_cli(p)));
@@ -150,26 +168,46 @@ fn plan(args: &RunArgs) -> Result<Plan, Vec<String>> {
     control::validate(control)
 }
 
-/// `./results/<tag>` or `./results/<time>`, with `.1`, `.2`, ... appended when
-/// that run exists already.
-fn default_resultdir(tag: Option<&str>) -> PathBuf {
+/// The default results root.
+const RESULTS_ROOT: &str = "results";
+
+/// Makes `./results/<tag>` or `./results/<time>`, with `.1`, `.2`, ... appended
+/// when that name is taken: each name is tried with an exclusive `mkdir`, so
+/// runs started at once never share a directory.
+fn make_default_resultdir(tag: Option<&str>) -> Result<PathBuf, String> {
     let base = tag.map_or_else(|| chrono::Local::now().format("%Y-%m-%d_%H-%M-%S").to_string(), str::to_owned);
-    let root = Path::new("results");
-    let mut dir = root.join(&base);
-    let mut n = 1;
-    while dir.exists() {
-        dir = root.join(format!("{base}.{n}"));
-        n += 1;
+    let root = Path::new(RESULTS_ROOT);
+    std::fs::create_dir_all(root).map_err(|e| format!("cannot create `{}`: {e}", root.display()))?;
+    for n in 0u32.. {
+        let dir = if n == 0 { root.join(&base) } else { root.join(format!("{base}.{n}")) };
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(format!("cannot create `{}`: {e}", dir.display())),
+        }
     }
-    dir
+    unreachable!("a free name is found before u32 runs out")
 }
 
-fn print_record(record: &TestRecord) {
-    let reason = if record.status == Status::Good { String::new() } else { format!("  {}", record.reason) };
-    println!("{:<8} {:<32} {:>8.2} s{reason}", record.status.as_str(), record.subdir, record.duration);
+/// Points `results/latest` at `dir` (a relative symlink, replaced atomically).
+fn point_latest_at(dir: &Path) {
+    let (Some(name), Some(root)) = (dir.file_name(), dir.parent()) else { return };
+    let temp = root.join(format!(".latest.{}", std::process::id()));
+    let _ = std::fs::remove_file(&temp);
+    let made = std::os::unix::fs::symlink(name, &temp).and_then(|()| std::fs::rename(&temp, root.join("latest")));
+    if let Err(e) = made {
+        let _ = std::fs::remove_file(&temp);
+        eprintln!("note: cannot point `{}` at this run: {e}", root.join("latest").display());
+    }
 }
 
-fn run(args: &RunArgs) -> i32 {
+fn print_record(console: Console, record: &TestRecord) {
+    let reason =
+        if record.status == Status::Good { String::new() } else { format!("  {}", console::escaped(&record.summary)) };
+    println!("{} {:<32} {:>8.2} s{reason}", console.status(record.status, 8), record.subdir, record.duration);
+}
+
+fn run(args: &RunArgs, console: Console) -> i32 {
     let plan = match plan(args) {
         Ok(plan) => plan,
         Err(problems) => return usage_errors(&problems),
@@ -177,9 +215,18 @@ fn run(args: &RunArgs) -> i32 {
     if !(args.grace.is_finite() && args.grace >= 0.0) {
         return usage_errors(&[format!("--grace must be a number of seconds, got {}", args.grace)]);
     }
-    let resultdir = args.results.clone().unwrap_or_else(|| default_resultdir(plan.job.tag.as_deref()));
+    let (resultdir, default_dir) = match &args.results {
+        Some(dir) => (dir.clone(), false),
+        None => match make_default_resultdir(plan.job.tag.as_deref()) {
+            Ok(dir) => (dir, true),
+            Err(e) => return usage_errors(&[e]),
+        },
+    };
     let cancel = CancelToken::new();
     let mut builder = Job::builder(&resultdir).cancel_token(cancel.clone());
+    if let Some(state) = &args.state_dir {
+        builder = builder.state_dir(state);
+    }
     let options = &plan.job;
     if let Some(tag) = &options.tag {
         builder = builder.tag(tag.clone());
@@ -191,8 +238,16 @@ fn run(args: &RunArgs) -> i32 {
         .run_test_cleanup(options.run_test_cleanup.unwrap_or(true));
     let job = match builder.build() {
         Ok(job) => job,
-        Err(e) => return usage_errors(&[e.to_string()]),
+        Err(e) => {
+            if default_dir {
+                let _ = std::fs::remove_dir(&resultdir);
+            }
+            return usage_errors(&[e.to_string()]);
+        }
     };
+    if default_dir {
+        point_latest_at(&resultdir);
+    }
     abort_on_signals(&cancel);
     println!("results: {}", resultdir.display());
     let begin = Instant::now();
@@ -204,7 +259,7 @@ fn run(args: &RunArgs) -> i32 {
         let prepared = match engine::prepare(&job, planned.registration.info(), &planned.args) {
             Ok(prepared) => prepared,
             Err(e) => {
-                eprintln!("error: tests[{index}]: {e}");
+                eprintln!("error: {}{e}", entry_place(&plan, index));
                 continue;
             }
         };
@@ -244,8 +299,8 @@ fn run(args: &RunArgs) -> i32 {
             job.push_record(record);
         }
         match engine::finish(&job, prepared, &supervised.verdict, None) {
-            Ok(record) => print_record(&record),
-            Err(e) => eprintln!("error: tests[{index}]: {e}"),
+            Ok(record) => print_record(console, &record),
+            Err(e) => eprintln!("error: {}{e}", entry_place(&plan, index)),
         }
     }
     let summary = match job.complete() {
@@ -262,7 +317,7 @@ fn run(args: &RunArgs) -> i32 {
             None => counts.push((record.status, 1)),
         }
     }
-    let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {}", console.status(*s, 0))).collect();
     let tests = summary.records().len();
     let aborted = if summary.status() == Status::Abort { " (job aborted)" } else { "" };
     println!(

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use super::console::{Console, escaped};
 use crate::results::{JobResults, rebuild_job_files};
 
 fn mean(values: &[f64]) -> f64 {
@@ -28,18 +29,18 @@ pub(crate) fn load(dir: &Path) -> Result<JobResults, String> {
 }
 
 /// The table printed in the terminal.
-pub(crate) fn table(results: &JobResults) -> String {
+pub(crate) fn table(results: &JobResults, console: Console) -> String {
     let mut out = String::new();
     let width = results.tests.iter().map(|t| t.subdir.len()).max().unwrap_or(4).max(4);
     out.push_str(&format!("{:<8} {:<width$} {:>9} {:>10}  REASON\n", "STATUS", "TEST", "TIME", "ITERATIONS"));
     for test in &results.tests {
+        let reason = if test.status == crate::Status::Good { String::new() } else { escaped(shown_reason(test)) };
         let line = format!(
-            "{:<8} {:<width$} {:>7.2} s {:>10}  {}",
-            test.status.as_str(),
+            "{} {:<width$} {:>7.2} s {:>10}  {reason}",
+            console.status(test.status, 8),
             test.subdir,
             test.duration,
             test.iterations,
-            if test.status == crate::Status::Good { "" } else { &test.reason }
         );
         out.push_str(line.trim_end());
         out.push('\n');
@@ -67,7 +68,12 @@ pub(crate) fn table(results: &JobResults) -> String {
     out
 }
 
-pub(crate) fn report(dir: &Path, html: Option<&Path>) -> i32 {
+/// The summary, or the reason for results written before summaries existed.
+fn shown_reason(test: &crate::TestRecord) -> &str {
+    if test.summary.is_empty() { &test.reason } else { &test.summary }
+}
+
+pub(crate) fn report(dir: &Path, html: Option<&Path>, console: Console) -> i32 {
     let results = match load(dir) {
         Ok(results) => results,
         Err(e) => {
@@ -75,7 +81,7 @@ pub(crate) fn report(dir: &Path, html: Option<&Path>) -> i32 {
             return super::EXIT_USAGE;
         }
     };
-    print!("{}", table(&results));
+    print!("{}", table(&results, console));
     if let Some(out) = html {
         let page = crate::report::html_page(&results);
         if let Err(e) = std::fs::write(out, page) {
