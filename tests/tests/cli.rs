@@ -567,3 +567,28 @@ fn progress_on_a_terminal() {
     let plain = run_in(dir.path(), &["run", "sleeptest", "--arg", "seconds=0.2", "--test-length", "0.3"]);
     assert!(text(&plain.stderr).contains("sleeptest: iteration 1, 0."), "{}", text(&plain.stderr));
 }
+
+/// A failed constraint reads on the console with the iteration and the value.
+#[test]
+fn a_failed_constraint_shows_its_value_on_the_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(
+        dir.path(),
+        &[
+            "run",
+            "checksum_throughput",
+            "--arg",
+            "size_mb=1",
+            "--iterations",
+            "2",
+            "--constraint",
+            "throughput_mb_s < 0",
+            "-q",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    let line = stdout.lines().find(|l| l.starts_with("FAIL")).unwrap();
+    assert!(line.contains("  iteration 1: throughput_mb_s < 0 not met (throughput_mb_s = "), "{line}");
+    assert!(line.contains("; iteration 2: throughput_mb_s < 0 not met"), "{line}");
+}
