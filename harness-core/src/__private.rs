@@ -196,20 +196,21 @@ pub fn to_value<T: serde::Serialize + ?Sized>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or_else(|e| panic!("a cargo_test argument cannot be written as JSON: {e}"))
 }
 
-/// The `#[test]` that `#[autotest(cargo_test)]` adds: runs the test once in a job
-/// of its own under `target/harness-results/<binary>/<test>/` (or `HARNESS_RESULTS_DIR`)
-/// and panics with the status and reason unless it ends GOOD.
+/// The `#[test]` that `#[autotest(cargo_test)]` adds (in module `module`): runs
+/// the test once in a job of its own under `target/harness-results/<binary>/<test>/`
+/// (or `HARNESS_RESULTS_DIR`) and fails with the status and reason unless it
+/// ends GOOD, WARN or TEST_NA.
 ///
 /// # Panics
 ///
 /// When the test does not end GOOD, its job cannot be created, or two tests
 /// share its name.
-pub fn run_cargo_test(name: &str) {
+pub fn run_cargo_test(name: &str, module: &str) {
     if let Err(error) = crate::registry::check() {
         panic!("{error}");
     }
     let registration = crate::registry::find(name).unwrap_or_else(|| panic!("{name} is not registered"));
-    crate::libtest::run_cargo_test(registration.make(), registration.info().default_args());
+    crate::libtest::run_cargo_test(registration, module);
 }
 
 /// Converts what a phase returned into its result.

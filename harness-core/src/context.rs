@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::results::{BlockFormatter, KeyvalFile, PerfChart, PerfNumber, PerfValue, write_keyval};
-use crate::{Args, Error, Job, Result, Status, TestInfo, TestResult, Version};
+use crate::files::AppendFile;
+use crate::results::{BlockFormatter, PerfChart, PerfNumber, PerfValue, write_keyval};
+use crate::{Args, Job, Result, Status, TestInfo, TestResult, Version};
 
 /// A hook run before or after every iteration, with the test's context.
 pub type IterationHook = Rc<dyn Fn(&mut TestContext) -> TestResult>;
@@ -41,7 +42,7 @@ pub struct TestContext {
     pub(crate) profiled_run: bool,
     /// The extra profiled iteration's number, once it ran.
     pub(crate) profiled_iteration: Option<u64>,
-    results_keyval: KeyvalFile,
+    results_keyval: AppendFile,
     /// The perf dict of the last iteration keyval write, for constraints.
     pub(crate) last_perf: Vec<(String, f64)>,
     perf_scratch: Vec<(String, f64)>,
@@ -85,9 +86,9 @@ impl TestContext {
         subdir: String,
         dirs: TestDirs,
     ) -> Self {
-        let flush_interval = job.flush_interval();
+        let flush_interval = job.settings().flush_interval;
         TestContext {
-            results_keyval: KeyvalFile::new(dirs.resultsdir.join("keyval")),
+            results_keyval: AppendFile::new(dirs.resultsdir.join("keyval")),
             job,
             info,
             tagged_testname,
@@ -450,26 +451,4 @@ pub(crate) fn describe_args(args: &Args) -> String {
         let _ = write!(out, "{name}={}", crate::results::pyfmt::value_repr(value));
     }
     out
-}
-
-/// Checks that `text` is safe as one path component: not empty, no `/`, not `.`
-/// or `..`, no control characters.
-pub(crate) fn check_component(what: &'static str, text: &str) -> Result<()> {
-    let reason = if text.is_empty() {
-        Some("it is empty")
-    } else if text.contains('/') || text.contains('\\') {
-        Some("it contains a path separator; it must stay inside the results directory")
-    } else if text == "." || text.contains("..") {
-        Some("it contains `..`; it must stay inside the results directory")
-    } else if text.chars().any(char::is_control) {
-        Some("it contains a control character")
-    } else if text.len() > 200 {
-        Some("it is longer than 200 bytes")
-    } else {
-        None
-    };
-    match reason {
-        Some(reason) => Err(Error::InvalidName { what, value: crate::error::shown(text), reason }),
-        None => Ok(()),
-    }
 }

@@ -130,6 +130,16 @@ pub enum Error {
         /// Where the second one is defined.
         second: String,
     },
+    /// A directory harness keeps state in is not private to this user.
+    #[error("refusing the {what} `{}`: {reason}", path.display())]
+    UnsafeDir {
+        /// Which directory: "state directory", ...
+        what: &'static str,
+        /// The directory.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Test registration did not run on this platform (see `registry::self_check`).
     #[error(
         "test registration is not working on this platform: harness's own canary test was not registered, so no #[autotest] test can be found (inventory needs life-before-main support from the linker)"

@@ -56,6 +56,7 @@
 extern crate self as harness_core;
 
 mod args;
+mod caches;
 mod cancel;
 #[cfg(feature = "cli")]
 mod cli;
@@ -65,15 +66,20 @@ mod debuglog;
 mod definition;
 mod engine;
 mod error;
+pub mod event;
 mod failure;
+mod files;
 mod job;
 mod libtest;
+mod names;
 mod profiler;
 pub mod registry;
 pub mod report;
 pub mod results;
+mod signal;
 mod state;
 mod status;
+mod supervisor;
 
 #[doc(hidden)]
 pub mod __private;
@@ -89,7 +95,7 @@ pub use engine::{PerfRecord, TestRecord};
 pub use error::{Error, Result};
 pub use failure::{Failure, FailureKind, TestResult};
 pub use harness_macros::autotest;
-pub use job::{Job, JobBuilder, JobObserver, JobSummary, TestBuilder, TestHook};
+pub use job::{Job, JobBuilder, JobSummary, TestBuilder, TestHook};
 pub use libtest::{results_root, test_main};
 pub use profiler::{CommandProfiler, Profiler, ProfilerSet, StopSignal};
 pub use results::{PerfNumber, PerfValue};

@@ -2,8 +2,11 @@
 
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
-use crate::{Args, Autotest, Job, Status, TestInfo, TestRecord};
+use crate::cancel::CancelToken;
+use crate::job::{Isolation, Job};
+use crate::{Args, Status, TestInfo, TestRecord};
 
 /// Where `cargo test` runs put their results: `HARNESS_RESULTS_DIR`, else
 /// `harness-results` in the target directory of the running test binary.
@@ -57,24 +60,70 @@ fn tell(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
-/// Runs one test in a job of its own under [`results_root`]`/<binary>/<name>/<run>`.
-/// GOOD passes; WARN and TEST_NA pass with a line saying so (a `#[test]` cannot
-/// be skipped at run time); anything else fails like a panic at the line of the
-/// test that raised the failure. Harness tests of one binary run one at a time,
-/// even when libtest runs other tests beside them.
-pub(crate) fn run_cargo_test(test: Box<dyn Autotest>, args: Args) {
+/// How long a test that timed out or was interrupted may take to clean up
+/// before it is killed: `HARNESS_GRACE` seconds, else 10.
+fn grace() -> Duration {
+    std::env::var("HARNESS_GRACE")
+        .ok()
+        .and_then(|g| g.parse::<f64>().ok())
+        .and_then(|g| Duration::try_from_secs_f64(g).ok())
+        .unwrap_or(Duration::from_secs(10))
+}
+
+/// A job for one test run under [`results_root`]`/<binary>/<name>/<run>`, its
+/// body isolated in a child process of this binary started with `child_args`.
+fn job_for(name: &str, cancel: &CancelToken, child_args: Vec<String>) -> crate::Result<Job> {
+    let root = results_root().join(crate::state::binary_name());
+    Job::builder(root.join(name).join(run_id()))
+        .state_dir(root.join(".harness"))
+        .cancel_token(cancel.clone())
+        .isolation(Isolation::Process { grace: grace(), child_args })
+        .build()
+}
+
+/// A process that runs tests dies with the one that started it (cargo, nextest):
+/// its SIGTERM then ends the running test after its grace period.
+fn die_with_parent() {
+    let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM);
+}
+
+/// After an interrupt, the process ends as the signal would have ended it.
+fn end_if_interrupted(cancel: &CancelToken) {
+    if let Some(signal) = crate::signal::last_interrupt()
+        && cancel.is_cancelled()
+    {
+        let _ = signal_hook::low_level::emulate_default_handler(signal);
+    }
+}
+
+/// The `#[test]` of `#[autotest(cargo_test)]`, defined in module `module`: runs
+/// the test once in a job of its own, its body in a child process (this test
+/// binary again, running only this test), so a crash, a hang past its
+/// `timeout` or a signal gives a verdict. GOOD passes; WARN and TEST_NA pass
+/// with a line saying so (a `#[test]` cannot be skipped at run time); anything
+/// else fails like a panic at the line of the test that raised the failure.
+/// Harness tests of one binary run one at a time, even when libtest runs other
+/// tests beside them.
+pub(crate) fn run_cargo_test(registration: &'static crate::registry::Registration, module: &str) {
+    let info = registration.info();
+    let name = info.name();
+    if let Some(dir) = std::env::var_os(crate::supervisor::CHILD_DIR_ENV) {
+        std::process::exit(crate::supervisor::child_main(std::path::Path::new(&dir)));
+    }
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
-    let info = test.info();
-    let name = info.name();
-    let root = results_root().join(crate::state::binary_name());
-    let state = root.join(".harness");
-    let resultdir = root.join(name).join(run_id());
-    let job = Job::builder(&resultdir)
-        .state_dir(state)
-        .build()
-        .unwrap_or_else(|e| panic!("cannot start a job for {name}: {e}"));
-    let record = crate::engine::run(&job, test, args).unwrap_or_else(|e| panic!("{name} could not run: {e}"));
+    die_with_parent();
+    // libtest names a test by its path without the crate: `tests::autotest_x`.
+    let function = format!("autotest_{}", name.replace('-', "_"));
+    let test_path =
+        module.split_once("::").map_or_else(|| function.clone(), |(_, inner)| format!("{inner}::{function}"));
+    let child_args =
+        ["--exact", test_path.as_str(), "--nocapture", "--test-threads", "1", "-q"].map(str::to_owned).to_vec();
+    let cancel = CancelToken::new();
+    let _signals = crate::signal::watch_job(&cancel);
+    let job = job_for(name, &cancel, child_args).unwrap_or_else(|e| panic!("cannot start a job for {name}: {e}"));
+    let record = crate::engine::run(&job, registration.make(), info.default_args())
+        .unwrap_or_else(|e| panic!("{name} could not run: {e}"));
     let _ = job.complete();
     let thread = std::thread::current().name().unwrap_or(name).to_owned();
     match record.status {
@@ -85,9 +134,11 @@ pub(crate) fn run_cargo_test(test: Box<dyn Autotest>, args: Args) {
             // The test's own place, and no frames of harness: a panic that does not
             // go through the panic hook, with the hook's first line written here.
             eprintln!("thread '{thread}' panicked at {place}:\n{name} ended {}", verdict_text(&record, info, false));
+            end_if_interrupted(&cancel);
             std::panic::resume_unwind(Box::new(format!("{name} ended {}", record.status)));
         }
     }
+    end_if_interrupted(&cancel);
 }
 
 /// The `main` of a `harness = false` test target: every registered test as a
@@ -116,6 +167,9 @@ pub(crate) fn run_cargo_test(test: Box<dyn Autotest>, args: Args) {
 /// listed as ignored, with the reason. SIGTERM (nextest's timeout) ends the
 /// running tests with ERROR "Test timeout expired" after their cleanup.
 pub fn test_main() {
+    if let Some(dir) = std::env::var_os(crate::supervisor::CHILD_DIR_ENV) {
+        std::process::exit(crate::supervisor::child_main(std::path::Path::new(&dir)));
+    }
     let mut arguments = libtest_mimic::Arguments::from_args();
     // Perf tests must not run side by side: one at a time unless asked otherwise.
     if arguments.test_threads.is_none() && std::env::var_os("RUST_TEST_THREADS").is_none() {
@@ -125,10 +179,9 @@ pub fn test_main() {
         eprintln!("error: {e}");
         std::process::exit(101);
     }
-    let cancel = crate::CancelToken::new();
-    cancel_on_signals(&cancel);
-    let root = results_root();
-    let binary = crate::state::binary_name();
+    die_with_parent();
+    let cancel = CancelToken::new();
+    let signals = crate::signal::watch_job(&cancel);
     let mut notes = Vec::new();
     // A test with `cargo_test` defined in a library already runs as a `#[test]`
     // of that library's unit tests; running it here too would run it twice.
@@ -154,12 +207,11 @@ pub fn test_main() {
             if let Some(reason) = &missing {
                 notes.push(format!("{}: ignored, {reason}", info.name()));
             }
-            let root = root.join(&binary);
             let cancel = cancel.clone();
             let ignored = missing.is_some();
             libtest_mimic::Trial::ignorable_test(info.name(), move || match missing {
                 Some(reason) => Ok(libtest_mimic::Completion::ignored_with(reason)),
-                None => run_trial(registration, args, &root, cancel),
+                None => run_trial(registration, args, &cancel),
             })
             .with_ignored_flag(ignored)
         })
@@ -169,38 +221,22 @@ pub fn test_main() {
             eprintln!("note: {note}");
         }
     }
-    libtest_mimic::run(&arguments, trials).exit();
-}
-
-fn cancel_on_signals(cancel: &crate::CancelToken) {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else { return };
-    let cancel = cancel.clone();
-    std::thread::spawn(move || {
-        for signal in signals.forever() {
-            if signal == SIGINT {
-                cancel.cancel(Status::Abort, "Interrupted by SIGINT");
-            } else {
-                cancel.cancel(Status::Error, "Test timeout expired");
-            }
-        }
-    });
+    let conclusion = libtest_mimic::run(&arguments, trials);
+    drop(signals);
+    end_if_interrupted(&cancel);
+    conclusion.exit();
 }
 
 fn run_trial(
     registration: &'static crate::registry::Registration,
     args: Args,
-    root: &std::path::Path,
-    cancel: crate::CancelToken,
+    cancel: &CancelToken,
 ) -> Result<libtest_mimic::Completion, libtest_mimic::Failed> {
     let name = registration.info().name();
-    let state = root.join(".harness");
-    let resultdir = root.join(name).join(run_id());
-    let job = Job::builder(&resultdir)
-        .state_dir(state)
-        .cancel_token(cancel)
-        .build()
-        .map_err(|e| format!("cannot start a job for {name}: {e}"))?;
+    if cancel.is_cancelled() {
+        return Err("not run: the test binary was interrupted".into());
+    }
+    let job = job_for(name, cancel, Vec::new()).map_err(|e| format!("cannot start a job for {name}: {e}"))?;
     let record =
         crate::engine::run(&job, registration.make(), args).map_err(|e| format!("{name} could not run: {e}"))?;
     let _ = job.complete();

@@ -123,7 +123,7 @@ fn expand_struct(args: TokenStream, item: &ItemStruct) -> TokenStream {
                 #[cfg(test)]
                 #[test]
                 fn #fn_name() {
-                    #p::run_cargo_test(#name);
+                    #p::run_cargo_test(#name, ::core::module_path!());
                 }
             };
             (Some(default_args), Some(test))

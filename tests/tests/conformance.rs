@@ -10,8 +10,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use harness_core::results::{KeyvalValue, PerfNumber, StatusCode, StatusEntry, TypeTag, read_keyval, write_keyval};
-use harness_core::{Args, Failure, Job, JobBuilder, JobObserver, PerfValue, Phase, TestContext, TestRecord, Version};
+use harness_core::event::{Event, Observer};
+use harness_core::results::{KeyvalValue, PerfNumber, StatusCode, TypeTag, read_keyval, write_keyval};
+use harness_core::{Args, Failure, Job, JobBuilder, PerfValue, Phase, TestContext, TestRecord, Version};
 use harness_tests::{Events, Recorder, RecorderInfo, tree};
 use serde_json::{Value, json};
 
@@ -89,19 +90,21 @@ fn expected_events(run: &Value) -> Vec<String> {
 }
 
 /// Records job-level calls (status records, test hooks) into the events.
-struct Observer(Events);
+struct Recording(Events);
 
-impl JobObserver for Observer {
-    fn profilers_queried(&self, query: &'static str, answer: bool) {
-        self.0.push(format!("profilers.{query} {answer}"));
-    }
-
-    /// Only what a test records itself (retry INFO lines, profile_only WARN lines):
-    /// those have no subdir; the job's own START, status and END lines are not
-    /// `job.record` calls in the original's event logs.
-    fn status_recorded(&self, entry: &StatusEntry) {
-        if entry.subdir().is_none() && matches!(entry.code(), StatusCode::Info | StatusCode::Status(_)) {
-            self.0.push(format!("record {} {}", entry.code(), entry.message()));
+impl Observer for Recording {
+    /// Profiler queries, and what a test records itself (retry INFO lines,
+    /// profile_only WARN lines): those have no subdir; the job's own START,
+    /// status and END lines are not `job.record` calls in the original's event logs.
+    fn on_event(&self, event: &Event<'_>) {
+        match event {
+            Event::ProfilersQueried { query, answer } => self.0.push(format!("profilers.{query} {answer}")),
+            Event::StatusRecorded(entry)
+                if entry.subdir().is_none() && matches!(entry.code(), StatusCode::Info | StatusCode::Status(_)) =>
+            {
+                self.0.push(format!("record {} {}", entry.code(), entry.message()));
+            }
+            _ => {}
         }
     }
 }
@@ -127,7 +130,7 @@ impl Scenario {
         let builder = Job::builder(self.dir.path().join(format!("results{}", self.jobs)))
             .tmpdir(self.dir.path().join("tmp"))
             .testdir(self.dir.path().join("tests"))
-            .observer(Arc::new(Observer(self.events.clone())))
+            .observer(Arc::new(Recording(self.events.clone())))
             .cache_dropper(move || {
                 drops.push("drop_caches");
                 Ok(())

@@ -106,9 +106,10 @@ fn hostile_reasons_keep_every_file_well_formed() {
     let reason = "line one\tcol=1 {x}\0nul \x1b[31mred\u{85}next\u{2028}sep\r\nline two";
     let record = run(&job, "fail", reason);
     assert_eq!(record.status, Status::Fail);
-    // The reason is the message's first line; the rest are details.
-    let first_line = reason.split("\r\n").next().unwrap();
-    assert_eq!(record.reason, first_line, "the record keeps the first line as given");
+    // The reason is the message's first line, the rest are details, split as the
+    // status log splits them (every line break Python's `splitlines` knows).
+    assert_eq!(record.reason, "line one\tcol=1 {x}\0nul \x1b[31mred", "the record keeps the first line as given");
+    assert_eq!(record.details, ["next", "sep", "line two"]);
     assert!(job.complete().unwrap().has_failures());
 
     for log in ["r/status.log", &format!("r/{}/status.log", record.subdir)] {
@@ -127,7 +128,7 @@ fn hostile_reasons_keep_every_file_well_formed() {
     );
 
     let results = JobResults::read(dir.path().join("r/results.json")).unwrap();
-    assert_eq!(results.tests[0].reason, first_line, "results.json holds the reason exactly");
+    assert_eq!(results.tests[0].reason, record.reason, "results.json holds the reason exactly");
     let junit = std::fs::read_to_string(dir.path().join("r/junit.xml")).unwrap();
     assert!(!junit.contains(['\0', '\x1b']), "junit.xml holds no character XML forbids");
     assert!(junit.contains("line one"), "{junit}");

@@ -41,12 +41,6 @@ pub(crate) enum Command {
         #[arg(long, value_name = "OUT.html")]
         html: Option<PathBuf>,
     },
-    /// Runs one test in this process for a parent harness (internal).
-    #[command(name = "__child", hide = true)]
-    Child {
-        /// The run's description, written by the parent.
-        spec: PathBuf,
-    },
 }
 
 #[derive(Debug, ClapArgs)]

@@ -1,11 +1,16 @@
 //! What the CLI prints for a person: statuses in colour on a terminal
 //! (`--color auto|always|never`, `NO_COLOR`), plain otherwise.
 
-use std::io::IsTerminal as _;
+use std::io::{IsTerminal as _, Write as _};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use anstyle::{AnsiColor, Style};
 
 use crate::Status;
+use crate::engine::TestRecord;
+use crate::event::{Event, Observer};
+use crate::job::JobSummary;
 
 /// `--color`: when to colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -60,6 +65,99 @@ impl Console {
             format!("{style}{text}{style:#}")
         } else {
             text
+        }
+    }
+}
+
+/// The console reporter of `run`: an observer that prints one line per test,
+/// the notices of the supervisor (on stderr), and the summary. A closed stdout
+/// (`harness run ... | head -1`) ends the printing quietly; the job goes on.
+pub(crate) struct Reporter {
+    console: Console,
+    planned: usize,
+    /// The results directory as the user named it.
+    resultdir: String,
+    begin: Instant,
+    stdout_closed: AtomicBool,
+}
+
+impl Reporter {
+    pub(crate) fn new(console: Console, planned: usize, resultdir: &std::path::Path) -> Self {
+        Reporter {
+            console,
+            planned,
+            resultdir: resultdir.display().to_string(),
+            begin: Instant::now(),
+            stdout_closed: AtomicBool::new(false),
+        }
+    }
+
+    /// A line on stdout, unless stdout is closed.
+    pub(crate) fn say(&self, line: &str) {
+        if self.stdout_closed.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+            self.stdout_closed.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn finished(&self, record: &TestRecord) {
+        // Subtests are nested in their parent's directory; the parent speaks for them.
+        if record.subdir.contains('/') {
+            return;
+        }
+        let reason = if record.status == Status::Good {
+            String::new()
+        } else {
+            let shown = if record.summary.is_empty() { &record.reason } else { &record.summary };
+            format!("  {}", escaped(shown))
+        };
+        self.say(&format!(
+            "{} {:<32} {:>8.2} s{reason}",
+            self.console.status(record.status, 8),
+            record.subdir,
+            record.duration
+        ));
+    }
+
+    fn summary(&self, summary: &JobSummary) {
+        let mut counts: Vec<(Status, usize)> = Vec::new();
+        let top: Vec<&TestRecord> = summary.records().iter().filter(|r| !r.subdir.contains('/')).collect();
+        for record in &top {
+            match counts.iter_mut().find(|(s, _)| *s == record.status) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((record.status, 1)),
+            }
+        }
+        let mut parts: Vec<String> =
+            counts.iter().map(|(s, n)| format!("{n} {}", self.console.status(*s, 0))).collect();
+        let not_run = self.planned.saturating_sub(top.len());
+        if not_run > 0 {
+            parts.push(format!("{not_run} not run"));
+        }
+        let tests = self.planned.max(top.len());
+        let aborted = if summary.status() == Status::Abort { " (job aborted)" } else { "" };
+        self.say(&format!(
+            "{tests} test{}: {} in {:.2} s{aborted}; results: {}",
+            if tests == 1 { "" } else { "s" },
+            if parts.is_empty() { "none ran".to_owned() } else { parts.join(", ") },
+            self.begin.elapsed().as_secs_f64(),
+            self.resultdir
+        ));
+    }
+}
+
+impl Observer for Reporter {
+    fn on_event(&self, event: &Event<'_>) {
+        match event {
+            Event::TestFinished(record) => self.finished(record),
+            Event::JobFinished(summary) => self.summary(summary),
+            Event::Notice { subdir, text } => {
+                let _ = writeln!(std::io::stderr().lock(), "{subdir}: {}", escaped(text));
+            }
+            _ => {}
         }
     }
 }

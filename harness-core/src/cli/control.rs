@@ -7,10 +7,11 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::context::check_component;
-use crate::profiler::Profiler;
+use crate::Args;
+use crate::args::EngineArgs;
+use crate::names::{NameParts, check_component, naming};
+pub(crate) use crate::profiler::ProfilerSpec;
 use crate::registry::{self, Registration};
-use crate::{Args, CommandProfiler, StopSignal};
 
 /// Control files larger than this are refused before being read.
 const MAX_CONTROL_BYTES: u64 = 16 << 20;
@@ -45,54 +46,6 @@ pub(crate) struct JobOptions {
     pub(crate) run_test_cleanup: Option<bool>,
 }
 
-/// A profiler: a built-in name (`vmstat`, `perf`) or any program, with arguments.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ProfilerSpec {
-    pub(crate) name: String,
-    #[serde(default)]
-    pub(crate) args: Vec<Value>,
-}
-
-impl ProfilerSpec {
-    /// `vmstat:2`, `perf:cycles,instructions`, `iostat:-x 1`.
-    pub(crate) fn parse_cli(text: &str) -> ProfilerSpec {
-        let (name, args) = text.split_once(':').unwrap_or((text, ""));
-        let args = match name {
-            "perf" => args.split(',').filter(|a| !a.is_empty()).map(|a| Value::String(a.to_owned())).collect(),
-            _ => args.split_whitespace().map(|a| Value::String(a.to_owned())).collect(),
-        };
-        ProfilerSpec { name: name.to_owned(), args }
-    }
-
-    fn text_args(&self) -> Vec<String> {
-        self.args.iter().map(|a| a.as_str().map_or_else(|| a.to_string(), str::to_owned)).collect()
-    }
-
-    /// The profiler itself, checked (its program must exist).
-    pub(crate) fn build(&self) -> crate::Result<CommandProfiler> {
-        let args = self.text_args();
-        let profiler = match self.name.as_str() {
-            "vmstat" => {
-                let interval =
-                    args.first().map_or(Ok(1), |a| a.parse::<u32>()).map_err(|_| crate::Error::Profiler {
-                        name: self.name.clone(),
-                        reason: format!("the interval must be a whole number of seconds, got `{}`", args[0]),
-                    })?;
-                CommandProfiler::vmstat(interval)
-            }
-            "perf" => {
-                let events: Vec<&str> = args.iter().map(String::as_str).collect();
-                let events = if events.is_empty() { vec!["cycles", "instructions"] } else { events };
-                CommandProfiler::perf_record(&events)
-            }
-            name => CommandProfiler::new(name, name).args(args).stop_signal(StopSignal::Term),
-        };
-        profiler.check()?;
-        Ok(profiler)
-    }
-}
-
 /// One `job.run_test` call.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -100,8 +53,71 @@ pub(crate) struct TestEntry {
     pub(crate) test: String,
     #[serde(default)]
     pub(crate) tag: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     pub(crate) args: Value,
+}
+
+/// JSON whose objects never repeat a key: `{"seconds": 1, "seconds": 2}` is an
+/// error naming the key, not the last value silently.
+struct Unique(Value);
+
+impl<'de> Deserialize<'de> for Unique {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Unique;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Unique, E> {
+                Ok(Unique(Value::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Unique, E> {
+                Ok(Unique(v.into()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Unique, E> {
+                Ok(Unique(v.into()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Unique, E> {
+                Ok(Unique(v.into()))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Unique, E> {
+                Ok(Unique(Value::String(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Unique, E> {
+                Ok(Unique(Value::String(v)))
+            }
+            fn visit_unit<E>(self) -> Result<Unique, E> {
+                Ok(Unique(Value::Null))
+            }
+            fn visit_none<E>(self) -> Result<Unique, E> {
+                Ok(Unique(Value::Null))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Unique, A::Error> {
+                let mut items = Vec::new();
+                while let Some(Unique(item)) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Unique(Value::Array(items)))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Unique, A::Error> {
+                let mut object = serde_json::Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let Unique(value) = map.next_value()?;
+                    if object.contains_key(&key) {
+                        return Err(serde::de::Error::custom(format!("duplicate key `{key}`")));
+                    }
+                    object.insert(key, value);
+                }
+                Ok(Unique(Value::Object(object)))
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
+}
+
+fn unique_keys<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
+    Unique::deserialize(deserializer).map(|Unique(value)| value)
 }
 
 /// A test ready to run: its registration and the arguments of its entry.
@@ -109,6 +125,10 @@ pub(crate) struct TestEntry {
 pub(crate) struct Planned {
     pub(crate) registration: &'static Registration,
     pub(crate) args: Args,
+    /// Its output directory, as the run will name it.
+    pub(crate) subdir: String,
+    /// How messages name the entry: `tests[2] (sleeptest): `, or nothing for `run TEST`.
+    pub(crate) place: String,
 }
 
 /// What a control file asks for, validated.
@@ -117,21 +137,29 @@ pub(crate) struct Plan {
     pub(crate) job: JobOptions,
     pub(crate) profilers: Vec<ProfilerSpec>,
     pub(crate) tests: Vec<Planned>,
-    /// The plan of `run TEST ...`.
-    pub(crate) from_command_line: bool,
 }
 
 /// Reads and parses a control file; the error names the file, and the line and
 /// column for JSON problems.
 pub(crate) fn load(path: &Path) -> Result<ControlFile, String> {
     let shown = path.display();
-    let size = std::fs::metadata(path).map_err(|e| format!("cannot read control file `{shown}`: {e}"))?.len();
+    let cannot = |e: std::io::Error| format!("cannot read control file `{shown}`: {e}");
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let size = file.metadata().map_err(cannot)?.len();
+    let too_big = |size: String| {
+        format!("control file `{shown}` is {size} bytes; control files are limited to {MAX_CONTROL_BYTES} bytes")
+    };
     if size > MAX_CONTROL_BYTES {
-        return Err(format!(
-            "control file `{shown}` is {size} bytes; control files are limited to {MAX_CONTROL_BYTES} bytes"
-        ));
+        return Err(too_big(size.to_string()));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read control file `{shown}`: {e}"))?;
+    // A pipe or a device has no size to check: read no more than the limit allows.
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_CONTROL_BYTES + 1), &mut bytes).map_err(cannot)?;
+    if bytes.len() as u64 > MAX_CONTROL_BYTES {
+        return Err(too_big(format!("more than {MAX_CONTROL_BYTES}")));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("cannot read control file `{shown}`: stream did not contain valid UTF-8"))?;
     serde_json::from_str(&text).map_err(|e| {
         if text.trim_start().starts_with('[') {
             format!(
@@ -187,36 +215,40 @@ pub(crate) fn validate(control: ControlFile) -> Result<Plan, Vec<String>> {
             }
             args.set("tag", tag);
         }
-        let tag = args.get("tag").and_then(Value::as_str).filter(|t| !t.is_empty()).map(str::to_owned);
-        if let Some(tag) = &tag
-            && let Err(e) = check_component("tag", tag)
-        {
-            problems.push(format!("{}{e}", at(true)));
-        }
         if let Err(errors) = registration.info().validate(&args) {
             for error in errors.errors() {
                 problems.push(format!("{}{error}", at(true)));
             }
         }
-        let output = match &tag {
-            Some(tag) => format!("{}.{tag}", entry.test),
-            None => entry.test.clone(),
-        };
-        match outputs.get(&output) {
-            Some(first) => problems.push(format!(
-                "tests[{index}] ({output}): writes to the same output directory as tests[{first}]; give one of them another `tag`"
-            )),
-            None => {
-                outputs.insert(output, index);
+        // The names the run will give it, by the code that will give them
+        // (engine arguments of the wrong kind are reported above).
+        let engine = EngineArgs::parse(&args, &mut Vec::new());
+        let naming = naming(
+            &entry.test,
+            NameParts {
+                tag: engine.tag.as_deref(),
+                subdir_tag: engine.subdir_tag.as_deref(),
+                master_testpath: engine.master_testpath.as_deref(),
+                ..NameParts::default()
+            },
+        );
+        match naming {
+            Ok(naming) => {
+                match outputs.get(&naming.subdir) {
+                    Some(first) => problems.push(format!(
+                        "tests[{index}] ({}): writes to the same output directory as tests[{first}]; give one of them another `tag`",
+                        naming.subdir
+                    )),
+                    None => {
+                        outputs.insert(naming.subdir.clone(), index);
+                    }
+                }
+                tests.push(Planned { registration, args, subdir: naming.subdir, place: at(true) });
             }
+            Err(e) => problems.push(format!("{}{e}", at(true))),
         }
-        tests.push(Planned { registration, args });
     }
-    if problems.is_empty() {
-        Ok(Plan { job: control.job, profilers: control.profilers, tests, from_command_line: single })
-    } else {
-        Err(problems)
-    }
+    if problems.is_empty() { Ok(Plan { job: control.job, profilers: control.profilers, tests }) } else { Err(problems) }
 }
 
 /// `--arg name=value`: the value is JSON when it parses, else the text itself.
@@ -244,18 +276,6 @@ mod tests {
         assert_eq!(parse_cli_arg("empty=").unwrap(), ("empty".to_owned(), json!("")));
         assert_eq!(parse_cli_arg("novalue").unwrap_err(), "invalid --arg `novalue`: expected NAME=VALUE");
         assert_eq!(parse_cli_arg("=1").unwrap_err(), "invalid --arg `=1`: the name is empty");
-    }
-
-    #[test]
-    fn profiler_specs_from_the_command_line() {
-        let vmstat = ProfilerSpec::parse_cli("vmstat:2");
-        assert_eq!((vmstat.name.as_str(), vmstat.text_args()), ("vmstat", vec!["2".to_owned()]));
-        let perf = ProfilerSpec::parse_cli("perf:cycles,instructions");
-        assert_eq!(perf.text_args(), ["cycles", "instructions"]);
-        let other = ProfilerSpec::parse_cli("iostat:-x 1");
-        assert_eq!(other.text_args(), ["-x", "1"]);
-        let bad = ProfilerSpec { name: "vmstat".into(), args: vec![json!("x")] };
-        assert!(bad.build().unwrap_err().to_string().contains("the interval must be a whole number of seconds"));
     }
 
     #[test]

@@ -1,47 +1,88 @@
 //! Progress on stderr while a test iterates: a bar on a terminal, a plain line
-//! at most every second otherwise. Nothing is drawn before the first iteration
-//! ends, so a test that does not iterate leaves no empty bar behind.
+//! at most every second otherwise. An observer of the job (iterations of a test
+//! in a child process arrive over its channel). Nothing is drawn before a
+//! test's first iteration ends, so a test that does not iterate leaves no empty
+//! bar behind.
 
 use std::io::IsTerminal as _;
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::JobObserver;
-use crate::engine::TestRecord;
+use crate::event::{Event, Observer};
 
-/// Draws a test's progress.
+/// A test's bar, or the time of its last plain line.
+enum Drawn {
+    Bar(ProgressBar),
+    Line(Instant),
+}
+
+/// Draws the progress of the running test.
 pub(crate) struct Progress {
-    label: String,
     terminal: bool,
-    bar: OnceLock<ProgressBar>,
-    last_line: Mutex<Option<Instant>>,
+    current: Mutex<Option<(String, Drawn)>>,
 }
 
 impl Progress {
-    pub(crate) fn new(label: &str) -> Self {
-        Progress {
-            label: label.to_owned(),
-            terminal: std::io::stderr().is_terminal(),
-            bar: OnceLock::new(),
-            last_line: Mutex::new(None),
-        }
+    pub(crate) fn new() -> Self {
+        Progress { terminal: std::io::stderr().is_terminal(), current: Mutex::new(None) }
     }
 
-    fn bar(&self, planned: Option<u64>) -> &ProgressBar {
-        self.bar.get_or_init(|| {
-            let (bar, template) = match planned {
-                Some(total) => (ProgressBar::new(total), "{prefix} [{bar:30}] {pos}/{len} iterations, {elapsed}"),
-                None => (ProgressBar::no_length(), "{prefix} {msg}"),
-            };
-            let style = ProgressStyle::with_template(template)
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> ");
-            bar.set_style(style);
-            bar.set_prefix(self.label.clone());
-            bar
-        })
+    fn bar(label: &str, planned: Option<u64>) -> ProgressBar {
+        let (bar, template) = match planned {
+            Some(total) => (ProgressBar::new(total), "{prefix} [{bar:30}] {pos}/{len} iterations, {elapsed}"),
+            None => (ProgressBar::no_length(), "{prefix} {msg}"),
+        };
+        let style = ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+        bar.set_style(style);
+        bar.set_prefix(label.to_owned());
+        bar
+    }
+
+    fn iteration(
+        &self,
+        label: &str,
+        iteration: u64,
+        planned: Option<u64>,
+        test_length: Option<f64>,
+        elapsed: Duration,
+    ) {
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        if current.as_ref().is_some_and(|(subdir, _)| subdir != label) {
+            finish(current.take());
+        }
+        let done = planned == Some(iteration);
+        let drawn = current.get_or_insert_with(|| {
+            let drawn = if self.terminal { Drawn::Bar(Self::bar(label, planned)) } else { Drawn::Line(Instant::now()) };
+            (label.to_owned(), drawn)
+        });
+        match &mut drawn.1 {
+            Drawn::Bar(bar) => match (planned, test_length) {
+                (Some(_), _) => bar.set_position(iteration),
+                (None, Some(length)) => bar.set_message(timed(iteration, length, elapsed)),
+                (None, None) => bar.set_message(format!("iteration {iteration}")),
+            },
+            Drawn::Line(last) => {
+                if done || iteration == 1 || last.elapsed() >= Duration::from_secs(1) {
+                    *last = Instant::now();
+                    let text = match (planned, test_length) {
+                        (Some(total), _) => format!("iteration {iteration}/{total}"),
+                        (None, Some(length)) => timed(iteration, length, elapsed),
+                        _ => format!("iteration {iteration}"),
+                    };
+                    eprintln!("{label}: {text}");
+                }
+            }
+        }
+    }
+}
+
+fn finish(drawn: Option<(String, Drawn)>) {
+    if let Some((_, Drawn::Bar(bar))) = drawn {
+        bar.finish_and_clear();
     }
 }
 
@@ -51,42 +92,26 @@ fn timed(iteration: u64, length: f64, elapsed: Duration) -> String {
     format!("iteration {iteration}, {left:.1} s left")
 }
 
-impl JobObserver for Progress {
-    fn iteration_finished(&self, iteration: u64, planned: Option<u64>, test_length: Option<f64>, elapsed: Duration) {
-        if self.terminal {
-            let bar = self.bar(planned);
-            match (planned, test_length) {
-                (Some(_), _) => bar.set_position(iteration),
-                (None, Some(length)) => bar.set_message(timed(iteration, length, elapsed)),
-                (None, None) => {}
+impl Observer for Progress {
+    fn on_event(&self, event: &Event<'_>) {
+        match *event {
+            Event::IterationFinished { subdir, iteration, planned, test_length, elapsed } => {
+                self.iteration(subdir, iteration, planned, test_length, elapsed);
             }
-            return;
-        }
-        let mut last = self.last_line.lock().unwrap_or_else(PoisonError::into_inner);
-        let done = planned == Some(iteration);
-        if done || last.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
-            *last = Some(Instant::now());
-            let text = match (planned, test_length) {
-                (Some(total), _) => format!("iteration {iteration}/{total}"),
-                (None, Some(length)) => timed(iteration, length, elapsed),
-                _ => format!("iteration {iteration}"),
-            };
-            eprintln!("{}: {text}", self.label);
-        }
-    }
-
-    fn test_finished(&self, _record: &TestRecord) {
-        if let Some(bar) = self.bar.get() {
-            bar.finish_and_clear();
+            Event::TestFinished(record) => {
+                let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+                if current.as_ref().is_some_and(|(subdir, _)| *subdir == record.subdir) {
+                    finish(current.take());
+                }
+            }
+            _ => {}
         }
     }
 }
 
 impl Drop for Progress {
     fn drop(&mut self) {
-        if let Some(bar) = self.bar.get() {
-            bar.finish_and_clear();
-        }
+        finish(self.current.lock().unwrap_or_else(PoisonError::into_inner).take());
     }
 }
 

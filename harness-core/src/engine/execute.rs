@@ -9,6 +9,7 @@ use std::time::Instant;
 use super::phase::{call, guarded};
 use crate::constraint::Constraint;
 use crate::debuglog::note;
+use crate::event::Event;
 use crate::results::StatusCode;
 use crate::results::pyfmt::float_repr;
 use crate::{Args, Autotest, Failure, Job, Phase, TestContext, TestResult};
@@ -58,7 +59,6 @@ pub(crate) fn execute(
         note(&format!("Test will be retried a maximum of {} times", job.test_retry()));
     }
     let mut run = Run { job, test, args, plan, failed_constraints: Vec::new(), constraint_summaries: Vec::new() };
-    let observer = run.job.inner.observer.clone();
     let begin = Instant::now();
     match plan.test_length.filter(|length| *length > 0.0) {
         Some(length) => {
@@ -74,9 +74,13 @@ pub(crate) fn execute(
                 *started += 1;
                 run.once_with_retry(ctx)?;
                 elapsed = run.job.now() - start;
-                if let Some(observer) = &observer {
-                    observer.iteration_finished(ctx.iteration, None, Some(length), begin.elapsed());
-                }
+                run.job.emit(&Event::IterationFinished {
+                    subdir: ctx.subdir(),
+                    iteration: ctx.iteration,
+                    planned: None,
+                    test_length: Some(length),
+                    elapsed: begin.elapsed(),
+                });
             }
             note(&format!("Test finished after {} iterations, time elapsed: {elapsed:.3} s", ctx.iteration));
         }
@@ -90,9 +94,13 @@ pub(crate) fn execute(
                 ctx.iteration = iteration;
                 *started += 1;
                 run.once_with_retry(ctx)?;
-                if let Some(observer) = &observer {
-                    observer.iteration_finished(iteration, Some(count), None, begin.elapsed());
-                }
+                run.job.emit(&Event::IterationFinished {
+                    subdir: ctx.subdir(),
+                    iteration,
+                    planned: Some(count),
+                    test_length: None,
+                    elapsed: begin.elapsed(),
+                });
             }
         }
     }
@@ -137,7 +145,7 @@ impl Run<'_> {
     /// autotest's `_call_run_once`: drop caches, before-hooks, the body, and the
     /// after-hooks in reverse order, always.
     fn once(&mut self, ctx: &mut TestContext) -> TestResult {
-        if self.job.inner.drop_caches_between_iterations {
+        if self.job.settings().drop_caches_between_iterations {
             self.job.drop_caches();
         }
         for i in 0..ctx.before_hooks.len() {
@@ -189,7 +197,7 @@ impl Run<'_> {
         if ctx.profiled_run {
             ctx.profiled_iteration = Some(ctx.iteration);
         }
-        if self.job.inner.drop_caches_between_iterations {
+        if self.job.settings().drop_caches_between_iterations {
             self.job.drop_caches();
         }
         guarded(|| Ok(self.job.profilers().before_start(ctx)?))?;

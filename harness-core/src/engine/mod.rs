@@ -8,5 +8,4 @@ mod setup;
 
 pub use record::{PerfRecord, TestRecord};
 pub(crate) use run::run;
-#[cfg(feature = "cli")]
-pub(crate) use run::{Naming, Prepared, Verdict, body, finish, prepare};
+pub(crate) use run::{Prepared, Verdict, body, unrunnable};

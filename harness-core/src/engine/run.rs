@@ -12,78 +12,46 @@ use super::phase::{call, guarded};
 use super::record::{PerfRecord, TestRecord};
 use super::setup::setup_once;
 use crate::args::{ArgError, ArgErrors, EXECUTE_ARGS, EngineArgs, JOB_ARGS, validate};
-use crate::context::{TestDirs, check_component, describe_args};
+use crate::context::{TestDirs, describe_args};
 use crate::debuglog::{TestLog, note};
+use crate::event::Event;
+use crate::job::Isolation;
+use crate::names::{NameParts, Naming, naming};
 use crate::results::pyfmt::{float_repr, value_repr, value_str};
+use crate::results::split_lines;
 use crate::results::{PerfChart, StatusCode, StatusEntry, parse_iterations, read_iterations, read_raw};
 use crate::{Args, Autotest, Error, Failure, Job, Phase, Result, Status, TestContext, TestResult};
 
-/// Where a run's output goes and what it is called in `status.log`.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub(crate) struct Naming {
-    /// `<name>[.<tag parts>]`: the operation column.
-    pub(crate) operation: String,
-    /// `[<parent>/]<operation>[.<subdir_tag>]`, relative to the result directory.
-    pub(crate) subdir: String,
-    /// The basename of `subdir`.
-    pub(crate) tagged: String,
-    /// The tag parts joined with `.`.
-    pub(crate) tag: Option<String>,
-}
-
-/// autotest's `_build_tagged_test_name`.
-fn naming(job: &Job, name: &str, engine: &EngineArgs) -> Result<Naming> {
-    let mut parts = Vec::new();
-    if let Some(tag) = engine.tag.as_deref().filter(|t| !t.is_empty()) {
-        check_component("tag", tag)?;
-        parts.push(tag.to_owned());
-    }
-    if job.inner.use_sequence_number {
-        let mut state = job.state();
-        state.sequence += 1;
-        parts.push(format!("_{:02}_", state.sequence));
-    }
-    if let Some(automatic) = &job.inner.automatic_test_tag {
-        check_component("automatic_test_tag", automatic)?;
-        parts.push(automatic.clone());
-    }
-    let operation = std::iter::once(name.to_owned()).chain(parts.iter().cloned()).collect::<Vec<_>>().join(".");
-    let mut tagged = operation.clone();
-    if let Some(subdir_tag) = engine.subdir_tag.as_deref().filter(|t| !t.is_empty()) {
-        check_component("subdir_tag", subdir_tag)?;
-        tagged = format!("{tagged}.{subdir_tag}");
-        parts.push(subdir_tag.to_owned());
-    }
-    let subdir = match engine.master_testpath.as_deref().filter(|p| !p.is_empty()) {
-        Some(parent) => {
-            for component in parent.split('/') {
-                check_component("master_testpath", component)?;
-            }
-            format!("{parent}/{tagged}")
-        }
-        None => tagged.clone(),
-    };
-    let tag = (!parts.is_empty()).then(|| parts.join("."));
-    Ok(Naming { operation, subdir, tagged, tag })
-}
-
-/// A test whose output directory exists and whose START line is written.
+/// A test whose output directory exists and whose START line is written. If
+/// it is dropped before [`finish`] (a panic in harness itself), its group is
+/// closed as ABORT, never left open or GOOD.
 #[derive(Debug)]
 pub(crate) struct Prepared {
     pub(crate) test: &'static str,
     pub(crate) naming: Naming,
     pub(crate) outputdir: PathBuf,
-    #[cfg_attr(not(feature = "cli"), allow(dead_code, reason = "read by the CLI's child runner"))]
     pub(crate) timeout: Option<f64>,
     started: chrono::DateTime<chrono::Utc>,
     clock: Instant,
+    /// The job whose group this run opened, until `finish` closes it.
+    open: Option<Job>,
 }
 
 impl Prepared {
-    /// A run prepared by another process (the CLI's parent).
-    #[cfg(feature = "cli")]
+    /// A run prepared by another process (a child's parent).
     pub(crate) fn resume(test: &'static str, naming: Naming, outputdir: PathBuf, timeout: Option<f64>) -> Self {
-        Prepared { test, naming, outputdir, timeout, started: chrono::Utc::now(), clock: Instant::now() }
+        Prepared { test, naming, outputdir, timeout, started: chrono::Utc::now(), clock: Instant::now(), open: None }
+    }
+}
+
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        if let Some(job) = self.open.take() {
+            let reason = "the run ended without a verdict: harness itself failed";
+            let (subdir, operation) = (Some(self.naming.subdir.as_str()), Some(self.naming.operation.as_str()));
+            let _ = job.record(StatusCode::Status(Status::Abort), subdir, operation, reason);
+            let _ = job.record(StatusCode::End(Status::Abort), subdir, operation, "");
+        }
     }
 }
 
@@ -168,22 +136,93 @@ impl RecordData {
 }
 
 /// Runs one test from START to END and records it.
+///
+/// In a job that isolates its tests, the body runs in a child process (when the
+/// test is registered, so that the child can find it by name).
 pub(crate) fn run(job: &Job, mut test: Box<dyn Autotest>, args: Args) -> Result<TestRecord> {
-    let prepared = prepare(job, test.info(), &args)?;
-    let Ran { verdict, data } = body(job, test.as_mut(), &args, &prepared);
-    finish(job, prepared, &verdict, Some(data))
+    let info = test.info();
+    let prepared = prepare(job, info, &args)?;
+    let registered = crate::registry::find(info.name()).is_some_and(|r| std::ptr::eq(r.info(), info));
+    match job.isolation() {
+        Isolation::Process { grace, child_args } if registered => {
+            let result = crate::supervisor::run_child(job, &prepared, &args, *grace, child_args);
+            for record in result.records {
+                job.push_record(record);
+            }
+            finish(job, prepared, &result.verdict, None)
+        }
+        _ => {
+            let Ran { verdict, data } = body(job, test.as_mut(), &args, &prepared);
+            finish(job, prepared, &verdict, Some(data))
+        }
+    }
+}
+
+/// Records a planned test that could not start (its name cannot be a
+/// directory, its output directory cannot be made): START, ERROR with the
+/// reason, END, so that it is counted and never silently skipped.
+pub(crate) fn unrunnable(job: &Job, test: &str, subdir: Option<&str>, reason: &str) -> Result<TestRecord> {
+    // A column that cannot be written as given is written without it.
+    let column =
+        |text: &str| StatusEntry::new(StatusCode::Start, None, Some(text), "").is_ok().then(|| text.to_owned());
+    let operation = column(test);
+    let subdir = subdir.and_then(column);
+    for (code, message) in
+        [(StatusCode::Start, ""), (StatusCode::Status(Status::Error), reason), (StatusCode::End(Status::Error), "")]
+    {
+        job.record(code, subdir.as_deref(), operation.as_deref(), message)?;
+    }
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let mut lines = split_lines(reason).into_iter().map(str::to_owned);
+    let first = lines.next().unwrap_or_default();
+    let record = TestRecord {
+        test: test.to_owned(),
+        tag: None,
+        subdir: subdir.unwrap_or_else(|| test.to_owned()),
+        status: Status::Error,
+        summary: first.clone(),
+        reason: first,
+        details: lines.collect(),
+        raised_at: None,
+        profiled_iteration: None,
+        start: now.clone(),
+        end: now,
+        duration: 0.0,
+        iterations: 0,
+        outputdir: job.resultdir().to_owned(),
+        perf_values: Vec::new(),
+        keyvals: BTreeMap::new(),
+        perf_keyvals: BTreeMap::new(),
+    };
+    job.emit(&Event::TestFinished(&record));
+    job.push_record(record.clone());
+    Ok(record)
 }
 
 /// Names the run, creates its output directory and writes START.
 pub(crate) fn prepare(job: &Job, info: &'static crate::TestInfo, args: &Args) -> Result<Prepared> {
-    check_component("test name", info.name())?;
     let mut errors = Vec::new();
     let engine = EngineArgs::parse(args, &mut errors);
     errors.retain(|e| matches!(e, ArgError::Engine { name, .. } if matches!(name.as_str(), "tag" | "subdir_tag" | "master_testpath")));
     if !errors.is_empty() {
         return Err(Error::Args(ArgErrors::new(info.name(), errors)));
     }
-    let naming = naming(job, info.name(), &engine)?;
+    let settings = job.settings();
+    let sequence = settings.use_sequence_number.then(|| {
+        let mut state = job.state();
+        state.sequence += 1;
+        state.sequence
+    });
+    let naming = naming(
+        info.name(),
+        NameParts {
+            tag: engine.tag.as_deref(),
+            sequence,
+            automatic_tag: settings.automatic_test_tag.as_deref(),
+            subdir_tag: engine.subdir_tag.as_deref(),
+            master_testpath: engine.master_testpath.as_deref(),
+        },
+    )?;
     let outputdir = job.resultdir().join(&naming.subdir);
     match fs::create_dir(&outputdir) {
         Ok(()) => {}
@@ -197,9 +236,7 @@ pub(crate) fn prepare(job: &Job, info: &'static crate::TestInfo, args: &Args) ->
         start = start.with_field("timeout", &seconds_text(timeout))?;
     }
     job.inner.logger.record(&start)?;
-    if let Some(observer) = &job.inner.observer {
-        observer.test_started(info.name(), &naming.subdir);
-    }
+    job.emit(&Event::TestStarted { test: info.name(), subdir: &naming.subdir });
     Ok(Prepared {
         test: info.name(),
         naming,
@@ -207,16 +244,30 @@ pub(crate) fn prepare(job: &Job, info: &'static crate::TestInfo, args: &Args) ->
         timeout: engine.timeout,
         started: chrono::Utc::now(),
         clock: Instant::now(),
+        open: Some(job.clone()),
     })
 }
 
 /// Writes the status line and END, and records the run.
-pub(crate) fn finish(job: &Job, prepared: Prepared, verdict: &Verdict, data: Option<RecordData>) -> Result<TestRecord> {
-    let Prepared { test, naming, outputdir, started, clock, .. } = prepared;
+pub(crate) fn finish(
+    job: &Job,
+    mut prepared: Prepared,
+    verdict: &Verdict,
+    data: Option<RecordData>,
+) -> Result<TestRecord> {
+    prepared.open = None;
+    let test = prepared.test;
+    let naming = prepared.naming.clone();
+    let outputdir = prepared.outputdir.clone();
+    let (started, clock) = (prepared.started, prepared.clock);
     let status = verdict.status;
-    job.record(StatusCode::Status(status), Some(&naming.subdir), Some(&naming.operation), &verdict.reason)?;
-    job.record(StatusCode::End(status), Some(&naming.subdir), Some(&naming.operation), "")?;
-    let mut lines = verdict.reason.lines().map(str::to_owned);
+    let (subdir, operation) = (Some(naming.subdir.as_str()), Some(naming.operation.as_str()));
+    // The END goes in even when the status line cannot (a full disk): no group is left open.
+    let written = job.record(StatusCode::Status(status), subdir, operation, &verdict.reason);
+    job.record(StatusCode::End(status), subdir, operation, "")?;
+    written?;
+    // The reason's lines, as the status log splits them.
+    let mut lines = split_lines(&verdict.reason).into_iter().map(str::to_owned);
     let reason = lines.next().unwrap_or_default();
     let RecordData { chart, keyvals, perf_keyvals } = data.unwrap_or_else(|| RecordData::read(&outputdir));
     let record = TestRecord {
@@ -238,9 +289,7 @@ pub(crate) fn finish(job: &Job, prepared: Prepared, verdict: &Verdict, data: Opt
         perf_keyvals,
         outputdir,
     };
-    if let Some(observer) = &job.inner.observer {
-        observer.test_finished(&record);
-    }
+    job.emit(&Event::TestFinished(&record));
     job.push_record(record.clone());
     Ok(record)
 }
@@ -251,12 +300,14 @@ fn seconds_text(seconds: f64) -> String {
 }
 
 fn make_dirs(job: &Job, naming: &Naming, outputdir: &Path, test: &str) -> Result<TestDirs> {
-    let mkdir = |path: PathBuf| fs::create_dir(&path).map(|()| path.clone()).map_err(|e| Error::io("create", &path, e));
+    // The parent of a child process may have made `debug/` for the child's output already.
+    let mkdir_all =
+        |path: PathBuf| fs::create_dir_all(&path).map(|()| path.clone()).map_err(|e| Error::io("create", &path, e));
     let bindir = job.testdir().join(test);
     Ok(TestDirs {
         resultsdir: outputdir.join("results"),
         profdir: outputdir.join("profiling"),
-        debugdir: mkdir(outputdir.join("debug"))?,
+        debugdir: mkdir_all(outputdir.join("debug"))?,
         outputdir: outputdir.to_owned(),
         srcdir: bindir.join("src"),
         bindir,
@@ -372,12 +423,12 @@ fn lifecycle(test: &mut dyn Autotest, ctx: &mut TestContext, args: &Args, iterat
     let result = (|| {
         test_keyval(test, args, ctx).map_err(|e| (Failure::from(e), Phase::Initialize))?;
         let engine = validate(info, args).map_err(|e| (Failure::error(e.to_string()), Phase::Initialize))?;
-        let run_cleanup = engine.run_cleanup.unwrap_or(job.inner.run_test_cleanup);
+        let run_cleanup = engine.run_cleanup.unwrap_or(job.settings().run_test_cleanup);
         ctx.track_perf = !engine.constraints.is_empty();
         let plan = Plan {
             iterations: engine.iterations,
             test_length: engine.test_length,
-            profile_only: engine.profile_only.unwrap_or(job.inner.default_profile_only),
+            profile_only: engine.profile_only.unwrap_or(job.settings().default_profile_only),
             postprocess_profiled_run: engine.postprocess_profiled_run,
             constraints: &engine.constraints,
         };

@@ -1,11 +1,12 @@
 //! Setup once per version: `setup` runs under an exclusive lock on
 //! `<job tmpdir>/.testlock` when `<srcdir>/.version` differs from the test's version.
 
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write as _};
+use std::fs;
+use std::io;
 use std::path::Path;
 
 use super::phase::call;
+use crate::files::{open_no_follow, read_no_follow, write_bytes_atomic};
 use crate::results::pyfmt::str_repr;
 use crate::{Args, Autotest, Failure, Phase, TestContext, TestResult, Version};
 
@@ -22,18 +23,11 @@ pub(crate) fn version_file_text(version: Version) -> String {
 
 /// The text of `<srcdir>/.version`, if there is one.
 pub(crate) fn read_version_file(srcdir: &Path) -> Option<String> {
-    fs::read_to_string(srcdir.join(".version")).ok()
+    read_no_follow(&srcdir.join(".version"))
 }
 
-fn write_atomically(srcdir: &Path, name: &str, text: &str) -> io::Result<()> {
-    let mut temp = tempfile::Builder::new().prefix(&format!("{name}.")).tempfile_in(srcdir)?;
-    temp.write_all(text.as_bytes())?;
-    temp.persist(srcdir.join(name)).map_err(|e| e.error)?;
-    Ok(())
-}
-
-fn write_version_file(srcdir: &Path, version: Version) -> io::Result<()> {
-    write_atomically(srcdir, ".version", &version_file_text(version))
+fn write_version_file(srcdir: &Path, version: Version) -> crate::Result<()> {
+    write_bytes_atomic(&srcdir.join(".version"), version_file_text(version).as_bytes())
 }
 
 /// Where harness keeps the arguments a srcdir was built with, beside `.version`.
@@ -61,20 +55,22 @@ pub(crate) fn setup_once(test: &mut dyn Autotest, ctx: &mut TestContext, args: &
         return Ok(());
     }
     let bindir = ctx.bindir().to_owned();
+    if fs::symlink_metadata(&bindir).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(Failure::error(format!(
+            "refusing `{}`: it is a symbolic link; harness does not follow links in its state",
+            bindir.display()
+        )));
+    }
     fs::create_dir_all(&bindir).map_err(|e| Failure::error(format!("cannot create `{}`: {e}", bindir.display())))?;
     let lock_path = ctx.job().tmpdir().join(".testlock");
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| Failure::error(format!("cannot open the setup lock `{}`: {e}", lock_path.display())))?;
+    let lock =
+        open_no_follow(&lock_path, true).map_err(|e| Failure::error(format!("cannot open the setup lock: {e}")))?;
     lock.lock().map_err(|e| Failure::error(format!("cannot lock `{}`: {e}", lock_path.display())))?;
     let srcdir = ctx.srcdir().to_owned();
     let wanted = version_file_text(info.version());
     let setup_args = setup_args_text(info, args);
     if read_version_file(&srcdir).as_deref() == Some(wanted.as_str()) {
-        let built_with = fs::read_to_string(srcdir.join(SETUP_ARGS_FILE)).unwrap_or_else(|_| "{}".to_owned());
+        let built_with = read_no_follow(&srcdir.join(SETUP_ARGS_FILE)).unwrap_or_else(|| "{}".to_owned());
         if built_with == setup_args {
             crate::debuglog::note(&format!("setup skipped: {} is at version {}", srcdir.display(), info.version()));
             return Ok(());
@@ -96,13 +92,15 @@ pub(crate) fn setup_once(test: &mut dyn Autotest, ctx: &mut TestContext, args: &
         // The arguments first: a `.version` always has the arguments of its build beside it.
         let args_file = srcdir.join(SETUP_ARGS_FILE);
         let written = if setup_args == "{}" {
-            fs::remove_file(&args_file).or_else(|e| if e.kind() == io::ErrorKind::NotFound { Ok(()) } else { Err(e) })
+            match fs::remove_file(&args_file) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(crate::Error::io("remove", &args_file, e)),
+                _ => Ok(()),
+            }
         } else {
-            write_atomically(&srcdir, SETUP_ARGS_FILE, &setup_args)
+            write_bytes_atomic(&args_file, setup_args.as_bytes())
         };
-        written.map_err(|e| Failure::error(format!("cannot write `{}`: {e}", args_file.display())))?;
-        write_version_file(&srcdir, info.version())
-            .map_err(|e| Failure::error(format!("cannot write `{}`: {e}", srcdir.join(".version").display())))?;
+        written.map_err(|e| Failure::error(e.to_string()))?;
+        write_version_file(&srcdir, info.version()).map_err(|e| Failure::error(e.to_string()))?;
     }
     // The lock is released when `lock` is dropped.
     drop(lock);

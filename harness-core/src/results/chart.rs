@@ -5,7 +5,7 @@
 //! so recording n values costs O(n) and a reader never sees a torn file.
 
 use std::fs;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::Path;
 
 use indexmap::IndexMap;
@@ -406,18 +406,7 @@ impl PerfChart {
     ///
     /// [`Error::Io`] when the directory is not writable.
     pub fn write_atomic(&self, path: &Path) -> Result<()> {
-        let dir = path.parent().unwrap_or_else(|| Path::new("."));
-        let mut temp = tempfile::Builder::new()
-            .prefix(".results-chart.")
-            .tempfile_in(dir)
-            .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-        {
-            let mut writer = io::BufWriter::with_capacity(1 << 16, temp.as_file_mut());
-            self.write_json(&mut writer).map_err(|e| Error::io("write", path, e.into()))?;
-            writer.flush().map_err(|e| Error::io("write", path, e))?;
-        }
-        temp.persist(path).map_err(|e| Error::io("replace", path, e.error))?;
-        Ok(())
+        crate::files::write_atomic(path, |out| self.write_json(out).map_err(io::Error::from))
     }
 
     /// Reads a `results-chart.json`; a missing or empty file is an empty chart (as TKO reads it).

@@ -2,7 +2,6 @@
 //! atomically when the job ends.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -10,6 +9,7 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 use serde::{Deserialize, Serialize};
 
 use crate::engine::TestRecord;
+use crate::files::write_bytes_atomic;
 use crate::{Error, Result, Status};
 
 /// The version of the `results.json` layout; bumped on incompatible changes.
@@ -119,16 +119,41 @@ pub fn rebuild_job_files(resultdir: impl AsRef<Path>) -> Result<JobResults> {
     JobResults::read(resultdir.join("results.json"))
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let mut temp = tempfile::Builder::new()
-        .prefix(".harness.")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-    temp.write_all(bytes).map_err(|e| Error::io("write", path, e))?;
-    temp.persist(path).map_err(|e| Error::io("replace", path, e.error))?;
-    Ok(())
+/// The writer of `results.json` and `junit.xml`: an observer that writes both
+/// when the job finishes. An error is kept for [`Job::complete`](crate::Job::complete)
+/// to return.
+#[derive(Debug, Default)]
+pub(crate) struct JobFiles {
+    error: std::sync::Mutex<Option<Error>>,
+}
+
+impl JobFiles {
+    /// The error of the last write, if it failed.
+    pub(crate) fn take_error(&self) -> Result<()> {
+        match self.error.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+}
+
+impl crate::event::Observer for JobFiles {
+    fn on_event(&self, event: &crate::event::Event<'_>) {
+        if let crate::event::Event::JobFinished(summary) = event {
+            let (started, finished) = summary.times();
+            let written = write_job_files(
+                summary.resultdir(),
+                summary.tag(),
+                summary.status(),
+                started,
+                finished,
+                summary.records(),
+            );
+            if let Err(error) = written {
+                *self.error.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(error);
+            }
+        }
+    }
 }
 
 /// Writes `results.json` and `junit.xml` into `resultdir`.
@@ -158,9 +183,9 @@ pub(crate) fn write_job_files(
     };
     let json = serde_json::to_vec_pretty(&results)
         .map_err(|e| Error::io("serialize", resultdir.join("results.json"), e.into()))?;
-    write_atomic(&resultdir.join("results.json"), &json)?;
+    write_bytes_atomic(&resultdir.join("results.json"), &json)?;
     let junit = junit_report(resultdir, tag, started, finished, records);
-    write_atomic(&resultdir.join("junit.xml"), junit.as_bytes())
+    write_bytes_atomic(&resultdir.join("junit.xml"), junit.as_bytes())
 }
 
 /// The last `max` bytes of a test's debug log, cut at a line start.

@@ -8,11 +8,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt::{self, Display, Write as _};
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write as _};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use super::pyfmt::float_repr;
+use crate::files::AppendFile;
 use crate::{Error, Result};
 
 /// The kind of an iteration keyval line: `key{attr}=...` or `key{perf}=...`.
@@ -346,10 +347,16 @@ pub fn keyval_path(path: &Path) -> PathBuf {
     if path.is_dir() { path.join("keyval") } else { path.to_owned() }
 }
 
-/// Appends `text` to `path` with one write. The file is created if missing.
-pub(crate) fn append(path: &Path, text: &str) -> Result<()> {
-    let mut file = OpenOptions::new().create(true).append(true).open(path).map_err(|e| Error::io("open", path, e))?;
-    file.write_all(text.as_bytes()).map_err(|e| Error::io("write", path, e))
+/// A plain keyval block as text (sorted `key=value` lines), every key and
+/// value checked.
+pub(crate) fn format_keyval<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Result<String>
+where
+    K: AsRef<str>,
+    V: Display,
+{
+    let mut block = String::new();
+    format_block(pairs, None, &mut block)?;
+    Ok(block)
 }
 
 /// Appends `key=value` lines to a keyval file, sorted by key, as autotest's
@@ -394,7 +401,7 @@ where
     let path = keyval_path(path.as_ref());
     let mut block = String::new();
     format_block(pairs, type_tag, &mut block)?;
-    append(&path, &block)
+    AppendFile::new(path).append(&block)
 }
 
 /// Reads a keyval file as autotest's `utils.read_keyval` does.
@@ -417,7 +424,7 @@ pub fn read_keyval(path: impl AsRef<Path>, type_tag: Option<TypeTag>) -> Result<
         Err(e) => return Err(Error::io("read", &path, e)),
     };
     let mut map = BTreeMap::new();
-    for (index, raw) in text.lines().enumerate() {
+    for (index, raw) in complete_lines(&text).enumerate() {
         let line = raw.split('#').next().unwrap_or("").trim_end();
         if line.is_empty() {
             continue;
@@ -468,14 +475,25 @@ pub fn read_iterations(path: impl AsRef<Path>) -> Result<Vec<Iteration>> {
 /// without autotest's comment stripping or conversions: what results.json shows.
 pub(crate) fn read_raw(path: &Path) -> BTreeMap<String, String> {
     let text = fs::read_to_string(keyval_path(path)).unwrap_or_default();
-    text.lines().filter_map(|line| line.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+    complete_lines(&text).filter_map(|line| line.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+}
+
+/// The lines of `text` that end with a newline: a last line without one is
+/// the part of a record a writer did not finish (a crash, a full disk), and is
+/// left out.
+pub(crate) fn complete_lines(text: &str) -> impl Iterator<Item = &str> {
+    let complete = match text.rfind('\n') {
+        Some(end) => &text[..=end],
+        None => "",
+    };
+    complete.lines()
 }
 
 /// [`read_iterations`] of text.
 pub(crate) fn parse_iterations(text: &str) -> Vec<Iteration> {
     let mut iterations = Vec::new();
     let mut current = Iteration::default();
-    for line in text.lines().map(str::trim) {
+    for line in complete_lines(text).map(str::trim) {
         if line.is_empty() {
             iterations.push(std::mem::take(&mut current));
             continue;
@@ -501,33 +519,6 @@ pub(crate) fn parse_iterations(text: &str) -> Vec<Iteration> {
         iterations.push(current);
     }
     iterations
-}
-
-/// An append-only keyval file kept open, for the many small blocks a test writes.
-#[derive(Debug)]
-pub(crate) struct KeyvalFile {
-    path: PathBuf,
-    file: Option<File>,
-}
-
-impl KeyvalFile {
-    pub(crate) fn new(path: PathBuf) -> Self {
-        KeyvalFile { path, file: None }
-    }
-
-    /// Appends `text` with one write; the file is opened on first use.
-    pub(crate) fn append(&mut self, text: &str) -> Result<()> {
-        if self.file.is_none() {
-            let file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)
-                .map_err(|e| Error::io("open", &self.path, e))?;
-            self.file = Some(file);
-        }
-        let file = self.file.as_mut().ok_or_else(|| Error::io("open", &self.path, io::ErrorKind::NotFound.into()))?;
-        file.write_all(text.as_bytes()).map_err(|e| Error::io("write", &self.path, e))
-    }
 }
 
 #[cfg(test)]
@@ -659,14 +650,5 @@ mod tests {
         assert_eq!(iterations[1].attr, BTreeMap::from([("kernel".into(), "abc".into())]));
         assert_eq!(iterations[2], Iteration::default());
         assert_eq!(iterations[3].perf, BTreeMap::from([("untagged".into(), -678.5e5)]));
-    }
-
-    #[test]
-    fn keyval_file_appends_blocks() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut file = KeyvalFile::new(dir.path().join("keyval"));
-        file.append("a{perf}=1\n\n").unwrap();
-        file.append("\n").unwrap();
-        assert_eq!(fs::read_to_string(dir.path().join("keyval")).unwrap(), "a{perf}=1\n\n\n");
     }
 }

@@ -15,14 +15,12 @@ mod status_log;
 mod status_reader;
 
 pub use chart::{ChartEntry, PerfChart, PerfData, PerfValue};
-#[cfg(feature = "cli")]
-pub(crate) use job_files::write_atomic;
-pub(crate) use job_files::write_job_files;
+pub(crate) use job_files::JobFiles;
 pub use job_files::{JobInfo, JobResults, RESULTS_SCHEMA_VERSION, rebuild_job_files};
-pub(crate) use keyval::{BlockFormatter, KeyvalFile, parse_iterations, read_raw};
+pub(crate) use keyval::{BlockFormatter, complete_lines, format_keyval, parse_iterations, read_raw};
 pub use keyval::{
     Iteration, KeyvalValue, PerfNumber, TypeTag, keyval_path, read_iterations, read_keyval, write_keyval,
 };
-pub(crate) use status_log::StatusLogger;
 pub use status_log::{StatusCode, StatusEntry};
+pub(crate) use status_log::{StatusLogger, split_lines};
 pub use status_reader::{ABORTED_UNEXPECTEDLY, GroupStatus, StatusLog};

@@ -10,14 +10,13 @@
 
 use std::fmt;
 use std::fmt::Write as _;
-use std::fs::{File, OpenOptions};
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Mutex;
 
 use chrono::TimeZone as _;
 
+use crate::files::AppendFile;
 use crate::{Error, Result, Status};
 
 /// The first column of a status line: `START`, `INFO`, a status, or `END <status>`.
@@ -96,7 +95,7 @@ fn is_line_break(c: char) -> bool {
 }
 
 /// Python's `str.splitlines`: no trailing empty piece, `\r\n` is one break.
-fn split_lines(text: &str) -> Vec<&str> {
+pub(crate) fn split_lines(text: &str) -> Vec<&str> {
     let mut pieces = Vec::new();
     let mut rest = text;
     while !rest.is_empty() {
@@ -321,7 +320,8 @@ impl StatusEntry {
 /// Writes entries to `<resultdir>/status.log` and, for entries with a subdir, to
 /// `<resultdir>/<subdir>/status.log`, indented by the nesting level. Files stay
 /// open while their group is open; every line is one `write(2)` in append mode,
-/// so other processes appending to the same files interleave whole lines.
+/// so other processes appending to the same files interleave whole lines, and
+/// a line that cannot be written whole (a full disk) is taken back.
 #[derive(Debug)]
 pub(crate) struct StatusLogger {
     resultdir: PathBuf,
@@ -331,29 +331,34 @@ pub(crate) struct StatusLogger {
 #[derive(Debug)]
 struct LoggerState {
     indent: usize,
-    job: Option<File>,
+    job: AppendFile,
     /// Open `status.log`s of test directories, by subdir.
-    subdirs: Vec<(String, File)>,
-}
-
-fn open_append(path: &std::path::Path) -> std::io::Result<File> {
-    OpenOptions::new().create(true).append(true).open(path)
+    subdirs: Vec<(String, AppendFile)>,
+    /// The groups this logger opened and has not closed, innermost last.
+    open: Vec<(Option<String>, Option<String>)>,
 }
 
 impl StatusLogger {
     pub(crate) fn new(resultdir: PathBuf, indent: usize) -> Self {
-        StatusLogger { resultdir, state: Mutex::new(LoggerState { indent, job: None, subdirs: Vec::new() }) }
+        let job = AppendFile::new(resultdir.join("status.log"));
+        StatusLogger {
+            resultdir,
+            state: Mutex::new(LoggerState { indent, job, subdirs: Vec::new(), open: Vec::new() }),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, LoggerState> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The current nesting level.
-    #[cfg(feature = "cli")]
     pub(crate) fn indent(&self) -> usize {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).indent
+        self.state().indent
     }
 
     /// Appends the entry (one write per file) and moves the nesting level.
     pub(crate) fn record(&self, entry: &StatusEntry) -> Result<()> {
-        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut state = self.state();
         let level = match entry.code {
             StatusCode::End(_) => state.indent.saturating_sub(1),
             _ => state.indent,
@@ -361,40 +366,63 @@ impl StatusLogger {
         let mut text = "\t".repeat(level);
         text.push_str(&entry.render());
         text.push('\n');
-        let job_path = self.resultdir.join("status.log");
-        if state.job.is_none() {
-            state.job = Some(open_append(&job_path).map_err(|e| Error::io("open", &job_path, e))?);
-        }
-        if let Some(file) = state.job.as_mut() {
-            file.write_all(text.as_bytes()).map_err(|e| Error::io("write", &job_path, e))?;
-        }
+        state.job.append(&text)?;
         if let Some(subdir) = &entry.subdir {
-            let path = self.resultdir.join(subdir).join("status.log");
             let at = match state.subdirs.iter().position(|(s, _)| s == subdir) {
                 Some(at) => Some(at),
                 // A subdir that is not a directory (yet) has no log of its own.
-                None => match open_append(&path) {
-                    Ok(file) => {
-                        state.subdirs.push((subdir.clone(), file));
-                        Some(state.subdirs.len() - 1)
+                None => {
+                    let mut file = AppendFile::new(self.resultdir.join(subdir).join("status.log"));
+                    match file.open() {
+                        Ok(_) => {
+                            state.subdirs.push((subdir.clone(), file));
+                            Some(state.subdirs.len() - 1)
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                        Err(e) => return Err(Error::io("open", file.path(), e)),
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                    Err(e) => return Err(Error::io("open", &path, e)),
-                },
+                }
             };
             if let Some(at) = at {
-                state.subdirs[at].1.write_all(text.as_bytes()).map_err(|e| Error::io("write", &path, e))?;
+                state.subdirs[at].1.append(&text)?;
                 if matches!(entry.code, StatusCode::End(_)) {
                     state.subdirs.remove(at);
                 }
             }
         }
         match entry.code {
-            StatusCode::Start => state.indent += 1,
-            StatusCode::End(_) => state.indent = level,
+            StatusCode::Start => {
+                state.indent += 1;
+                state.open.push((entry.subdir.clone(), entry.operation.clone()));
+            }
+            StatusCode::End(_) => {
+                state.indent = level;
+                state.open.pop();
+            }
             _ => {}
         }
         Ok(())
+    }
+
+    /// Closes every group this logger opened and left open, innermost first,
+    /// with `END ABORT`: what a job dropped in the middle of a test writes, so
+    /// no reader ever sees such a test as GOOD.
+    pub(crate) fn abort_open_groups(&self, reason: &str) {
+        loop {
+            let Some((subdir, operation)) = self.state().open.last().cloned() else { return };
+            let entry =
+                StatusEntry::new(StatusCode::End(Status::Abort), subdir.as_deref(), operation.as_deref(), reason);
+            let recorded = entry.and_then(|entry| self.record(&entry));
+            if recorded.is_err() {
+                // A line that cannot be written (a full disk) leaves the group to readers, which close it as ABORT.
+                self.state().open.pop();
+            }
+        }
+    }
+
+    /// Whether a group other than the outermost `depth` ones is open.
+    pub(crate) fn open_groups(&self) -> usize {
+        self.state().open.len()
     }
 }
 

@@ -69,7 +69,8 @@ impl StatusLog {
     pub fn parse(text: &str) -> Result<Self> {
         let mut log = StatusLog::default();
         let mut open: Vec<Open> = Vec::new();
-        for (number, line) in text.lines().enumerate() {
+        // A last line without its newline is one a writer never finished.
+        for (number, line) in super::complete_lines(text).enumerate() {
             if line.is_empty() {
                 continue;
             }

@@ -1,0 +1,86 @@
+//! What a job tells the world as it runs. The engine and the supervisor emit
+//! [`Event`]s and never print; observers (the console reporter, the progress
+//! bar, the writer of `results.json` and `junit.xml`, a caller's own) consume
+//! them. A job has any number of observers, each told every event in order.
+
+use std::time::Duration;
+
+use crate::engine::TestRecord;
+use crate::job::JobSummary;
+use crate::results::StatusEntry;
+
+/// One thing that happened in a job.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// A test's START line was written.
+    TestStarted {
+        /// The test's name.
+        test: &'a str,
+        /// Its output directory, relative to the result directory.
+        subdir: &'a str,
+    },
+    /// An iteration of `run_once` ended.
+    IterationFinished {
+        /// The test's output directory, relative to the result directory.
+        subdir: &'a str,
+        /// The iteration's number.
+        iteration: u64,
+        /// The planned number of iterations, if there is one.
+        planned: Option<u64>,
+        /// The planned `test_length` in seconds, for a timed run.
+        test_length: Option<f64>,
+        /// The time since the first iteration started.
+        elapsed: Duration,
+    },
+    /// A status line (`INFO`, `WARN`, a test's status, ...) was recorded.
+    StatusRecorded(&'a StatusEntry),
+    /// The engine asked the profilers whether they are `active` or `present`,
+    /// at the points autotest's `execute` asks.
+    ProfilersQueried {
+        /// `"active"` or `"present"`.
+        query: &'static str,
+        /// The answer.
+        answer: bool,
+    },
+    /// Something about a running test a person should know now: what the
+    /// supervisor waits for, a test killed, processes left behind.
+    Notice {
+        /// The test's output directory.
+        subdir: &'a str,
+        /// What happened, as a sentence.
+        text: &'a str,
+    },
+    /// A test ended (its END line is written).
+    TestFinished(&'a TestRecord),
+    /// The job ended: [`Job::complete`](crate::Job::complete) ran.
+    JobFinished(&'a JobSummary),
+}
+
+/// Watches a job: told every [`Event`], in order, on the thread that caused it.
+///
+/// ```
+/// use harness_core::event::{Event, Observer};
+/// use std::sync::{Arc, Mutex};
+///
+/// #[derive(Default)]
+/// struct Finished(Mutex<Vec<String>>);
+///
+/// impl Observer for Finished {
+///     fn on_event(&self, event: &Event<'_>) {
+///         if let Event::TestFinished(record) = event {
+///             self.0.lock().unwrap().push(format!("{} {}", record.subdir, record.status));
+///         }
+///     }
+/// }
+///
+/// let finished = Arc::new(Finished::default());
+/// let dir = tempfile::tempdir()?;
+/// let job = harness_core::Job::builder(dir.path().join("r")).observer(finished.clone()).build()?;
+/// job.complete()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait Observer: Send + Sync {
+    /// One event.
+    fn on_event(&self, event: &Event<'_>);
+}

@@ -1,0 +1,12 @@
+//! [`Job`]: the result directory, job settings, hooks and profilers shared by the
+//! tests it runs; [`JobBuilder`] to make one; [`TestBuilder`] for one run.
+
+mod builder;
+mod handle;
+mod settings;
+mod test_builder;
+
+pub use builder::JobBuilder;
+pub use handle::{Job, JobSummary, TestHook};
+pub(crate) use settings::{Isolation, JobSettings};
+pub use test_builder::TestBuilder;

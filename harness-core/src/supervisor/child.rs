@@ -1,0 +1,139 @@
+//! The child's side: a process of the same binary, started by
+//! [`parent`](super::parent) with `HARNESS_CHILD_DIR` set, runs one test's
+//! body and writes its result.
+//!
+//! - Its stdin is the channel to the parent: it keeps it, and reopens stdin on
+//!   `/dev/null`, so a test that reads stdin gets EOF and never waits on a
+//!   terminal.
+//! - It dies with its parent: `PR_SET_PDEATHSIG`, a check that the parent is
+//!   still the one that started it, and the channel's end all kill the test's
+//!   process group.
+//! - The parent's interrupt and timeout arrive over the channel and cancel the
+//!   test (ABORT, or ERROR "Test timeout expired"), so its cleanup runs;
+//!   SIGINT, SIGTERM, SIGHUP or SIGQUIT from anyone else is ABORT
+//!   `Interrupted by <signal>`.
+
+use std::fs::File;
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use nix::fcntl::{FcntlArg, FdFlag, fcntl};
+use nix::sys::stat::{SFlag, fstat};
+use nix::unistd::Pid;
+
+use super::spec::{ChildMessage, ChildResult, ChildSpec, ParentMessage, result_path, spec_path};
+use crate::Status;
+use crate::cancel::CancelToken;
+use crate::engine::Prepared;
+use crate::event::{Event, Observer};
+use crate::files::write_bytes_atomic;
+use crate::job::JobBuilder;
+use crate::signal::{end_process_group, watch_child};
+
+/// Takes the channel the parent passed as stdin, and puts `/dev/null` there.
+fn take_channel() -> Result<UnixStream, String> {
+    let stdin = std::io::stdin();
+    let is_socket = fstat(&stdin).is_ok_and(|st| SFlag::from_bits_truncate(st.st_mode).contains(SFlag::S_IFSOCK));
+    if !is_socket {
+        return Err(
+            "this process was not started by a harness parent (its stdin is not the parent's channel)".to_owned()
+        );
+    }
+    let channel = nix::unistd::dup(&stdin).map_err(|e| format!("cannot keep the parent's channel: {e}"))?;
+    // The test's own subprocesses must not hold the channel open.
+    fcntl(&channel, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))
+        .map_err(|e| format!("cannot keep the parent's channel: {e}"))?;
+    let null = File::open("/dev/null").map_err(|e| format!("cannot open /dev/null: {e}"))?;
+    nix::unistd::dup2_stdin(&null).map_err(|e| format!("cannot reopen stdin on /dev/null: {e}"))?;
+    Ok(UnixStream::from(channel))
+}
+
+/// Sends each iteration's end to the parent, which draws the progress.
+struct ToParent {
+    channel: Mutex<UnixStream>,
+}
+
+impl Observer for ToParent {
+    fn on_event(&self, event: &Event<'_>) {
+        if let Event::IterationFinished { subdir, iteration, planned, test_length, elapsed } = *event {
+            let message = ChildMessage::Iteration {
+                subdir: subdir.to_owned(),
+                iteration,
+                planned,
+                test_length,
+                elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            };
+            if let Ok(mut line) = serde_json::to_string(&message) {
+                line.push('\n');
+                let _ = self.channel.lock().unwrap_or_else(PoisonError::into_inner).write_all(line.as_bytes());
+            }
+        }
+    }
+}
+
+/// The child's `main`: runs the test described in `dir` and writes its result.
+/// Returns the process's exit status.
+pub(crate) fn child_main(dir: &Path) -> i32 {
+    match run(dir) {
+        Ok(()) => 0,
+        Err(error) => {
+            eprintln!("harness: {error}");
+            2
+        }
+    }
+}
+
+fn run(dir: &Path) -> Result<(), String> {
+    let channel = take_channel()?;
+    let text =
+        std::fs::read(spec_path(dir)).map_err(|e| format!("cannot read the child spec in `{}`: {e}", dir.display()))?;
+    let spec: ChildSpec = serde_json::from_slice(&text).map_err(|e| format!("invalid child spec: {e}"))?;
+    let parent = Pid::from_raw(spec.parent);
+    // If the parent dies from now on, the kernel says so; if it died already, stop here.
+    let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM);
+    if nix::unistd::getppid() != parent {
+        end_process_group();
+    }
+    let registration =
+        crate::registry::find(&spec.test).ok_or_else(|| format!("unknown test `{}` in a child", spec.test))?;
+    let cancel = CancelToken::new();
+    watch_child(&cancel, parent);
+    let done = Arc::new(AtomicBool::new(false));
+    {
+        let reader = channel.try_clone().map_err(|e| e.to_string())?;
+        let (cancel, done) = (cancel.clone(), Arc::clone(&done));
+        std::thread::spawn(move || {
+            for line in BufReader::new(reader).lines() {
+                let Ok(line) = line else { break };
+                match serde_json::from_str::<ParentMessage>(&line) {
+                    Ok(ParentMessage::Interrupt(reason)) => cancel.cancel(Status::Abort, reason),
+                    Ok(ParentMessage::Timeout) => cancel.cancel(Status::Error, "Test timeout expired"),
+                    Err(_) => {}
+                }
+            }
+            // The parent is gone: nobody will hear this test's verdict.
+            if !done.load(Ordering::SeqCst) {
+                end_process_group();
+            }
+        });
+    }
+    let mut builder = JobBuilder::attached(spec.settings.clone(), spec.indent)
+        .cancel_token(cancel)
+        .observer(Arc::new(ToParent { channel: Mutex::new(channel) }));
+    for profiler in &spec.settings.profilers {
+        builder = builder.profiler(profiler.build().map_err(|e| e.to_string())?);
+    }
+    let job = builder.build().map_err(|e| e.to_string())?;
+    let prepared = Prepared::resume(registration.info().name(), spec.naming, spec.outputdir, None);
+    let mut test = registration.make();
+    let ran = crate::engine::body(&job, test.as_mut(), &spec.args, &prepared);
+    let result = ChildResult { nonce: spec.nonce, verdict: ran.verdict, records: job.records() };
+    let bytes = serde_json::to_vec(&result).map_err(|e| e.to_string())?;
+    write_bytes_atomic(&result_path(dir), &bytes)
+        .map_err(|e| format!("cannot write the result of {}: {e}", spec.test))?;
+    done.store(true, Ordering::SeqCst);
+    Ok(())
+}

@@ -1,0 +1,480 @@
+//! The parent's side: one test's body in a child process of this binary,
+//! watched until it ends, so that its verdict can be trusted whatever the child
+//! does.
+//!
+//! - The child gets a fresh private directory (its spec, its result, a lock),
+//!   stdin that is a channel to this process (it reopens its own stdin on
+//!   `/dev/null`), and stdout and stderr captured into its test's `debug/`.
+//! - Threads wait for the child (a blocking `wait`), read its two streams and
+//!   its channel, and hand everything to one loop over a channel: no polling.
+//! - A timeout or an interrupt is told to the child over the channel, so its
+//!   cleanup runs; after the grace period its whole process group is killed. A
+//!   second interrupt kills it at once.
+//! - Ctrl-Z stops the child's process group before this process stops, and
+//!   `fg` resumes it; the clocks of timeout and grace stand still meanwhile.
+//! - Processes the test leaves behind (in its process group, or holding its
+//!   stdout or stderr) are found, killed and reported.
+//! - The result is believed only if it carries the nonce this child was given
+//!   and the child then exited cleanly.
+
+use std::fs::{self, File};
+use std::io::{self, BufRead as _, BufReader, Write as _};
+use std::os::unix::fs::MetadataExt as _;
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::unistd::Pid;
+
+use super::spec::{CHILD_DIR_ENV, ChildDir, ChildMessage, ChildResult, ChildSpec, ParentMessage, nonce, read_result};
+use crate::engine::{Prepared, Verdict};
+use crate::event::Event;
+use crate::files::write_bytes_atomic;
+use crate::job::Job;
+use crate::signal::{JobControl, on_job_control};
+use crate::{Args, Status};
+
+/// How long after the child exits its stdout and stderr may stay open before
+/// whoever holds them counts as left behind.
+const LEAK_TIMEOUT: Duration = Duration::from_millis(100);
+
+/// How much of the child's stderr a verdict may quote.
+const STDERR_TAIL: usize = 2048;
+
+enum Msg {
+    Child(ChildMessage),
+    Exited(io::Result<ExitStatus>),
+    StreamClosed,
+    Cancelled(u32),
+    Resumed,
+}
+
+/// Time that stands still while the job is stopped (Ctrl-Z).
+#[derive(Debug, Default)]
+struct PauseClock {
+    paused_at: Option<Instant>,
+    total: Duration,
+}
+
+impl PauseClock {
+    /// Time since `start`, less the time spent stopped.
+    fn running(&self, start: Instant) -> Duration {
+        let end = self.paused_at.unwrap_or_else(Instant::now);
+        end.saturating_duration_since(start).saturating_sub(self.total)
+    }
+}
+
+/// `seconds` as a duration; `None` (no limit) for any number too large to count.
+fn seconds(seconds: f64) -> Option<Duration> {
+    Duration::try_from_secs_f64(seconds).ok()
+}
+
+/// Runs the body of the prepared test in a child process and returns what it
+/// ended with. Never fails: whatever goes wrong is the test's verdict.
+pub(crate) fn run_child(
+    job: &Job,
+    prepared: &Prepared,
+    args: &Args,
+    grace: Duration,
+    child_args: &[String],
+) -> ChildResult {
+    let spec = ChildSpec {
+        nonce: nonce(),
+        parent: i32::try_from(std::process::id()).unwrap_or(0),
+        test: prepared.test.to_owned(),
+        args: args.clone(),
+        naming: prepared.naming.clone(),
+        outputdir: prepared.outputdir.clone(),
+        settings: job.settings().clone(),
+        indent: job.indent(),
+    };
+    let failed = |reason: String| ChildResult {
+        nonce: spec.nonce.clone(),
+        verdict: Verdict::of(Status::Error, reason),
+        records: Vec::new(),
+    };
+    let dir = match ChildDir::create(&job.tmpdir().join("children")) {
+        Ok(dir) => dir,
+        Err(e) => return failed(format!("cannot start the test subprocess: {e}")),
+    };
+    let written = serde_json::to_vec(&spec)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| write_bytes_atomic(&dir.spec(), &bytes).map_err(|e| e.to_string()));
+    if let Err(e) = written {
+        return failed(format!("cannot start the test subprocess: {e}"));
+    }
+    let supervisor = Supervisor { job, prepared, grace, dir: &dir };
+    match supervisor.run(&spec, child_args) {
+        Ok(result) => result,
+        Err(e) => failed(format!("cannot start the test subprocess: {e}")),
+    }
+}
+
+struct Supervisor<'a> {
+    job: &'a Job,
+    prepared: &'a Prepared,
+    grace: Duration,
+    dir: &'a ChildDir,
+}
+
+/// What the loop saw happen.
+#[derive(Default)]
+struct Seen {
+    exit: Option<io::Result<ExitStatus>>,
+    timed_out: bool,
+    interrupted: bool,
+    killed: Option<String>,
+    leaked: Vec<String>,
+}
+
+impl Supervisor<'_> {
+    fn notice(&self, text: &str) {
+        self.job.emit(&Event::Notice { subdir: &self.prepared.naming.subdir, text });
+    }
+
+    fn run(&self, spec: &ChildSpec, child_args: &[String]) -> io::Result<ChildResult> {
+        let (channel, theirs) = UnixStream::pair()?;
+        let exe = std::env::current_exe()?;
+        let mut command = Command::new(exe);
+        command
+            .args(child_args)
+            .env(CHILD_DIR_ENV, self.dir.path())
+            .stdin(Stdio::from(std::os::fd::OwnedFd::from(theirs)))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        let mut child = command.spawn()?;
+        drop(command);
+        let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(0));
+        let (tx, rx) = mpsc::channel::<Msg>();
+        let pipes = [child.stdout.as_ref().map(pipe_inode), child.stderr.as_ref().map(pipe_inode)];
+        let stderr_tail = Arc::new(Mutex::new(Vec::new()));
+        let debug = self.prepared.outputdir.join("debug");
+        let tagged = &self.prepared.naming.tagged;
+        if let Some(stdout) = child.stdout.take() {
+            capture(stdout, debug.join(format!("{tagged}.stdout")), None, tx.clone());
+        }
+        if let Some(stderr) = child.stderr.take() {
+            capture(stderr, debug.join(format!("{tagged}.stderr")), Some(Arc::clone(&stderr_tail)), tx.clone());
+        }
+        {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let _ = tx.send(Msg::Exited(child.wait()));
+            });
+        }
+        let control = channel.try_clone()?;
+        {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(channel).lines() {
+                    let Ok(line) = line else { break };
+                    if let Ok(message) = serde_json::from_str::<ChildMessage>(&line) {
+                        let _ = tx.send(Msg::Child(message));
+                    }
+                }
+            });
+        }
+        let clock = Arc::new(Mutex::new(PauseClock::default()));
+        let _job_control = {
+            let (clock, tx) = (Arc::clone(&clock), Mutex::new(tx.clone()));
+            // Runs on the signal thread before this process stops: the child's
+            // group is stopped first, so nothing runs while the job is stopped.
+            on_job_control(move |what| {
+                let mut clock = clock.lock().unwrap_or_else(PoisonError::into_inner);
+                match what {
+                    JobControl::Stop => {
+                        let _ = killpg(pid, Signal::SIGSTOP);
+                        clock.paused_at.get_or_insert_with(Instant::now);
+                    }
+                    JobControl::Continue => {
+                        let _ = killpg(pid, Signal::SIGCONT);
+                        if let Some(at) = clock.paused_at.take() {
+                            clock.total += at.elapsed();
+                        }
+                        let _ = tx.lock().unwrap_or_else(PoisonError::into_inner).send(Msg::Resumed);
+                    }
+                }
+            })
+        };
+        let token = self.job.cancel_token().clone();
+        let _cancel = {
+            let tx = Mutex::new(tx.clone());
+            token.listen(move |level| {
+                let _ = tx.lock().unwrap_or_else(PoisonError::into_inner).send(Msg::Cancelled(level));
+            })
+        };
+        if token.is_cancelled() {
+            let _ = tx.send(Msg::Cancelled(token.level()));
+        }
+        drop(tx);
+        let seen = self.watch(&rx, pid, &control, &clock, pipes);
+        let tail = String::from_utf8_lossy(&stderr_tail.lock().unwrap_or_else(PoisonError::into_inner)).into_owned();
+        Ok(self.verdict(spec, seen, &tail))
+    }
+
+    /// The loop: until the child has exited and its streams are closed.
+    fn watch(
+        &self,
+        rx: &mpsc::Receiver<Msg>,
+        pid: Pid,
+        control: &UnixStream,
+        clock: &Mutex<PauseClock>,
+        pipes: [Option<Option<u64>>; 2],
+    ) -> Seen {
+        let start = Instant::now();
+        let running = || clock.lock().unwrap_or_else(PoisonError::into_inner).running(start);
+        let timeout = self.prepared.timeout.and_then(seconds);
+        let mut grace_until: Option<Duration> = None;
+        let mut leak_at: Option<Instant> = None;
+        let mut streams_open = 2;
+        let mut seen = Seen::default();
+        let tell = |message: &ParentMessage| {
+            if let Ok(mut line) = serde_json::to_string(message) {
+                line.push('\n');
+                let _ = (&*control).write_all(line.as_bytes());
+            }
+        };
+        let grace_text = format!("{} s", self.grace.as_secs_f64());
+        loop {
+            if seen.exit.is_some() && streams_open == 0 {
+                break;
+            }
+            let now = running();
+            let mut wait: Option<Duration> = None;
+            let mut shorten = |at: Option<Duration>| {
+                if let Some(at) = at {
+                    let left = at.saturating_sub(now);
+                    wait = Some(wait.map_or(left, |w| w.min(left)));
+                }
+            };
+            if seen.exit.is_none() {
+                shorten(if seen.timed_out { None } else { timeout });
+                shorten(if seen.killed.is_some() { None } else { grace_until });
+            }
+            if let Some(at) = leak_at {
+                let left = at.saturating_duration_since(Instant::now());
+                wait = Some(wait.map_or(left, |w| w.min(left)));
+            }
+            let message = match wait {
+                Some(wait) => rx.recv_timeout(wait),
+                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            match message {
+                Ok(Msg::Child(ChildMessage::Iteration { subdir, iteration, planned, test_length, elapsed_ms })) => {
+                    self.job.emit(&Event::IterationFinished {
+                        subdir: &subdir,
+                        iteration,
+                        planned,
+                        test_length,
+                        elapsed: Duration::from_millis(elapsed_ms),
+                    });
+                }
+                Ok(Msg::Exited(status)) => {
+                    seen.exit = Some(status);
+                    if streams_open > 0 {
+                        leak_at = Some(Instant::now() + LEAK_TIMEOUT);
+                    }
+                }
+                Ok(Msg::StreamClosed) => streams_open -= 1,
+                Ok(Msg::Cancelled(level)) if seen.exit.is_none() => {
+                    if level >= 2 {
+                        let _ = killpg(pid, Signal::SIGKILL);
+                        seen.killed = Some("killed at once: the job was interrupted again".to_owned());
+                        self.notice("interrupted again: killing the test's processes now");
+                    } else if !seen.interrupted {
+                        seen.interrupted = true;
+                        let reason =
+                            self.job.cancel_token().reason().map_or_else(|| "Interrupted".to_owned(), |(_, r)| r);
+                        tell(&ParentMessage::Interrupt(reason));
+                        grace_until = running().checked_add(self.grace);
+                        self.notice(&format!(
+                            "interrupted: waiting up to {grace_text} for the test to clean up (interrupt again to kill it now)"
+                        ));
+                    }
+                }
+                Ok(Msg::Cancelled(_) | Msg::Resumed) => {}
+                Err(RecvTimeoutError::Timeout) => {
+                    if leak_at.is_some_and(|at| Instant::now() >= at) {
+                        leak_at = None;
+                        seen.leaked = kill_left_behind(pid, &pipes);
+                        // Whoever held the streams is gone, or out of reach: stop waiting for them.
+                        streams_open = 0;
+                    } else if seen.exit.is_none() && grace_until.is_some_and(|at| running() >= at) {
+                        let _ = killpg(pid, Signal::SIGKILL);
+                        seen.killed = Some(format!("killed after the {grace_text} grace period"));
+                        grace_until = None;
+                    } else if seen.exit.is_none() && !seen.timed_out && timeout.is_some_and(|t| running() >= t) {
+                        seen.timed_out = true;
+                        tell(&ParentMessage::Timeout);
+                        grace_until = running().checked_add(self.grace);
+                        let limit = self.prepared.timeout.unwrap_or_default();
+                        self.notice(&format!(
+                            "ran past its {limit} s timeout: waiting up to {grace_text} for the test to clean up"
+                        ));
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        // What is still in the test's process group was left behind.
+        let mut left = kill_left_behind(pid, &[None, None]);
+        for entry in left.drain(..) {
+            if !seen.leaked.contains(&entry) {
+                seen.leaked.push(entry);
+            }
+        }
+        seen
+    }
+
+    fn verdict(&self, spec: &ChildSpec, seen: Seen, stderr_tail: &str) -> ChildResult {
+        let mut result = read_result(&self.dir.result(), &spec.nonce);
+        let exit = match &seen.exit {
+            Some(Ok(status)) => Some(*status),
+            _ => None,
+        };
+        let mut verdict = match &mut result {
+            Some(result) => std::mem::replace(&mut result.verdict, Verdict::of(Status::Good, "")),
+            None if seen.timed_out => Verdict::of(Status::Error, "Test timeout expired"),
+            None if seen.interrupted || seen.killed.is_some() => {
+                let reason = self.job.cancel_token().reason().map_or_else(|| "Interrupted".to_owned(), |(_, r)| r);
+                Verdict::of(Status::Abort, reason)
+            }
+            None => Verdict::of(Status::Error, exit.map_or_else(|| "Test subprocess failed".to_owned(), describe_exit)),
+        };
+        if result.is_none() {
+            for line in stderr_tail.lines().rev().take(10).collect::<Vec<_>>().into_iter().rev() {
+                verdict.reason.push_str("\n  stderr: ");
+                verdict.reason.push_str(line);
+            }
+        } else if let Some(status) = exit.filter(|s| !s.success())
+            && !seen.timed_out
+            && !seen.interrupted
+        {
+            // The test reported, then its process failed (a panic in a destructor, say).
+            let reported = format!("{} {}", verdict.status, verdict.reason.lines().next().unwrap_or(""));
+            verdict = Verdict::of(Status::Error, format!("{} after the test ended {reported}", describe_exit(status)));
+        }
+        if let Some(killed) = &seen.killed {
+            verdict.reason.push('\n');
+            verdict.reason.push_str(killed);
+        }
+        if !seen.leaked.is_empty() {
+            let text = format!("the test left processes running, killed: {}", seen.leaked.join(", "));
+            if verdict.status.is_failure() || verdict.status == Status::TestNa {
+                verdict.reason.push('\n');
+                verdict.reason.push_str(&text);
+            } else {
+                verdict.status = Status::Warn;
+                verdict.reason = text;
+            }
+            self.notice(&format!("killed processes the test left behind: {}", seen.leaked.join(", ")));
+        }
+        let records = result.map(|r| r.records).unwrap_or_default();
+        ChildResult { nonce: spec.nonce.clone(), verdict, records }
+    }
+}
+
+/// How a child ended, in autotest's words where it has them.
+fn describe_exit(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("Test subprocess failed rc={code}"),
+        (None, Some(signal)) => format!("Test subprocess died from signal {signal} ({})", crate::signal::name(signal)),
+        _ => "Test subprocess failed".to_owned(),
+    }
+}
+
+/// The inode of a pipe, to find the processes that hold its other end.
+fn pipe_inode(pipe: &impl std::os::fd::AsFd) -> Option<u64> {
+    let fd = pipe.as_fd().try_clone_to_owned().ok()?;
+    File::from(fd).metadata().ok().map(|m| m.ino())
+}
+
+/// Copies a child's stream into `path` (made on the first byte), keeping its
+/// last bytes in `tail`; says when it closes.
+fn capture(
+    mut stream: impl io::Read + Send + 'static,
+    path: PathBuf,
+    tail: Option<Arc<Mutex<Vec<u8>>>>,
+    tx: Sender<Msg>,
+) {
+    std::thread::spawn(move || {
+        let mut file: Option<File> = None;
+        let mut buffer = [0u8; 8192];
+        while let Ok(n) = stream.read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+            let bytes = &buffer[..n];
+            if file.is_none() {
+                if let Some(dir) = path.parent() {
+                    let _ = fs::create_dir_all(dir);
+                }
+                file = File::options().create(true).append(true).open(&path).ok();
+            }
+            if let Some(file) = file.as_mut() {
+                let _ = file.write_all(bytes);
+            }
+            if let Some(tail) = &tail {
+                let mut tail = tail.lock().unwrap_or_else(PoisonError::into_inner);
+                tail.extend_from_slice(bytes);
+                let excess = tail.len().saturating_sub(STDERR_TAIL);
+                tail.drain(..excess);
+            }
+        }
+        let _ = tx.send(Msg::StreamClosed);
+    });
+}
+
+/// The processes of `group`, and those holding one of `pipes`, other than
+/// this one: `1234 (sleep)`.
+fn left_behind(group: Pid, pipes: &[Option<Option<u64>>]) -> Vec<(Pid, String)> {
+    let me = std::process::id();
+    let wanted: Vec<String> = pipes.iter().flatten().flatten().map(|ino| format!("pipe:[{ino}]")).collect();
+    let Ok(entries) = fs::read_dir("/proc") else { return Vec::new() };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        if pid == me {
+            continue;
+        }
+        let proc = entry.path();
+        let Ok(stat) = fs::read_to_string(proc.join("stat")) else { continue };
+        // `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses.
+        let Some((head, rest)) = stat.rsplit_once(')') else { continue };
+        let comm = head.split_once('(').map_or("", |(_, c)| c).to_owned();
+        let mut fields = rest.split_whitespace();
+        let state = fields.next().unwrap_or("");
+        let pgrp = fields.nth(1).and_then(|p| p.parse::<i32>().ok());
+        if state == "Z" {
+            continue;
+        }
+        let in_group = pgrp == Some(group.as_raw());
+        let holds_pipe = !wanted.is_empty() && holds_any(&proc, &wanted);
+        if in_group || holds_pipe {
+            found.push((Pid::from_raw(i32::try_from(pid).unwrap_or(0)), comm));
+        }
+    }
+    found
+}
+
+fn holds_any(proc: &Path, wanted: &[String]) -> bool {
+    let Ok(fds) = fs::read_dir(proc.join("fd")) else { return false };
+    fds.flatten()
+        .any(|fd| fs::read_link(fd.path()).is_ok_and(|target| wanted.iter().any(|w| target.as_os_str() == w.as_str())))
+}
+
+/// Kills what the test left behind; returns it as `1234 (sleep)`.
+fn kill_left_behind(group: Pid, pipes: &[Option<Option<u64>>]) -> Vec<String> {
+    let found = left_behind(group, pipes);
+    for (pid, _) in &found {
+        let _ = kill(*pid, Signal::SIGKILL);
+    }
+    let _ = killpg(group, Signal::SIGKILL);
+    found.into_iter().map(|(pid, comm)| format!("{pid} ({comm})")).collect()
+}

@@ -1,0 +1,154 @@
+//! What a parent tells the child it starts for one test ([`ChildSpec`]), what
+//! the child reports back ([`ChildResult`]), the messages between them, and
+//! the private directory each child gets ([`ChildDir`]).
+
+use std::fs::{self, File};
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::Args;
+use crate::engine::{TestRecord, Verdict};
+use crate::error::{Error, Result};
+use crate::job::JobSettings;
+use crate::names::Naming;
+
+/// The environment variable that makes a harness process a test's child: it
+/// names the child's private directory.
+pub(crate) const CHILD_DIR_ENV: &str = "HARNESS_CHILD_DIR";
+
+/// Everything a child needs to run one test's body.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct ChildSpec {
+    /// A number only this child was told; its result must carry it.
+    pub(crate) nonce: String,
+    /// The supervising process, as this child sees it.
+    pub(crate) parent: i32,
+    pub(crate) test: String,
+    pub(crate) args: Args,
+    pub(crate) naming: Naming,
+    pub(crate) outputdir: PathBuf,
+    pub(crate) settings: JobSettings,
+    /// The nesting of the test's status lines.
+    pub(crate) indent: usize,
+}
+
+/// What a child reports: its verdict and the records of the subtests it ran.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct ChildResult {
+    /// The nonce of the spec it answers.
+    pub(crate) nonce: String,
+    pub(crate) verdict: Verdict,
+    pub(crate) records: Vec<TestRecord>,
+}
+
+/// From a child to its parent, one JSON line each on their channel.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum ChildMessage {
+    /// An iteration of the test ended.
+    Iteration {
+        /// The test's output directory.
+        subdir: String,
+        /// Its number.
+        iteration: u64,
+        /// The planned count, if any.
+        planned: Option<u64>,
+        /// The planned test length, for a timed run.
+        test_length: Option<f64>,
+        /// Milliseconds since the first iteration started.
+        elapsed_ms: u64,
+    },
+}
+
+/// From a parent to its child.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum ParentMessage {
+    /// The job was interrupted: end with ABORT and this reason.
+    Interrupt(String),
+    /// The test ran past its `timeout`: end with ERROR "Test timeout expired".
+    Timeout,
+}
+
+/// A fresh directory for one child, made with an exclusive `mkdir` and mode
+/// `0700` under the job's private scratch directory, holding the spec, the
+/// result and a lock the parent holds while the child runs. Removed when
+/// dropped; one left by a killed run is found by its free lock and removed by
+/// the next run.
+#[derive(Debug)]
+pub(crate) struct ChildDir {
+    dir: tempfile::TempDir,
+    _lock: File,
+}
+
+const LOCK: &str = "lock";
+
+impl ChildDir {
+    /// A new child directory under `root` (`<tmpdir>/children`).
+    pub(crate) fn create(root: &Path) -> Result<ChildDir> {
+        fs::create_dir_all(root).map_err(|e| Error::io("create", root, e))?;
+        clean_stale(root);
+        let dir =
+            tempfile::Builder::new().prefix("child-").tempdir_in(root).map_err(|e| Error::io("create", root, e))?;
+        let lock_path = dir.path().join(LOCK);
+        let lock = File::create(&lock_path).map_err(|e| Error::io("create", &lock_path, e))?;
+        lock.try_lock().map_err(|e| Error::io("lock", &lock_path, std::io::Error::other(e.to_string())))?;
+        Ok(ChildDir { dir, _lock: lock })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub(crate) fn spec(&self) -> PathBuf {
+        spec_path(self.dir.path())
+    }
+
+    pub(crate) fn result(&self) -> PathBuf {
+        result_path(self.dir.path())
+    }
+}
+
+pub(crate) fn spec_path(dir: &Path) -> PathBuf {
+    dir.join("spec.json")
+}
+
+pub(crate) fn result_path(dir: &Path) -> PathBuf {
+    dir.join("result.json")
+}
+
+/// Removes the child directories under `root` whose parent is gone: their lock
+/// is free. A live parent holds its lock, in this pid namespace or another.
+fn clean_stale(root: &Path) {
+    let Ok(entries) = fs::read_dir(root) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !entry.file_name().to_string_lossy().starts_with("child-") {
+            continue;
+        }
+        let Ok(lock) = File::open(path.join(LOCK)) else { continue };
+        if lock.try_lock().is_ok() {
+            let _ = fs::remove_dir_all(&path);
+        }
+    }
+}
+
+/// A random number, in hex, no other child shares.
+pub(crate) fn nonce() -> String {
+    let mut bytes = [0u8; 16];
+    let random = File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+    if random.is_err() {
+        // Unlikely; time and place still make it unique to this run.
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        bytes[..8].copy_from_slice(&now.as_nanos().to_le_bytes()[..8]);
+        bytes[8..12].copy_from_slice(&std::process::id().to_le_bytes());
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The child's result, if there is one that answers this spec.
+pub(crate) fn read_result(path: &Path, nonce: &str) -> Option<ChildResult> {
+    let bytes = fs::read(path).ok()?;
+    let result: ChildResult = serde_json::from_slice(&bytes).ok()?;
+    (result.nonce == nonce).then_some(result)
+}
