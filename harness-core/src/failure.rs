@@ -268,6 +268,11 @@ impl fmt::Debug for Failure {
 impl<E: fmt::Display + 'static> From<E> for Failure {
     #[track_caller]
     fn from(error: E) -> Self {
+        // harness failing to write the test's own result files (a full disk) is
+        // the harness's trouble, not the system under test's: ERROR in any phase.
+        if let Some(crate::Error::Io { .. }) = (&error as &dyn std::any::Any).downcast_ref::<crate::Error>() {
+            return Failure::new(FailureKind::Error, error.to_string());
+        }
         let mut failure =
             Failure::new(FailureKind::Unhandled, format!("Unhandled {}: {error}", shown_type_name::<E>()));
         failure.details = source_chain(&error);

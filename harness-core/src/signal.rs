@@ -148,7 +148,11 @@ pub(crate) fn watch_child(cancel: &CancelToken, parent: Pid) {
         .name("harness-signals".to_owned())
         .spawn(move || {
             for origin in signals.forever() {
-                if origin.signal == SIGTERM && nix::unistd::getppid() != parent {
+                // The parent never signals its child (it speaks over their channel),
+                // so a SIGTERM from it, or from the kernel on its behalf, is
+                // `PR_SET_PDEATHSIG`: its thread or the whole process is dying.
+                let from_parent = origin.process.as_ref().is_none_or(|p| p.pid == parent.as_raw());
+                if origin.signal == SIGTERM && (from_parent || nix::unistd::getppid() != parent) {
                     end_process_group();
                 }
                 cancel.cancel(Status::Abort, format!("Interrupted by {}", name(origin.signal)));

@@ -52,7 +52,12 @@ impl FaultHang {
         ctx: &mut TestContext,
         #[arg(default = 3600.0)] seconds: f64,
         #[arg(default = true, doc = "wait through ctx.sleep")] cooperative: bool,
+        #[arg(default = false, doc = "start `sleep 600` first, in the test's process group")] spawn: bool,
     ) -> TestResult {
+        if spawn {
+            let child = std::process::Command::new("sleep").arg("600").spawn()?;
+            ctx.write_test_keyval([("sleeper", child.id())])?;
+        }
         log::info!("hanging for {seconds} s");
         if cooperative {
             ctx.sleep(Duration::from_secs_f64(seconds))
@@ -64,6 +69,134 @@ impl FaultHang {
 
     fn cleanup(&mut self, ctx: &mut TestContext) -> TestResult {
         ctx.write_test_keyval([("cleanup_ran", "yes")])?;
+        Ok(())
+    }
+}
+
+/// Starts `sleep 600` and leaves it running (with `setsid`, outside its process
+/// group too): harness kills what a test leaves behind and says so.
+#[autotest(name = "fault_leak", version = 1)]
+#[derive(Debug, Default)]
+pub struct FaultLeak;
+
+#[autotest]
+impl FaultLeak {
+    fn run_once(
+        &mut self,
+        #[arg(default = false, doc = "escape the process group with setsid")] setsid: bool,
+    ) -> TestResult {
+        let mut command =
+            if setsid { std::process::Command::new("setsid") } else { std::process::Command::new("sleep") };
+        if setsid {
+            command.arg("sleep");
+        }
+        let child = command.arg("600").spawn()?;
+        log::info!("left pid {} running", child.id());
+        Ok(())
+    }
+}
+
+/// Reads its stdin to the end: under harness it gets EOF at once.
+#[autotest(name = "fault_read_stdin", version = 1)]
+#[derive(Debug, Default)]
+pub struct FaultReadStdin;
+
+#[autotest]
+impl FaultReadStdin {
+    fn run_once(&mut self, ctx: &mut TestContext) -> TestResult {
+        let mut input = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut input)?;
+        ctx.write_perf_keyval([("stdin_bytes", input.len())])?;
+        Ok(())
+    }
+}
+
+/// Changes its working directory, then writes results: they still land in its
+/// output directory.
+#[autotest(name = "fault_chdir", version = 1)]
+#[derive(Debug, Default)]
+pub struct FaultChdir;
+
+#[autotest]
+impl FaultChdir {
+    fn run_once(&mut self, ctx: &mut TestContext) -> TestResult {
+        std::env::set_current_dir(std::env::temp_dir())?;
+        ctx.write_perf_keyval([("after_chdir", 1)])?;
+        ctx.output_perf_value(PerfValue::new("after_chdir", 1.0).units("count"))?;
+        Ok(())
+    }
+}
+
+/// Panics when dropped, after its run has ended GOOD: the process fails after
+/// reporting, and harness does not believe the report.
+#[autotest(name = "fault_panic_on_drop", version = 1)]
+#[derive(Debug, Default)]
+pub struct FaultPanicOnDrop {
+    ran: bool,
+}
+
+#[autotest]
+impl FaultPanicOnDrop {
+    fn run_once(&mut self) {
+        self.ran = true;
+    }
+}
+
+impl Drop for FaultPanicOnDrop {
+    fn drop(&mut self) {
+        assert!(!self.ran, "panicked while dropping the test");
+    }
+}
+
+/// Fails with `reason`, whatever it holds (escape sequences included).
+#[autotest(name = "fault_reason", version = 1)]
+#[derive(Debug, Default)]
+pub struct FaultReason;
+
+#[autotest]
+impl FaultReason {
+    fn run_once(&mut self, reason: String) -> TestResult {
+        Err(Failure::fail(reason))
+    }
+}
+
+/// Makes `subdir` in the job's results directory: the output directory of a
+/// later entry, taken between validation and its run.
+#[autotest(name = "fault_squat", version = 1)]
+#[derive(Debug, Default)]
+pub struct FaultSquat;
+
+#[autotest]
+impl FaultSquat {
+    fn run_once(&mut self, ctx: &mut TestContext, subdir: String) -> TestResult {
+        std::fs::create_dir(ctx.job().resultdir().join(subdir))?;
+        Ok(())
+    }
+}
+
+/// Fills its file system with `filler` in its output directory, then writes a
+/// keyval block (which fails, leaving the file as it was); the filler stays
+/// with `keep_full`, so that harness's own status lines fail too.
+#[autotest(name = "fault_fill_disk", version = 1)]
+#[derive(Debug, Default)]
+pub struct FaultFillDisk;
+
+#[autotest]
+impl FaultFillDisk {
+    fn run_once(&mut self, ctx: &mut TestContext, #[arg(default = false)] keep_full: bool) -> TestResult {
+        ctx.write_perf_keyval([("before", 1)])?;
+        let filler = ctx.outputdir().join("filler");
+        let mut file = std::fs::File::create(&filler)?;
+        let block = vec![0u8; 4096];
+        while std::io::Write::write_all(&mut file, &block).is_ok() {}
+        let _ = std::io::Write::write_all(&mut file, &[0u8; 1]);
+        drop(file);
+        // A block larger than a page: it needs room the disk no longer has.
+        let failed = ctx.write_perf_keyval((0..400).map(|i| (format!("after_{i:03}"), i)));
+        if !keep_full {
+            std::fs::remove_file(&filler)?;
+        }
+        failed?;
         Ok(())
     }
 }

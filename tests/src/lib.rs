@@ -340,3 +340,55 @@ pub fn run_in_pty(command: &mut std::process::Command) -> (std::process::ExitSta
     let out = reader.join().expect("the reader thread");
     (status, String::from_utf8_lossy(&out).into_owned())
 }
+
+/// A command running the example harness in `dir`, with its state in
+/// `<dir>/.state` (not the user's cache) and no inherited colour or log settings.
+#[must_use]
+pub fn harness_in(dir: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(example_harness());
+    command
+        .current_dir(dir)
+        .env_remove("HARNESS_LOG")
+        .env_remove("NO_COLOR")
+        // What makes a harness process a test's child is never inherited here.
+        .env_remove("HARNESS_CHILD_DIR")
+        .env("HARNESS_STATE_DIR", dir.join(".state"));
+    command
+}
+
+/// Waits up to `seconds` for `condition`, checking every 20 ms; whether it held.
+pub fn wait_for(seconds: f64, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(seconds);
+    while std::time::Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    condition()
+}
+
+/// The pids whose parent is `pid`.
+#[must_use]
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|p| proc_field(*p, 1).is_some_and(|ppid| ppid == pid.to_string()))
+        .collect()
+}
+
+/// Field `index` (0: state, 1: ppid, 2: pgrp, ...) after the command of `/proc/<pid>/stat`.
+#[must_use]
+pub fn proc_field(pid: u32, index: usize) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(index).map(str::to_owned)
+}
+
+/// Whether `pid` is a live process (not gone, not a zombie).
+#[must_use]
+pub fn alive(pid: u32) -> bool {
+    proc_field(pid, 0).is_some_and(|state| state != "Z")
+}

@@ -107,6 +107,38 @@ impl SlowB {
     }
 }
 
+/// Hangs without ever checking for cancellation (when `HARNESS_TESTS_HANG` is
+/// set): its 1 s timeout is enforced all the same.
+#[autotest(name = "nx_hangs", version = 1, cargo_test(timeout = 1))]
+#[derive(Default)]
+struct Hangs;
+
+#[autotest]
+impl Hangs {
+    fn run_once(&mut self) {
+        if std::env::var_os("HARNESS_TESTS_HANG").is_some() {
+            std::thread::sleep(std::time::Duration::from_secs(600));
+        }
+    }
+}
+
+/// Hangs with no timeout (when `HARNESS_TESTS_HANG` is set), starting a
+/// subprocess that holds its output: only a signal ends it.
+#[autotest(name = "nx_hangs_forever", version = 1)]
+#[derive(Default)]
+struct HangsForever;
+
+#[autotest]
+impl HangsForever {
+    fn run_once(&mut self) -> TestResult {
+        if std::env::var_os("HARNESS_TESTS_HANG").is_some() {
+            let _sleeper = std::process::Command::new("sleep").arg("600").spawn()?;
+            std::thread::sleep(std::time::Duration::from_secs(600));
+        }
+        Ok(())
+    }
+}
+
 // The library's `lib_unit_test` has `cargo_test`: it runs in the library's unit
 // tests, and `test_main` leaves it out.
 use harness_tests as _;

@@ -83,3 +83,18 @@ impl CtSlowB {
         std::thread::sleep(Duration::from_millis(300));
     }
 }
+
+/// Hangs without checking for cancellation (when `HARNESS_TESTS_HANG` is set):
+/// its 1 s timeout is enforced under plain `cargo test` too.
+#[autotest(name = "ct_hangs", version = 1, cargo_test(timeout = 1))]
+#[derive(Default)]
+struct CtHangs;
+
+#[autotest]
+impl CtHangs {
+    fn run_once(&mut self) {
+        if std::env::var_os("HARNESS_TESTS_HANG").is_some() {
+            std::thread::sleep(Duration::from_secs(600));
+        }
+    }
+}

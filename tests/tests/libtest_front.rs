@@ -64,9 +64,11 @@ fn squeezed(bytes: &[u8]) -> String {
     out
 }
 
-const ALL: [&str; 8] = [
+const ALL: [&str; 10] = [
     "nx_fails_on_request",
     "nx_good",
+    "nx_hangs",
+    "nx_hangs_forever",
     "nx_needs_value",
     "nx_not_applicable",
     "nx_slow_a",
@@ -94,7 +96,7 @@ fn filters_exact_and_statuses() {
     let stdout = squeezed(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("test nx_with_value ... ok"), "{stdout}");
-    assert!(stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 7 filtered out"), "{stdout}");
+    assert!(stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 9 filtered out"), "{stdout}");
 
     let all = run(&[], dir.path(), &[]);
     let stdout = squeezed(&all.stdout);
@@ -104,7 +106,7 @@ fn filters_exact_and_statuses() {
         "{stdout}"
     );
     assert!(stdout.contains("test nx_needs_value ... ignored"), "{stdout}");
-    assert!(stdout.contains("6 passed; 0 failed; 2 ignored"), "TEST_NA is never a pass: {stdout}");
+    assert!(stdout.contains("8 passed; 0 failed; 2 ignored"), "TEST_NA is never a pass: {stdout}");
     let stderr = text(&all.stderr);
     assert!(stderr.contains("nx_warn: WARN slow but fine"), "{stderr}");
     assert!(stderr.contains("note: nx_needs_value: ignored, needs a value for `device` (String)"), "{stderr}");
@@ -191,11 +193,20 @@ fn nextest_partitions_cover_every_test_once() {
     let union: BTreeSet<String> = a.union(&b).cloned().collect();
     // nx_needs_value is ignored, so nextest skips it; nx_not_applicable runs and
     // exits 0 (nextest has no way to hear of a skip at run time).
-    let expected: BTreeSet<String> =
-        ["nx_fails_on_request", "nx_good", "nx_not_applicable", "nx_slow_a", "nx_slow_b", "nx_warn", "nx_with_value"]
-            .iter()
-            .map(|t| (*t).to_owned())
-            .collect();
+    let expected: BTreeSet<String> = [
+        "nx_fails_on_request",
+        "nx_good",
+        "nx_hangs",
+        "nx_hangs_forever",
+        "nx_not_applicable",
+        "nx_slow_a",
+        "nx_slow_b",
+        "nx_warn",
+        "nx_with_value",
+    ]
+    .iter()
+    .map(|t| (*t).to_owned())
+    .collect();
     assert_eq!(union, expected);
     // One process per test, each with its own result directory.
     let dirs: BTreeSet<String> = std::fs::read_dir(dir.path().join("autotests"))
@@ -240,7 +251,7 @@ fn cargo_test_gives_the_same_verdicts() {
     let stdout = squeezed(&out.stdout);
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stdout}{stderr}");
-    assert!(stdout.contains("6 passed; 0 failed"), "{stdout}");
+    assert!(stdout.contains("7 passed; 0 failed"), "{stdout}");
     assert!(stderr.contains("autotest_ct_warn: WARN slow but fine\n"), "{stderr}");
     assert!(stderr.contains("autotest_ct_not_applicable: TEST_NA needs a GPU\n"), "{stderr}");
 

@@ -32,6 +32,8 @@ pub struct JobBuilder {
     settings: JobSettings,
     tmpdir: Option<PathBuf>,
     testdir: Option<PathBuf>,
+    /// The directory holding both, when one is named or used by default.
+    state_root: Option<PathBuf>,
     hooks: JobHooks,
     profilers: Vec<Box<dyn Profiler>>,
     clock: Option<Clock>,
@@ -54,6 +56,7 @@ impl JobBuilder {
             settings: JobSettings::new(resultdir),
             tmpdir: None,
             testdir: None,
+            state_root: None,
             hooks: JobHooks::default(),
             profilers: Vec::new(),
             clock: None,
@@ -78,8 +81,9 @@ impl JobBuilder {
     }
 
     /// Both state directories at once: `tmpdir` is `<dir>/tmp`, `testdir` `<dir>/tests`.
-    pub fn state_dir(self, dir: impl Into<PathBuf>) -> Self {
+    pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         let dir = dir.into();
+        self.state_root = Some(dir.clone());
         self.tmpdir(dir.join("tmp")).testdir(dir.join("tests"))
     }
 
@@ -251,14 +255,20 @@ impl JobBuilder {
         // The result directory first: a run refused there leaves nothing behind.
         let claimed =
             if owns_group { Some(claim(&settings.resultdir, &job_keyval(&settings, started))?) } else { None };
-        let state_root = crate::state::default_state_dir();
-        let state = |leaf: &str| match &state_root {
+        let defaults_used = self.tmpdir.is_none() || self.testdir.is_none();
+        let default_root = if defaults_used { crate::state::default_state_dir() } else { None };
+        let root = self.state_root.clone().or_else(|| default_root.clone());
+        let state = |leaf: &str| match &default_root {
             Some(root) => root.join(leaf),
             None => settings.resultdir.join(".harness").join(leaf),
         };
         let tmpdir = absolute(&self.tmpdir.unwrap_or_else(|| state("tmp")));
         let testdir = absolute(&self.testdir.unwrap_or_else(|| state("tests")));
-        for (dir, what) in [(&tmpdir, "scratch directory"), (&testdir, "directory of test builds")] {
+        let dirs = root
+            .iter()
+            .map(|r| (r, "state directory"))
+            .chain([(&tmpdir, "scratch directory"), (&testdir, "directory of test builds")]);
+        for (dir, what) in dirs {
             if let Err(e) = private_dir(dir, what) {
                 if let Some(claimed) = claimed {
                     claimed.undo(&settings.resultdir);

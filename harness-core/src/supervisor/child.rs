@@ -17,7 +17,6 @@ use std::fs::File;
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use nix::fcntl::{FcntlArg, FdFlag, fcntl};
@@ -101,10 +100,9 @@ fn run(dir: &Path) -> Result<(), String> {
         crate::registry::find(&spec.test).ok_or_else(|| format!("unknown test `{}` in a child", spec.test))?;
     let cancel = CancelToken::new();
     watch_child(&cancel, parent);
-    let done = Arc::new(AtomicBool::new(false));
     {
         let reader = channel.try_clone().map_err(|e| e.to_string())?;
-        let (cancel, done) = (cancel.clone(), Arc::clone(&done));
+        let cancel = cancel.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(reader).lines() {
                 let Ok(line) = line else { break };
@@ -114,10 +112,10 @@ fn run(dir: &Path) -> Result<(), String> {
                     Err(_) => {}
                 }
             }
-            // The parent is gone: nobody will hear this test's verdict.
-            if !done.load(Ordering::SeqCst) {
-                end_process_group();
-            }
+            // The parent holds its end until this process has exited: an end
+            // seen here means the parent is gone, and with it anyone who would
+            // hear this test's verdict or kill what it left running.
+            end_process_group();
         });
     }
     let mut builder = JobBuilder::attached(spec.settings.clone(), spec.indent)
@@ -132,8 +130,5 @@ fn run(dir: &Path) -> Result<(), String> {
     let ran = crate::engine::body(&job, test.as_mut(), &spec.args, &prepared);
     let result = ChildResult { nonce: spec.nonce, verdict: ran.verdict, records: job.records() };
     let bytes = serde_json::to_vec(&result).map_err(|e| e.to_string())?;
-    write_bytes_atomic(&result_path(dir), &bytes)
-        .map_err(|e| format!("cannot write the result of {}: {e}", spec.test))?;
-    done.store(true, Ordering::SeqCst);
-    Ok(())
+    write_bytes_atomic(&result_path(dir), &bytes).map_err(|e| format!("cannot write the result of {}: {e}", spec.test))
 }

@@ -1,0 +1,104 @@
+//! A full disk loses nothing already written: a failed append (a keyval block,
+//! a status line) leaves its file as it was; the test ends ERROR naming the
+//! cause; and once there is room again `report` rebuilds the job's files. Run
+//! on a small tmpfs (root, or a machine that allows mounting; skipped with a
+//! note elsewhere).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use harness_core::Status;
+use harness_core::results::{JobResults, StatusLog, read_iterations};
+use harness_tests::harness_in;
+
+/// A tmpfs of `size` mounted on a fresh directory, unmounted when dropped.
+struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    fn mount(size: &str) -> Option<Tmpfs> {
+        let dir = tempfile::tempdir().ok()?;
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            println!("note: skipped: mounting a tmpfs is not allowed on this machine");
+            return None;
+        }
+        Some(Tmpfs { dir })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Every line of `path` is whole: it ends with a newline.
+fn whole_lines(path: &Path) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.is_empty() || text.ends_with('\n'), "{} ends in part of a line: {text:?}", path.display());
+}
+
+#[test]
+fn a_full_disk_fails_the_write_not_the_file() {
+    let Some(disk) = Tmpfs::mount("256k") else { return };
+    let state = tempfile::tempdir().unwrap();
+    let results: PathBuf = disk.path().join("r");
+    let out = harness_in(state.path())
+        .args(["run", "fault_fill_disk", "--results"])
+        .arg(&results)
+        .arg("-q")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let record = &JobResults::read(results.join("results.json")).unwrap().tests[0];
+    assert_eq!(record.status, Status::Error, "a full disk is harness's trouble, ERROR in any phase");
+    assert!(record.reason.starts_with("cannot write `"), "{}", record.reason);
+    assert!(record.reason.ends_with("results/keyval`: No space left on device (os error 28)"), "{}", record.reason);
+    // The failed block left nothing: the file holds the block before it, whole.
+    assert_eq!(std::fs::read_to_string(results.join("fault_fill_disk/results/keyval")).unwrap(), "before{perf}=1\n\n");
+}
+
+#[test]
+fn a_job_whose_disk_stays_full_can_be_rebuilt_afterwards() {
+    let Some(disk) = Tmpfs::mount("256k") else { return };
+    let state = tempfile::tempdir().unwrap();
+    let results: PathBuf = disk.path().join("r");
+    let out = harness_in(state.path())
+        .args(["run", "fault_fill_disk", "--arg", "keep_full=true", "--results"])
+        .arg(&results)
+        .arg("-q")
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("No space left on device"), "{}", text(&out.stderr));
+    // Nothing of what was written is torn: every line whole, every block whole.
+    for log in ["status.log", "fault_fill_disk/status.log", "keyval", "fault_fill_disk/keyval"] {
+        whole_lines(&results.join(log));
+    }
+    assert_eq!(read_iterations(results.join("fault_fill_disk/results")).unwrap().len(), 1);
+    StatusLog::read(results.join("status.log")).unwrap();
+    // Room again: `report` rebuilds what the full disk kept from being written.
+    std::fs::remove_file(results.join("fault_fill_disk/filler")).unwrap();
+    let _ = std::fs::remove_file(results.join("results.json"));
+    let report = harness_in(state.path()).arg("report").arg(&results).output().unwrap();
+    assert!(text(&report.stderr).contains("rebuilt it (and junit.xml) from status.log"), "{}", text(&report.stderr));
+    let rebuilt = JobResults::read(results.join("results.json")).unwrap();
+    assert_eq!(rebuilt.tests.len(), 1);
+    assert_eq!(rebuilt.tests[0].test, "fault_fill_disk");
+    assert!(results.join("junit.xml").is_file());
+}
