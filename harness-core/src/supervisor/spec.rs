@@ -77,35 +77,49 @@ pub(crate) enum ParentMessage {
 /// the next run.
 #[derive(Debug)]
 pub(crate) struct ChildDir {
-    dir: tempfile::TempDir,
+    dir: PathBuf,
     _lock: File,
 }
 
 const LOCK: &str = "lock";
 
 impl ChildDir {
-    /// A new child directory under `root` (`<tmpdir>/children`).
+    /// A new child directory under `root` (`<tmpdir>/children`). It is made
+    /// under a hidden name, locked, then renamed into view, so that another run
+    /// cleaning stale directories never sees it unlocked.
     pub(crate) fn create(root: &Path) -> Result<ChildDir> {
         fs::create_dir_all(root).map_err(|e| Error::io("create", root, e))?;
         clean_stale(root);
-        let dir =
-            tempfile::Builder::new().prefix("child-").tempdir_in(root).map_err(|e| Error::io("create", root, e))?;
-        let lock_path = dir.path().join(LOCK);
+        let hidden =
+            tempfile::Builder::new().prefix(".new-").tempdir_in(root).map_err(|e| Error::io("create", root, e))?;
+        let lock_path = hidden.path().join(LOCK);
         let lock = File::create(&lock_path).map_err(|e| Error::io("create", &lock_path, e))?;
         lock.try_lock().map_err(|e| Error::io("lock", &lock_path, std::io::Error::other(e.to_string())))?;
+        let name =
+            hidden.path().file_name().map(|n| n.to_string_lossy().replacen(".new-", "child-", 1)).unwrap_or_default();
+        let dir = root.join(name);
+        fs::rename(hidden.path(), &dir).map_err(|e| Error::io("rename", hidden.path(), e))?;
+        // The directory is ours to remove from here on, under its new name.
+        let _ = hidden.keep();
         Ok(ChildDir { dir, _lock: lock })
     }
 
     pub(crate) fn path(&self) -> &Path {
-        self.dir.path()
+        &self.dir
     }
 
     pub(crate) fn spec(&self) -> PathBuf {
-        spec_path(self.dir.path())
+        spec_path(&self.dir)
     }
 
     pub(crate) fn result(&self) -> PathBuf {
-        result_path(self.dir.path())
+        result_path(&self.dir)
+    }
+}
+
+impl Drop for ChildDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
     }
 }
 
