@@ -66,8 +66,9 @@ struct Registry {
     canary: bool,
 }
 
+static REGISTRY: OnceLock<Registry> = OnceLock::new();
+
 fn registry() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
     REGISTRY.get_or_init(|| {
         let mut canary = false;
         let mut sorted: Vec<&'static Registration> = Vec::new();
@@ -88,10 +89,19 @@ pub fn all() -> impl Iterator<Item = &'static Registration> {
     registry().sorted.iter().copied()
 }
 
-/// The test registered under `name` (binary search).
+/// The test registered under `name`: a binary search once the sorted list is
+/// built, else one pass over the registrations (a test's child process looks
+/// up one test and needs no sorted list).
 #[must_use]
 pub fn find(name: &str) -> Option<&'static Registration> {
-    let sorted = &registry().sorted;
+    let Some(registry) = REGISTRY.get() else {
+        // With duplicates, the same one as the sorted list (check() reports them).
+        return inventory::iter::<Registration>
+            .into_iter()
+            .filter(|r| !r.canary && r.info.name() == name)
+            .min_by_key(|r| r.info.location());
+    };
+    let sorted = &registry.sorted;
     sorted.binary_search_by(|r| r.info.name().cmp(name)).ok().map(|at| {
         // With duplicates, always the first one (check() reports them).
         let first = sorted[..at].iter().rposition(|r| r.info.name() != name).map_or(0, |p| p + 1);

@@ -81,7 +81,7 @@ fn runs_in_separate_pid_namespaces_never_read_each_others_results() {
     }
 }
 
-/// Guarantee 1: a run killed with SIGKILL leaves its child's scratch directory behind; the
+/// Guarantee 1: a run killed with SIGKILL leaves its children's scratch directory behind; the
 /// next run removes it, and its own segfault is ERROR.
 #[test]
 fn scratch_of_a_killed_run_is_cleaned_and_never_read() {
@@ -97,9 +97,11 @@ fn scratch_of_a_killed_run_is_cleaned_and_never_read() {
     first.kill().unwrap();
     first.wait().unwrap();
     let stale: Vec<_> = std::fs::read_dir(&children).unwrap().flatten().map(|e| e.path()).collect();
-    assert_eq!(stale.len(), 1, "the killed run left its child's directory");
+    assert_eq!(stale.len(), 1, "the killed run left its directory of children");
+    let child: Vec<_> = std::fs::read_dir(&stale[0]).unwrap().flatten().filter(|e| e.path().is_dir()).collect();
+    assert_eq!(child.len(), 1, "and in it its child's directory");
     // A result planted there, as a stale run could leave one, is never believed.
-    std::fs::write(stale[0].join("result.json"), r#"{"nonce": "x", "verdict": {"status": "GOOD", "reason": "completed successfully", "summary": null, "raised_at": null, "iterations": 1, "profiled_iteration": null}, "records": []}"#).unwrap();
+    std::fs::write(child[0].path().join("result.json"), r#"{"nonce": "x", "verdict": {"status": "GOOD", "reason": "completed successfully", "summary": null, "raised_at": null, "iterations": 1, "profiled_iteration": null}, "records": []}"#).unwrap();
     let out = run(dir.path(), &["run", "fault_segfault", "--results", "second", "-q"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let results = JobResults::read(dir.path().join("second/results.json")).unwrap();

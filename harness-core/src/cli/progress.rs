@@ -65,6 +65,8 @@ impl Progress {
                 (None, Some(length)) => bar.set_message(timed(iteration, length, elapsed)),
                 (None, None) => bar.set_message(format!("iteration {iteration}")),
             },
+            // A single iteration's line would only repeat the test's result line.
+            Drawn::Line(_) if planned == Some(1) => {}
             Drawn::Line(last) => {
                 if done || iteration == 1 || last.elapsed() >= Duration::from_secs(1) {
                     *last = Instant::now();

@@ -303,6 +303,7 @@ impl JobBuilder {
             owns_group,
             state: Mutex::new(JobState::default()),
             started,
+            children: Mutex::new(None),
         };
         let job = Job { inner: Arc::new(inner) };
         if owns_group {

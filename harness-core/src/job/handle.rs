@@ -67,6 +67,8 @@ pub(crate) struct JobInner {
     pub(crate) owns_group: bool,
     pub(crate) state: Mutex<JobState>,
     pub(crate) started: chrono::DateTime<chrono::Utc>,
+    /// The directory of this job's test subprocesses, made for the first one.
+    pub(crate) children: Mutex<Option<Arc<crate::supervisor::ChildRoot>>>,
 }
 
 /// A job: where results go and the settings, hooks and profilers its tests share.

@@ -23,12 +23,11 @@ use nix::fcntl::{FcntlArg, FdFlag, fcntl};
 use nix::sys::stat::{SFlag, fstat};
 use nix::unistd::Pid;
 
-use super::spec::{ChildMessage, ChildResult, ChildSpec, ParentMessage, result_path, spec_path};
+use super::spec::{ChildMessage, ChildResult, ChildSpec, ParentMessage, result_path, spec_path, write_new};
 use crate::Status;
 use crate::cancel::CancelToken;
 use crate::engine::Prepared;
 use crate::event::{Event, Observer};
-use crate::files::write_bytes_atomic;
 use crate::job::JobBuilder;
 use crate::signal::{end_process_group, watch_child};
 
@@ -130,5 +129,5 @@ fn run(dir: &Path) -> Result<(), String> {
     let ran = crate::engine::body(&job, test.as_mut(), &spec.args, &prepared);
     let result = ChildResult { nonce: spec.nonce, verdict: ran.verdict, records: job.records() };
     let bytes = serde_json::to_vec(&result).map_err(|e| e.to_string())?;
-    write_bytes_atomic(&result_path(dir), &bytes).map_err(|e| format!("cannot write the result of {}: {e}", spec.test))
+    write_new(&result_path(dir), &bytes).map_err(|e| format!("cannot write the result of {}: {e}", spec.test))
 }

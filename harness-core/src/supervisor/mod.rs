@@ -7,4 +7,4 @@ mod spec;
 
 pub(crate) use child::child_main;
 pub(crate) use parent::run_child;
-pub(crate) use spec::CHILD_DIR_ENV;
+pub(crate) use spec::{CHILD_DIR_ENV, ChildRoot};

@@ -2,7 +2,8 @@
 //! watched until it ends, so that its verdict can be trusted whatever the child
 //! does.
 //!
-//! - The child gets a fresh private directory (its spec, its result, a lock),
+//! - The child gets a fresh private directory (its spec, its result) in its
+//!   job's locked directory of children,
 //!   stdin that is a channel to this process (it reopens its own stdin on
 //!   `/dev/null`), and stdout and stderr captured into its test's `debug/`.
 //! - Threads wait for the child (a blocking `wait`), read its two streams and
@@ -31,10 +32,11 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
-use super::spec::{CHILD_DIR_ENV, ChildDir, ChildMessage, ChildResult, ChildSpec, ParentMessage, nonce, read_result};
+use super::spec::{
+    CHILD_DIR_ENV, ChildDir, ChildMessage, ChildResult, ChildRoot, ChildSpec, ParentMessage, nonce, read_result, write_new,
+};
 use crate::engine::{Prepared, Verdict};
 use crate::event::Event;
-use crate::files::write_bytes_atomic;
 use crate::job::Job;
 use crate::signal::{JobControl, on_job_control};
 use crate::{Args, Status};
@@ -98,13 +100,13 @@ pub(crate) fn run_child(
         verdict: Verdict::of(Status::Error, reason),
         records: Vec::new(),
     };
-    let dir = match ChildDir::create(&job.tmpdir().join("children")) {
+    let dir = match child_root(job).and_then(|root| root.child()) {
         Ok(dir) => dir,
         Err(e) => return failed(format!("cannot start the test subprocess: {e}")),
     };
     let written = serde_json::to_vec(&spec)
         .map_err(|e| e.to_string())
-        .and_then(|bytes| write_bytes_atomic(&dir.spec(), &bytes).map_err(|e| e.to_string()));
+        .and_then(|bytes| write_new(&dir.spec(), &bytes).map_err(|e| format!("cannot write `{}`: {e}", dir.spec().display())));
     if let Err(e) = written {
         return failed(format!("cannot start the test subprocess: {e}"));
     }
@@ -113,6 +115,17 @@ pub(crate) fn run_child(
         Ok(result) => result,
         Err(e) => failed(format!("cannot start the test subprocess: {e}")),
     }
+}
+
+/// The job's directory of child directories, made on first use.
+fn child_root(job: &Job) -> crate::Result<Arc<ChildRoot>> {
+    let mut root = job.inner.children.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(root) = root.as_ref() {
+        return Ok(Arc::clone(root));
+    }
+    let made = Arc::new(ChildRoot::create(&job.tmpdir().join("children"))?);
+    *root = Some(Arc::clone(&made));
+    Ok(made)
 }
 
 struct Supervisor<'a> {
@@ -471,6 +484,11 @@ fn holds_any(proc: &Path, wanted: &[String]) -> bool {
 
 /// Kills what the test left behind; returns it as `1234 (sleep)`.
 fn kill_left_behind(group: Pid, pipes: &[Option<Option<u64>>]) -> Vec<String> {
+    // The common case costs one call: an empty group, and no pipe to look for.
+    let no_pipes = pipes.iter().all(|p| p.flatten().is_none());
+    if no_pipes && killpg(group, None) == Err(nix::errno::Errno::ESRCH) {
+        return Vec::new();
+    }
     let found = left_behind(group, pipes);
     for (pid, _) in &found {
         let _ = kill(*pid, Signal::SIGKILL);

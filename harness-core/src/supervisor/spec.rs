@@ -1,10 +1,13 @@
 //! What a parent tells the child it starts for one test ([`ChildSpec`]), what
 //! the child reports back ([`ChildResult`]), the messages between them, and
-//! the private directory each child gets ([`ChildDir`]).
+//! the private directory each child gets ([`ChildDir`], in its job's
+//! [`ChildRoot`]).
 
 use std::fs::{self, File};
-use std::io::Read as _;
+use std::io::{Read as _, Write as _};
+use std::os::unix::fs::DirBuilderExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -70,24 +73,24 @@ pub(crate) enum ParentMessage {
     Timeout,
 }
 
-/// A fresh directory for one child, made with an exclusive `mkdir` and mode
-/// `0700` under the job's private scratch directory, holding the spec, the
-/// result and a lock the parent holds while the child runs. Removed when
-/// dropped; one left by a killed run is found by its free lock and removed by
-/// the next run.
+/// This job's directory of child directories, `<tmpdir>/children/run-*`: made
+/// under a hidden name, locked for as long as the job lives, then renamed into
+/// view, so that another run cleaning stale directories never sees it
+/// unlocked. Removed when dropped; one left by a killed run is found by its
+/// free lock and removed by the next run.
 #[derive(Debug)]
-pub(crate) struct ChildDir {
+pub(crate) struct ChildRoot {
     dir: PathBuf,
     _lock: File,
+    next: AtomicU64,
 }
 
 const LOCK: &str = "lock";
 
-impl ChildDir {
-    /// A new child directory under `root` (`<tmpdir>/children`). It is made
-    /// under a hidden name, locked, then renamed into view, so that another run
-    /// cleaning stale directories never sees it unlocked.
-    pub(crate) fn create(root: &Path) -> Result<ChildDir> {
+impl ChildRoot {
+    /// A new, locked directory under `root` (`<tmpdir>/children`), after
+    /// removing the stale ones of dead runs.
+    pub(crate) fn create(root: &Path) -> Result<ChildRoot> {
         fs::create_dir_all(root).map_err(|e| Error::io("create", root, e))?;
         clean_stale(root);
         let hidden =
@@ -96,14 +99,36 @@ impl ChildDir {
         let lock = File::create(&lock_path).map_err(|e| Error::io("create", &lock_path, e))?;
         lock.try_lock().map_err(|e| Error::io("lock", &lock_path, std::io::Error::other(e.to_string())))?;
         let name =
-            hidden.path().file_name().map(|n| n.to_string_lossy().replacen(".new-", "child-", 1)).unwrap_or_default();
+            hidden.path().file_name().map(|n| n.to_string_lossy().replacen(".new-", "run-", 1)).unwrap_or_default();
         let dir = root.join(name);
         fs::rename(hidden.path(), &dir).map_err(|e| Error::io("rename", hidden.path(), e))?;
         // The directory is ours to remove from here on, under its new name.
         let _ = hidden.keep();
-        Ok(ChildDir { dir, _lock: lock })
+        Ok(ChildRoot { dir, _lock: lock, next: AtomicU64::new(0) })
     }
 
+    /// A fresh directory for one child: an exclusive `mkdir`, mode `0700`.
+    pub(crate) fn child(&self) -> Result<ChildDir> {
+        let dir = self.dir.join(self.next.fetch_add(1, Ordering::Relaxed).to_string());
+        fs::DirBuilder::new().mode(0o700).create(&dir).map_err(|e| Error::io("create", &dir, e))?;
+        Ok(ChildDir { dir })
+    }
+}
+
+impl Drop for ChildRoot {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// One child's private directory, holding its spec and its result. Removed
+/// when dropped.
+#[derive(Debug)]
+pub(crate) struct ChildDir {
+    dir: PathBuf,
+}
+
+impl ChildDir {
     pub(crate) fn path(&self) -> &Path {
         &self.dir
     }
@@ -131,13 +156,24 @@ pub(crate) fn result_path(dir: &Path) -> PathBuf {
     dir.join("result.json")
 }
 
-/// Removes the child directories under `root` whose parent is gone: their lock
-/// is free. A live parent holds its lock, in this pid namespace or another.
+/// Writes `bytes` to a new file at `path` in a child's directory, which
+/// nobody else writes to: no temporary file and rename needed. A reader that
+/// finds it cut short (the writer died) cannot parse it, and believes nothing.
+pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let written = File::options().write(true).create_new(true).open(path).and_then(|mut f| f.write_all(bytes));
+    if written.is_err() {
+        let _ = fs::remove_file(path);
+    }
+    written
+}
+
+/// Removes the run directories under `root` whose job is gone: their lock is
+/// free. A live job holds its lock, in this pid namespace or another.
 fn clean_stale(root: &Path) {
     let Ok(entries) = fs::read_dir(root) else { return };
     for entry in entries.flatten() {
         let path = entry.path();
-        if !entry.file_name().to_string_lossy().starts_with("child-") {
+        if !entry.file_name().to_string_lossy().starts_with("run-") {
             continue;
         }
         let Ok(lock) = File::open(path.join(LOCK)) else { continue };

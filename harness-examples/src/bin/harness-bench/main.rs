@@ -3,7 +3,12 @@
 //! can be timed as a whole process beside another program.
 //!
 //! Workloads: `perf-same`, `perf-distinct`, `keyval`, `write-loop`, `engine-noop`,
-//! `many-tests`, `files-floor` (the bare file-system cost of `many-tests`), `compile`.
+//! `many-tests`, `files-floor` (the bare file-system cost of `many-tests`),
+//! `many-control` (a control file of N no-op tests through the CLI, a child process
+//! per test, beside `cargo nextest run` on the same bodies), `compile`.
+//!
+//! `harness-bench cli ARGS...` is the binary's harness command line (`run`, `list`,
+//! ...), with the 1,000 `many_*` tests registered; `many-control` runs it.
 
 use std::io::Write as _;
 use std::time::{Duration, Instant};
@@ -13,6 +18,7 @@ use harness_core::{Job, registry};
 
 mod compile;
 mod many;
+mod many_control;
 
 /// One workload, run inside a test's `run_once` so it uses the real context.
 #[autotest(name = "bench_workload", version = 1)]
@@ -109,15 +115,27 @@ fn files_floor(root: &std::path::Path, n: u64) -> Duration {
 }
 
 fn main() {
+    // The children of `cli run` (one per test) and the command line itself.
+    if std::env::var_os("HARNESS_CHILD_DIR").is_some() {
+        harness_core::main();
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "cli") {
+        let rest = std::env::args_os().skip(2);
+        std::process::exit(harness_core::run_cli(std::iter::once("harness-bench".into()).chain(rest)));
+    }
     let (Some(workload), Some(n)) = (args.first(), args.get(1).and_then(|n| n.parse::<u64>().ok())) else {
         eprintln!(
-            "usage: harness-bench WORKLOAD N\nworkloads: perf-same perf-distinct keyval write-loop engine-noop many-tests files-floor compile"
+            "usage: harness-bench WORKLOAD N\nworkloads: perf-same perf-distinct keyval write-loop engine-noop many-tests files-floor many-control compile"
         );
         std::process::exit(2);
     };
     if workload == "compile" {
         compile::compile(usize::try_from(n).unwrap_or(200));
+        return;
+    }
+    if workload == "many-control" {
+        many_control::many_control(n);
         return;
     }
     let root = tempfile::tempdir().expect("a temporary directory");
