@@ -129,6 +129,7 @@ fn hostile_reasons_keep_every_file_well_formed() {
 
     let results = JobResults::read(dir.path().join("r/results.json")).unwrap();
     assert_eq!(results.tests[0].reason, record.reason, "results.json holds the reason exactly");
+    assert_eq!(results.tests[0].details, ["next", "sep", "line two"], "split into lines as status.log splits them");
     let junit = std::fs::read_to_string(dir.path().join("r/junit.xml")).unwrap();
     assert!(!junit.contains(['\0', '\x1b']), "junit.xml holds no character XML forbids");
     assert!(junit.contains("line one"), "{junit}");
