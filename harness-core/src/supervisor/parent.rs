@@ -33,7 +33,8 @@ use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
 use super::spec::{
-    CHILD_DIR_ENV, ChildDir, ChildMessage, ChildResult, ChildRoot, ChildSpec, ParentMessage, nonce, read_result, write_new,
+    CHILD_DIR_ENV, ChildDir, ChildMessage, ChildResult, ChildRoot, ChildSpec, ParentMessage, nonce, read_result,
+    write_new,
 };
 use crate::engine::{Prepared, Verdict};
 use crate::event::Event;
@@ -104,9 +105,9 @@ pub(crate) fn run_child(
         Ok(dir) => dir,
         Err(e) => return failed(format!("cannot start the test subprocess: {e}")),
     };
-    let written = serde_json::to_vec(&spec)
-        .map_err(|e| e.to_string())
-        .and_then(|bytes| write_new(&dir.spec(), &bytes).map_err(|e| format!("cannot write `{}`: {e}", dir.spec().display())));
+    let written = serde_json::to_vec(&spec).map_err(|e| e.to_string()).and_then(|bytes| {
+        write_new(&dir.spec(), &bytes).map_err(|e| format!("cannot write `{}`: {e}", dir.spec().display()))
+    });
     if let Err(e) = written {
         return failed(format!("cannot start the test subprocess: {e}"));
     }

@@ -80,7 +80,10 @@ pub(crate) fn many_control(n: u64) {
         }
     }
     let ours = median(ours);
-    println!("many-control n={n}: harness run --control, a child per test: {:.3} s (median of {ROUNDS})", ours.as_secs_f64());
+    println!(
+        "many-control n={n}: harness run --control, a child per test: {:.3} s (median of {ROUNDS})",
+        ours.as_secs_f64()
+    );
     if !theirs.is_empty() {
         let theirs = median(theirs);
         println!(
