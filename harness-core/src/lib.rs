@@ -63,7 +63,7 @@ mod cli;
 mod constraint;
 mod context;
 mod debuglog;
-mod definition;
+pub mod definition;
 mod engine;
 mod error;
 pub mod event;
@@ -72,25 +72,28 @@ mod files;
 mod job;
 mod libtest;
 mod names;
+mod phase;
 mod profiler;
 pub mod registry;
 pub mod report;
 pub mod results;
+mod schema;
 mod signal;
 mod state;
 mod status;
 mod supervisor;
+mod validate;
 
 #[doc(hidden)]
 pub mod __private;
 
-pub use args::{ArgError, ArgErrors, Args, Decoder, ENGINE_ARGS, Param, ParamKind, PhaseTable, decoder};
+pub use args::{ArgError, ArgErrors, Args};
 pub use cancel::CancelToken;
 #[cfg(feature = "cli")]
 pub use cli::{main, run_cli};
 pub use constraint::{Constraint, ConstraintError};
 pub use context::{IterationHook, TestContext};
-pub use definition::{Autotest, Phase, TestInfo, Version};
+pub use definition::{Autotest, Decoder, ENGINE_ARGS, Param, ParamKind, Phase, PhaseTable, TestInfo, Version, decoder};
 pub use engine::{PerfRecord, TestRecord};
 pub use error::{Error, Result};
 pub use failure::{Failure, FailureKind, TestResult};

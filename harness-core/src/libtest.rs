@@ -201,7 +201,7 @@ pub fn test_main() {
         .map(|registration| {
             let info = registration.info();
             let args = info.default_args();
-            let missing = info.missing_required(&args).map(|(name, ty)| {
+            let missing = crate::validate::missing_required(info, &args).map(|(name, ty)| {
                 format!("needs a value for `{name}` ({ty}): give it with #[autotest(cargo_test({name} = ...))]")
             });
             if let Some(reason) = &missing {

@@ -11,7 +11,9 @@ use crate::fallback;
 use crate::kinds;
 use crate::model::{self, Input, ParamKind, PhaseFn, TestImpl};
 use crate::paths::{private, private_at};
-use crate::valid::{ENGINE_ARGS, type_text};
+use harness_names::ENGINE_ARGS;
+
+use crate::valid::type_text;
 
 /// `#[autotest(...)]` on anything: a struct (the test) or its inherent impl (the phases).
 pub(crate) fn autotest(args: TokenStream, input: TokenStream) -> TokenStream {

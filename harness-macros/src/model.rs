@@ -3,22 +3,10 @@
 
 use syn::{Attribute, Expr, FnArg, Ident, ImplItem, ImplItemFn, ItemImpl, Lit, Pat, Type};
 
+use harness_names::PHASES;
+
 use crate::errors::Errors;
 use crate::valid;
-
-/// The methods that are phases, in the engine's terms.
-pub(crate) const PHASES: [&str; 10] = [
-    "initialize",
-    "setup",
-    "warmup",
-    "run_once",
-    "before_run_once",
-    "after_run_once",
-    "postprocess_iteration",
-    "postprocess",
-    "cleanup",
-    "execute",
-];
 
 /// What a phase method receives, in order, after `&mut self`.
 pub(crate) enum Input {

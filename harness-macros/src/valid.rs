@@ -5,23 +5,9 @@ use quote::ToTokens;
 use syn::{Attribute, FnArg, Ident, ImplItemFn, ItemImpl, PatType};
 
 use crate::errors::Errors;
-use crate::model::{PHASES, ParamKind, TestImpl};
+use harness_names::{ENGINE_ARGS, PHASES};
 
-/// Arguments the engine consumes itself: harness-core's `ENGINE_ARGS`, which a test
-/// below keeps this copy equal to.
-pub(crate) const ENGINE_ARGS: [&str; 11] = [
-    "iterations",
-    "test_length",
-    "profile_only",
-    "postprocess_profiled_run",
-    "constraints",
-    "tag",
-    "run_cleanup",
-    "test_attributes",
-    "timeout",
-    "subdir_tag",
-    "master_testpath",
-];
+use crate::model::{ParamKind, TestImpl};
 
 /// A type as text for messages and tables: `Option<u32>`, `Vec<String>`, `&str`.
 pub(crate) fn type_text(ty: &impl ToTokens) -> String {
@@ -242,17 +228,5 @@ mod tests {
         assert_eq!(type_text(&ty), "Option<Vec<(u32, String)>>");
         let ty: syn::Type = parse_quote!(&'static [u8; 4]);
         assert_eq!(type_text(&ty), "&'static [u8; 4]");
-    }
-
-    /// The macro cannot depend on harness-core (which depends on it), so the list is
-    /// kept twice; this reads harness-core's copy and keeps the two the same.
-    #[test]
-    fn engine_args_match_harness_core() {
-        let core =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../harness-core/src/args.rs")).unwrap();
-        let start = core.find("pub const ENGINE_ARGS").unwrap();
-        let list = &core[start..core[start..].find("];").unwrap() + start];
-        let names: Vec<&str> = list.split('"').skip(1).step_by(2).collect();
-        assert_eq!(names, ENGINE_ARGS);
     }
 }

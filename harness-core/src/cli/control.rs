@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::Args;
-use crate::args::EngineArgs;
 use crate::names::{NameParts, check_component, naming};
 pub(crate) use crate::profiler::ProfilerSpec;
 use crate::registry::{self, Registration};
+use crate::validate;
 
 /// Control files larger than this are refused before being read.
 const MAX_CONTROL_BYTES: u64 = 16 << 20;
@@ -215,14 +215,13 @@ pub(crate) fn validate(control: ControlFile) -> Result<Plan, Vec<String>> {
             }
             args.set("tag", tag);
         }
-        if let Err(errors) = registration.info().validate(&args) {
-            for error in errors.errors() {
-                problems.push(format!("{}{error}", at(true)));
-            }
+        let checked = validate::check(registration.info(), &args);
+        for error in &checked.errors {
+            problems.push(format!("{}{error}", at(true)));
         }
         // The names the run will give it, by the code that will give them
         // (engine arguments of the wrong kind are reported above).
-        let engine = EngineArgs::parse(&args, &mut Vec::new());
+        let engine = &checked.engine;
         let naming = naming(
             &entry.test,
             NameParts {

@@ -11,7 +11,6 @@ use super::execute::{Plan, execute};
 use super::phase::{call, guarded};
 use super::record::{PerfRecord, TestRecord};
 use super::setup::setup_once;
-use crate::args::{ArgError, ArgErrors, EXECUTE_ARGS, EngineArgs, JOB_ARGS, validate};
 use crate::context::{TestDirs, describe_args};
 use crate::debuglog::{TestLog, note};
 use crate::event::Event;
@@ -20,7 +19,8 @@ use crate::names::{NameParts, Naming, naming};
 use crate::results::pyfmt::{float_repr, value_repr, value_str};
 use crate::results::split_lines;
 use crate::results::{PerfChart, StatusCode, StatusEntry, parse_iterations, read_iterations, read_raw};
-use crate::{Args, Autotest, Error, Failure, Job, Phase, Result, Status, TestContext, TestResult};
+use crate::validate::{Checked, EXECUTE_ARGS, JOB_ARGS, check};
+use crate::{Args, Autotest, Error, Failure, Job, Phase, Result, Status, TestContext, TestInfo, TestResult};
 
 /// A test whose output directory exists and whose START line is written. If
 /// it is dropped before [`finish`] (a panic in harness itself), its group is
@@ -30,7 +30,8 @@ pub(crate) struct Prepared {
     pub(crate) test: &'static str,
     pub(crate) naming: Naming,
     pub(crate) outputdir: PathBuf,
-    pub(crate) timeout: Option<f64>,
+    /// The run's arguments, checked once: the engine's own parsed, and every problem.
+    pub(crate) checked: Checked,
     started: chrono::DateTime<chrono::Utc>,
     clock: Instant,
     /// The job whose group this run opened, until `finish` closes it.
@@ -39,8 +40,21 @@ pub(crate) struct Prepared {
 
 impl Prepared {
     /// A run prepared by another process (a child's parent).
-    pub(crate) fn resume(test: &'static str, naming: Naming, outputdir: PathBuf, timeout: Option<f64>) -> Self {
-        Prepared { test, naming, outputdir, timeout, started: chrono::Utc::now(), clock: Instant::now(), open: None }
+    pub(crate) fn resume(info: &'static TestInfo, naming: Naming, outputdir: PathBuf, args: &Args) -> Self {
+        Prepared {
+            test: info.name(),
+            naming,
+            outputdir,
+            checked: check(info, args),
+            started: chrono::Utc::now(),
+            clock: Instant::now(),
+            open: None,
+        }
+    }
+
+    /// The run's `timeout`, in seconds.
+    pub(crate) fn timeout(&self) -> Option<f64> {
+        self.checked.engine.timeout
     }
 }
 
@@ -200,13 +214,12 @@ pub(crate) fn unrunnable(job: &Job, test: &str, subdir: Option<&str>, reason: &s
 }
 
 /// Names the run, creates its output directory and writes START.
-pub(crate) fn prepare(job: &Job, info: &'static crate::TestInfo, args: &Args) -> Result<Prepared> {
-    let mut errors = Vec::new();
-    let engine = EngineArgs::parse(args, &mut errors);
-    errors.retain(|e| matches!(e, ArgError::Engine { name, .. } if matches!(name.as_str(), "tag" | "subdir_tag" | "master_testpath")));
-    if !errors.is_empty() {
-        return Err(Error::Args(ArgErrors::new(info.name(), errors)));
+pub(crate) fn prepare(job: &Job, info: &'static TestInfo, args: &Args) -> Result<Prepared> {
+    let checked = check(info, args);
+    if let Some(errors) = checked.naming_errors() {
+        return Err(Error::Args(errors));
     }
+    let engine = &checked.engine;
     let settings = job.settings();
     let sequence = settings.use_sequence_number.then(|| {
         let mut state = job.state();
@@ -241,7 +254,7 @@ pub(crate) fn prepare(job: &Job, info: &'static crate::TestInfo, args: &Args) ->
         test: info.name(),
         naming,
         outputdir,
-        timeout: engine.timeout,
+        checked,
         started: chrono::Utc::now(),
         clock: Instant::now(),
         open: Some(job.clone()),
@@ -345,7 +358,7 @@ pub(crate) fn body(job: &Job, test: &mut dyn Autotest, args: &Args, prepared: &P
             let hook = hook.clone();
             ctx.after_hooks.push(Rc::new(move |ctx: &mut TestContext| hook(ctx)));
         }
-        failure = lifecycle(test, &mut ctx, args, &mut iterations).err();
+        failure = lifecycle(test, &mut ctx, args, &prepared.checked, &mut iterations).err();
     }
     if let Err(e) = ctx.flush_perf_values() {
         failure.get_or_insert((Failure::from(e), Phase::Cleanup));
@@ -414,7 +427,13 @@ fn phase_end(ctx: &mut TestContext, phase: Phase, result: TestResult) -> Step {
 
 /// autotest's `_exec`: keyval, argument check, initialize, setup, warmup,
 /// execute, and cleanup with its rules.
-fn lifecycle(test: &mut dyn Autotest, ctx: &mut TestContext, args: &Args, iterations: &mut u64) -> Step {
+fn lifecycle(
+    test: &mut dyn Autotest,
+    ctx: &mut TestContext,
+    args: &Args,
+    checked: &Checked,
+    iterations: &mut u64,
+) -> Step {
     let info = test.info();
     let job = ctx.job().clone();
     if info.network_destabilizing() {
@@ -422,7 +441,10 @@ fn lifecycle(test: &mut dyn Autotest, ctx: &mut TestContext, args: &Args, iterat
     }
     let result = (|| {
         test_keyval(test, args, ctx).map_err(|e| (Failure::from(e), Phase::Initialize))?;
-        let engine = validate(info, args).map_err(|e| (Failure::error(e.to_string()), Phase::Initialize))?;
+        if let Some(errors) = checked.problems() {
+            return Err((Failure::error(errors.to_string()), Phase::Initialize));
+        }
+        let engine = &checked.engine;
         let run_cleanup = engine.run_cleanup.unwrap_or(job.settings().run_test_cleanup);
         ctx.track_perf = !engine.constraints.is_empty();
         let plan = Plan {

@@ -40,7 +40,7 @@ fn setup_args_text(info: &crate::TestInfo, args: &Args) -> String {
     let table = info.phase(Phase::Setup);
     let declared = |name: &str| table.is_some_and(|t| t.accepts_all() || t.params().iter().any(|p| p.name() == name));
     let picked: std::collections::BTreeMap<&str, &serde_json::Value> =
-        args.iter().filter(|(name, _)| declared(name) && !crate::args::EXECUTE_ARGS.contains(name)).collect();
+        args.iter().filter(|(name, _)| declared(name) && !crate::validate::EXECUTE_ARGS.contains(name)).collect();
     serde_json::to_string(&picked).unwrap_or_default()
 }
 

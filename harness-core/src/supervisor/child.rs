@@ -124,7 +124,7 @@ fn run(dir: &Path) -> Result<(), String> {
         builder = builder.profiler(profiler.build().map_err(|e| e.to_string())?);
     }
     let job = builder.build().map_err(|e| e.to_string())?;
-    let prepared = Prepared::resume(registration.info().name(), spec.naming, spec.outputdir, None);
+    let prepared = Prepared::resume(registration.info(), spec.naming, spec.outputdir, &spec.args);
     let mut test = registration.make();
     let ran = crate::engine::body(&job, test.as_mut(), &spec.args, &prepared);
     let result = ChildResult { nonce: spec.nonce, verdict: ran.verdict, records: job.records() };

@@ -243,7 +243,7 @@ impl Supervisor<'_> {
     ) -> Seen {
         let start = Instant::now();
         let running = || clock.lock().unwrap_or_else(PoisonError::into_inner).running(start);
-        let timeout = self.prepared.timeout.and_then(seconds);
+        let timeout = self.prepared.timeout().and_then(seconds);
         let mut grace_until: Option<Duration> = None;
         let mut leak_at: Option<Instant> = None;
         let mut streams_open = 2;
@@ -327,7 +327,7 @@ impl Supervisor<'_> {
                         seen.timed_out = true;
                         tell(&ParentMessage::Timeout);
                         grace_until = running().checked_add(self.grace);
-                        let limit = self.prepared.timeout.unwrap_or_default();
+                        let limit = self.prepared.timeout().unwrap_or_default();
                         self.notice(&format!(
                             "ran past its {limit} s timeout: waiting up to {grace_text} for the test to clean up"
                         ));

@@ -1,0 +1,251 @@
+//! [`TestInfo`]: everything static about a test, and its [`Version`].
+
+use std::fmt;
+
+use super::param::{Param, PhaseTable};
+use crate::args::Args;
+use crate::phase::Phase;
+
+/// A test's version: setup runs again whenever it changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Version {
+    /// `version = 1`.
+    Int(i64),
+    /// `version = "2.0"`.
+    Str(&'static str),
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Version::Int(v) => write!(f, "{v}"),
+            Version::Str(v) => f.write_str(v),
+        }
+    }
+}
+
+/// Everything static about a test: name, version, description, flags and the
+/// parameter table of every phase it defines.
+///
+/// `#[autotest]` builds it; tests written by hand build it with the `const`
+/// builder methods:
+///
+/// ```
+/// use harness_core::definition::{Param, Phase, PhaseTable, TestInfo, Version};
+///
+/// static INFO: TestInfo = TestInfo::new("sleeptest", Version::Int(1))
+///     .with_description("Sleeps for `seconds` in every iteration.")
+///     .with_phases(&[PhaseTable::new(Phase::RunOnce, &[Param::required::<f64>("seconds", "f64")])]);
+///
+/// assert_eq!(INFO.name(), "sleeptest");
+/// assert!(INFO.has_phase(Phase::RunOnce));
+/// assert!(!INFO.has_phase(Phase::Setup));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct TestInfo {
+    name: &'static str,
+    version: Version,
+    description: &'static str,
+    preserve_srcdir: bool,
+    postprocess_profiled_run: bool,
+    network_destabilizing: bool,
+    phases: &'static [PhaseTable],
+    default_args: Option<fn() -> Args>,
+    unit_test: bool,
+    file: &'static str,
+    line: u32,
+}
+
+impl TestInfo {
+    /// A test with no phases, flags or description.
+    #[must_use]
+    pub const fn new(name: &'static str, version: Version) -> Self {
+        TestInfo {
+            name,
+            version,
+            description: "",
+            preserve_srcdir: false,
+            postprocess_profiled_run: false,
+            network_destabilizing: false,
+            phases: &[],
+            default_args: None,
+            unit_test: false,
+            file: "",
+            line: 0,
+        }
+    }
+
+    /// The arguments `cargo test` and `test_main()` run the test with
+    /// (`#[autotest(cargo_test(name = value, ...))]`).
+    #[must_use]
+    pub const fn with_default_args(mut self, args: fn() -> Args) -> Self {
+        self.default_args = Some(args);
+        self
+    }
+
+    /// Marks a test that has a `#[test]` of its own in its crate's unit tests
+    /// (`#[autotest(cargo_test)]` on a test defined in a library), which
+    /// [`test_main`](crate::test_main) therefore leaves out.
+    #[must_use]
+    pub const fn with_unit_test(mut self, unit_test: bool) -> Self {
+        self.unit_test = unit_test;
+        self
+    }
+
+    /// Whether the test runs as a `#[test]` of its crate's unit tests.
+    #[must_use]
+    pub const fn has_unit_test(&self) -> bool {
+        self.unit_test
+    }
+
+    /// Sets the description (the struct's doc comment).
+    #[must_use]
+    pub const fn with_description(mut self, description: &'static str) -> Self {
+        self.description = description;
+        self
+    }
+
+    /// Keeps `srcdir` when the version changes (setup re-runs in place).
+    #[must_use]
+    pub const fn with_preserve_srcdir(mut self, preserve: bool) -> Self {
+        self.preserve_srcdir = preserve;
+        self
+    }
+
+    /// Runs `postprocess_iteration` after the profiled run too.
+    #[must_use]
+    pub const fn with_postprocess_profiled_run(mut self, postprocess: bool) -> Self {
+        self.postprocess_profiled_run = postprocess;
+        self
+    }
+
+    /// Marks a test that disturbs the network; the job disables NETWORK warnings while it runs.
+    #[must_use]
+    pub const fn with_network_destabilizing(mut self, destabilizing: bool) -> Self {
+        self.network_destabilizing = destabilizing;
+        self
+    }
+
+    /// The phases the test defines, each with its parameter table.
+    #[must_use]
+    pub const fn with_phases(mut self, phases: &'static [PhaseTable]) -> Self {
+        self.phases = phases;
+        self
+    }
+
+    /// The arguments `cargo test` runs the test with (empty unless given).
+    #[must_use]
+    pub fn default_args(&self) -> Args {
+        self.default_args.map(|args| args()).unwrap_or_default()
+    }
+
+    /// Where the test is defined (for duplicate-name reports).
+    #[must_use]
+    pub const fn with_location(mut self, file: &'static str, line: u32) -> Self {
+        self.file = file;
+        self.line = line;
+        self
+    }
+
+    /// The test's name: its output directory and `status.log` operation.
+    #[must_use]
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The version (setup re-runs when it changes).
+    #[must_use]
+    pub const fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The description.
+    #[must_use]
+    pub const fn description(&self) -> &'static str {
+        self.description
+    }
+
+    /// Whether srcdir survives a version change.
+    #[must_use]
+    pub const fn preserve_srcdir(&self) -> bool {
+        self.preserve_srcdir
+    }
+
+    /// Whether `postprocess_iteration` follows the profiled run.
+    #[must_use]
+    pub const fn postprocess_profiled_run(&self) -> bool {
+        self.postprocess_profiled_run
+    }
+
+    /// Whether the test disturbs the network.
+    #[must_use]
+    pub const fn network_destabilizing(&self) -> bool {
+        self.network_destabilizing
+    }
+
+    /// The phase tables.
+    #[must_use]
+    pub const fn phases(&self) -> &'static [PhaseTable] {
+        self.phases
+    }
+
+    /// `file:line` where the test is defined, if known.
+    #[must_use]
+    pub fn location(&self) -> String {
+        if self.file.is_empty() { "an unknown place".to_owned() } else { format!("{}:{}", self.file, self.line) }
+    }
+
+    /// The table of `phase`, if the test defines it.
+    #[must_use]
+    pub fn phase(&self, phase: Phase) -> Option<&'static PhaseTable> {
+        self.phases.iter().find(|table| table.phase() == phase)
+    }
+
+    /// Whether the test defines `phase`.
+    #[must_use]
+    pub fn has_phase(&self, phase: Phase) -> bool {
+        self.phase(phase).is_some()
+    }
+
+    /// Whether the test drives its own loop (`execute` without `run_once`).
+    #[must_use]
+    pub fn has_own_execute(&self) -> bool {
+        self.has_phase(Phase::Execute) && !self.has_phase(Phase::RunOnce)
+    }
+
+    /// Every distinct parameter, with the first phase that declares it.
+    pub fn params(&self) -> impl Iterator<Item = (Phase, &'static Param)> {
+        let mut seen: Vec<&str> = Vec::new();
+        self.phases.iter().flat_map(|table| table.params().iter().map(move |param| (table.phase(), param))).filter(
+            move |(_, param)| {
+                if seen.contains(&param.name()) {
+                    false
+                } else {
+                    seen.push(param.name());
+                    true
+                }
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_are_distinct_in_table_order() {
+        static INFO: TestInfo = TestInfo::new("t", Version::Str("2.0")).with_phases(&[
+            PhaseTable::new(
+                Phase::Initialize,
+                &[Param::required::<String>("host", "String"), Param::optional::<String>("arg1", "Option<String>")],
+            ),
+            PhaseTable::new(Phase::Warmup, &[Param::required::<String>("host", "String")]),
+        ]);
+        let names: Vec<(Phase, &str)> = INFO.params().map(|(phase, p)| (phase, p.name())).collect();
+        assert_eq!(names, [(Phase::Initialize, "host"), (Phase::Initialize, "arg1")]);
+        assert_eq!(INFO.version().to_string(), "2.0");
+        assert_eq!(INFO.location(), "an unknown place");
+        assert!(!INFO.has_own_execute());
+    }
+}
