@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use crate::engine::TestRecord;
-use crate::job::JobSummary;
+use crate::results::JobSummary;
 use crate::results::StatusEntry;
+use crate::results::TestRecord;
 
 /// One thing that happened in a job.
 #[derive(Debug, Clone, Copy)]

@@ -71,7 +71,7 @@ fn the_report_page_shows_one_chart_per_metric() {
     let _ = job.complete().unwrap();
     let results = JobResults::read(dir.path().join("r/results.json")).unwrap();
     let page = dir.path().join("report.html");
-    std::fs::write(&page, harness_core::report::html_page(&results)).unwrap();
+    std::fs::write(&page, harness_core::results::html_page(&results)).unwrap();
     let url = format!("file://{}", page.display());
     let browser = chromium();
 

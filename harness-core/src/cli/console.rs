@@ -8,9 +8,9 @@ use std::time::Instant;
 use anstyle::{AnsiColor, Style};
 
 use crate::Status;
-use crate::engine::TestRecord;
 use crate::event::{Event, Observer};
-use crate::job::JobSummary;
+use crate::results::JobSummary;
+use crate::results::TestRecord;
 
 /// `--color`: when to colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

@@ -83,7 +83,7 @@ pub(crate) fn report(dir: &Path, html: Option<&Path>, console: Console) -> i32 {
     };
     print!("{}", table(&results, console));
     if let Some(out) = html {
-        let page = crate::report::html_page(&results);
+        let page = crate::results::html_page(&results);
         if let Err(e) = std::fs::write(out, page) {
             eprintln!("error: cannot write `{}`: {e}", out.display());
             return super::EXIT_FAILED;

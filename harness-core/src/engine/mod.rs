@@ -2,10 +2,8 @@
 
 mod execute;
 mod phase;
-mod record;
 mod run;
 mod setup;
 
-pub use record::{PerfRecord, TestRecord};
 pub(crate) use run::run;
 pub(crate) use run::{Prepared, Verdict, body, unrunnable};

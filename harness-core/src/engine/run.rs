@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use super::execute::{Plan, execute};
 use super::phase::{call, guarded};
-use super::record::{PerfRecord, TestRecord};
 use super::setup::setup_once;
 use crate::context::{TestDirs, describe_args};
 use crate::debuglog::{TestLog, note};
@@ -17,8 +16,7 @@ use crate::event::Event;
 use crate::job::Isolation;
 use crate::names::{NameParts, Naming, naming};
 use crate::results::pyfmt::{float_repr, value_repr, value_str};
-use crate::results::split_lines;
-use crate::results::{PerfChart, StatusCode, StatusEntry, parse_iterations, read_iterations, read_raw};
+use crate::results::{Outcome, RecordData, StatusCode, StatusEntry, TestRecord, parse_iterations};
 use crate::validate::{Checked, EXECUTE_ARGS, JOB_ARGS, check};
 use crate::{Args, Autotest, Error, Failure, Job, Phase, Result, Status, TestContext, TestInfo, TestResult};
 
@@ -126,29 +124,6 @@ pub(crate) struct Ran {
     pub(crate) data: RecordData,
 }
 
-/// The perf values and keyvals of a finished run.
-#[derive(Debug, Default)]
-pub(crate) struct RecordData {
-    chart: PerfChart,
-    keyvals: BTreeMap<String, String>,
-    perf_keyvals: BTreeMap<String, f64>,
-}
-
-impl RecordData {
-    /// The same, read from a test's output directory (a run in another process).
-    fn read(outputdir: &Path) -> Self {
-        RecordData {
-            chart: PerfChart::read(outputdir.join("results/results-chart.json")).unwrap_or_default(),
-            keyvals: read_raw(outputdir),
-            perf_keyvals: read_iterations(outputdir.join("results"))
-                .ok()
-                .and_then(|iterations| iterations.into_iter().rev().find(|i| !i.perf.is_empty()))
-                .map(|i| i.perf)
-                .unwrap_or_default(),
-        }
-    }
-}
-
 /// Runs one test from START to END and records it.
 ///
 /// In a job that isolates its tests, the body runs in a child process (when the
@@ -186,28 +161,23 @@ pub(crate) fn unrunnable(job: &Job, test: &str, subdir: Option<&str>, reason: &s
     {
         job.record(code, subdir.as_deref(), operation.as_deref(), message)?;
     }
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let mut lines = split_lines(reason).into_iter().map(str::to_owned);
-    let first = lines.next().unwrap_or_default();
-    let record = TestRecord {
+    let now = chrono::Utc::now();
+    let outcome = Outcome {
         test: test.to_owned(),
         tag: None,
         subdir: subdir.unwrap_or_else(|| test.to_owned()),
         status: Status::Error,
-        summary: first.clone(),
-        reason: first,
-        details: lines.collect(),
+        reason: reason.to_owned(),
+        summary: None,
         raised_at: None,
         profiled_iteration: None,
-        start: now.clone(),
-        end: now,
+        start: Some(now),
+        end: Some(now),
         duration: 0.0,
         iterations: 0,
         outputdir: job.resultdir().to_owned(),
-        perf_values: Vec::new(),
-        keyvals: BTreeMap::new(),
-        perf_keyvals: BTreeMap::new(),
     };
+    let record = TestRecord::new(outcome, RecordData::default());
     job.emit(&Event::TestFinished(&record));
     job.push_record(record.clone());
     Ok(record)
@@ -279,29 +249,23 @@ pub(crate) fn finish(
     let written = job.record(StatusCode::Status(status), subdir, operation, &verdict.reason);
     job.record(StatusCode::End(status), subdir, operation, "")?;
     written?;
-    // The reason's lines, as the status log splits them.
-    let mut lines = split_lines(&verdict.reason).into_iter().map(str::to_owned);
-    let reason = lines.next().unwrap_or_default();
-    let RecordData { chart, keyvals, perf_keyvals } = data.unwrap_or_else(|| RecordData::read(&outputdir));
-    let record = TestRecord {
+    let data = data.unwrap_or_else(|| RecordData::read(&outputdir));
+    let outcome = Outcome {
         test: test.to_owned(),
         tag: naming.tag,
         subdir: naming.subdir,
         status,
-        summary: verdict.summary.clone().unwrap_or_else(|| reason.clone()),
-        reason,
-        details: lines.collect(),
+        reason: verdict.reason.clone(),
+        summary: verdict.summary.clone(),
         raised_at: verdict.raised_at.clone(),
         profiled_iteration: verdict.profiled_iteration,
-        start: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        end: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        start: Some(started),
+        end: Some(chrono::Utc::now()),
         duration: clock.elapsed().as_secs_f64(),
         iterations: verdict.iterations,
-        perf_values: PerfRecord::from_chart(&chart),
-        keyvals,
-        perf_keyvals,
         outputdir,
     };
+    let record = TestRecord::new(outcome, data);
     job.emit(&Event::TestFinished(&record));
     job.push_record(record.clone());
     Ok(record)

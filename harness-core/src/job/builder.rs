@@ -10,6 +10,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::files::JobFiles;
 use super::handle::{CacheDropper, Clock, Job, JobHooks, JobInner, JobState};
 use super::settings::{Isolation, JobSettings};
 use crate::cancel::CancelToken;
@@ -17,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::event::Observer;
 use crate::files::{absolute, private_dir};
 use crate::profiler::{Profiler, ProfilerSet, ProfilerSpec};
-use crate::results::{JobFiles, StatusCode, StatusLogger, format_keyval};
+use crate::results::{StatusCode, StatusLogger, format_keyval};
 use crate::{TestContext, TestResult};
 
 /// Builds a [`Job`].

@@ -9,15 +9,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use super::builder::JobBuilder;
+use super::files::JobFiles;
 use super::settings::{Isolation, JobSettings};
 use super::test_builder::TestBuilder;
 use crate::cancel::CancelToken;
 use crate::definition::Autotest;
-use crate::engine::{self, TestRecord};
+use crate::engine;
 use crate::error::{Error, Result};
 use crate::event::{Event, Observer};
 use crate::profiler::ProfilerSet;
-use crate::results::{JobFiles, StatusCode, StatusEntry, StatusLogger, write_keyval};
+use crate::results::{JobSummary, TestRecord};
+use crate::results::{StatusCode, StatusEntry, StatusLogger, write_keyval};
 use crate::{Args, Status, TestContext, TestResult};
 
 /// A job-level hook, run for every test with its context.
@@ -113,50 +115,6 @@ impl fmt::Debug for Job {
             .field("resultdir", &self.inner.settings.resultdir)
             .field("tag", &self.inner.settings.tag)
             .finish_non_exhaustive()
-    }
-}
-
-/// What a finished job did.
-#[derive(Debug, Clone)]
-#[must_use]
-pub struct JobSummary {
-    records: Vec<TestRecord>,
-    status: Status,
-    resultdir: PathBuf,
-    tag: Option<String>,
-    started: chrono::DateTime<chrono::Utc>,
-    finished: chrono::DateTime<chrono::Utc>,
-}
-
-impl JobSummary {
-    /// Every test run, in order.
-    pub fn records(&self) -> &[TestRecord] {
-        &self.records
-    }
-
-    /// GOOD, or ABORT when the job was interrupted.
-    pub fn status(&self) -> Status {
-        self.status
-    }
-
-    /// Whether any test ended FAIL, ERROR or ABORT, or the job was aborted.
-    pub fn has_failures(&self) -> bool {
-        self.status.is_failure() || self.records.iter().any(|r| r.status.is_failure())
-    }
-
-    /// The result directory.
-    pub fn resultdir(&self) -> &Path {
-        &self.resultdir
-    }
-
-    /// The job's tag.
-    pub fn tag(&self) -> Option<&str> {
-        self.tag.as_deref()
-    }
-
-    /// When the job started and ended.
-    pub fn times(&self) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
-        (self.started, self.finished)
     }
 }
 
@@ -346,14 +304,13 @@ impl Job {
             _ => Status::Good,
         };
         let finished = chrono::Utc::now();
-        let summary = JobSummary {
+        let summary = JobSummary::new(
             records,
             status,
-            resultdir: self.resultdir().to_owned(),
-            tag: self.inner.settings.tag.clone(),
-            started: self.inner.started,
-            finished,
-        };
+            self.resultdir().to_owned(),
+            self.inner.settings.tag.clone(),
+            (self.inner.started, finished),
+        );
         if first && self.inner.owns_group {
             let message = match self.inner.cancel.reason() {
                 Some((Status::Abort, reason)) => reason,

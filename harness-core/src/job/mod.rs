@@ -2,11 +2,12 @@
 //! tests it runs; [`JobBuilder`] to make one; [`TestBuilder`] for one run.
 
 mod builder;
+mod files;
 mod handle;
 mod settings;
 mod test_builder;
 
 pub use builder::JobBuilder;
-pub use handle::{Job, JobSummary, TestHook};
+pub use handle::{Job, TestHook};
 pub(crate) use settings::{Isolation, JobSettings};
 pub use test_builder::TestBuilder;

@@ -3,8 +3,8 @@
 use serde_json::Value;
 
 use super::handle::Job;
-use crate::engine::TestRecord;
 use crate::error::Result;
+use crate::results::TestRecord;
 use crate::{Args, Status};
 
 /// A typed way to build one run's [`Args`] and run it.

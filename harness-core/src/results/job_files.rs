@@ -8,7 +8,7 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::TestRecord;
+use super::record::{Outcome, RecordData, TestRecord};
 use crate::files::write_bytes_atomic;
 use crate::{Error, Result, Status};
 
@@ -78,36 +78,27 @@ pub fn rebuild_job_files(resultdir: impl AsRef<Path>) -> Result<JobResults> {
             Some((test, tag)) => (test.to_owned(), Some(tag.to_owned())),
             None => (operation.clone(), None),
         };
-        let outputdir = resultdir.join(&subdir);
-        let chart = super::PerfChart::read(outputdir.join("results/results-chart.json")).unwrap_or_default();
-        let iterations = super::read_iterations(outputdir.join("results")).unwrap_or_default();
-        let (start, end) = (time(group.started), time(group.finished));
-        let mut lines = group.reason.lines().map(str::to_owned);
-        records.push(TestRecord {
+        let outcome = Outcome {
             test,
             tag,
-            subdir,
             status: group.status,
-            summary: group.reason.lines().next().unwrap_or_default().to_owned(),
-            reason: lines.next().unwrap_or_default(),
-            details: lines.collect(),
+            reason: group.reason.clone(),
+            summary: None,
             raised_at: None,
             profiled_iteration: None,
-            start: start.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default(),
-            end: end.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default(),
+            start: time(group.started),
+            end: time(group.finished),
             #[allow(clippy::cast_precision_loss, reason = "seconds of a test run")]
             duration: match (group.started, group.finished) {
                 (Some(s), Some(e)) => (e - s) as f64,
                 _ => 0.0,
             },
             iterations: 0,
-            perf_values: crate::engine::PerfRecord::from_chart(&chart),
-            keyvals: super::read_keyval(&outputdir, None)
-                .map(|m| m.into_iter().map(|(k, v)| (k, v.to_string())).collect())
-                .unwrap_or_default(),
-            perf_keyvals: iterations.into_iter().rev().find(|i| !i.perf.is_empty()).map(|i| i.perf).unwrap_or_default(),
-            outputdir,
-        });
+            outputdir: resultdir.join(&subdir),
+            subdir,
+        };
+        let data = RecordData::read(&outcome.outputdir);
+        records.push(TestRecord::new(outcome, data));
     }
     let job = log.groups.first();
     let started = job.and_then(|g| time(g.started)).unwrap_or_else(chrono::Utc::now);
@@ -117,43 +108,6 @@ pub fn rebuild_job_files(resultdir: impl AsRef<Path>) -> Result<JobResults> {
     let tag = keyval.get("label").map(ToString::to_string);
     write_job_files(resultdir, tag.as_deref(), status, started, finished, &records)?;
     JobResults::read(resultdir.join("results.json"))
-}
-
-/// The writer of `results.json` and `junit.xml`: an observer that writes both
-/// when the job finishes. An error is kept for [`Job::complete`](crate::Job::complete)
-/// to return.
-#[derive(Debug, Default)]
-pub(crate) struct JobFiles {
-    error: std::sync::Mutex<Option<Error>>,
-}
-
-impl JobFiles {
-    /// The error of the last write, if it failed.
-    pub(crate) fn take_error(&self) -> Result<()> {
-        match self.error.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
-            Some(error) => Err(error),
-            None => Ok(()),
-        }
-    }
-}
-
-impl crate::event::Observer for JobFiles {
-    fn on_event(&self, event: &crate::event::Event<'_>) {
-        if let crate::event::Event::JobFinished(summary) = event {
-            let (started, finished) = summary.times();
-            let written = write_job_files(
-                summary.resultdir(),
-                summary.tag(),
-                summary.status(),
-                started,
-                finished,
-                summary.records(),
-            );
-            if let Err(error) = written {
-                *self.error.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(error);
-            }
-        }
-    }
 }
 
 /// Writes `results.json` and `junit.xml` into `resultdir`.

@@ -5,22 +5,28 @@
 //! | `keyval`, `results/keyval` | [`write_keyval`], [`read_keyval`], [`read_iterations`] |
 //! | `results/results-chart.json` | [`PerfChart`] |
 //! | `status.log` | [`StatusEntry`], [`StatusLog`] |
-//! | `results.json` | [`JobResults`] |
+//! | `results.json` | [`JobResults`], its [`TestRecord`]s |
+//! | a report page | [`html_page`] |
 
 mod chart;
+mod html;
 mod job_files;
 mod keyval;
 pub(crate) mod pyfmt;
+mod record;
 mod status_log;
 mod status_reader;
 
 pub use chart::{ChartEntry, PerfChart, PerfData, PerfValue};
-pub(crate) use job_files::JobFiles;
+pub use html::html_page;
+pub(crate) use job_files::write_job_files;
 pub use job_files::{JobInfo, JobResults, RESULTS_SCHEMA_VERSION, rebuild_job_files};
-pub(crate) use keyval::{BlockFormatter, complete_lines, format_keyval, parse_iterations, read_raw};
+pub(crate) use keyval::{BlockFormatter, complete_lines, format_keyval, parse_iterations};
 pub use keyval::{
     Iteration, KeyvalValue, PerfNumber, TypeTag, keyval_path, read_iterations, read_keyval, write_keyval,
 };
+pub use record::{JobSummary, PerfRecord, TestRecord};
+pub(crate) use record::{Outcome, RecordData};
+pub(crate) use status_log::StatusLogger;
 pub use status_log::{StatusCode, StatusEntry};
-pub(crate) use status_log::{StatusLogger, split_lines};
 pub use status_reader::{ABORTED_UNEXPECTEDLY, GroupStatus, StatusLog};

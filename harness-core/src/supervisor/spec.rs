@@ -12,10 +12,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::{Deserialize, Serialize};
 
 use crate::Args;
-use crate::engine::{TestRecord, Verdict};
+use crate::engine::Verdict;
 use crate::error::{Error, Result};
 use crate::job::JobSettings;
 use crate::names::Naming;
+use crate::results::TestRecord;
 
 /// The environment variable that makes a harness process a test's child: it
 /// names the child's private directory.

@@ -4,8 +4,9 @@
 
 use std::fmt::Write as _;
 
-use crate::results::JobResults;
-use crate::{PerfRecord, Status};
+use super::job_files::JobResults;
+use super::record::PerfRecord;
+use crate::status::Status;
 
 /// Escapes text for HTML content and attribute values.
 fn escape(text: &str) -> String {
@@ -146,7 +147,7 @@ fn chart(perf: &PerfRecord) -> String {
 /// The report page for a run.
 ///
 /// ```
-/// use harness_core::report::html_page;
+/// use harness_core::results::html_page;
 /// # let dir = tempfile::tempdir()?;
 /// # let job = harness_core::Job::builder(dir.path().join("r")).build()?;
 /// # let _ = job.complete()?;

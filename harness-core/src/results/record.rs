@@ -1,0 +1,233 @@
+//! What a job and its tests did ([`JobSummary`], [`TestRecord`],
+//! [`PerfRecord`]), for `results.json`, `junit.xml`, reports and callers.
+//!
+//! A record is built one way, [`TestRecord::new`], from how the run went
+//! ([`Outcome`]) and its data ([`RecordData`]): from memory for a run in this
+//! process, read from its output directory for a run in a child process and
+//! for a job rebuilt from its files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::chart::PerfChart;
+use super::keyval::{read_iterations, read_raw};
+use super::status_log::split_lines;
+use crate::status::Status;
+
+/// One perf value of a finished test, as `results-chart.json` holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PerfRecord {
+    /// The graph, when the value was recorded with one.
+    pub graph: Option<String>,
+    /// The (sanitised) description.
+    pub description: String,
+    /// The units.
+    pub units: Option<String>,
+    /// Every value recorded, in order.
+    pub values: Vec<f64>,
+    /// `"up"` or `"down"`.
+    pub improvement_direction: String,
+}
+
+impl PerfRecord {
+    pub(crate) fn from_chart(chart: &PerfChart) -> Vec<PerfRecord> {
+        chart
+            .entries()
+            .map(|(top, sub, entry)| {
+                let (graph, description) = if sub == "summary" { (None, top) } else { (Some(top.to_owned()), sub) };
+                PerfRecord {
+                    graph,
+                    description: description.to_owned(),
+                    units: entry.units().map(str::to_owned),
+                    values: entry.values().to_vec(),
+                    improvement_direction: entry.improvement_direction().to_owned(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// What one `run_test` did: the test, its tag and directory, status and reason,
+/// times, iterations, perf values and test keyvals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TestRecord {
+    /// The test's name.
+    pub test: String,
+    /// The tag (the part of the tagged name after the test name), if any.
+    pub tag: Option<String>,
+    /// The output directory relative to the job's result directory.
+    pub subdir: String,
+    /// How it ended.
+    pub status: Status,
+    /// The reason: `completed successfully`, or the failure's first line, as
+    /// `status.log` holds it.
+    pub reason: String,
+    /// Further lines of the reason (error sources, panic location).
+    pub details: Vec<String>,
+    /// What a person reads: the reason, or a fuller sentence where harness has one
+    /// (a failed constraint names the value measured, where `status.log` keeps
+    /// autotest's text). Rebuilt results have the reason here.
+    #[serde(default)]
+    pub summary: String,
+    /// Where the failure was raised in the test's code (`file:line:col`): the
+    /// `Failure::fail(..)`, the `?`, or the panic.
+    #[serde(default)]
+    pub raised_at: Option<String>,
+    /// The number of the extra profiled iteration, when one ran (its keyval
+    /// block and perf values are mixed in with the others, as autotest does).
+    #[serde(default)]
+    pub profiled_iteration: Option<u64>,
+    /// Start, RFC 3339.
+    pub start: String,
+    /// End, RFC 3339.
+    pub end: String,
+    /// Seconds from start to end.
+    pub duration: f64,
+    /// Iterations of `run_once` started (the profiled one not counted).
+    pub iterations: u64,
+    /// The output directory.
+    pub outputdir: PathBuf,
+    /// The perf values of `results-chart.json`.
+    pub perf_values: Vec<PerfRecord>,
+    /// The test keyval (`version`, `param-*`, test attributes).
+    pub keyvals: BTreeMap<String, String>,
+    /// The perf keyvals of the last iteration that wrote any.
+    pub perf_keyvals: BTreeMap<String, f64>,
+}
+
+/// How a run went, as its status lines tell it: everything of a record but
+/// its data.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    pub(crate) test: String,
+    pub(crate) tag: Option<String>,
+    pub(crate) subdir: String,
+    pub(crate) status: Status,
+    /// The reason with its detail lines, as the status log gets it.
+    pub(crate) reason: String,
+    /// What a person reads, when it differs from the reason's first line.
+    pub(crate) summary: Option<String>,
+    pub(crate) raised_at: Option<String>,
+    pub(crate) profiled_iteration: Option<u64>,
+    pub(crate) start: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) end: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) duration: f64,
+    pub(crate) iterations: u64,
+    pub(crate) outputdir: PathBuf,
+}
+
+/// The perf values and keyvals of a finished run.
+#[derive(Debug, Default)]
+pub(crate) struct RecordData {
+    pub(crate) chart: PerfChart,
+    /// The test keyval, as written.
+    pub(crate) keyvals: BTreeMap<String, String>,
+    /// The perf keyvals of the last iteration that wrote any.
+    pub(crate) perf_keyvals: BTreeMap<String, f64>,
+}
+
+impl RecordData {
+    /// The same, read from a test's output directory (a run in another
+    /// process, or a job rebuilt from its files).
+    pub(crate) fn read(outputdir: &Path) -> Self {
+        RecordData {
+            chart: PerfChart::read(outputdir.join("results/results-chart.json")).unwrap_or_default(),
+            keyvals: read_raw(outputdir),
+            perf_keyvals: read_iterations(outputdir.join("results"))
+                .ok()
+                .and_then(|iterations| iterations.into_iter().rev().find(|i| !i.perf.is_empty()))
+                .map(|i| i.perf)
+                .unwrap_or_default(),
+        }
+    }
+}
+
+fn rfc3339(time: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    time.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default()
+}
+
+impl TestRecord {
+    /// The record of a run: its reason split into lines as the status log
+    /// splits them.
+    pub(crate) fn new(outcome: Outcome, data: RecordData) -> TestRecord {
+        let mut lines = split_lines(&outcome.reason).into_iter().map(str::to_owned);
+        let reason = lines.next().unwrap_or_default();
+        TestRecord {
+            test: outcome.test,
+            tag: outcome.tag,
+            subdir: outcome.subdir,
+            status: outcome.status,
+            summary: outcome.summary.unwrap_or_else(|| reason.clone()),
+            reason,
+            details: lines.collect(),
+            raised_at: outcome.raised_at,
+            profiled_iteration: outcome.profiled_iteration,
+            start: rfc3339(outcome.start),
+            end: rfc3339(outcome.end),
+            duration: outcome.duration,
+            iterations: outcome.iterations,
+            outputdir: outcome.outputdir,
+            perf_values: PerfRecord::from_chart(&data.chart),
+            keyvals: data.keyvals,
+            perf_keyvals: data.perf_keyvals,
+        }
+    }
+}
+
+/// What a finished job did.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct JobSummary {
+    records: Vec<TestRecord>,
+    status: Status,
+    resultdir: PathBuf,
+    tag: Option<String>,
+    started: chrono::DateTime<chrono::Utc>,
+    finished: chrono::DateTime<chrono::Utc>,
+}
+
+impl JobSummary {
+    pub(crate) fn new(
+        records: Vec<TestRecord>,
+        status: Status,
+        resultdir: PathBuf,
+        tag: Option<String>,
+        (started, finished): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+    ) -> Self {
+        JobSummary { records, status, resultdir, tag, started, finished }
+    }
+
+    /// Every test run, in order.
+    pub fn records(&self) -> &[TestRecord] {
+        &self.records
+    }
+
+    /// GOOD, or ABORT when the job was interrupted.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// Whether any test ended FAIL, ERROR or ABORT, or the job was aborted.
+    pub fn has_failures(&self) -> bool {
+        self.status.is_failure() || self.records.iter().any(|r| r.status.is_failure())
+    }
+
+    /// The result directory.
+    pub fn resultdir(&self) -> &Path {
+        &self.resultdir
+    }
+
+    /// The job's tag.
+    pub fn tag(&self) -> Option<&str> {
+        self.tag.as_deref()
+    }
+
+    /// When the job started and ended.
+    pub fn times(&self) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+        (self.started, self.finished)
+    }
+}
