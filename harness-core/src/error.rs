@@ -145,6 +145,9 @@ pub enum Error {
         "test registration is not working on this platform: harness's own canary test was not registered, so no #[autotest] test can be found (inventory needs life-before-main support from the linker)"
     )]
     RegistrationBroken,
+    /// A subtest was asked for after its job was dropped.
+    #[error("the job of this test has ended; no subtest can run in it")]
+    JobEnded,
 }
 
 fn suggest(suggestions: &[String]) -> String {

@@ -5,7 +5,8 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::cancel::CancelToken;
-use crate::job::{Isolation, Job};
+use crate::job::Job;
+use crate::settings::Isolation;
 use crate::{Args, Status, TestInfo, TestRecord};
 
 /// Where `cargo test` runs put their results: `HARNESS_RESULTS_DIR`, else
@@ -107,8 +108,8 @@ fn end_if_interrupted(cancel: &CancelToken) {
 pub(crate) fn run_cargo_test(registration: &'static crate::registry::Registration, module: &str) {
     let info = registration.info();
     let name = info.name();
-    if let Some(dir) = std::env::var_os(crate::supervisor::CHILD_DIR_ENV) {
-        std::process::exit(crate::supervisor::child_main(std::path::Path::new(&dir)));
+    if let Some(dir) = std::env::var_os(crate::supervisor::spec::CHILD_DIR_ENV) {
+        std::process::exit(crate::child::child_main(std::path::Path::new(&dir)));
     }
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
@@ -122,7 +123,7 @@ pub(crate) fn run_cargo_test(registration: &'static crate::registry::Registratio
     let cancel = CancelToken::new();
     let _signals = crate::signal::watch_job(&cancel);
     let job = job_for(name, &cancel, child_args).unwrap_or_else(|e| panic!("cannot start a job for {name}: {e}"));
-    let record = crate::engine::run(&job, registration.make(), info.default_args())
+    let record = crate::engine::run(job.core(), registration.make(), info.default_args())
         .unwrap_or_else(|e| panic!("{name} could not run: {e}"));
     let _ = job.complete();
     let thread = std::thread::current().name().unwrap_or(name).to_owned();
@@ -167,8 +168,8 @@ pub(crate) fn run_cargo_test(registration: &'static crate::registry::Registratio
 /// listed as ignored, with the reason. SIGTERM (nextest's timeout) ends the
 /// running tests with ERROR "Test timeout expired" after their cleanup.
 pub fn test_main() {
-    if let Some(dir) = std::env::var_os(crate::supervisor::CHILD_DIR_ENV) {
-        std::process::exit(crate::supervisor::child_main(std::path::Path::new(&dir)));
+    if let Some(dir) = std::env::var_os(crate::supervisor::spec::CHILD_DIR_ENV) {
+        std::process::exit(crate::child::child_main(std::path::Path::new(&dir)));
     }
     let mut arguments = libtest_mimic::Arguments::from_args();
     // Perf tests must not run side by side: one at a time unless asked otherwise.
@@ -238,7 +239,7 @@ fn run_trial(
     }
     let job = job_for(name, cancel, Vec::new()).map_err(|e| format!("cannot start a job for {name}: {e}"))?;
     let record =
-        crate::engine::run(&job, registration.make(), args).map_err(|e| format!("{name} could not run: {e}"))?;
+        crate::engine::run(job.core(), registration.make(), args).map_err(|e| format!("{name} could not run: {e}"))?;
     let _ = job.complete();
     match record.status {
         Status::Good => Ok(libtest_mimic::Completion::Completed),

@@ -14,7 +14,8 @@ use super::control::{self, ControlFile, JobOptions, Plan, ProfilerSpec, TestEntr
 use super::progress::Progress;
 use super::{EXIT_FAILED, EXIT_OK, usage_errors};
 use crate::cancel::CancelToken;
-use crate::job::{Isolation, Job};
+use crate::job::Job;
+use crate::settings::Isolation;
 
 /// A number of seconds from the command line: finite and not negative (zero
 /// only where `zero` allows it), or a message naming the option.
@@ -192,7 +193,7 @@ pub(crate) fn run(args: &RunArgs, console: Console) -> i32 {
         let name = planned.registration.info().name();
         if let Err(e) = job.run_test(name, planned.args.clone()) {
             // Validated, and still it could not start (the disk, a race): ERROR, counted.
-            if let Err(e) = crate::engine::unrunnable(&job, name, Some(&planned.subdir), &e.to_string()) {
+            if let Err(e) = crate::engine::unrunnable(job.core(), name, Some(&planned.subdir), &e.to_string()) {
                 eprintln!("error: {}{e}", planned.place);
             }
         }

@@ -3,16 +3,17 @@
 //! iteration, `postprocess`, and the constraint verdict.
 
 use std::fmt::Write as _;
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
+use super::job_core::JobCore;
 use super::phase::{call, guarded};
 use crate::constraint::Constraint;
 use crate::debuglog::note;
 use crate::event::Event;
 use crate::results::StatusCode;
 use crate::results::pyfmt::float_repr;
-use crate::{Args, Autotest, Failure, Job, Phase, TestContext, TestResult};
+use crate::{Args, Autotest, Failure, Phase, TestContext, TestResult};
 
 /// How `execute` runs: the engine arguments that shape the loop.
 #[derive(Debug)]
@@ -26,7 +27,7 @@ pub(crate) struct Plan<'a> {
 
 /// What the loop needs on every iteration.
 struct Run<'a> {
-    job: Job,
+    job: &'a JobCore,
     test: &'a mut dyn Autotest,
     args: &'a Args,
     plan: &'a Plan<'a>,
@@ -36,8 +37,8 @@ struct Run<'a> {
     constraint_summaries: Vec<String>,
 }
 
-fn cancelled(job: &Job) -> TestResult {
-    match job.cancel_token().failure() {
+fn cancelled(job: &JobCore) -> TestResult {
+    match job.cancel.failure() {
         Some(failure) => Err(failure),
         None => Ok(()),
     }
@@ -45,18 +46,18 @@ fn cancelled(job: &Job) -> TestResult {
 
 /// Runs the test's iterations; `started` counts the iterations begun.
 pub(crate) fn execute(
+    job: &JobCore,
     test: &mut dyn Autotest,
     ctx: &mut TestContext,
     args: &Args,
     plan: &Plan<'_>,
     started: &mut u64,
 ) -> TestResult {
-    let job = ctx.job().clone();
     if job.profilers_query("active") {
         job.profilers().stop(ctx)?;
     }
-    if job.test_retry() != 0 {
-        note(&format!("Test will be retried a maximum of {} times", job.test_retry()));
+    if job.settings.test_retry != 0 {
+        note(&format!("Test will be retried a maximum of {} times", job.settings.test_retry));
     }
     let mut run = Run { job, test, args, plan, failed_constraints: Vec::new(), constraint_summaries: Vec::new() };
     let begin = Instant::now();
@@ -69,7 +70,7 @@ pub(crate) fn execute(
             let start = run.job.now();
             let mut elapsed = 0.0;
             while elapsed < length {
-                cancelled(&run.job)?;
+                cancelled(run.job)?;
                 ctx.iteration += 1;
                 *started += 1;
                 run.once_with_retry(ctx)?;
@@ -90,7 +91,7 @@ pub(crate) fn execute(
                 note(&format!("Test started. Specified {count} iterations"));
             }
             for iteration in 1..=count {
-                cancelled(&run.job)?;
+                cancelled(run.job)?;
                 ctx.iteration = iteration;
                 *started += 1;
                 run.once_with_retry(ctx)?;
@@ -111,7 +112,7 @@ pub(crate) fn execute(
         ctx.profiled_run = false;
         profiled?;
     }
-    cancelled(&run.job)?;
+    cancelled(run.job)?;
     call(run.test, Phase::Postprocess, ctx, args)?;
     run.verdict()
 }
@@ -119,7 +120,7 @@ pub(crate) fn execute(
 impl Run<'_> {
     /// autotest's `_call_run_once_with_retry`.
     fn once_with_retry(&mut self, ctx: &mut TestContext) -> TestResult {
-        let max = self.job.test_retry();
+        let max = self.job.settings.test_retry;
         let mut retry = 0;
         loop {
             match self.once(ctx) {
@@ -145,17 +146,17 @@ impl Run<'_> {
     /// autotest's `_call_run_once`: drop caches, before-hooks, the body, and the
     /// after-hooks in reverse order, always.
     fn once(&mut self, ctx: &mut TestContext) -> TestResult {
-        if self.job.settings().drop_caches_between_iterations {
+        if self.job.settings.drop_caches_between_iterations {
             self.job.drop_caches();
         }
         for i in 0..ctx.before_hooks.len() {
-            let hook = Rc::clone(&ctx.before_hooks[i]);
+            let hook = Arc::clone(&ctx.before_hooks[i]);
             guarded(|| hook(ctx))?;
         }
         let body = self.body(ctx);
         let mut after = Ok(());
         for i in (0..ctx.after_hooks.len()).rev() {
-            let hook = Rc::clone(&ctx.after_hooks[i]);
+            let hook = Arc::clone(&ctx.after_hooks[i]);
             if let Err(failure) = guarded(|| hook(ctx)) {
                 note(&format!("after-iteration hook failed: {}", failure.full_text()));
                 if after.is_ok() {
@@ -197,7 +198,7 @@ impl Run<'_> {
         if ctx.profiled_run {
             ctx.profiled_iteration = Some(ctx.iteration);
         }
-        if self.job.settings().drop_caches_between_iterations {
+        if self.job.settings.drop_caches_between_iterations {
             self.job.drop_caches();
         }
         guarded(|| Ok(self.job.profilers().before_start(ctx)?))?;

@@ -1,9 +1,11 @@
 //! The lifecycle engine: one test run, from START to END.
 
 mod execute;
+mod job_core;
 mod phase;
 mod run;
 mod setup;
 
+pub(crate) use job_core::{CacheDropper, Clock, CoreParts, Isolate, JobCore, JobHooks};
 pub(crate) use run::run;
 pub(crate) use run::{Prepared, Verdict, body, unrunnable};

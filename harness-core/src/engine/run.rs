@@ -4,21 +4,21 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::execute::{Plan, execute};
+use super::job_core::JobCore;
 use super::phase::{call, guarded};
 use super::setup::setup_once;
 use crate::context::{TestDirs, describe_args};
 use crate::debuglog::{TestLog, note};
 use crate::event::Event;
-use crate::job::Isolation;
 use crate::names::{NameParts, Naming, naming};
 use crate::results::pyfmt::{float_repr, value_repr, value_str};
 use crate::results::{Outcome, RecordData, StatusCode, StatusEntry, TestRecord, parse_iterations};
 use crate::validate::{Checked, EXECUTE_ARGS, JOB_ARGS, check};
-use crate::{Args, Autotest, Error, Failure, Job, Phase, Result, Status, TestContext, TestInfo, TestResult};
+use crate::{Args, Autotest, Error, Failure, Phase, Result, Status, TestContext, TestInfo, TestResult};
 
 /// A test whose output directory exists and whose START line is written. If
 /// it is dropped before [`finish`] (a panic in harness itself), its group is
@@ -33,7 +33,7 @@ pub(crate) struct Prepared {
     started: chrono::DateTime<chrono::Utc>,
     clock: Instant,
     /// The job whose group this run opened, until `finish` closes it.
-    open: Option<Job>,
+    open: Option<Arc<JobCore>>,
 }
 
 impl Prepared {
@@ -58,11 +58,11 @@ impl Prepared {
 
 impl Drop for Prepared {
     fn drop(&mut self) {
-        if let Some(job) = self.open.take() {
+        if let Some(core) = self.open.take() {
             let reason = "the run ended without a verdict: harness itself failed";
             let (subdir, operation) = (Some(self.naming.subdir.as_str()), Some(self.naming.operation.as_str()));
-            let _ = job.record(StatusCode::Status(Status::Abort), subdir, operation, reason);
-            let _ = job.record(StatusCode::End(Status::Abort), subdir, operation, "");
+            let _ = core.record(StatusCode::Status(Status::Abort), subdir, operation, reason);
+            let _ = core.record(StatusCode::End(Status::Abort), subdir, operation, "");
         }
     }
 }
@@ -128,21 +128,21 @@ pub(crate) struct Ran {
 ///
 /// In a job that isolates its tests, the body runs in a child process (when the
 /// test is registered, so that the child can find it by name).
-pub(crate) fn run(job: &Job, mut test: Box<dyn Autotest>, args: Args) -> Result<TestRecord> {
+pub(crate) fn run(core: &Arc<JobCore>, mut test: Box<dyn Autotest>, args: Args) -> Result<TestRecord> {
     let info = test.info();
-    let prepared = prepare(job, info, &args)?;
+    let prepared = prepare(core, info, &args)?;
     let registered = crate::registry::find(info.name()).is_some_and(|r| std::ptr::eq(r.info(), info));
-    match job.isolation() {
-        Isolation::Process { grace, child_args } if registered => {
-            let result = crate::supervisor::run_child(job, &prepared, &args, *grace, child_args);
-            for record in result.records {
-                job.push_record(record);
+    match &core.isolation {
+        Some(isolation) if registered => {
+            let (verdict, records) = isolation.run_body(core, &prepared, &args);
+            for record in records {
+                core.push_record(record);
             }
-            finish(job, prepared, &result.verdict, None)
+            finish(core, prepared, &verdict, None)
         }
         _ => {
-            let Ran { verdict, data } = body(job, test.as_mut(), &args, &prepared);
-            finish(job, prepared, &verdict, Some(data))
+            let Ran { verdict, data } = body(core, test.as_mut(), &args, &prepared);
+            finish(core, prepared, &verdict, Some(data))
         }
     }
 }
@@ -150,7 +150,7 @@ pub(crate) fn run(job: &Job, mut test: Box<dyn Autotest>, args: Args) -> Result<
 /// Records a planned test that could not start (its name cannot be a
 /// directory, its output directory cannot be made): START, ERROR with the
 /// reason, END, so that it is counted and never silently skipped.
-pub(crate) fn unrunnable(job: &Job, test: &str, subdir: Option<&str>, reason: &str) -> Result<TestRecord> {
+pub(crate) fn unrunnable(core: &JobCore, test: &str, subdir: Option<&str>, reason: &str) -> Result<TestRecord> {
     // A column that cannot be written as given is written without it.
     let column =
         |text: &str| StatusEntry::new(StatusCode::Start, None, Some(text), "").is_ok().then(|| text.to_owned());
@@ -159,7 +159,7 @@ pub(crate) fn unrunnable(job: &Job, test: &str, subdir: Option<&str>, reason: &s
     for (code, message) in
         [(StatusCode::Start, ""), (StatusCode::Status(Status::Error), reason), (StatusCode::End(Status::Error), "")]
     {
-        job.record(code, subdir.as_deref(), operation.as_deref(), message)?;
+        core.record(code, subdir.as_deref(), operation.as_deref(), message)?;
     }
     let now = chrono::Utc::now();
     let outcome = Outcome {
@@ -175,27 +175,23 @@ pub(crate) fn unrunnable(job: &Job, test: &str, subdir: Option<&str>, reason: &s
         end: Some(now),
         duration: 0.0,
         iterations: 0,
-        outputdir: job.resultdir().to_owned(),
+        outputdir: core.settings.resultdir.clone(),
     };
     let record = TestRecord::new(outcome, RecordData::default());
-    job.emit(&Event::TestFinished(&record));
-    job.push_record(record.clone());
+    core.emit(&Event::TestFinished(&record));
+    core.push_record(record.clone());
     Ok(record)
 }
 
 /// Names the run, creates its output directory and writes START.
-pub(crate) fn prepare(job: &Job, info: &'static TestInfo, args: &Args) -> Result<Prepared> {
+pub(crate) fn prepare(core: &Arc<JobCore>, info: &'static TestInfo, args: &Args) -> Result<Prepared> {
     let checked = check(info, args);
     if let Some(errors) = checked.naming_errors() {
         return Err(Error::Args(errors));
     }
     let engine = &checked.engine;
-    let settings = job.settings();
-    let sequence = settings.use_sequence_number.then(|| {
-        let mut state = job.state();
-        state.sequence += 1;
-        state.sequence
-    });
+    let settings = &core.settings;
+    let sequence = settings.use_sequence_number.then(|| core.next_sequence());
     let naming = naming(
         info.name(),
         NameParts {
@@ -206,7 +202,7 @@ pub(crate) fn prepare(job: &Job, info: &'static TestInfo, args: &Args) -> Result
             master_testpath: engine.master_testpath.as_deref(),
         },
     )?;
-    let outputdir = job.resultdir().join(&naming.subdir);
+    let outputdir = settings.resultdir.join(&naming.subdir);
     match fs::create_dir(&outputdir) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -218,8 +214,8 @@ pub(crate) fn prepare(job: &Job, info: &'static TestInfo, args: &Args) -> Result
     if let Some(timeout) = engine.timeout {
         start = start.with_field("timeout", &seconds_text(timeout))?;
     }
-    job.inner.logger.record(&start)?;
-    job.emit(&Event::TestStarted { test: info.name(), subdir: &naming.subdir });
+    core.logger.record(&start)?;
+    core.emit(&Event::TestStarted { test: info.name(), subdir: &naming.subdir });
     Ok(Prepared {
         test: info.name(),
         naming,
@@ -227,13 +223,13 @@ pub(crate) fn prepare(job: &Job, info: &'static TestInfo, args: &Args) -> Result
         checked,
         started: chrono::Utc::now(),
         clock: Instant::now(),
-        open: Some(job.clone()),
+        open: Some(Arc::clone(core)),
     })
 }
 
 /// Writes the status line and END, and records the run.
 pub(crate) fn finish(
-    job: &Job,
+    core: &JobCore,
     mut prepared: Prepared,
     verdict: &Verdict,
     data: Option<RecordData>,
@@ -246,8 +242,8 @@ pub(crate) fn finish(
     let status = verdict.status;
     let (subdir, operation) = (Some(naming.subdir.as_str()), Some(naming.operation.as_str()));
     // The END goes in even when the status line cannot (a full disk): no group is left open.
-    let written = job.record(StatusCode::Status(status), subdir, operation, &verdict.reason);
-    job.record(StatusCode::End(status), subdir, operation, "")?;
+    let written = core.record(StatusCode::Status(status), subdir, operation, &verdict.reason);
+    core.record(StatusCode::End(status), subdir, operation, "")?;
     written?;
     let data = data.unwrap_or_else(|| RecordData::read(&outputdir));
     let outcome = Outcome {
@@ -266,8 +262,8 @@ pub(crate) fn finish(
         outputdir,
     };
     let record = TestRecord::new(outcome, data);
-    job.emit(&Event::TestFinished(&record));
-    job.push_record(record.clone());
+    core.emit(&Event::TestFinished(&record));
+    core.push_record(record.clone());
     Ok(record)
 }
 
@@ -276,11 +272,11 @@ fn seconds_text(seconds: f64) -> String {
     if seconds.fract() == 0.0 && seconds < 1e15 { format!("{seconds:.0}") } else { float_repr(seconds) }
 }
 
-fn make_dirs(job: &Job, naming: &Naming, outputdir: &Path, test: &str) -> Result<TestDirs> {
+fn make_dirs(core: &JobCore, naming: &Naming, outputdir: &Path, test: &str) -> Result<TestDirs> {
     // The parent of a child process may have made `debug/` for the child's output already.
     let mkdir_all =
         |path: PathBuf| fs::create_dir_all(&path).map(|()| path.clone()).map_err(|e| Error::io("create", &path, e));
-    let bindir = job.testdir().join(test);
+    let bindir = core.settings.testdir.join(test);
     Ok(TestDirs {
         resultsdir: outputdir.join("results"),
         profdir: outputdir.join("profiling"),
@@ -288,46 +284,41 @@ fn make_dirs(job: &Job, naming: &Naming, outputdir: &Path, test: &str) -> Result
         outputdir: outputdir.to_owned(),
         srcdir: bindir.join("src"),
         bindir,
-        tmp_parent: job.tmpdir().to_owned(),
+        tmp_parent: core.settings.tmpdir.clone(),
         tmp_suffix: format!("_{}", naming.tagged),
     })
 }
 
 /// Everything between START and the status line: directories, hooks, the
 /// lifecycle, the perf chart written out, the tmpdir removed.
-pub(crate) fn body(job: &Job, test: &mut dyn Autotest, args: &Args, prepared: &Prepared) -> Ran {
+pub(crate) fn body(core: &JobCore, test: &mut dyn Autotest, args: &Args, prepared: &Prepared) -> Ran {
     let info = test.info();
     let naming = &prepared.naming;
     let mut iterations = 0;
-    let dirs = match make_dirs(job, naming, &prepared.outputdir, info.name()) {
+    let dirs = match make_dirs(core, naming, &prepared.outputdir, info.name()) {
         Ok(dirs) => dirs,
         Err(e) => return Ran { verdict: Verdict::of(Status::Error, e.to_string()), data: RecordData::default() },
     };
     let log = TestLog::open(&dirs.debugdir.join(format!("{}.DEBUG", naming.tagged)));
     note(&format!("running {} (version {}) with {}", naming.operation, info.version(), describe_args(args)));
-    let mut ctx = TestContext::new(job.clone(), info, naming.tagged.clone(), naming.subdir.clone(), dirs);
+    let names = (naming.tagged.clone(), naming.subdir.clone());
+    let mut ctx = TestContext::new(core.view.clone(), core.settings.flush_interval, info, names, dirs);
     let mut failure = None;
-    for hook in &job.inner.hooks.before_test {
+    for hook in &core.hooks.before_test {
         if let Err(f) = guarded(|| hook(&mut ctx)) {
             failure = Some((f, Phase::Initialize));
             break;
         }
     }
     if failure.is_none() {
-        for hook in &job.inner.hooks.before_iteration {
-            let hook = hook.clone();
-            ctx.before_hooks.push(Rc::new(move |ctx: &mut TestContext| hook(ctx)));
-        }
-        for hook in &job.inner.hooks.after_iteration {
-            let hook = hook.clone();
-            ctx.after_hooks.push(Rc::new(move |ctx: &mut TestContext| hook(ctx)));
-        }
-        failure = lifecycle(test, &mut ctx, args, &prepared.checked, &mut iterations).err();
+        ctx.before_hooks.extend(core.hooks.before_iteration.iter().cloned());
+        ctx.after_hooks.extend(core.hooks.after_iteration.iter().cloned());
+        failure = lifecycle(core, test, &mut ctx, args, &prepared.checked, &mut iterations).err();
     }
     if let Err(e) = ctx.flush_perf_values() {
         failure.get_or_insert((Failure::from(e), Phase::Cleanup));
     }
-    for hook in &job.inner.hooks.after_test {
+    for hook in &core.hooks.after_test {
         if let Err(f) = guarded(|| hook(&mut ctx)) {
             note(&format!("after-test hook failed: {}", f.full_text()));
             failure.get_or_insert((f, Phase::Cleanup));
@@ -392,6 +383,7 @@ fn phase_end(ctx: &mut TestContext, phase: Phase, result: TestResult) -> Step {
 /// autotest's `_exec`: keyval, argument check, initialize, setup, warmup,
 /// execute, and cleanup with its rules.
 fn lifecycle(
+    core: &JobCore,
     test: &mut dyn Autotest,
     ctx: &mut TestContext,
     args: &Args,
@@ -399,9 +391,8 @@ fn lifecycle(
     iterations: &mut u64,
 ) -> Step {
     let info = test.info();
-    let job = ctx.job().clone();
     if info.network_destabilizing() {
-        job.disable_warnings("NETWORK");
+        core.view.disable_warnings("NETWORK");
     }
     let result = (|| {
         test_keyval(test, args, ctx).map_err(|e| (Failure::from(e), Phase::Initialize))?;
@@ -409,12 +400,12 @@ fn lifecycle(
             return Err((Failure::error(errors.to_string()), Phase::Initialize));
         }
         let engine = &checked.engine;
-        let run_cleanup = engine.run_cleanup.unwrap_or(job.settings().run_test_cleanup);
+        let run_cleanup = engine.run_cleanup.unwrap_or(core.settings.run_test_cleanup);
         ctx.track_perf = !engine.constraints.is_empty();
         let plan = Plan {
             iterations: engine.iterations,
             test_length: engine.test_length,
-            profile_only: engine.profile_only.unwrap_or(job.settings().default_profile_only),
+            profile_only: engine.profile_only.unwrap_or(core.settings.default_profile_only),
             postprocess_profiled_run: engine.postprocess_profiled_run,
             constraints: &engine.constraints,
         };
@@ -422,7 +413,7 @@ fn lifecycle(
         // around each iteration not those the base `execute` consumes either.
         let phase_args = args.without(&[&JOB_ARGS]);
         let iteration_args = args.without(&[&JOB_ARGS, &EXECUTE_ARGS]);
-        let body = phases(test, ctx, &phase_args, &iteration_args, &plan, iterations);
+        let body = phases(core, test, ctx, &phase_args, &iteration_args, &plan, iterations);
         if !run_cleanup {
             return body;
         }
@@ -437,12 +428,13 @@ fn lifecycle(
         }
     })();
     if info.network_destabilizing() {
-        job.enable_warnings("NETWORK");
+        core.view.enable_warnings("NETWORK");
     }
     result
 }
 
 fn phases(
+    core: &JobCore,
     test: &mut dyn Autotest,
     ctx: &mut TestContext,
     args: &Args,
@@ -463,7 +455,7 @@ fn phases(
     let result = if test.info().has_own_execute() {
         call(test, Phase::Execute, ctx, args)
     } else {
-        execute(test, ctx, iteration_args, plan, iterations)
+        execute(core, test, ctx, iteration_args, plan, iterations)
     };
     phase_end(ctx, Phase::Execute, result)
 }

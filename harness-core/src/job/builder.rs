@@ -6,20 +6,21 @@ use std::fs;
 use std::io;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::files::JobFiles;
-use super::handle::{CacheDropper, Clock, Job, JobHooks, JobInner, JobState};
-use super::settings::{Isolation, JobSettings};
+use super::handle::{Job, JobInner};
 use crate::cancel::CancelToken;
+use crate::context::TestContext;
+use crate::engine::{CacheDropper, Clock, CoreParts, Isolate, JobCore, JobHooks};
 use crate::error::{Error, Result};
 use crate::event::Observer;
+use crate::failure::TestResult;
 use crate::files::{absolute, private_dir};
 use crate::profiler::{Profiler, ProfilerSet, ProfilerSpec};
 use crate::results::{StatusCode, StatusLogger, format_keyval};
-use crate::{TestContext, TestResult};
+use crate::settings::{Isolation, JobSettings};
 
 /// Builds a [`Job`].
 ///
@@ -289,23 +290,24 @@ impl JobBuilder {
             observers.push(files.clone());
         }
         observers.extend(self.observers);
-        let inner = JobInner {
+        let isolation: Option<Box<dyn Isolate>> = match self.isolation {
+            Isolation::InProcess => None,
+            Isolation::Process { grace, child_args } => {
+                Some(Box::new(crate::supervisor::ProcessIsolation::new(grace, child_args)))
+            }
+        };
+        let core = JobCore::new(CoreParts {
             logger: StatusLogger::new(settings.resultdir.clone(), self.attach_indent.unwrap_or(0)),
             settings,
-            isolation: self.isolation,
             hooks: self.hooks,
-            profilers: Mutex::new(profilers),
+            profilers,
             clock: self.clock.unwrap_or_else(|| Arc::new(move || origin.elapsed().as_secs_f64())),
             cache_dropper: self.cache_dropper.unwrap_or_else(|| Arc::new(crate::caches::drop_caches)),
-            warned_drop_caches: AtomicBool::new(false),
             cancel: self.cancel.unwrap_or_default(),
             observers,
-            files,
-            owns_group,
-            state: Mutex::new(JobState::default()),
-            started,
-            children: Mutex::new(None),
-        };
+            isolation,
+        });
+        let inner = JobInner::new(core, files, owns_group, started);
         let job = Job { inner: Arc::new(inner) };
         if owns_group {
             job.record(StatusCode::Start, None, None, "")?;

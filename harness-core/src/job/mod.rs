@@ -4,10 +4,8 @@
 mod builder;
 mod files;
 mod handle;
-mod settings;
 mod test_builder;
 
 pub use builder::JobBuilder;
-pub use handle::{Job, TestHook};
-pub(crate) use settings::{Isolation, JobSettings};
+pub use handle::Job;
 pub use test_builder::TestBuilder;

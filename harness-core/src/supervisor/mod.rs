@@ -1,10 +1,8 @@
 //! Running a test's body in a child process of this binary: the parent's
-//! supervisor and the child's entry point, with the spec and result they share.
+//! supervisor, and the spec and result it shares with the child's entry point
+//! (`child.rs`).
 
-mod child;
 mod parent;
-mod spec;
+pub(crate) mod spec;
 
-pub(crate) use child::child_main;
-pub(crate) use parent::run_child;
-pub(crate) use spec::{CHILD_DIR_ENV, ChildRoot};
+pub(crate) use parent::ProcessIsolation;

@@ -36,11 +36,12 @@ use super::spec::{
     CHILD_DIR_ENV, ChildDir, ChildMessage, ChildResult, ChildRoot, ChildSpec, ParentMessage, nonce, read_result,
     write_new,
 };
-use crate::engine::{Prepared, Verdict};
+use crate::args::Args;
+use crate::engine::{Isolate, JobCore, Prepared, Verdict};
 use crate::event::Event;
-use crate::job::Job;
+use crate::results::TestRecord;
 use crate::signal::{JobControl, on_job_control};
-use crate::{Args, Status};
+use crate::status::Status;
 
 /// How long after the child exits its stdout and stderr may stay open before
 /// whoever holds them counts as left behind.
@@ -77,60 +78,81 @@ fn seconds(seconds: f64) -> Option<Duration> {
     Duration::try_from_secs_f64(seconds).ok()
 }
 
-/// Runs the body of the prepared test in a child process and returns what it
-/// ended with. Never fails: whatever goes wrong is the test's verdict.
-pub(crate) fn run_child(
-    job: &Job,
-    prepared: &Prepared,
-    args: &Args,
+/// Runs registered tests' bodies in supervised child processes of this binary:
+/// a crash is the test's ERROR, a timeout ends it after `grace`, whatever the
+/// test does. The job's children share one locked directory, made for the
+/// first.
+pub(crate) struct ProcessIsolation {
     grace: Duration,
-    child_args: &[String],
-) -> ChildResult {
-    let spec = ChildSpec {
-        nonce: nonce(),
-        parent: i32::try_from(std::process::id()).unwrap_or(0),
-        test: prepared.test.to_owned(),
-        args: args.clone(),
-        naming: prepared.naming.clone(),
-        outputdir: prepared.outputdir.clone(),
-        settings: job.settings().clone(),
-        indent: job.indent(),
-    };
-    let failed = |reason: String| ChildResult {
-        nonce: spec.nonce.clone(),
-        verdict: Verdict::of(Status::Error, reason),
-        records: Vec::new(),
-    };
-    let dir = match child_root(job).and_then(|root| root.child()) {
-        Ok(dir) => dir,
-        Err(e) => return failed(format!("cannot start the test subprocess: {e}")),
-    };
-    let written = serde_json::to_vec(&spec).map_err(|e| e.to_string()).and_then(|bytes| {
-        write_new(&dir.spec(), &bytes).map_err(|e| format!("cannot write `{}`: {e}", dir.spec().display()))
-    });
-    if let Err(e) = written {
-        return failed(format!("cannot start the test subprocess: {e}"));
+    /// The arguments that make the binary run a child (for a libtest binary,
+    /// the one `#[test]` to run).
+    child_args: Vec<String>,
+    children: Mutex<Option<Arc<ChildRoot>>>,
+}
+
+impl ProcessIsolation {
+    pub(crate) fn new(grace: Duration, child_args: Vec<String>) -> Self {
+        ProcessIsolation { grace, child_args, children: Mutex::new(None) }
     }
-    let supervisor = Supervisor { job, prepared, grace, dir: &dir };
-    match supervisor.run(&spec, child_args) {
-        Ok(result) => result,
-        Err(e) => failed(format!("cannot start the test subprocess: {e}")),
+
+    /// The job's directory of child directories, made on first use.
+    fn child_root(&self, core: &JobCore) -> crate::Result<Arc<ChildRoot>> {
+        let mut root = self.children.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(root) = root.as_ref() {
+            return Ok(Arc::clone(root));
+        }
+        let made = Arc::new(ChildRoot::create(&core.settings.tmpdir.join("children"))?);
+        *root = Some(Arc::clone(&made));
+        Ok(made)
     }
 }
 
-/// The job's directory of child directories, made on first use.
-fn child_root(job: &Job) -> crate::Result<Arc<ChildRoot>> {
-    let mut root = job.inner.children.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(root) = root.as_ref() {
-        return Ok(Arc::clone(root));
+impl Isolate for ProcessIsolation {
+    /// Runs the body of the prepared test in a child process and returns what
+    /// it ended with. Never fails: whatever goes wrong is the test's verdict.
+    fn run_body(&self, core: &JobCore, prepared: &Prepared, args: &Args) -> (Verdict, Vec<TestRecord>) {
+        let result = self.run_child(core, prepared, args);
+        (result.verdict, result.records)
     }
-    let made = Arc::new(ChildRoot::create(&job.tmpdir().join("children"))?);
-    *root = Some(Arc::clone(&made));
-    Ok(made)
+}
+
+impl ProcessIsolation {
+    fn run_child(&self, core: &JobCore, prepared: &Prepared, args: &Args) -> ChildResult {
+        let spec = ChildSpec {
+            nonce: nonce(),
+            parent: i32::try_from(std::process::id()).unwrap_or(0),
+            test: prepared.test.to_owned(),
+            args: args.clone(),
+            naming: prepared.naming.clone(),
+            outputdir: prepared.outputdir.clone(),
+            settings: core.settings.clone(),
+            indent: core.indent(),
+        };
+        let failed = |reason: String| ChildResult {
+            nonce: spec.nonce.clone(),
+            verdict: Verdict::of(Status::Error, reason),
+            records: Vec::new(),
+        };
+        let dir = match self.child_root(core).and_then(|root| root.child()) {
+            Ok(dir) => dir,
+            Err(e) => return failed(format!("cannot start the test subprocess: {e}")),
+        };
+        let written = serde_json::to_vec(&spec).map_err(|e| e.to_string()).and_then(|bytes| {
+            write_new(&dir.spec(), &bytes).map_err(|e| format!("cannot write `{}`: {e}", dir.spec().display()))
+        });
+        if let Err(e) = written {
+            return failed(format!("cannot start the test subprocess: {e}"));
+        }
+        let supervisor = Supervisor { job: core, prepared, grace: self.grace, dir: &dir };
+        match supervisor.run(&spec, &self.child_args) {
+            Ok(result) => result,
+            Err(e) => failed(format!("cannot start the test subprocess: {e}")),
+        }
+    }
 }
 
 struct Supervisor<'a> {
-    job: &'a Job,
+    job: &'a JobCore,
     prepared: &'a Prepared,
     grace: Duration,
     dir: &'a ChildDir,
@@ -216,7 +238,7 @@ impl Supervisor<'_> {
                 }
             })
         };
-        let token = self.job.cancel_token().clone();
+        let token = self.job.cancel.clone();
         let _cancel = {
             let tx = Mutex::new(tx.clone());
             token.listen(move |level| {
@@ -303,8 +325,7 @@ impl Supervisor<'_> {
                         self.notice("interrupted again: killing the test's processes now");
                     } else if !seen.interrupted {
                         seen.interrupted = true;
-                        let reason =
-                            self.job.cancel_token().reason().map_or_else(|| "Interrupted".to_owned(), |(_, r)| r);
+                        let reason = self.job.cancel.reason().map_or_else(|| "Interrupted".to_owned(), |(_, r)| r);
                         tell(&ParentMessage::Interrupt(reason));
                         grace_until = running().checked_add(self.grace);
                         self.notice(&format!(
@@ -356,7 +377,7 @@ impl Supervisor<'_> {
             Some(result) => std::mem::replace(&mut result.verdict, Verdict::of(Status::Good, "")),
             None if seen.timed_out => Verdict::of(Status::Error, "Test timeout expired"),
             None if seen.interrupted || seen.killed.is_some() => {
-                let reason = self.job.cancel_token().reason().map_or_else(|| "Interrupted".to_owned(), |(_, r)| r);
+                let reason = self.job.cancel.reason().map_or_else(|| "Interrupted".to_owned(), |(_, r)| r);
                 Verdict::of(Status::Abort, reason)
             }
             None => Verdict::of(Status::Error, exit.map_or_else(|| "Test subprocess failed".to_owned(), describe_exit)),

@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::Args;
 use crate::engine::Verdict;
 use crate::error::{Error, Result};
-use crate::job::JobSettings;
 use crate::names::Naming;
 use crate::results::TestRecord;
+use crate::settings::JobSettings;
 
 /// The environment variable that makes a harness process a test's child: it
 /// names the child's private directory.

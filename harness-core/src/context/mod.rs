@@ -1,17 +1,27 @@
 //! [`TestContext`]: what `self` held in autotest's `base_test`: the directories,
 //! the iteration counter, keyval and perf-value writers, hooks and subtests.
 
+mod job_view;
+
 use std::fmt::{self, Display, Write as _};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use job_view::JobView;
+pub(crate) use job_view::SubtestRunner;
+
+use crate::args::Args;
+use crate::error::Result;
+use crate::failure::{Failure, TestResult};
 use crate::files::AppendFile;
 use crate::results::{BlockFormatter, PerfChart, PerfNumber, PerfValue, write_keyval};
-use crate::{Args, Job, Result, Status, TestInfo, TestResult, Version};
+use crate::schema::{TestInfo, Version};
+use crate::status::Status;
 
-/// A hook run before or after every iteration, with the test's context.
-pub type IterationHook = Rc<dyn Fn(&mut TestContext) -> TestResult>;
+/// A hook run with a test's context: around the test (the job's) or around
+/// each iteration (the job's, and those a test registers).
+pub(crate) type Hook = Arc<dyn Fn(&mut TestContext) -> TestResult + Send + Sync>;
 
 /// The directories of one test run.
 #[derive(Debug, Clone)]
@@ -32,7 +42,7 @@ pub(crate) struct TestDirs {
 ///
 /// Every phase may take `ctx: &mut TestContext` after `&mut self`.
 pub struct TestContext {
-    job: Job,
+    job: JobView,
     info: &'static TestInfo,
     tagged_testname: String,
     subdir: String,
@@ -63,8 +73,8 @@ pub struct TestContext {
     flush_interval: Duration,
     buffer: String,
     formatter: BlockFormatter,
-    pub(crate) before_hooks: Vec<IterationHook>,
-    pub(crate) after_hooks: Vec<IterationHook>,
+    pub(crate) before_hooks: Vec<Hook>,
+    pub(crate) after_hooks: Vec<Hook>,
 }
 
 impl fmt::Debug for TestContext {
@@ -80,13 +90,12 @@ impl fmt::Debug for TestContext {
 
 impl TestContext {
     pub(crate) fn new(
-        job: Job,
+        job: JobView,
+        flush_interval: Duration,
         info: &'static TestInfo,
-        tagged_testname: String,
-        subdir: String,
+        (tagged_testname, subdir): (String, String),
         dirs: TestDirs,
     ) -> Self {
-        let flush_interval = job.settings().flush_interval;
         TestContext {
             results_keyval: AppendFile::new(dirs.resultsdir.join("keyval")),
             job,
@@ -117,9 +126,10 @@ impl TestContext {
         }
     }
 
-    /// The job running this test.
+    /// What the test sees of the job running it: its directories, tag,
+    /// cancellation and turned-off warnings.
     #[must_use]
-    pub fn job(&self) -> &Job {
+    pub fn job(&self) -> &JobView {
         &self.job
     }
 
@@ -378,14 +388,20 @@ impl TestContext {
     }
 
     /// Registers a hook run before every iteration, in registration order.
-    pub fn register_before_iteration_hook(&mut self, hook: impl Fn(&mut TestContext) -> TestResult + 'static) {
-        self.before_hooks.push(Rc::new(hook));
+    pub fn register_before_iteration_hook(
+        &mut self,
+        hook: impl Fn(&mut TestContext) -> TestResult + Send + Sync + 'static,
+    ) {
+        self.before_hooks.push(Arc::new(hook));
     }
 
     /// Registers a hook run after every iteration, even a failed one; the last
     /// registered runs first.
-    pub fn register_after_iteration_hook(&mut self, hook: impl Fn(&mut TestContext) -> TestResult + 'static) {
-        self.after_hooks.push(Rc::new(hook));
+    pub fn register_after_iteration_hook(
+        &mut self,
+        hook: impl Fn(&mut TestContext) -> TestResult + Send + Sync + 'static,
+    ) {
+        self.after_hooks.push(Arc::new(hook));
     }
 
     /// Runs another registered test with its output under this test's output
@@ -393,13 +409,14 @@ impl TestContext {
     ///
     /// # Errors
     ///
-    /// As [`Job::run_test`]: an unknown test, bad tag, or existing output directory.
+    /// As [`Job::run_test`](crate::Job::run_test): an unknown test, bad tag,
+    /// or existing output directory.
     pub fn runsubtest(&mut self, name: &str, mut args: Args) -> Result<Status> {
         if !args.contains("profile_only") {
             args.set("profile_only", false);
         }
         args.set("master_testpath", self.subdir.clone());
-        self.job.clone().run_test(name, args)
+        self.job.run_subtest(name, args)
     }
 
     /// Whether the job asked this test to stop (interrupt or timeout).
@@ -419,7 +436,7 @@ impl TestContext {
         if token.sleep(duration) {
             Ok(())
         } else {
-            Err(token.failure().unwrap_or_else(|| crate::Failure::abort("Interrupted")))
+            Err(token.failure().unwrap_or_else(|| Failure::abort("Interrupted")))
         }
     }
 

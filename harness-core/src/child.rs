@@ -1,6 +1,6 @@
-//! The child's side: a process of the same binary, started by
-//! [`parent`](super::parent) with `HARNESS_CHILD_DIR` set, runs one test's
-//! body and writes its result.
+//! The entry point of a test's child process: a process of the same binary,
+//! started by the supervisor (`supervisor/parent.rs`) with `HARNESS_CHILD_DIR`
+//! set, runs one test's body and writes its result.
 //!
 //! - Its stdin is the channel to the parent: it keeps it, and reopens stdin on
 //!   `/dev/null`, so a test that reads stdin gets EOF and never waits on a
@@ -23,13 +23,13 @@ use nix::fcntl::{FcntlArg, FdFlag, fcntl};
 use nix::sys::stat::{SFlag, fstat};
 use nix::unistd::Pid;
 
-use super::spec::{ChildMessage, ChildResult, ChildSpec, ParentMessage, result_path, spec_path, write_new};
-use crate::Status;
 use crate::cancel::CancelToken;
 use crate::engine::Prepared;
 use crate::event::{Event, Observer};
 use crate::job::JobBuilder;
 use crate::signal::{end_process_group, watch_child};
+use crate::status::Status;
+use crate::supervisor::spec::{ChildMessage, ChildResult, ChildSpec, ParentMessage, result_path, spec_path, write_new};
 
 /// Takes the channel the parent passed as stdin, and puts `/dev/null` there.
 fn take_channel() -> Result<UnixStream, String> {
@@ -126,8 +126,8 @@ fn run(dir: &Path) -> Result<(), String> {
     let job = builder.build().map_err(|e| e.to_string())?;
     let prepared = Prepared::resume(registration.info(), spec.naming, spec.outputdir, &spec.args);
     let mut test = registration.make();
-    let ran = crate::engine::body(&job, test.as_mut(), &spec.args, &prepared);
-    let result = ChildResult { nonce: spec.nonce, verdict: ran.verdict, records: job.records() };
+    let ran = crate::engine::body(job.core(), test.as_mut(), &spec.args, &prepared);
+    let result = ChildResult { nonce: spec.nonce, verdict: ran.verdict, records: job.core().records() };
     let bytes = serde_json::to_vec(&result).map_err(|e| e.to_string())?;
     write_new(&result_path(dir), &bytes).map_err(|e| format!("cannot write the result of {}: {e}", spec.test))
 }

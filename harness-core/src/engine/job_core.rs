@@ -1,0 +1,196 @@
+//! [`JobCore`]: what the engine needs from the job running a test, as one
+//! explicit value: settings, hooks, profilers, observers, the status logger,
+//! the clock, cancellation, where bodies run, and the records so far. The job
+//! owns one and hands it to every run; the engine never sees the `Job`.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+
+use super::run::{Prepared, Verdict};
+use crate::args::Args;
+use crate::cancel::CancelToken;
+use crate::context::{Hook, JobView, SubtestRunner};
+use crate::error::{Error, Result};
+use crate::event::{Event, Observer};
+use crate::profiler::ProfilerSet;
+use crate::results::{StatusCode, StatusEntry, StatusLogger, TestRecord};
+use crate::settings::JobSettings;
+use crate::status::Status;
+
+/// The job's hooks, run with each test's context.
+#[derive(Default, Clone)]
+pub(crate) struct JobHooks {
+    pub(crate) before_test: Vec<Hook>,
+    pub(crate) after_test: Vec<Hook>,
+    pub(crate) before_iteration: Vec<Hook>,
+    pub(crate) after_iteration: Vec<Hook>,
+}
+
+impl JobHooks {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.before_test.is_empty()
+            && self.after_test.is_empty()
+            && self.before_iteration.is_empty()
+            && self.after_iteration.is_empty()
+    }
+}
+
+/// The clock `test_length` is measured with, in seconds.
+pub(crate) type Clock = Arc<dyn Fn() -> f64 + Send + Sync>;
+
+/// What dropping the page cache does.
+pub(crate) type CacheDropper = Arc<dyn Fn() -> io::Result<()> + Send + Sync>;
+
+/// Where a prepared test's body runs when not on the calling thread: the
+/// supervisor's child process. The job chooses; the engine calls.
+pub(crate) trait Isolate: Send + Sync {
+    /// Runs the body of `prepared` with `args` elsewhere and returns how it
+    /// ended, with the records of the subtests it ran.
+    fn run_body(&self, core: &JobCore, prepared: &Prepared, args: &Args) -> (Verdict, Vec<TestRecord>);
+}
+
+/// The parts of a job the engine runs tests with.
+pub(crate) struct JobCore {
+    pub(crate) settings: JobSettings,
+    pub(crate) hooks: JobHooks,
+    profilers: Mutex<ProfilerSet>,
+    clock: Clock,
+    cache_dropper: CacheDropper,
+    warned_drop_caches: AtomicBool,
+    pub(crate) cancel: CancelToken,
+    observers: Vec<Arc<dyn Observer>>,
+    pub(crate) logger: StatusLogger,
+    /// Where registered tests' bodies run; `None`: in this process.
+    pub(crate) isolation: Option<Box<dyn Isolate>>,
+    /// The sequence number of the last test (`use_sequence_number`).
+    sequence: Mutex<u32>,
+    records: Mutex<Vec<TestRecord>>,
+    /// What a test sees of the job.
+    pub(crate) view: JobView,
+}
+
+impl std::fmt::Debug for JobCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobCore").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+/// The parts of a [`JobCore`] its builder provides.
+pub(crate) struct CoreParts {
+    pub(crate) settings: JobSettings,
+    pub(crate) hooks: JobHooks,
+    pub(crate) profilers: ProfilerSet,
+    pub(crate) clock: Clock,
+    pub(crate) cache_dropper: CacheDropper,
+    pub(crate) cancel: CancelToken,
+    pub(crate) observers: Vec<Arc<dyn Observer>>,
+    pub(crate) logger: StatusLogger,
+    pub(crate) isolation: Option<Box<dyn Isolate>>,
+}
+
+impl JobCore {
+    /// A core whose tests can run subtests in it.
+    pub(crate) fn new(parts: CoreParts) -> Arc<JobCore> {
+        Arc::new_cyclic(|me: &Weak<JobCore>| {
+            let subtests: Weak<dyn SubtestRunner> = me.clone();
+            let dirs = (parts.settings.resultdir.clone(), parts.settings.tmpdir.clone());
+            let view = JobView::new(dirs, parts.settings.tag.clone(), parts.cancel.clone(), subtests);
+            JobCore {
+                settings: parts.settings,
+                hooks: parts.hooks,
+                profilers: Mutex::new(parts.profilers),
+                clock: parts.clock,
+                cache_dropper: parts.cache_dropper,
+                warned_drop_caches: AtomicBool::new(false),
+                cancel: parts.cancel,
+                observers: parts.observers,
+                logger: parts.logger,
+                isolation: parts.isolation,
+                sequence: Mutex::new(0),
+                records: Mutex::new(Vec::new()),
+                view,
+            }
+        })
+    }
+
+    /// Writes a status line and tells the observers.
+    pub(crate) fn record(
+        &self,
+        code: StatusCode,
+        subdir: Option<&str>,
+        operation: Option<&str>,
+        message: &str,
+    ) -> Result<()> {
+        let entry = StatusEntry::new(code, subdir, operation, message)?;
+        self.logger.record(&entry)?;
+        self.emit(&Event::StatusRecorded(&entry));
+        Ok(())
+    }
+
+    /// Tells every observer.
+    pub(crate) fn emit(&self, event: &Event<'_>) {
+        for observer in &self.observers {
+            observer.on_event(event);
+        }
+    }
+
+    /// The profilers the profiled iteration runs.
+    pub(crate) fn profilers(&self) -> MutexGuard<'_, ProfilerSet> {
+        self.profilers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// autotest's `job.profilers.active()` / `present()`, told to the observers.
+    pub(crate) fn profilers_query(&self, query: &'static str) -> bool {
+        let answer = match query {
+            "active" => self.profilers().active(),
+            _ => self.profilers().present(),
+        };
+        self.emit(&Event::ProfilersQueried { query, answer });
+        answer
+    }
+
+    pub(crate) fn now(&self) -> f64 {
+        (self.clock)()
+    }
+
+    /// Drops the page cache; without permission, warns once and carries on.
+    pub(crate) fn drop_caches(&self) {
+        if let Err(error) = (self.cache_dropper)()
+            && !self.warned_drop_caches.swap(true, Ordering::Relaxed)
+        {
+            log::warn!(target: "harness", "cannot drop caches ({error}); iterations run with warm caches");
+        }
+    }
+
+    /// The next sequence number (`use_sequence_number`).
+    pub(crate) fn next_sequence(&self) -> u32 {
+        let mut sequence = self.sequence.lock().unwrap_or_else(PoisonError::into_inner);
+        *sequence += 1;
+        *sequence
+    }
+
+    pub(crate) fn push_record(&self, record: TestRecord) {
+        self.records.lock().unwrap_or_else(PoisonError::into_inner).push(record);
+    }
+
+    /// The records of the tests run so far.
+    pub(crate) fn records(&self) -> Vec<TestRecord> {
+        self.records.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The nesting of this job's status lines.
+    pub(crate) fn indent(&self) -> usize {
+        self.logger.indent()
+    }
+}
+
+impl SubtestRunner for JobCore {
+    fn run_subtest(self: Arc<Self>, name: &str, args: Args) -> Result<Status> {
+        let registration = crate::registry::find(name).ok_or_else(|| Error::UnknownTest {
+            name: name.to_owned(),
+            suggestions: crate::registry::suggestions(name),
+        })?;
+        super::run(&self, registration.make(), args).map(|record| record.status)
+    }
+}
