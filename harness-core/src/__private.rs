@@ -6,10 +6,13 @@ pub use ::inventory;
 pub use ::serde_json::Value;
 pub use ::std::boxed::Box;
 
+pub use crate::args::Args;
+pub use crate::context::TestContext;
+pub use crate::definition::Autotest;
+pub use crate::failure::{Failure, TestResult};
+pub use crate::phase::Phase;
 pub use crate::registry::Registration;
-pub use crate::{
-    Args, Autotest, Failure, Param, ParamKind, Phase, PhaseTable, TestContext, TestInfo, TestResult, Version, decoder,
-};
+pub use crate::schema::{Param, ParamKind, PhaseTable, TestInfo, Version, decoder};
 
 /// A required argument, read through its table entry.
 ///

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::{Failure, Status};
+use crate::failure::Failure;
+use crate::status::Status;
 
 type Listener = Arc<dyn Fn(u32) + Send + Sync>;
 
@@ -35,7 +36,7 @@ impl std::fmt::Debug for State {
 /// it should end with (ABORT for an interrupt, ERROR for a timeout).
 ///
 /// The engine checks it between phases and iterations; tests that wait call
-/// [`TestContext::sleep`](crate::TestContext::sleep), which returns early.
+/// [`TestContext::sleep`](crate::context::TestContext::sleep), which returns early.
 /// Cancelling again escalates (a second Ctrl-C): a test in a child process is
 /// then killed without waiting for its cleanup.
 ///
@@ -176,7 +177,7 @@ mod tests {
         assert!(!sleeper.join().unwrap());
         let failure = token.failure().unwrap();
         assert_eq!(failure.message(), "Test timeout expired");
-        assert_eq!(failure.status_in(crate::Phase::RunOnce), Status::Error);
+        assert_eq!(failure.status_in(crate::phase::Phase::RunOnce), Status::Error);
     }
 
     #[test]

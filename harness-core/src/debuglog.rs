@@ -13,7 +13,7 @@ use std::panic::{self, PanicHookInfo};
 use std::path::Path;
 use std::sync::{Arc, Mutex, Once, PoisonError, Weak};
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 struct Sink {
     file: Mutex<File>,

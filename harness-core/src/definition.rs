@@ -59,6 +59,6 @@ pub trait Autotest: 'static {
     ///
     /// # Errors
     ///
-    /// The phase's [`Failure`](crate::Failure), if it failed.
+    /// The phase's [`Failure`](crate::failure::Failure), if it failed.
     fn run_phase(&mut self, phase: Phase, ctx: &mut TestContext, args: &Args) -> TestResult;
 }

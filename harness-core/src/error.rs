@@ -1,4 +1,4 @@
-//! [`Error`]: trouble in the harness itself, as opposed to a test's [`Failure`](crate::Failure).
+//! [`Error`]: trouble in the harness itself, as opposed to a test's [`Failure`](crate::failure::Failure).
 
 use std::io;
 use std::path::PathBuf;

@@ -53,7 +53,7 @@ pub enum Event<'a> {
     },
     /// A test ended (its END line is written).
     TestFinished(&'a TestRecord),
-    /// The job ended: [`Job::complete`](crate::Job::complete) ran.
+    /// The job ended: [`Job::complete`](crate::job::Job::complete) ran.
     JobFinished(&'a JobSummary),
 }
 

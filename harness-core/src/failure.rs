@@ -3,7 +3,8 @@
 use std::fmt;
 use std::panic::Location;
 
-use crate::{Phase, Status};
+use crate::phase::Phase;
+use crate::status::Status;
 
 /// The result of a lifecycle phase: `Ok(())` or a [`Failure`].
 pub type TestResult<T = ()> = Result<T, Failure>;
@@ -270,7 +271,9 @@ impl<E: fmt::Display + 'static> From<E> for Failure {
     fn from(error: E) -> Self {
         // harness failing to write the test's own result files (a full disk) is
         // the harness's trouble, not the system under test's: ERROR in any phase.
-        if let Some(crate::Error::Io { .. }) = (&error as &dyn std::any::Any).downcast_ref::<crate::Error>() {
+        if let Some(crate::error::Error::Io { .. }) =
+            (&error as &dyn std::any::Any).downcast_ref::<crate::error::Error>()
+        {
             return Failure::new(FailureKind::Error, error.to_string());
         }
         let mut failure =

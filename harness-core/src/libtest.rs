@@ -4,10 +4,13 @@ use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use crate::args::Args;
 use crate::cancel::CancelToken;
 use crate::job::Job;
+use crate::results::TestRecord;
+use crate::schema::TestInfo;
 use crate::settings::Isolation;
-use crate::{Args, Status, TestInfo, TestRecord};
+use crate::status::Status;
 
 /// Where `cargo test` runs put their results: `HARNESS_RESULTS_DIR`, else
 /// `harness-results` in the target directory of the running test binary.
@@ -73,7 +76,7 @@ fn grace() -> Duration {
 
 /// A job for one test run under [`results_root`]`/<binary>/<name>/<run>`, its
 /// body isolated in a child process of this binary started with `child_args`.
-fn job_for(name: &str, cancel: &CancelToken, child_args: Vec<String>) -> crate::Result<Job> {
+fn job_for(name: &str, cancel: &CancelToken, child_args: Vec<String>) -> crate::error::Result<Job> {
     let root = results_root().join(crate::state::binary_name());
     Job::builder(root.join(name).join(run_id()))
         .state_dir(root.join(".harness"))

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
-use crate::{Error, Result, TestContext};
+use crate::context::TestContext;
+use crate::error::{Error, Result};
 
 /// Something that observes the profiled iteration: started before `run_once`,
 /// stopped after it, then asked to report into the test's `profiling/` folder.

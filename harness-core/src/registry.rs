@@ -6,7 +6,12 @@
 use std::sync::OnceLock;
 
 use crate::args::Args;
-use crate::{Autotest, Error, Phase, Result, TestContext, TestInfo, TestResult, Version};
+use crate::context::TestContext;
+use crate::definition::Autotest;
+use crate::error::{Error, Result};
+use crate::failure::TestResult;
+use crate::phase::Phase;
+use crate::schema::{TestInfo, Version};
 
 /// A registered test: its static description and how to build one.
 #[derive(Debug)]

@@ -21,7 +21,8 @@ use signal_hook::consts::{SIGCONT, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTSTP};
 use signal_hook::iterator::SignalsInfo;
 use signal_hook::iterator::exfiltrator::WithOrigin;
 
-use crate::{CancelToken, Status};
+use crate::cancel::CancelToken;
+use crate::status::Status;
 
 /// Stopping or resuming the running tests (Ctrl-Z, `fg`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

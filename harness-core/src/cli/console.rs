@@ -7,10 +7,10 @@ use std::time::Instant;
 
 use anstyle::{AnsiColor, Style};
 
-use crate::Status;
 use crate::event::{Event, Observer};
 use crate::results::JobSummary;
 use crate::results::TestRecord;
+use crate::status::Status;
 
 /// `--color`: when to colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

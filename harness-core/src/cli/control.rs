@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::Args;
+use crate::args::Args;
 use crate::names::{NameParts, check_component, naming};
 pub(crate) use crate::profiler::ProfilerSpec;
 use crate::registry::{self, Registration};
@@ -197,8 +197,10 @@ pub(crate) fn validate(control: ControlFile) -> Result<Plan, Vec<String>> {
             (false, false) => format!("tests[{index}]: "),
         };
         let Some(registration) = registry::find(&entry.test) else {
-            let error =
-                crate::Error::UnknownTest { name: entry.test.clone(), suggestions: registry::suggestions(&entry.test) };
+            let error = crate::error::Error::UnknownTest {
+                name: entry.test.clone(),
+                suggestions: registry::suggestions(&entry.test),
+            };
             problems.push(format!("{}{error}", at(false)));
             continue;
         };

@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use crate::{ParamKind, registry};
+use crate::registry;
+use crate::schema::ParamKind;
 
 /// The version of the `list --json` layout.
 pub(crate) const LIST_SCHEMA_VERSION: u32 = 2;

@@ -34,7 +34,8 @@ pub(crate) fn table(results: &JobResults, console: Console) -> String {
     let width = results.tests.iter().map(|t| t.subdir.len()).max().unwrap_or(4).max(4);
     out.push_str(&format!("{:<8} {:<width$} {:>9} {:>10}  REASON\n", "STATUS", "TEST", "TIME", "ITERATIONS"));
     for test in &results.tests {
-        let reason = if test.status == crate::Status::Good { String::new() } else { escaped(shown_reason(test)) };
+        let reason =
+            if test.status == crate::status::Status::Good { String::new() } else { escaped(shown_reason(test)) };
         let line = format!(
             "{} {:<width$} {:>7.2} s {:>10}  {reason}",
             console.status(test.status, 8),
@@ -69,7 +70,7 @@ pub(crate) fn table(results: &JobResults, console: Console) -> String {
 }
 
 /// The summary, or the reason for results written before summaries existed.
-fn shown_reason(test: &crate::TestRecord) -> &str {
+fn shown_reason(test: &crate::results::TestRecord) -> &str {
     if test.summary.is_empty() { &test.reason } else { &test.summary }
 }
 

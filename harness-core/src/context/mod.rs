@@ -409,7 +409,7 @@ impl TestContext {
     ///
     /// # Errors
     ///
-    /// As [`Job::run_test`](crate::Job::run_test): an unknown test, bad tag,
+    /// As [`Job::run_test`](crate::job::Job::run_test): an unknown test, bad tag,
     /// or existing output directory.
     pub fn runsubtest(&mut self, name: &str, mut args: Args) -> Result<Status> {
         if !args.contains("profile_only") {

@@ -8,12 +8,16 @@ use std::time::Instant;
 
 use super::job_core::JobCore;
 use super::phase::{call, guarded};
+use crate::args::Args;
 use crate::constraint::Constraint;
+use crate::context::TestContext;
 use crate::debuglog::note;
+use crate::definition::Autotest;
 use crate::event::Event;
+use crate::failure::{Failure, TestResult};
+use crate::phase::Phase;
 use crate::results::StatusCode;
 use crate::results::pyfmt::float_repr;
-use crate::{Args, Autotest, Failure, Phase, TestContext, TestResult};
 
 /// How `execute` runs: the engine arguments that shape the loop.
 #[derive(Debug)]
@@ -172,7 +176,7 @@ impl Run<'_> {
         if self.plan.profile_only {
             if !self.job.profilers_query("present") {
                 self.job.record(
-                    StatusCode::Status(crate::Status::Warn),
+                    StatusCode::Status(crate::status::Status::Warn),
                     None,
                     None,
                     "No profilers have been added but profile_only is set - nothing will be run",

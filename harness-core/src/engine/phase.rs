@@ -3,8 +3,12 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use crate::args::Args;
+use crate::context::TestContext;
 use crate::debuglog::{PhaseScope, payload_text, take_panic};
-use crate::{Args, Autotest, Failure, Phase, TestContext, TestResult};
+use crate::definition::Autotest;
+use crate::failure::{Failure, TestResult};
+use crate::phase::Phase;
 
 /// Runs `f`, turning a panic into `Unhandled panic: <message>` with its location.
 pub(crate) fn guarded<R>(f: impl FnOnce() -> TestResult<R>) -> TestResult<R> {

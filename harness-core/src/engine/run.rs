@@ -11,14 +11,21 @@ use super::execute::{Plan, execute};
 use super::job_core::JobCore;
 use super::phase::{call, guarded};
 use super::setup::setup_once;
+use crate::args::Args;
+use crate::context::TestContext;
 use crate::context::{TestDirs, describe_args};
 use crate::debuglog::{TestLog, note};
+use crate::definition::Autotest;
+use crate::error::{Error, Result};
 use crate::event::Event;
+use crate::failure::{Failure, TestResult};
 use crate::names::{NameParts, Naming, naming};
+use crate::phase::Phase;
 use crate::results::pyfmt::{float_repr, value_repr, value_str};
 use crate::results::{Outcome, RecordData, StatusCode, StatusEntry, TestRecord, parse_iterations};
+use crate::schema::TestInfo;
+use crate::status::Status;
 use crate::validate::{Checked, EXECUTE_ARGS, JOB_ARGS, check};
-use crate::{Args, Autotest, Error, Failure, Phase, Result, Status, TestContext, TestInfo, TestResult};
 
 /// A test whose output directory exists and whose START line is written. If
 /// it is dropped before [`finish`] (a panic in harness itself), its group is

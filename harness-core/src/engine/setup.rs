@@ -6,9 +6,14 @@ use std::io;
 use std::path::Path;
 
 use super::phase::call;
+use crate::args::Args;
+use crate::context::TestContext;
+use crate::definition::Autotest;
+use crate::failure::{Failure, TestResult};
 use crate::files::{open_no_follow, read_no_follow, write_bytes_atomic};
+use crate::phase::Phase;
 use crate::results::pyfmt::str_repr;
-use crate::{Args, Autotest, Failure, Phase, TestContext, TestResult, Version};
+use crate::schema::Version;
 
 /// The bytes autotest's `update_version` pickles for a version (Python 2, protocol
 /// 0), so a srcdir built by autotest is recognised and vice versa: `I1\n.` for 1,
@@ -26,7 +31,7 @@ pub(crate) fn read_version_file(srcdir: &Path) -> Option<String> {
     read_no_follow(&srcdir.join(".version"))
 }
 
-fn write_version_file(srcdir: &Path, version: Version) -> crate::Result<()> {
+fn write_version_file(srcdir: &Path, version: Version) -> crate::error::Result<()> {
     write_bytes_atomic(&srcdir.join(".version"), version_file_text(version).as_bytes())
 }
 
@@ -36,7 +41,7 @@ const SETUP_ARGS_FILE: &str = ".harness-setup-args";
 /// The arguments `setup` receives, as sorted JSON: those it declares, and with
 /// `#[args]` every test argument. `{}` when there are none (and when a srcdir
 /// was built by autotest, which kept none).
-fn setup_args_text(info: &crate::TestInfo, args: &Args) -> String {
+fn setup_args_text(info: &crate::schema::TestInfo, args: &Args) -> String {
     let table = info.phase(Phase::Setup);
     let declared = |name: &str| table.is_some_and(|t| t.accepts_all() || t.params().iter().any(|p| p.name() == name));
     let picked: std::collections::BTreeMap<&str, &serde_json::Value> =
@@ -93,7 +98,7 @@ pub(crate) fn setup_once(test: &mut dyn Autotest, ctx: &mut TestContext, args: &
         let args_file = srcdir.join(SETUP_ARGS_FILE);
         let written = if setup_args == "{}" {
             match fs::remove_file(&args_file) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(crate::Error::io("remove", &args_file, e)),
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(crate::error::Error::io("remove", &args_file, e)),
                 _ => Ok(()),
             }
         } else {

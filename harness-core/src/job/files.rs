@@ -8,7 +8,7 @@ use crate::event::{Event, Observer};
 use crate::results::write_job_files;
 
 /// The writer of `results.json` and `junit.xml`: an observer that writes both
-/// when the job finishes. An error is kept for [`Job::complete`](crate::Job::complete)
+/// when the job finishes. An error is kept for [`Job::complete`](crate::job::Job::complete)
 /// to return.
 #[derive(Debug, Default)]
 pub(crate) struct JobFiles {

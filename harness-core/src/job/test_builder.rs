@@ -3,9 +3,10 @@
 use serde_json::Value;
 
 use super::handle::Job;
+use crate::args::Args;
 use crate::error::Result;
 use crate::results::TestRecord;
-use crate::{Args, Status};
+use crate::status::Status;
 
 /// A typed way to build one run's [`Args`] and run it.
 #[derive(Debug)]

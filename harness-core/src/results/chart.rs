@@ -12,7 +12,7 @@ use indexmap::IndexMap;
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// What autotest allows in descriptions, units and replacement strings: `[-.\w]`.
 fn is_legal(c: char) -> bool {

@@ -218,7 +218,7 @@ mod tests {
     fn perf(description: &str, values: &[f64]) -> PerfRecord {
         let chart = {
             let mut chart = crate::results::PerfChart::new();
-            chart.add(&crate::PerfValue::new(description, values.to_vec()).units("ms")).unwrap();
+            chart.add(&crate::results::PerfValue::new(description, values.to_vec()).units("ms")).unwrap();
             chart
         };
         PerfRecord::from_chart(&chart).remove(0)

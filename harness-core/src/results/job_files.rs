@@ -9,8 +9,9 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 use serde::{Deserialize, Serialize};
 
 use super::record::{Outcome, RecordData, TestRecord};
+use crate::error::{Error, Result};
 use crate::files::write_bytes_atomic;
-use crate::{Error, Result, Status};
+use crate::status::Status;
 
 /// The version of the `results.json` layout; bumped on incompatible changes.
 pub const RESULTS_SCHEMA_VERSION: u32 = 1;

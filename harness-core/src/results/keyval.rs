@@ -13,8 +13,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::pyfmt::float_repr;
+use crate::error::{Error, Result};
 use crate::files::AppendFile;
-use crate::{Error, Result};
 
 /// The kind of an iteration keyval line: `key{attr}=...` or `key{perf}=...`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -16,8 +16,9 @@ use std::sync::Mutex;
 
 use chrono::TimeZone as _;
 
+use crate::error::{Error, Result};
 use crate::files::AppendFile;
-use crate::{Error, Result, Status};
+use crate::status::Status;
 
 /// The first column of a status line: `START`, `INFO`, a status, or `END <status>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

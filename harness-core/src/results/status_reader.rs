@@ -4,7 +4,8 @@ use std::fs;
 use std::path::Path;
 
 use super::status_log::{StatusCode, StatusEntry};
-use crate::{Error, Result, Status};
+use crate::error::{Error, Result};
+use crate::status::Status;
 
 /// The reason TKO gives a group that a log leaves open.
 pub const ABORTED_UNEXPECTEDLY: &str = "Job aborted unexpectedly";

@@ -96,7 +96,7 @@ impl ProcessIsolation {
     }
 
     /// The job's directory of child directories, made on first use.
-    fn child_root(&self, core: &JobCore) -> crate::Result<Arc<ChildRoot>> {
+    fn child_root(&self, core: &JobCore) -> crate::error::Result<Arc<ChildRoot>> {
         let mut root = self.children.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(root) = root.as_ref() {
             return Ok(Arc::clone(root));

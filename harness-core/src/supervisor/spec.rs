@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use crate::Args;
+use crate::args::Args;
 use crate::engine::Verdict;
 use crate::error::{Error, Result};
 use crate::names::Naming;
