@@ -45,8 +45,8 @@ fn code_of(src: &str) -> String {
             i += rest.find('\n').unwrap_or(rest.len());
         } else if rest.starts_with("/*") {
             i += rest.find("*/").map_or(rest.len(), |end| end + 2);
-        } else if rest.starts_with("r#\"") {
-            i += 3 + rest[3..].find("\"#").map_or(rest.len() - 3, |end| end + 2);
+        } else if let Some(raw) = rest.strip_prefix("r#\"") {
+            i += 3 + raw.find("\"#").map_or(raw.len(), |end| end + 2);
             out.push_str("\"\"");
         } else if rest.starts_with('"') {
             let mut j = 1;
@@ -55,7 +55,10 @@ fn code_of(src: &str) -> String {
             }
             i += (j + 1).min(rest.len());
             out.push_str("\"\"");
-        } else if rest.starts_with('\'') && rest.len() > 2 && (rest.as_bytes()[2] == b'\'' || rest.as_bytes()[1] == b'\\') {
+        } else if rest.starts_with('\'')
+            && rest.len() > 2
+            && (rest.as_bytes()[2] == b'\'' || rest.as_bytes()[1] == b'\\')
+        {
             // A char literal such as '"' or '\n' (lifetimes have no closing quote).
             let end = rest[1..].find('\'').map_or(1, |e| e + 2);
             i += end;
