@@ -71,19 +71,36 @@ impl AppendFile {
     }
 
     /// Appends `text` with one `write(2)`; on failure the file is cut back to
-    /// its length before the call.
+    /// its length before the call. Nothing but the write is done when it
+    /// succeeds: the length is asked for only to undo a part written.
     ///
     /// # Errors
     ///
     /// [`Error::Io`] naming the file and the operating system's reason.
     pub(crate) fn append(&mut self, text: &str) -> Result<()> {
-        let path = self.path.clone();
-        let file = self.open().map_err(|e| Error::io("open", &path, e))?;
-        let before = file.metadata().map(|m| m.len()).map_err(|e| Error::io("read", &path, e))?;
-        if let Err(error) = file.write_all(text.as_bytes()) {
-            // Whatever part of the record reached the file goes again.
-            let _ = file.set_len(before);
-            return Err(Error::io("write", &path, error));
+        if let Err(e) = self.open() {
+            return Err(Error::io("open", &self.path, e));
+        }
+        let Some(file) = self.file.as_mut() else { return Ok(()) };
+        let bytes = text.as_bytes();
+        let mut written = 0;
+        while written < bytes.len() {
+            let error = match file.write(&bytes[written..]) {
+                Ok(0) => io::Error::from(io::ErrorKind::WriteZero),
+                Ok(n) => {
+                    written += n;
+                    continue;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => e,
+            };
+            // The part of the record that reached the end of the file goes again.
+            if written > 0
+                && let Ok(meta) = file.metadata()
+            {
+                let _ = file.set_len(meta.len().saturating_sub(written as u64));
+            }
+            return Err(Error::io("write", &self.path, error));
         }
         Ok(())
     }

@@ -2,11 +2,12 @@
 //! the iteration counter, keyval and perf-value writers, hooks and subtests.
 
 mod job_view;
+mod keyvals;
 
-use std::fmt::{self, Display, Write as _};
+use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub use job_view::JobView;
 pub(crate) use job_view::SubtestRunner;
@@ -14,8 +15,7 @@ pub(crate) use job_view::SubtestRunner;
 use crate::args::Args;
 use crate::error::Result;
 use crate::failure::{Failure, TestResult};
-use crate::files::AppendFile;
-use crate::results::{BlockFormatter, PerfChart, PerfNumber, PerfValue, write_keyval};
+use crate::results::{ChartFile, IterationKeyvals};
 use crate::schema::{TestInfo, Version};
 use crate::status::Status;
 
@@ -52,27 +52,16 @@ pub struct TestContext {
     pub(crate) profiled_run: bool,
     /// The extra profiled iteration's number, once it ran.
     pub(crate) profiled_iteration: Option<u64>,
-    results_keyval: AppendFile,
-    /// The perf dict of the last iteration keyval write, for constraints.
-    pub(crate) last_perf: Vec<(String, f64)>,
-    perf_scratch: Vec<(String, f64)>,
-    pub(crate) new_keyval: bool,
-    pub(crate) track_perf: bool,
+    /// `results/keyval`, with the perf values of its last block.
+    pub(crate) iteration_keyvals: IterationKeyvals,
     tmpdir: std::cell::OnceCell<PathBuf>,
     /// `results/` and `profiling/` are made when first used.
     made_resultsdir: std::cell::Cell<bool>,
     made_profdir: std::cell::Cell<bool>,
-    pub(crate) chart: PerfChart,
+    /// `results/results-chart.json`, kept in memory.
+    pub(crate) chart: ChartFile,
     /// What the test keyval holds, as written.
     pub(crate) test_keyvals: std::collections::BTreeMap<String, String>,
-    /// The last iteration block that held perf values, as written, and where
-    /// its perf lines start.
-    pub(crate) last_perf_block: (String, usize),
-    chart_dirty: bool,
-    last_flush: Instant,
-    flush_interval: Duration,
-    buffer: String,
-    formatter: BlockFormatter,
     pub(crate) before_hooks: Vec<Hook>,
     pub(crate) after_hooks: Vec<Hook>,
 }
@@ -97,7 +86,7 @@ impl TestContext {
         dirs: TestDirs,
     ) -> Self {
         TestContext {
-            results_keyval: AppendFile::new(dirs.resultsdir.join("keyval")),
+            iteration_keyvals: IterationKeyvals::new(dirs.resultsdir.join("keyval")),
             job,
             info,
             tagged_testname,
@@ -106,21 +95,11 @@ impl TestContext {
             iteration: 0,
             profiled_run: false,
             profiled_iteration: None,
-            last_perf: Vec::new(),
-            perf_scratch: Vec::new(),
-            new_keyval: false,
-            track_perf: true,
             tmpdir: std::cell::OnceCell::new(),
             made_resultsdir: std::cell::Cell::new(false),
             made_profdir: std::cell::Cell::new(false),
             test_keyvals: std::collections::BTreeMap::new(),
-            last_perf_block: (String::new(), 0),
-            chart: PerfChart::new(),
-            chart_dirty: false,
-            last_flush: Instant::now(),
-            flush_interval,
-            buffer: String::new(),
-            formatter: BlockFormatter::default(),
+            chart: ChartFile::new(flush_interval),
             before_hooks: Vec::new(),
             after_hooks: Vec::new(),
         }
@@ -244,149 +223,6 @@ impl TestContext {
         self.profiled_run
     }
 
-    /// Appends `key=value` lines to the test keyval (`<outputdir>/keyval`).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidKey`] / [`Error::InvalidValue`] (nothing written), or I/O errors.
-    pub fn write_test_keyval<K, V>(&mut self, pairs: impl IntoIterator<Item = (K, V)>) -> Result<()>
-    where
-        K: AsRef<str>,
-        V: Display,
-    {
-        let pairs: Vec<(String, String)> =
-            pairs.into_iter().map(|(k, v)| (k.as_ref().to_owned(), v.to_string())).collect();
-        write_keyval(&self.dirs.outputdir, pairs.iter().map(|(k, v)| (k, v)), None)?;
-        self.test_keyvals.extend(pairs);
-        Ok(())
-    }
-
-    /// Writes an iteration block of `{perf}` keyvals (numbers) to `results/keyval`,
-    /// followed by a blank line; constraints check the last block written.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidKey`], [`Error::InvalidValue`] for NaN or infinity (nothing
-    /// written), or I/O errors.
-    pub fn write_perf_keyval<K, V>(&mut self, perf: impl IntoIterator<Item = (K, V)>) -> Result<()>
-    where
-        K: AsRef<str>,
-        V: Into<PerfNumber>,
-    {
-        self.write_iteration_keyval(std::iter::empty::<(&str, &str)>(), perf)
-    }
-
-    /// Writes an iteration block of `{attr}` keyvals to `results/keyval`, followed
-    /// by a blank line (so attr and perf written separately make two TKO iterations,
-    /// as in autotest).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidKey`], [`Error::InvalidValue`] (nothing written), or I/O errors.
-    pub fn write_attr_keyval<K, V>(&mut self, attr: impl IntoIterator<Item = (K, V)>) -> Result<()>
-    where
-        K: AsRef<str>,
-        V: Display,
-    {
-        self.write_iteration_keyval(attr, std::iter::empty::<(&str, f64)>())
-    }
-
-    /// Writes one iteration block: sorted `{attr}` lines, sorted `{perf}` lines and
-    /// a blank line, validated as a whole and appended with one write.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidKey`], [`Error::InvalidValue`] (nothing written), or I/O errors.
-    pub fn write_iteration_keyval<KA, VA, KP, VP>(
-        &mut self,
-        attr: impl IntoIterator<Item = (KA, VA)>,
-        perf: impl IntoIterator<Item = (KP, VP)>,
-    ) -> Result<()>
-    where
-        KA: AsRef<str>,
-        VA: Display,
-        KP: AsRef<str>,
-        VP: Into<PerfNumber>,
-    {
-        let _ = self.resultsdir();
-        let mut block = std::mem::take(&mut self.buffer);
-        block.clear();
-        let track = self.track_perf;
-        let mut fresh = std::mem::take(&mut self.perf_scratch);
-        fresh.clear();
-        let perf = perf.into_iter().map(|(k, v)| {
-            let v: PerfNumber = v.into();
-            if track {
-                fresh.push((k.as_ref().to_owned(), v.as_f64()));
-            }
-            (k, v)
-        });
-        let result = self.formatter.format(attr, perf, &mut block).and_then(|perf_at| {
-            self.results_keyval.append(&block)?;
-            Ok(perf_at)
-        });
-        // The blank line closes the block; a block with perf lines has more. Keep
-        // it by swapping buffers rather than copying.
-        match result {
-            Ok(perf_at) if block.len() - perf_at > 1 => {
-                std::mem::swap(&mut self.last_perf_block.0, &mut block);
-                self.last_perf_block.1 = perf_at;
-            }
-            _ => {}
-        }
-        self.buffer = block;
-        let result = result.map(drop);
-        if result.is_ok() && track {
-            std::mem::swap(&mut self.last_perf, &mut fresh);
-        }
-        self.perf_scratch = fresh;
-        result?;
-        self.new_keyval = true;
-        Ok(())
-    }
-
-    /// Records a perf value in `results/results-chart.json` (autotest's
-    /// `output_perf_value`). The chart is kept in memory and written atomically at
-    /// the end of each phase and at most every `flush_interval` (1 s by default).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::PerfValue`] when the value is refused (nothing recorded), or I/O
-    /// errors from a flush.
-    pub fn output_perf_value(&mut self, value: PerfValue) -> Result<()> {
-        self.chart.add(&value)?;
-        self.chart_dirty = true;
-        self.flush_perf_values_if_due()
-    }
-
-    /// The perf values recorded so far.
-    #[must_use]
-    pub fn perf_chart(&self) -> &PerfChart {
-        &self.chart
-    }
-
-    /// Writes `results-chart.json` now if values were recorded since the last write.
-    ///
-    /// # Errors
-    ///
-    /// I/O errors.
-    pub fn flush_perf_values(&mut self) -> Result<()> {
-        if self.chart_dirty {
-            let path = self.resultsdir().join("results-chart.json");
-            self.chart.write_atomic(&path)?;
-            self.chart_dirty = false;
-        }
-        self.last_flush = Instant::now();
-        Ok(())
-    }
-
-    pub(crate) fn flush_perf_values_if_due(&mut self) -> Result<()> {
-        if self.chart_dirty && self.last_flush.elapsed() >= self.flush_interval {
-            self.flush_perf_values()?;
-        }
-        Ok(())
-    }
-
     /// Registers a hook run before every iteration, in registration order.
     pub fn register_before_iteration_hook(
         &mut self,
@@ -438,11 +274,6 @@ impl TestContext {
         } else {
             Err(token.failure().unwrap_or_else(|| Failure::abort("Interrupted")))
         }
-    }
-
-    /// The perf value of the last keyval block, for constraints.
-    pub(crate) fn last_perf_value(&self, name: &str) -> Option<f64> {
-        self.last_perf.iter().find(|(k, _)| k == name).map(|(_, v)| *v)
     }
 }
 

@@ -222,13 +222,12 @@ impl Run<'_> {
     /// autotest's `analyze_perf_constraints`: only after a new keyval block, against
     /// its perf values.
     fn analyze_constraints(&mut self, ctx: &mut TestContext) {
-        if !ctx.new_keyval {
+        if !ctx.iteration_keyvals.take_new_block() {
             return;
         }
-        ctx.new_keyval = false;
         let mut failures = Vec::new();
         for constraint in self.plan.constraints {
-            let value = |name: &str| ctx.last_perf_value(name);
+            let value = |name: &str| ctx.iteration_keyvals.last_perf(name);
             let (autotest, summary) = match constraint.evaluate(&value) {
                 Some(true) => continue,
                 Some(false) => {

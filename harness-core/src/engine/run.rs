@@ -22,7 +22,7 @@ use crate::failure::{Failure, TestResult};
 use crate::names::{NameParts, Naming, naming};
 use crate::phase::Phase;
 use crate::results::pyfmt::{float_repr, value_repr, value_str};
-use crate::results::{Outcome, RecordData, StatusCode, StatusEntry, TestRecord, parse_iterations};
+use crate::results::{Outcome, RecordData, StatusCode, StatusEntry, TestRecord};
 use crate::schema::TestInfo;
 use crate::status::Status;
 use crate::validate::{Checked, EXECUTE_ARGS, JOB_ARGS, check};
@@ -342,12 +342,9 @@ pub(crate) fn body(core: &JobCore, test: &mut dyn Autotest, args: &Args, prepare
         let _ = fs::remove_dir_all(tmpdir);
     }
     let data = RecordData {
-        chart: std::mem::take(&mut ctx.chart),
+        chart: ctx.chart.take(),
         keyvals: std::mem::take(&mut ctx.test_keyvals),
-        perf_keyvals: {
-            let (block, perf_at) = &ctx.last_perf_block;
-            parse_iterations(block.get(*perf_at..).unwrap_or_default()).pop().map(|i| i.perf).unwrap_or_default()
-        },
+        perf_keyvals: ctx.iteration_keyvals.last_perf_values(),
     };
     drop(ctx);
     drop(log);
@@ -408,7 +405,6 @@ fn lifecycle(
         }
         let engine = &checked.engine;
         let run_cleanup = engine.run_cleanup.unwrap_or(core.settings.run_test_cleanup);
-        ctx.track_perf = !engine.constraints.is_empty();
         let plan = Plan {
             iterations: engine.iterations,
             test_length: engine.test_length,

@@ -79,7 +79,7 @@ impl Display for PerfNumber {
 }
 
 impl PerfNumber {
-    fn write_to(self, out: &mut String) {
+    pub(crate) fn write_to(self, out: &mut String) {
         match self {
             PerfNumber::Int(int) => out.push_str(itoa::Buffer::new().format(int)),
             PerfNumber::Float(float) => super::pyfmt::write_float_repr(out, float),
@@ -197,7 +197,7 @@ pub(crate) fn is_key_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')
 }
 
-fn is_plain_key(key: &str) -> bool {
+pub(crate) fn is_plain_key(key: &str) -> bool {
     !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
@@ -209,7 +209,7 @@ fn check_key(key: &str, type_tag: Option<TypeTag>) -> Result<()> {
     if valid { Ok(()) } else { Err(Error::InvalidKey { key: key.to_owned() }) }
 }
 
-fn check_value(key: &str, value: &str) -> Result<()> {
+pub(crate) fn check_value(key: &str, value: &str) -> Result<()> {
     let refuse = |reason: String| Err(Error::InvalidValue { key: key.to_owned(), reason });
     if let Some(c) = value.chars().find(|c| c.is_control() && *c != '\t') {
         return refuse(format!(
@@ -252,93 +252,6 @@ where
         let _ = writeln!(out, "{key}={value}");
     }
     Ok(())
-}
-
-/// Formats iteration blocks (sorted `key{attr}=value` lines, sorted
-/// `key{perf}=value` lines, a blank line) with buffers kept between calls, so a
-/// block costs no allocation.
-#[derive(Debug, Default)]
-pub(crate) struct BlockFormatter {
-    scratch: String,
-    /// Each line's start, end of key, and end in `scratch`.
-    lines: Vec<(usize, usize, usize)>,
-}
-
-impl BlockFormatter {
-    /// Checks every key and value, then appends the block to `out`; on error `out`
-    /// is unchanged. Returns where the perf lines start in `out`.
-    pub(crate) fn format<KA, VA, KP>(
-        &mut self,
-        attr: impl IntoIterator<Item = (KA, VA)>,
-        perf: impl IntoIterator<Item = (KP, PerfNumber)>,
-        out: &mut String,
-    ) -> Result<usize>
-    where
-        KA: AsRef<str>,
-        VA: Display,
-        KP: AsRef<str>,
-    {
-        let BlockFormatter { scratch, lines } = self;
-        scratch.clear();
-        lines.clear();
-        for (key, value) in attr {
-            let key = key.as_ref();
-            if !is_plain_key(key) {
-                return Err(Error::InvalidKey { key: format!("{key}{{attr}}") });
-            }
-            let start = scratch.len();
-            scratch.push_str(key);
-            let key_end = scratch.len();
-            scratch.push_str("{attr}=");
-            let value_start = scratch.len();
-            let _ = write!(scratch, "{value}");
-            check_value(&format!("{key}{{attr}}"), &scratch[value_start..])?;
-            scratch.push('\n');
-            lines.push((start, key_end, scratch.len()));
-        }
-        let attrs = lines.len();
-        for (key, value) in perf {
-            let key = key.as_ref();
-            if !is_plain_key(key) {
-                return Err(Error::InvalidKey { key: format!("{key}{{perf}}") });
-            }
-            if let PerfNumber::Float(float) = value
-                && !float.is_finite()
-            {
-                return Err(Error::InvalidValue {
-                    key: format!("{key}{{perf}}"),
-                    reason: format!("perf values must be finite numbers, got {}", float_repr(float)),
-                });
-            }
-            let start = scratch.len();
-            scratch.push_str(key);
-            let key_end = scratch.len();
-            scratch.push_str("{perf}=");
-            value.write_to(scratch);
-            scratch.push('\n');
-            lines.push((start, key_end, scratch.len()));
-        }
-        let text = scratch.as_str();
-        let by_key = |a: &(usize, usize, usize), b: &(usize, usize, usize)| text[a.0..a.1].cmp(&text[b.0..b.1]);
-        let (attr_lines, perf_lines) = lines.split_at_mut(attrs);
-        for part in [attr_lines, perf_lines] {
-            if !part.is_sorted_by(|a, b| by_key(a, b).is_le()) {
-                part.sort_by(by_key);
-            }
-        }
-        let mut perf_start = out.len();
-        for (i, (start, _, end)) in lines.iter().enumerate() {
-            if i == attrs {
-                perf_start = out.len();
-            }
-            out.push_str(&text[*start..*end]);
-        }
-        if lines.len() == attrs {
-            perf_start = out.len();
-        }
-        out.push('\n');
-        Ok(perf_start)
-    }
 }
 
 /// The keyval file for `path`: `<path>/keyval` when `path` is a directory.
@@ -552,43 +465,6 @@ mod tests {
         assert!(block(vec![("k", "nul\0")], None).is_err());
         // As autotest: written as given, though readers cut at `#` and strip the end.
         assert_eq!(block(vec![("k", "tab\there # cut ")], None).unwrap(), "k=tab\there # cut \n");
-    }
-
-    #[test]
-    fn perf_numbers_print_as_python_does() {
-        let pairs: Vec<(&str, PerfNumber)> = vec![
-            ("int", 7.into()),
-            ("ten", 10.0.into()),
-            ("big", 1e16.into()),
-            ("tiny", 1e-5.into()),
-            ("neg", (-0.5f32).into()),
-        ];
-        let none: [(&str, &str); 0] = [];
-        let mut formatter = BlockFormatter::default();
-        let mut out = String::from("kept");
-        let perf_at = formatter.format(none, pairs.clone(), &mut out).unwrap();
-        assert_eq!(out, "keptbig{perf}=1e+16\nint{perf}=7\nneg{perf}=-0.5\nten{perf}=10.0\ntiny{perf}=1e-05\n\n");
-        assert_eq!(perf_at, 4);
-        let nan = [("x", PerfNumber::Float(f64::NAN))];
-        assert_eq!(
-            formatter.format(none, nan, &mut out).unwrap_err().to_string(),
-            "invalid value for key `x{perf}`: perf values must be finite numbers, got nan"
-        );
-        let err = formatter.format([("b", "fine"), ("a", "two\nlines")], pairs.clone(), &mut out).unwrap_err();
-        assert!(err.to_string().starts_with("invalid value for key `a{attr}`"), "{err}");
-        assert!(out.ends_with("tiny{perf}=1e-05\n\n"), "a refused block leaves the buffer as it was: {out:?}");
-        let mut block = String::new();
-        let perf_at = formatter.format([("z", 1), ("k", 2)], [("p", PerfNumber::Int(3))], &mut block).unwrap();
-        assert_eq!(block, "k{attr}=2\nz{attr}=1\np{perf}=3\n\n");
-        assert_eq!(&block[perf_at..], "p{perf}=3\n\n");
-        let mut attr_only = String::new();
-        let perf_at =
-            formatter.format([("a", 1)], none.iter().map(|(k, _)| (*k, PerfNumber::Int(0))), &mut attr_only).unwrap();
-        assert_eq!((attr_only.as_str(), perf_at), ("a{attr}=1\n\n", 10));
-        assert_eq!(
-            formatter.format(none, [("b c", PerfNumber::Int(1))], &mut block).unwrap_err().to_string(),
-            "Invalid key: b c{perf}"
-        );
     }
 
     fn read_text(text: &str, tag: Option<TypeTag>) -> Result<BTreeMap<String, KeyvalValue>> {

@@ -9,7 +9,9 @@
 //! | a report page | [`html_page`] |
 
 mod chart;
+mod chart_file;
 mod html;
+mod iteration_keyval;
 mod job_files;
 mod keyval;
 pub(crate) mod pyfmt;
@@ -18,13 +20,15 @@ mod status_log;
 mod status_reader;
 
 pub use chart::{ChartEntry, PerfChart, PerfData, PerfValue};
+pub(crate) use chart_file::ChartFile;
 pub use html::html_page;
+pub(crate) use iteration_keyval::IterationKeyvals;
 pub(crate) use job_files::write_job_files;
 pub use job_files::{JobInfo, JobResults, RESULTS_SCHEMA_VERSION, rebuild_job_files};
-pub(crate) use keyval::{BlockFormatter, complete_lines, format_keyval, parse_iterations};
 pub use keyval::{
     Iteration, KeyvalValue, PerfNumber, TypeTag, keyval_path, read_iterations, read_keyval, write_keyval,
 };
+pub(crate) use keyval::{complete_lines, format_keyval};
 pub use record::{JobSummary, PerfRecord, TestRecord};
 pub(crate) use record::{Outcome, RecordData};
 pub(crate) use status_log::StatusLogger;

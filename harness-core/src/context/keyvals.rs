@@ -1,0 +1,115 @@
+//! The test's keyvals and perf values: the test keyval, the iteration blocks
+//! of `results/keyval`, and `results/results-chart.json`.
+
+use std::fmt::Display;
+use std::path::PathBuf;
+
+use super::TestContext;
+use crate::error::Result;
+use crate::results::{PerfChart, PerfNumber, PerfValue, write_keyval};
+
+impl TestContext {
+    /// Appends `key=value` lines to the test keyval (`<outputdir>/keyval`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidKey`](crate::Error::InvalidKey) / [`Error::InvalidValue`](crate::Error::InvalidValue) (nothing written), or I/O errors.
+    pub fn write_test_keyval<K, V>(&mut self, pairs: impl IntoIterator<Item = (K, V)>) -> Result<()>
+    where
+        K: AsRef<str>,
+        V: Display,
+    {
+        let pairs: Vec<(String, String)> =
+            pairs.into_iter().map(|(k, v)| (k.as_ref().to_owned(), v.to_string())).collect();
+        write_keyval(&self.dirs.outputdir, pairs.iter().map(|(k, v)| (k, v)), None)?;
+        self.test_keyvals.extend(pairs);
+        Ok(())
+    }
+
+    /// Writes an iteration block of `{perf}` keyvals (numbers) to `results/keyval`,
+    /// followed by a blank line; constraints check the last block written.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidKey`](crate::Error::InvalidKey), [`Error::InvalidValue`](crate::Error::InvalidValue) for NaN or infinity (nothing
+    /// written), or I/O errors.
+    pub fn write_perf_keyval<K, V>(&mut self, perf: impl IntoIterator<Item = (K, V)>) -> Result<()>
+    where
+        K: AsRef<str>,
+        V: Into<PerfNumber>,
+    {
+        self.write_iteration_keyval(std::iter::empty::<(&str, &str)>(), perf)
+    }
+
+    /// Writes an iteration block of `{attr}` keyvals to `results/keyval`, followed
+    /// by a blank line (so attr and perf written separately make two TKO iterations,
+    /// as in autotest).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidKey`](crate::Error::InvalidKey), [`Error::InvalidValue`](crate::Error::InvalidValue) (nothing written), or I/O errors.
+    pub fn write_attr_keyval<K, V>(&mut self, attr: impl IntoIterator<Item = (K, V)>) -> Result<()>
+    where
+        K: AsRef<str>,
+        V: Display,
+    {
+        self.write_iteration_keyval(attr, std::iter::empty::<(&str, f64)>())
+    }
+
+    /// Writes one iteration block: sorted `{attr}` lines, sorted `{perf}` lines and
+    /// a blank line, validated as a whole and appended with one write.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidKey`](crate::Error::InvalidKey), [`Error::InvalidValue`](crate::Error::InvalidValue) (nothing written), or I/O errors.
+    pub fn write_iteration_keyval<KA, VA, KP, VP>(
+        &mut self,
+        attr: impl IntoIterator<Item = (KA, VA)>,
+        perf: impl IntoIterator<Item = (KP, VP)>,
+    ) -> Result<()>
+    where
+        KA: AsRef<str>,
+        VA: Display,
+        KP: AsRef<str>,
+        VP: Into<PerfNumber>,
+    {
+        let _ = self.resultsdir();
+        self.iteration_keyvals.write(attr, perf)
+    }
+
+    /// Records a perf value in `results/results-chart.json` (autotest's
+    /// `output_perf_value`). The chart is kept in memory and written atomically at
+    /// the end of each phase and at most every `flush_interval` (1 s by default).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::PerfValue`](crate::Error::PerfValue) when the value is refused (nothing recorded), or I/O
+    /// errors from a flush.
+    pub fn output_perf_value(&mut self, value: PerfValue) -> Result<()> {
+        self.chart.add(&value)?;
+        self.flush_perf_values_if_due()
+    }
+
+    /// The perf values recorded so far.
+    #[must_use]
+    pub fn perf_chart(&self) -> &PerfChart {
+        self.chart.chart()
+    }
+
+    /// Writes `results-chart.json` now if values were recorded since the last write.
+    ///
+    /// # Errors
+    ///
+    /// I/O errors.
+    pub fn flush_perf_values(&mut self) -> Result<()> {
+        let path = if self.chart.is_dirty() { self.resultsdir().join("results-chart.json") } else { PathBuf::new() };
+        self.chart.flush(&path)
+    }
+
+    pub(crate) fn flush_perf_values_if_due(&mut self) -> Result<()> {
+        if self.chart.is_due() {
+            self.flush_perf_values()?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,262 @@
+//! The writer of a test's `results/keyval`: one iteration block per call
+//! (sorted `key{attr}=value` lines, sorted `key{perf}=value` lines, a blank
+//! line), validated whole and appended with one `write(2)`. It keeps the perf
+//! values of the last block that held any, as numbers, for the constraints and
+//! for `results.json`: nothing is parsed back from the text it wrote.
+
+use std::collections::BTreeMap;
+use std::fmt::{Display, Write as _};
+use std::path::PathBuf;
+
+use super::keyval::{PerfNumber, check_value, is_plain_key};
+use super::pyfmt::float_repr;
+use crate::error::{Error, Result};
+use crate::files::AppendFile;
+
+/// A test's `results/keyval`, and the perf values of its last block.
+#[derive(Debug)]
+pub(crate) struct IterationKeyvals {
+    file: AppendFile,
+    formatter: BlockFormatter,
+    buffer: String,
+    /// The perf values of the block being written; their strings are reused.
+    scratch: Vec<(String, f64)>,
+    /// The perf values of the last block that held any, as given.
+    last_perf: Vec<(String, f64)>,
+    /// Whether the last block written held perf values (an attr-only block
+    /// leaves constraints nothing to check, as in autotest).
+    last_block_had_perf: bool,
+    /// Whether a block was written since [`take_new_block`](Self::take_new_block).
+    new_block: bool,
+}
+
+impl IterationKeyvals {
+    /// The writer of the keyval file at `path`, made on the first block.
+    pub(crate) fn new(path: PathBuf) -> Self {
+        IterationKeyvals {
+            file: AppendFile::new(path),
+            formatter: BlockFormatter::default(),
+            buffer: String::new(),
+            scratch: Vec::new(),
+            last_perf: Vec::new(),
+            last_block_had_perf: false,
+            new_block: false,
+        }
+    }
+
+    /// Validates and appends one block; on error nothing is written and the
+    /// last perf values stay as they were.
+    pub(crate) fn write<KA, VA, KP, VP>(
+        &mut self,
+        attr: impl IntoIterator<Item = (KA, VA)>,
+        perf: impl IntoIterator<Item = (KP, VP)>,
+    ) -> Result<()>
+    where
+        KA: AsRef<str>,
+        VA: Display,
+        KP: AsRef<str>,
+        VP: Into<PerfNumber>,
+    {
+        self.buffer.clear();
+        let mut used = 0;
+        let scratch = &mut self.scratch;
+        let perf = perf.into_iter().map(|(key, value)| {
+            let value: PerfNumber = value.into();
+            match scratch.get_mut(used) {
+                Some(slot) => {
+                    slot.0.clear();
+                    slot.0.push_str(key.as_ref());
+                    slot.1 = value.as_f64();
+                }
+                None => scratch.push((key.as_ref().to_owned(), value.as_f64())),
+            }
+            used += 1;
+            (key, value)
+        });
+        self.formatter.format(attr, perf, &mut self.buffer)?;
+        self.file.append(&self.buffer)?;
+        if used > 0 {
+            self.scratch.truncate(used);
+            std::mem::swap(&mut self.last_perf, &mut self.scratch);
+        }
+        self.last_block_had_perf = used > 0;
+        self.new_block = true;
+        Ok(())
+    }
+
+    /// Whether a block was written since the last call (constraints are
+    /// checked only against a new block, as autotest does).
+    pub(crate) fn take_new_block(&mut self) -> bool {
+        std::mem::take(&mut self.new_block)
+    }
+
+    /// The perf value `name` of the last block written, for constraints
+    /// (autotest's perf dict of the last keyval write: none after a block
+    /// without perf values).
+    pub(crate) fn last_perf(&self, name: &str) -> Option<f64> {
+        if !self.last_block_had_perf {
+            return None;
+        }
+        // A key given twice in a block: the later value, as a reader of the file sees it.
+        self.last_perf.iter().rev().find(|(key, _)| key == name).map(|(_, value)| *value)
+    }
+
+    /// The perf values of the last block that held any.
+    pub(crate) fn last_perf_values(&self) -> BTreeMap<String, f64> {
+        self.last_perf.iter().cloned().collect()
+    }
+}
+
+/// Formats iteration blocks (sorted `key{attr}=value` lines, sorted
+/// `key{perf}=value` lines, a blank line) with buffers kept between calls, so a
+/// block costs no allocation.
+#[derive(Debug, Default)]
+pub(crate) struct BlockFormatter {
+    scratch: String,
+    /// Each line's start, end of key, and end in `scratch`.
+    lines: Vec<(usize, usize, usize)>,
+}
+
+impl BlockFormatter {
+    /// Checks every key and value, then appends the block to `out`; on error `out`
+    /// is unchanged. Returns where the perf lines start in `out`.
+    pub(crate) fn format<KA, VA, KP>(
+        &mut self,
+        attr: impl IntoIterator<Item = (KA, VA)>,
+        perf: impl IntoIterator<Item = (KP, PerfNumber)>,
+        out: &mut String,
+    ) -> Result<usize>
+    where
+        KA: AsRef<str>,
+        VA: Display,
+        KP: AsRef<str>,
+    {
+        let BlockFormatter { scratch, lines } = self;
+        scratch.clear();
+        lines.clear();
+        for (key, value) in attr {
+            let key = key.as_ref();
+            if !is_plain_key(key) {
+                return Err(Error::InvalidKey { key: format!("{key}{{attr}}") });
+            }
+            let start = scratch.len();
+            scratch.push_str(key);
+            let key_end = scratch.len();
+            scratch.push_str("{attr}=");
+            let value_start = scratch.len();
+            let _ = write!(scratch, "{value}");
+            check_value(&format!("{key}{{attr}}"), &scratch[value_start..])?;
+            scratch.push('\n');
+            lines.push((start, key_end, scratch.len()));
+        }
+        let attrs = lines.len();
+        for (key, value) in perf {
+            let key = key.as_ref();
+            if !is_plain_key(key) {
+                return Err(Error::InvalidKey { key: format!("{key}{{perf}}") });
+            }
+            if let PerfNumber::Float(float) = value
+                && !float.is_finite()
+            {
+                return Err(Error::InvalidValue {
+                    key: format!("{key}{{perf}}"),
+                    reason: format!("perf values must be finite numbers, got {}", float_repr(float)),
+                });
+            }
+            let start = scratch.len();
+            scratch.push_str(key);
+            let key_end = scratch.len();
+            scratch.push_str("{perf}=");
+            value.write_to(scratch);
+            scratch.push('\n');
+            lines.push((start, key_end, scratch.len()));
+        }
+        let text = scratch.as_str();
+        let by_key = |a: &(usize, usize, usize), b: &(usize, usize, usize)| text[a.0..a.1].cmp(&text[b.0..b.1]);
+        let (attr_lines, perf_lines) = lines.split_at_mut(attrs);
+        for part in [attr_lines, perf_lines] {
+            if !part.is_sorted_by(|a, b| by_key(a, b).is_le()) {
+                part.sort_by(by_key);
+            }
+        }
+        let mut perf_start = out.len();
+        for (i, (start, _, end)) in lines.iter().enumerate() {
+            if i == attrs {
+                perf_start = out.len();
+            }
+            out.push_str(&text[*start..*end]);
+        }
+        if lines.len() == attrs {
+            perf_start = out.len();
+        }
+        out.push('\n');
+        Ok(perf_start)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn perf_numbers_print_as_python_does() {
+        let pairs: Vec<(&str, PerfNumber)> = vec![
+            ("int", 7.into()),
+            ("ten", 10.0.into()),
+            ("big", 1e16.into()),
+            ("tiny", 1e-5.into()),
+            ("neg", (-0.5f32).into()),
+        ];
+        let none: [(&str, &str); 0] = [];
+        let mut formatter = BlockFormatter::default();
+        let mut out = String::from("kept");
+        let perf_at = formatter.format(none, pairs.clone(), &mut out).unwrap();
+        assert_eq!(out, "keptbig{perf}=1e+16\nint{perf}=7\nneg{perf}=-0.5\nten{perf}=10.0\ntiny{perf}=1e-05\n\n");
+        assert_eq!(perf_at, 4);
+        let nan = [("x", PerfNumber::Float(f64::NAN))];
+        assert_eq!(
+            formatter.format(none, nan, &mut out).unwrap_err().to_string(),
+            "invalid value for key `x{perf}`: perf values must be finite numbers, got nan"
+        );
+        let err = formatter.format([("b", "fine"), ("a", "two\nlines")], pairs.clone(), &mut out).unwrap_err();
+        assert!(err.to_string().starts_with("invalid value for key `a{attr}`"), "{err}");
+        assert!(out.ends_with("tiny{perf}=1e-05\n\n"), "a refused block leaves the buffer as it was: {out:?}");
+        let mut block = String::new();
+        let perf_at = formatter.format([("z", 1), ("k", 2)], [("p", PerfNumber::Int(3))], &mut block).unwrap();
+        assert_eq!(block, "k{attr}=2\nz{attr}=1\np{perf}=3\n\n");
+        assert_eq!(&block[perf_at..], "p{perf}=3\n\n");
+        let mut attr_only = String::new();
+        let perf_at =
+            formatter.format([("a", 1)], none.iter().map(|(k, _)| (*k, PerfNumber::Int(0))), &mut attr_only).unwrap();
+        assert_eq!((attr_only.as_str(), perf_at), ("a{attr}=1\n\n", 10));
+        assert_eq!(
+            formatter.format(none, [("b c", PerfNumber::Int(1))], &mut block).unwrap_err().to_string(),
+            "Invalid key: b c{perf}"
+        );
+    }
+
+    #[test]
+    fn the_last_perf_values_are_kept_as_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut keyvals = IterationKeyvals::new(dir.path().join("keyval"));
+        let none: [(&str, &str); 0] = [];
+        keyvals.write(none, [("b", PerfNumber::Float(2.5)), ("a", PerfNumber::Int(1))]).unwrap();
+        assert!(keyvals.take_new_block());
+        assert!(!keyvals.take_new_block());
+        keyvals.write([("note", "x")], std::iter::empty::<(&str, f64)>()).unwrap();
+        assert_eq!(keyvals.last_perf("b"), None, "constraints see the last write's perf values: none");
+        keyvals.write(none, [("c", PerfNumber::Float(f64::NAN))]).unwrap_err();
+        assert_eq!(
+            keyvals.last_perf_values(),
+            BTreeMap::from([("a".to_owned(), 1.0), ("b".to_owned(), 2.5)]),
+            "an attr-only block and a refused one keep the last values for results.json"
+        );
+        keyvals.write(none, [("c", 3.0)]).unwrap();
+        assert_eq!(keyvals.last_perf("c"), Some(3.0));
+        assert_eq!(keyvals.last_perf_values(), BTreeMap::from([("c".to_owned(), 3.0)]));
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("keyval")).unwrap(),
+            "a{perf}=1\nb{perf}=2.5\n\nnote{attr}=x\n\nc{perf}=3.0\n\n"
+        );
+    }
+}
