@@ -8,8 +8,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use harness_core::Job;
+use harness_core::definition::{Autotest, Phase, PhaseTable, TestInfo, Version};
 use harness_core::prelude::*;
-use harness_core::{Autotest, Job, Phase, PhaseTable, TestInfo, Version};
 
 /// What a sample asks the test to do, and the time its loop took.
 static WORK: Mutex<(Option<Work>, Duration)> = Mutex::new((None, Duration::ZERO));

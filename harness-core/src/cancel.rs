@@ -41,7 +41,8 @@ impl std::fmt::Debug for State {
 /// then killed without waiting for its cleanup.
 ///
 /// ```
-/// use harness_core::{CancelToken, Status};
+/// use harness_core::Status;
+/// use harness_core::cancel::CancelToken;
 /// use std::time::Duration;
 ///
 /// let token = CancelToken::new();

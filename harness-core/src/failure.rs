@@ -39,7 +39,8 @@ pub enum FailureKind {
 /// initialize, setup or cleanup.
 ///
 /// ```
-/// use harness_core::{Failure, FailureKind, Phase, Status, TestResult};
+/// use harness_core::{Failure, FailureKind, Status, TestResult};
+/// use harness_core::definition::Phase;
 ///
 /// fn parse(text: &str) -> TestResult<f64> {
 ///     Ok(text.parse::<f64>()?)

@@ -39,12 +39,16 @@
 //! | --- | --- |
 //! | [`prelude`] | what a test file needs: `autotest`, `TestContext`, `TestResult`, `Failure`, `PerfValue`, `Args`, `Status` |
 //! | [`Job`], [`JobBuilder`] | a result directory and the settings, hooks and profilers of its tests |
-//! | [`TestContext`] | directories, iteration, keyvals, perf values, hooks, subtests |
+//! | [`TestContext`], [`JobView`] | directories, iteration, keyvals, perf values, hooks, subtests; what a test sees of its job |
 //! | [`Failure`], [`Status`] | how a test ended |
-//! | [`results`] | writers and readers of every result file |
+//! | [`main`], [`test_main`] | the command line of a harness binary; a `harness = false` test target |
+//! | [`definition`] | what a test is, for tests written without `#[autotest]`: `Autotest`, `TestInfo`, `Phase`, the parameter tables |
+//! | [`results`] | writers and readers of every result file, and the records of a run |
+//! | [`event`] | what a job tells its observers |
 //! | [`registry`] | every `#[autotest]` test of the binary |
-//! | [`Constraint`] | the perf-constraint language |
-//! | [`Profiler`], [`ProfilerSet`], [`CommandProfiler`] | profilers of the extra iteration |
+//! | [`constraint`] | the perf-constraint language |
+//! | [`profiler`] | profilers of the extra iteration |
+//! | [`cancel`] | the token interrupts and timeouts cancel |
 //!
 //! The lifecycle, the files and the differences from autotest are described in
 //! the guide under `docs/` in the repository.
@@ -57,11 +61,11 @@ extern crate self as harness_core;
 
 mod args;
 mod caches;
-mod cancel;
+pub mod cancel;
 mod child;
 #[cfg(feature = "cli")]
 mod cli;
-mod constraint;
+pub mod constraint;
 mod context;
 mod debuglog;
 pub mod definition;
@@ -74,7 +78,7 @@ mod job;
 mod libtest;
 mod names;
 mod phase;
-mod profiler;
+pub mod profiler;
 pub mod registry;
 pub mod results;
 mod schema;
@@ -89,20 +93,15 @@ mod validate;
 pub mod __private;
 
 pub use args::{ArgError, ArgErrors, Args};
-pub use cancel::CancelToken;
 #[cfg(feature = "cli")]
 pub use cli::{main, run_cli};
-pub use constraint::{Constraint, ConstraintError};
 pub use context::{JobView, TestContext};
-pub use definition::{Autotest, Decoder, ENGINE_ARGS, Param, ParamKind, Phase, PhaseTable, TestInfo, Version, decoder};
 pub use error::{Error, Result};
 pub use failure::{Failure, FailureKind, TestResult};
 pub use harness_macros::autotest;
 pub use job::{Job, JobBuilder, TestBuilder};
 pub use libtest::{results_root, test_main};
-pub use profiler::{CommandProfiler, Profiler, ProfilerSet, StopSignal};
-pub use results::{JobSummary, PerfRecord, TestRecord};
-pub use results::{PerfNumber, PerfValue};
+pub use results::PerfValue;
 pub use status::{ParseStatusError, Status};
 
 /// What a test file needs: `use harness_core::prelude::*;`.

@@ -1,7 +1,7 @@
 //! The arguments of `#[autotest(...)]` on a struct, parsed into plain values with
 //! their spans. Every problem is collected; parsing goes on after an error.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use syn::parse::{ParseStream, Parser as _};
 use syn::{Expr, ExprLit, Ident, Lit, LitInt, LitStr, Token};
 
@@ -179,16 +179,6 @@ pub(crate) fn snake_case(name: &str) -> String {
         }
     }
     out
-}
-
-/// Test names become directory names and `status.log` columns.
-pub(crate) fn check_name(name: &str, span: Span, errors: &mut Errors) {
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        errors.at(
-            span,
-            format!("invalid test name {name:?}: a test name may only hold ASCII letters, digits, `_` and `-`"),
-        );
-    }
 }
 
 #[cfg(test)]

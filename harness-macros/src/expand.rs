@@ -1,52 +1,16 @@
-//! From the parsed attribute and the resolved model to tokens.
+//! From a checked model to tokens: nothing here reports an error.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned as _;
-use syn::{Item, ItemImpl, ItemStruct, LitStr};
+use syn::{ItemImpl, ItemStruct};
 
-use crate::attr::{VersionAttr, check_name, parse_test_attrs, snake_case};
-use crate::errors::Errors;
-use crate::fallback;
-use crate::kinds;
-use crate::model::{self, Input, ParamKind, PhaseFn, TestImpl};
-use crate::paths::{private, private_at};
 use harness_names::ENGINE_ARGS;
 
-use crate::valid::type_text;
-
-/// `#[autotest(...)]` on anything: a struct (the test) or its inherent impl (the phases).
-pub(crate) fn autotest(args: TokenStream, input: TokenStream) -> TokenStream {
-    let item = match syn::parse2::<Item>(input.clone()) {
-        Ok(item) => item,
-        // The compiler reports the syntax error itself.
-        Err(_) => return input,
-    };
-    let misplaced = |span: Span, what: &str| {
-        let error = syn::Error::new(
-            span,
-            format!("`#[autotest]` goes on a struct (the test) and on its inherent `impl` (the phases), not on {what}"),
-        );
-        let mut out = error.to_compile_error();
-        out.extend(input.clone());
-        out
-    };
-    match item {
-        Item::Struct(item) => expand_struct(args, &item),
-        Item::Impl(item) if item.trait_.is_none() => expand_impl(args, &item),
-        Item::Impl(item) => {
-            let span = item.trait_.as_ref().map_or_else(Span::call_site, |(path, _)| path.span());
-            misplaced(span, "a trait impl")
-        }
-        Item::Enum(item) => misplaced(item.enum_token.span, "an enum"),
-        Item::Fn(item) => misplaced(
-            item.sig.ident.span(),
-            "a function; write the test as a struct whose impl has a `run_once` method",
-        ),
-        Item::Trait(item) => misplaced(item.ident.span(), "a trait"),
-        other => misplaced(other.span(), "this item"),
-    }
-}
+use crate::attr::VersionAttr;
+use crate::kinds;
+use crate::model::{Input, ParamKind, PhaseFn, TestImpl, TestStruct, type_text};
+use crate::paths::{private, private_at};
 
 /// The struct's doc comment, as rustdoc shows it.
 fn description(item: &ItemStruct) -> String {
@@ -63,43 +27,18 @@ fn description(item: &ItemStruct) -> String {
     lines.join("\n").trim().to_owned()
 }
 
-fn expand_struct(args: TokenStream, item: &ItemStruct) -> TokenStream {
-    let mut errors = Errors::default();
-    let attrs = parse_test_attrs(args, &mut errors);
+/// The struct's expansion: the struct, its `Meta` (the `TestInfo` without
+/// phases) and, with `cargo_test`, its `#[test]` and the compile-time checks
+/// of its arguments.
+pub(crate) fn test_struct(model: &TestStruct<'_>) -> TokenStream {
+    let TestStruct { item, attrs, name } = model;
     let ident = &item.ident;
-    if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
-        errors.spanned(
-            &item.generics,
-            "an `#[autotest]` test cannot be generic: the engine builds it with `Default` from its name alone",
-        );
-    }
-    let name = match &attrs.name {
-        Some(name) => LitStr::new(&name.value(), name.span()),
-        None => LitStr::new(&snake_case(&ident.to_string()), ident.span()),
-    };
-    check_name(&name.value(), name.span(), &mut errors);
     let p = private();
     let version = match &attrs.version {
-        Some(VersionAttr::Int(int)) => match int.base10_parse::<i64>() {
-            Ok(_) => quote!(#p::Version::Int(#int)),
-            Err(error) => {
-                errors.push(error);
-                quote!()
-            }
-        },
+        Some(VersionAttr::Int(int)) => quote!(#p::Version::Int(#int)),
         Some(VersionAttr::Str(text)) => quote!(#p::Version::Str(#text)),
-        None if attrs.version_given => quote!(),
-        None => {
-            errors.at(
-                Span::call_site(),
-                "missing `version`: every test has one, and setup runs again when it changes; add `version = 1`",
-            );
-            quote!()
-        }
+        None => quote!(),
     };
-    if !errors.is_empty() {
-        return fallback::test_struct(item, errors);
-    }
     let description = description(item);
     let (preserve, postprocess, network) =
         (attrs.preserve_srcdir, attrs.postprocess_profiled_run, attrs.network_destabilizing);
@@ -290,8 +229,8 @@ fn dispatch_arm(phase: &PhaseFn<'_>) -> TokenStream {
         quote!(let #binding: #ty = #fetch;)
     });
     let inputs = phase.inputs.iter().map(|input| match input {
-        Input::Context => quote!(__harness_ctx),
-        Input::AllArgs => quote!(__harness_args),
+        Input::Context { .. } => quote!(__harness_ctx),
+        Input::AllArgs { .. } => quote!(__harness_args),
         Input::Param(i) => {
             let binding = format_ident!("__harness_arg{}", i);
             quote!(#binding)
@@ -335,23 +274,16 @@ fn schema(model: &TestImpl<'_>) -> (Vec<TokenStream>, String) {
     (entries, list)
 }
 
-fn expand_impl(args: TokenStream, item: &ItemImpl) -> TokenStream {
-    let mut errors = Errors::default();
-    if !args.is_empty() {
-        errors
-            .spanned(&args, "`#[autotest]` on an impl takes no arguments; put them on the struct's `#[autotest(...)]`");
-    }
-    let model: TestImpl<'_> = model::build(item, &mut errors);
-    let stripped = model::strip_markers(item);
-    if !errors.is_empty() {
-        return fallback::test_impl(&stripped, errors);
-    }
+/// The impl's expansion: the impl (markers stripped), its parameter tables,
+/// the `TestInfo`, the dispatcher, the `Phases` consts and the registration.
+pub(crate) fn test_impl(model: &TestImpl<'_>, stripped: &ItemImpl) -> TokenStream {
+    let item = model.item;
     let p = private();
     let self_ty = &item.self_ty;
     let params = model.phases.iter().map(params);
     let tables = model.phases.iter().map(table);
     let arms = model.phases.iter().map(dispatch_arm);
-    let (schema, param_list) = schema(&model);
+    let (schema, param_list) = schema(model);
     let accepts_all = model.phases.iter().any(PhaseFn::accepts_all);
     // Spanned at the type, so a struct without `#[autotest(...)]` is reported there.
     let meta = quote_spanned!(self_ty.span()=> <#self_ty as #p::Meta>::META);
@@ -422,20 +354,5 @@ mod tests {
             struct S;
         };
         assert_eq!(description(&item), "Sleeps for `seconds`.\n\nMore text.");
-    }
-
-    #[test]
-    fn misplaced_attributes_keep_the_item() {
-        let out = autotest(
-            TokenStream::new(),
-            quote!(
-                enum E {
-                    A,
-                }
-            ),
-        );
-        let text = out.to_string();
-        assert!(text.contains("not on an enum"), "{text}");
-        assert!(text.contains("enum E"), "{text}");
     }
 }

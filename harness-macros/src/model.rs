@@ -1,21 +1,66 @@
-//! The phases of an `#[autotest] impl`, resolved from the syntax tree, borrowing
-//! its nodes for spans.
+//! The model of a test, built from the syntax tree and borrowing its nodes for
+//! spans: the struct with its parsed attribute ([`TestStruct`]), and the impl
+//! with its phases ([`TestImpl`]). Building records only what does not parse;
+//! the rules are checked on the finished model by `valid`.
 
-use syn::{Attribute, Expr, FnArg, Ident, ImplItem, ImplItemFn, ItemImpl, Lit, Pat, Type};
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
+use syn::{Attribute, Expr, FnArg, Ident, ImplItem, ImplItemFn, ItemImpl, ItemStruct, Lit, LitStr, Pat, PatType, Type};
 
 use harness_names::PHASES;
 
+use crate::attr::{TestAttrs, parse_test_attrs, snake_case};
 use crate::errors::Errors;
-use crate::valid;
+
+/// The test struct and what its `#[autotest(...)]` says.
+pub(crate) struct TestStruct<'a> {
+    pub(crate) item: &'a ItemStruct,
+    pub(crate) attrs: TestAttrs,
+    /// The test's name: `name = "..."`, or the struct's name in snake case.
+    pub(crate) name: LitStr,
+}
+
+/// Parses the struct attribute.
+pub(crate) fn test_struct<'a>(args: TokenStream, item: &'a ItemStruct, errors: &mut Errors) -> TestStruct<'a> {
+    let attrs = parse_test_attrs(args, errors);
+    let ident = &item.ident;
+    let name = match &attrs.name {
+        Some(name) => LitStr::new(&name.value(), name.span()),
+        None => LitStr::new(&snake_case(&ident.to_string()), ident.span()),
+    };
+    TestStruct { item, attrs, name }
+}
+
+/// A type as text for messages and tables: `Option<u32>`, `Vec<String>`, `&str`.
+pub(crate) fn type_text(ty: &impl ToTokens) -> String {
+    let mut text = ty.to_token_stream().to_string();
+    for (from, to) in [
+        (" < ", "<"),
+        ("< ", "<"),
+        (" <", "<"),
+        (" >", ">"),
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" ,", ","),
+        ("& ", "&"),
+        ("[ ", "["),
+        (" ]", "]"),
+        (" ;", ";"),
+    ] {
+        text = text.replace(from, to);
+    }
+    text
+}
 
 /// What a phase method receives, in order, after `&mut self`.
-pub(crate) enum Input {
-    /// `ctx: &mut TestContext`.
-    Context,
+pub(crate) enum Input<'a> {
+    /// `ctx: &mut TestContext` (or `&TestContext`, which `valid` refuses), at
+    /// its place among the method's inputs.
+    Context { position: usize, mutable: bool, typed: &'a PatType },
     /// A named parameter (index into `PhaseFn::params`).
     Param(usize),
-    /// `#[args] all: &Args`.
-    AllArgs,
+    /// `#[args] all: &Args`, with its attribute and any `#[arg]` beside it.
+    AllArgs { attr: &'a Attribute, typed: &'a PatType, arg: Option<&'a Attribute> },
 }
 
 /// How a parameter gets its value.
@@ -34,12 +79,15 @@ pub(crate) struct Param<'a> {
     pub(crate) value_ty: &'a Type,
     pub(crate) kind: ParamKind,
     pub(crate) doc: Option<String>,
+    /// Where `#[arg(default = ...)]` was written on an `Option` parameter
+    /// (which `valid` refuses; the parameter stays optional).
+    pub(crate) default_on_option: Option<Span>,
 }
 
 /// A method that is a phase.
 pub(crate) struct PhaseFn<'a> {
     pub(crate) method: &'a ImplItemFn,
-    pub(crate) inputs: Vec<Input>,
+    pub(crate) inputs: Vec<Input<'a>>,
     pub(crate) params: Vec<Param<'a>>,
 }
 
@@ -49,7 +97,7 @@ impl PhaseFn<'_> {
     }
 
     pub(crate) fn accepts_all(&self) -> bool {
-        self.inputs.iter().any(|input| matches!(input, Input::AllArgs))
+        self.inputs.iter().any(|input| matches!(input, Input::AllArgs { .. }))
     }
 }
 
@@ -57,6 +105,13 @@ impl PhaseFn<'_> {
 pub(crate) struct TestImpl<'a> {
     pub(crate) item: &'a ItemImpl,
     pub(crate) phases: Vec<PhaseFn<'a>>,
+}
+
+impl<'a> TestImpl<'a> {
+    /// The phase built from `method`, if it is one.
+    pub(crate) fn phase_of(&self, method: &ImplItemFn) -> Option<&PhaseFn<'a>> {
+        self.phases.iter().find(|phase| std::ptr::eq(phase.method, method))
+    }
 }
 
 /// `Option<T>` -> `T`.
@@ -117,8 +172,6 @@ fn parse_arg_attr(attr: &Attribute, errors: &mut Errors) -> ArgAttr {
 }
 
 fn build_phase<'a>(method: &'a ImplItemFn, errors: &mut Errors) -> PhaseFn<'a> {
-    valid::phase_takes_mut_self(method, errors);
-    valid::phase_is_not_generic_or_async(method, errors);
     let mut phase = PhaseFn { method, inputs: Vec::new(), params: Vec::new() };
     for (position, input) in method.sig.inputs.iter().enumerate() {
         let FnArg::Typed(typed) = input else { continue };
@@ -130,21 +183,19 @@ fn build_phase<'a>(method: &'a ImplItemFn, errors: &mut Errors) -> PhaseFn<'a> {
         let all = typed.attrs.iter().find(|a| a.path().is_ident("args"));
         let arg = typed.attrs.iter().find(|a| a.path().is_ident("arg"));
         if let Some(mutable) = context_type(&typed.ty) {
-            valid::context_first_and_mutable(position, mutable, typed, errors);
-            phase.inputs.push(Input::Context);
+            phase.inputs.push(Input::Context { position, mutable, typed });
             continue;
         }
         if let Some(attr) = all {
-            valid::all_args_is_a_reference(attr, typed, arg, errors);
-            phase.inputs.push(Input::AllArgs);
+            phase.inputs.push(Input::AllArgs { attr, typed, arg });
             continue;
         }
         let arg = arg.map(|attr| parse_arg_attr(attr, errors)).unwrap_or_default();
-        valid::not_an_engine_argument(ident, errors);
         let inner = option_inner(&typed.ty);
+        let mut default_on_option = None;
         let kind = match (arg.default, inner) {
             (Some((_, span)), Some(_)) => {
-                errors.at(span, "`#[arg(default = ...)]` on an `Option` parameter: an `Option` is already optional (absent is `None`); drop the default or the `Option`");
+                default_on_option = Some(span);
                 ParamKind::Optional
             }
             (Some((expr, _)), None) => ParamKind::Default(expr),
@@ -152,32 +203,31 @@ fn build_phase<'a>(method: &'a ImplItemFn, errors: &mut Errors) -> PhaseFn<'a> {
             (None, None) => ParamKind::Required,
         };
         phase.inputs.push(Input::Param(phase.params.len()));
-        phase.params.push(Param { ident, ty: &typed.ty, value_ty: inner.unwrap_or(&typed.ty), kind, doc: arg.doc });
+        phase.params.push(Param {
+            ident,
+            ty: &typed.ty,
+            value_ty: inner.unwrap_or(&typed.ty),
+            kind,
+            doc: arg.doc,
+            default_on_option,
+        });
     }
     phase
 }
 
-/// Resolves the phases of `item`, recording every problem.
-pub(crate) fn build<'a>(item: &'a ItemImpl, errors: &mut Errors) -> TestImpl<'a> {
-    valid::impl_is_inherent_and_not_generic(item, errors);
-    let mut phases = Vec::new();
-    let mut typos = false;
-    for member in &item.items {
-        let ImplItem::Fn(method) = member else { continue };
-        let name = method.sig.ident.to_string();
-        if PHASES.contains(&name.as_str()) {
-            phases.push(build_phase(method, errors));
-        } else {
-            typos |= valid::not_a_phase_typo(method, errors);
-        }
-    }
-    let model = TestImpl { item, phases };
-    valid::same_name_same_type(&model, errors);
-    // A misspelt `run_once` is reported as such, not as a missing one.
-    if !typos {
-        valid::has_run_once_or_execute(&model, errors);
-    }
-    model
+/// Resolves the phases of `item`, recording what does not parse.
+pub(crate) fn test_impl<'a>(item: &'a ItemImpl, errors: &mut Errors) -> TestImpl<'a> {
+    let phases = item
+        .items
+        .iter()
+        .filter_map(|member| match member {
+            ImplItem::Fn(method) if PHASES.contains(&method.sig.ident.to_string().as_str()) => {
+                Some(build_phase(method, errors))
+            }
+            _ => None,
+        })
+        .collect();
+    TestImpl { item, phases }
 }
 
 /// The impl as the user wrote it, minus the `#[arg]` and `#[args]` markers the
@@ -196,4 +246,18 @@ pub(crate) fn strip_markers(item: &ItemImpl) -> ItemImpl {
         }
     }
     item
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use syn::parse_quote;
+
+    #[test]
+    fn types_print_compactly() {
+        let ty: syn::Type = parse_quote!(Option<Vec<(u32, String)>>);
+        assert_eq!(type_text(&ty), "Option<Vec<(u32, String)>>");
+        let ty: syn::Type = parse_quote!(&'static [u8; 4]);
+        assert_eq!(type_text(&ty), "&'static [u8; 4]");
+    }
 }

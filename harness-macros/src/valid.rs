@@ -1,37 +1,89 @@
-//! The rules an `#[autotest] impl` must follow, one function per rule, each
-//! reporting on the smallest span it can.
+//! The rules a test must follow, checked on its finished model: one function
+//! per rule, each reporting on the smallest span it can, and one entry point
+//! for the struct and one for the impl.
 
-use quote::ToTokens;
-use syn::{Attribute, FnArg, Ident, ImplItemFn, ItemImpl, PatType};
+use proc_macro2::Span;
+use syn::{Attribute, FnArg, Ident, ImplItem, ImplItemFn, ItemImpl, PatType};
 
-use crate::errors::Errors;
 use harness_names::{ENGINE_ARGS, PHASES};
 
-use crate::model::{ParamKind, TestImpl};
+use crate::attr::VersionAttr;
+use crate::errors::Errors;
+use crate::model::{Input, ParamKind, TestImpl, TestStruct, type_text};
 
-/// A type as text for messages and tables: `Option<u32>`, `Vec<String>`, `&str`.
-pub(crate) fn type_text(ty: &impl ToTokens) -> String {
-    let mut text = ty.to_token_stream().to_string();
-    for (from, to) in [
-        (" < ", "<"),
-        ("< ", "<"),
-        (" <", "<"),
-        (" >", ">"),
-        (" :: ", "::"),
-        (":: ", "::"),
-        (" ,", ","),
-        ("& ", "&"),
-        ("[ ", "["),
-        (" ]", "]"),
-        (" ;", ";"),
-    ] {
-        text = text.replace(from, to);
+/// Every rule of the struct and its attribute.
+pub(crate) fn test_struct(model: &TestStruct<'_>, errors: &mut Errors) {
+    let item = model.item;
+    if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
+        errors.spanned(
+            &item.generics,
+            "an `#[autotest]` test cannot be generic: the engine builds it with `Default` from its name alone",
+        );
     }
-    text
+    check_name(&model.name.value(), model.name.span(), errors);
+    match &model.attrs.version {
+        Some(VersionAttr::Int(int)) => {
+            if let Err(error) = int.base10_parse::<i64>() {
+                errors.push(error);
+            }
+        }
+        Some(VersionAttr::Str(_)) => {}
+        // A `version` that is not a literal was reported when it was parsed.
+        None if model.attrs.version_given => {}
+        None => errors.at(
+            Span::call_site(),
+            "missing `version`: every test has one, and setup runs again when it changes; add `version = 1`",
+        ),
+    }
+}
+
+/// Every rule of the impl, in the order its methods are written.
+pub(crate) fn test_impl(model: &TestImpl<'_>, errors: &mut Errors) {
+    impl_is_inherent_and_not_generic(model.item, errors);
+    let mut typos = false;
+    for member in &model.item.items {
+        let ImplItem::Fn(method) = member else { continue };
+        let Some(phase) = model.phase_of(method) else {
+            typos |= not_a_phase_typo(method, errors);
+            continue;
+        };
+        phase_takes_mut_self(method, errors);
+        phase_is_not_generic_or_async(method, errors);
+        for input in &phase.inputs {
+            match input {
+                Input::Context { position, mutable, typed } => {
+                    context_first_and_mutable(*position, *mutable, typed, errors);
+                }
+                Input::AllArgs { attr, typed, arg } => all_args_is_a_reference(attr, typed, *arg, errors),
+                Input::Param(i) => {
+                    let param = &phase.params[*i];
+                    not_an_engine_argument(param.ident, errors);
+                    if let Some(span) = param.default_on_option {
+                        errors.at(span, "`#[arg(default = ...)]` on an `Option` parameter: an `Option` is already optional (absent is `None`); drop the default or the `Option`");
+                    }
+                }
+            }
+        }
+    }
+    same_name_same_type(model, errors);
+    // A misspelt `run_once` is reported as such, not as a missing one.
+    if !typos {
+        has_run_once_or_execute(model, errors);
+    }
+}
+
+/// Test names become directory names and `status.log` columns.
+fn check_name(name: &str, span: Span, errors: &mut Errors) {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        errors.at(
+            span,
+            format!("invalid test name {name:?}: a test name may only hold ASCII letters, digits, `_` and `-`"),
+        );
+    }
 }
 
 /// A phase takes `&mut self`: the engine calls it on the test.
-pub(crate) fn phase_takes_mut_self(method: &ImplItemFn, errors: &mut Errors) {
+fn phase_takes_mut_self(method: &ImplItemFn, errors: &mut Errors) {
     let name = &method.sig.ident;
     match method.sig.inputs.first() {
         Some(FnArg::Receiver(receiver)) if matches!(receiver.kind, syn::ReceiverKind::Reference(_, _, Some(_))) => {}
@@ -46,7 +98,7 @@ pub(crate) fn phase_takes_mut_self(method: &ImplItemFn, errors: &mut Errors) {
 }
 
 /// Phases are plain methods: no generics, not async, not const.
-pub(crate) fn phase_is_not_generic_or_async(method: &ImplItemFn, errors: &mut Errors) {
+fn phase_is_not_generic_or_async(method: &ImplItemFn, errors: &mut Errors) {
     let sig = &method.sig;
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         errors.spanned(
@@ -60,7 +112,7 @@ pub(crate) fn phase_is_not_generic_or_async(method: &ImplItemFn, errors: &mut Er
 }
 
 /// `ctx: &mut TestContext` comes right after `&mut self`.
-pub(crate) fn context_first_and_mutable(position: usize, mutable: bool, typed: &PatType, errors: &mut Errors) {
+fn context_first_and_mutable(position: usize, mutable: bool, typed: &PatType, errors: &mut Errors) {
     if !mutable {
         errors.spanned(&typed.ty, "take the context as `&mut TestContext`");
     } else if position != 1 {
@@ -69,7 +121,7 @@ pub(crate) fn context_first_and_mutable(position: usize, mutable: bool, typed: &
 }
 
 /// `#[args] all: &Args` takes a reference and no `#[arg]`.
-pub(crate) fn all_args_is_a_reference(attr: &Attribute, typed: &PatType, arg: Option<&Attribute>, errors: &mut Errors) {
+fn all_args_is_a_reference(attr: &Attribute, typed: &PatType, arg: Option<&Attribute>, errors: &mut Errors) {
     if !matches!(&*typed.ty, syn::Type::Reference(r) if r.mutability.is_none()) {
         errors.spanned(&typed.ty, "an `#[args]` parameter takes every argument as `&Args`");
     }
@@ -82,7 +134,7 @@ pub(crate) fn all_args_is_a_reference(attr: &Attribute, typed: &PatType, arg: Op
 }
 
 /// No parameter is named like an engine argument: the engine consumes those.
-pub(crate) fn not_an_engine_argument(ident: &Ident, errors: &mut Errors) {
+fn not_an_engine_argument(ident: &Ident, errors: &mut Errors) {
     let name = ident.to_string();
     let name = name.trim_start_matches("r#");
     if ENGINE_ARGS.contains(&name) {
@@ -94,7 +146,7 @@ pub(crate) fn not_an_engine_argument(ident: &Ident, errors: &mut Errors) {
 }
 
 /// The impl is an inherent impl of a non-generic type.
-pub(crate) fn impl_is_inherent_and_not_generic(item: &ItemImpl, errors: &mut Errors) {
+fn impl_is_inherent_and_not_generic(item: &ItemImpl, errors: &mut Errors) {
     if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
         errors.spanned(
             &item.generics,
@@ -105,7 +157,7 @@ pub(crate) fn impl_is_inherent_and_not_generic(item: &ItemImpl, errors: &mut Err
 
 /// A method one edit away from a phase name is almost certainly that phase,
 /// misspelt. Returns whether it was reported.
-pub(crate) fn not_a_phase_typo(method: &ImplItemFn, errors: &mut Errors) -> bool {
+fn not_a_phase_typo(method: &ImplItemFn, errors: &mut Errors) -> bool {
     let name = method.sig.ident.to_string();
     let close = PHASES.iter().find(|phase| {
         let distance = strsim::osa_distance(&name, phase);
@@ -120,7 +172,7 @@ pub(crate) fn not_a_phase_typo(method: &ImplItemFn, errors: &mut Errors) -> bool
 /// One argument feeds every phase that names it, so every phase must give it the
 /// same type (optionality may differ), and a default must be the same default
 /// everywhere: otherwise phases would see different values for one argument.
-pub(crate) fn same_name_same_type(model: &TestImpl<'_>, errors: &mut Errors) {
+fn same_name_same_type(model: &TestImpl<'_>, errors: &mut Errors) {
     let mut seen: Vec<(String, String, Option<String>, &Ident)> = Vec::new();
     for phase in &model.phases {
         for param in &phase.params {
@@ -154,7 +206,7 @@ pub(crate) fn same_name_same_type(model: &TestImpl<'_>, errors: &mut Errors) {
 }
 
 /// A test iterates `run_once`, or drives its own loop in `execute`.
-pub(crate) fn has_run_once_or_execute(model: &TestImpl<'_>, errors: &mut Errors) {
+fn has_run_once_or_execute(model: &TestImpl<'_>, errors: &mut Errors) {
     let has = |name: &str| model.phases.iter().find(|p| p.name() == name);
     match (has("run_once"), has("execute")) {
         (None, None) => errors.spanned(
@@ -176,7 +228,8 @@ mod tests {
 
     fn check(item: ItemImpl) -> Vec<String> {
         let mut errors = Errors::default();
-        let _ = crate::model::build(&item, &mut errors);
+        let model = crate::model::test_impl(&item, &mut errors);
+        test_impl(&model, &mut errors);
         let text = errors.into_compile_errors().to_string();
         text.split("compile_error !").skip(1).map(|m| m.trim().to_owned()).collect()
     }
@@ -220,13 +273,5 @@ mod tests {
         for message in expected {
             assert!(errors.iter().any(|e| e.contains(message)), "missing {message:?} in {errors:#?}");
         }
-    }
-
-    #[test]
-    fn types_print_compactly() {
-        let ty: syn::Type = parse_quote!(Option<Vec<(u32, String)>>);
-        assert_eq!(type_text(&ty), "Option<Vec<(u32, String)>>");
-        let ty: syn::Type = parse_quote!(&'static [u8; 4]);
-        assert_eq!(type_text(&ty), "&'static [u8; 4]");
     }
 }

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use harness_core::{
-    Args, Autotest, Job, JobBuilder, Phase, PhaseTable, Profiler, TestContext, TestInfo, TestResult, Version,
-};
+use harness_core::definition::{Autotest, Phase, PhaseTable, TestInfo, Version};
+use harness_core::profiler::Profiler;
+use harness_core::{Args, Job, JobBuilder, TestContext, TestResult};
 
 /// An ordered, shared list of events.
 #[derive(Debug, Clone, Default)]

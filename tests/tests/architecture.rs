@@ -1,15 +1,18 @@
-//! The direction of flow inside harness-core, read from its own source: every
-//! module's `crate::` paths, outside comments, strings and unit tests. No
-//! module may import one of a higher layer, no two modules may import each
-//! other through any chain, and no module imports the crate root's
-//! re-exports (internal paths name the module an item lives in). The layers
-//! are those of docs/design.md.
+//! The direction of flow inside harness-core and harness-macros, read from
+//! their own source: every module's `crate::` paths, outside comments,
+//! strings and unit tests. No module may import one of a higher layer, no two
+//! modules may import each other through any chain, and no module imports the
+//! crate root's re-exports (internal paths name the module an item lives in).
+//! The layers are those of docs/design.md.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-/// The layers, lowest first; a module may import its own layer and those below.
-const LAYERS: &[(&str, &[&str])] = &[
+/// A crate's layers, lowest first; a module may import its own layer and those below.
+type Layers = &'static [(&'static str, &'static [&'static str])];
+
+/// harness-core's layers.
+const LAYERS: Layers = &[
     (
         "foundation",
         &["status", "phase", "constraint", "caches", "state", "args", "error", "files", "names", "debuglog", "failure"],
@@ -20,6 +23,16 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("supervisor", &["supervisor"]),
     ("job", &["job"]),
     ("front ends", &["child", "cli", "libtest", "__private", "lib"]),
+];
+
+/// harness-macros' layers: parse -> model -> validate -> expand.
+const MACRO_LAYERS: Layers = &[
+    ("helpers", &["errors", "paths", "kinds"]),
+    ("parse", &["attr"]),
+    ("model", &["model"]),
+    ("validate", &["valid"]),
+    ("expand", &["expand", "fallback"]),
+    ("entry", &["lib"]),
 ];
 
 /// Imports allowed against the layers, each with its reason: only where a
@@ -166,48 +179,66 @@ fn find_cycle(edges: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>>
     edges.keys().find_map(|start| visit(start, edges, &mut Vec::new(), &mut done))
 }
 
-fn layer_of(module: &str) -> Option<usize> {
-    LAYERS.iter().position(|(_, modules)| modules.contains(&module))
+fn layer_of(layers: Layers, module: &str) -> Option<usize> {
+    layers.iter().position(|(_, modules)| modules.contains(&module))
 }
 
 /// Every import against the layers: `from -> to` with both layers named.
-fn upward(edges: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+fn upward(layers: Layers, edges: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
     let mut found = Vec::new();
     for (from, targets) in edges {
         for to in targets {
-            let (Some(a), Some(b)) = (layer_of(from), layer_of(to)) else { continue };
+            let (Some(a), Some(b)) = (layer_of(layers, from), layer_of(layers, to)) else { continue };
             let allowed = ALLOWED_UPWARD.iter().any(|(f, t, _)| f == from && t == to);
             if b > a && !allowed {
-                found.push(format!("{from} ({}) imports {to} ({})", LAYERS[a].0, LAYERS[b].0));
+                found.push(format!("{from} ({}) imports {to} ({})", layers[a].0, layers[b].0));
             }
         }
     }
     found
 }
 
-fn source_dir() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../harness-core/src")
+fn source_dir(krate: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(krate).join("src")
 }
 
 #[test]
 fn every_module_has_a_layer() {
-    let (edges, _) = graph(&source_dir());
-    let unplaced: Vec<&String> = edges.keys().filter(|m| layer_of(m).is_none()).collect();
-    assert!(unplaced.is_empty(), "modules with no layer (add them to LAYERS and docs/design.md): {unplaced:?}");
-    for (_, modules) in LAYERS {
-        for module in *modules {
-            assert!(edges.contains_key(*module), "LAYERS names `{module}`, which harness-core/src does not have");
+    for (krate, layers) in [("harness-core", LAYERS), ("harness-macros", MACRO_LAYERS)] {
+        let (edges, _) = graph(&source_dir(krate));
+        let unplaced: Vec<&String> = edges.keys().filter(|m| layer_of(layers, m).is_none()).collect();
+        assert!(
+            unplaced.is_empty(),
+            "{krate}: modules with no layer (add them here and to docs/design.md): {unplaced:?}"
+        );
+        for (_, modules) in layers {
+            for module in *modules {
+                assert!(edges.contains_key(*module), "the layers name `{module}`, which {krate}/src does not have");
+            }
         }
     }
 }
 
 #[test]
 fn imports_flow_one_way_without_circles() {
-    let (edges, through_root) = graph(&source_dir());
-    assert_eq!(find_cycle(&edges), None, "a circle of imports");
-    assert_eq!(upward(&edges), Vec::<String>::new(), "imports against the layers of docs/design.md");
-    assert_eq!(through_root, Vec::<String>::new(), "internal imports must name their module, not the crate root");
-    assert!(edges["engine"].contains("context") && !edges["engine"].contains("job"), "{:?}", edges["engine"]);
+    for (krate, layers) in [("harness-core", LAYERS), ("harness-macros", MACRO_LAYERS)] {
+        let (edges, through_root) = graph(&source_dir(krate));
+        assert_eq!(find_cycle(&edges), None, "{krate}: a circle of imports");
+        assert_eq!(
+            upward(layers, &edges),
+            Vec::<String>::new(),
+            "{krate}: imports against the layers of docs/design.md"
+        );
+        assert_eq!(
+            through_root,
+            Vec::<String>::new(),
+            "{krate}: internal imports must name their module, not the root"
+        );
+    }
+    let (core, _) = graph(&source_dir("harness-core"));
+    assert!(core["engine"].contains("context") && !core["engine"].contains("job"), "{:?}", core["engine"]);
+    let (macros, _) = graph(&source_dir("harness-macros"));
+    assert!(macros["valid"].contains("model") && !macros["model"].contains("valid"), "{:?}", macros["model"]);
 }
 
 #[test]
@@ -218,7 +249,10 @@ fn the_checks_catch_what_they_look_for() {
     edges.entry("engine".into()).or_default().insert("job".into());
     edges.entry("job".into()).or_default().insert("args".into());
     assert_eq!(find_cycle(&edges).unwrap(), ["args", "engine", "job", "args"]);
-    assert_eq!(upward(&edges), ["args (foundation) imports engine (engine)", "engine (engine) imports job (job)"]);
+    assert_eq!(
+        upward(LAYERS, &edges),
+        ["args (foundation) imports engine (engine)", "engine (engine) imports job (job)"]
+    );
     // What counts as an import, and what does not.
     let code = code_of(
         "use crate::results::{Keyval, x};\n// crate::job in a comment\nlet s = \"crate::cli\";\nuse crate::{Status, engine::run};\nfn f() { crate::job::Job::builder(); }\n#[cfg(test)]\nmod tests { use crate::cli; }",

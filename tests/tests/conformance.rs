@@ -10,9 +10,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use harness_core::definition::{Phase, Version};
 use harness_core::event::{Event, Observer};
+use harness_core::results::TestRecord;
 use harness_core::results::{KeyvalValue, PerfNumber, StatusCode, TypeTag, read_keyval, write_keyval};
-use harness_core::{Args, Failure, Job, JobBuilder, PerfValue, Phase, TestContext, TestRecord, Version};
+use harness_core::{Args, Failure, Job, JobBuilder, PerfValue, TestContext};
 use harness_tests::{Events, Recorder, RecorderInfo, tree};
 use serde_json::{Value, json};
 

@@ -7,9 +7,10 @@
 use std::path::Path;
 use std::process::Command;
 
+use harness_core::Job;
 use harness_core::prelude::*;
+use harness_core::results::TestRecord;
 use harness_core::results::{JobResults, StatusLog, read_keyval, write_keyval};
-use harness_core::{Job, TestRecord};
 
 /// Does with `text` what `what` says, so each hostile string reaches one writer.
 #[autotest(name = "hostile_writer", version = 1)]

@@ -3,9 +3,10 @@
 
 use std::sync::{Arc, Mutex};
 
+use harness_core::Job;
 use harness_core::prelude::*;
+use harness_core::profiler::{CommandProfiler, ProfilerSet, StopSignal};
 use harness_core::results::StatusLog;
-use harness_core::{CommandProfiler, Job, ProfilerSet, StopSignal};
 use harness_tests::{Events, Recorder, job_builder, status_lines};
 
 /// Runs a subtest from its run_once.
@@ -136,7 +137,7 @@ fn a_command_profiler_stops_its_whole_process_group() {
     let wait_for_pids = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&wait_for_pids);
     let pids_file = pids.clone();
-    let test = Recorder::new("t", &events).on(harness_core::Phase::RunOnce, move |ctx, _| {
+    let test = Recorder::new("t", &events).on(harness_core::definition::Phase::RunOnce, move |ctx, _| {
         if ctx.iteration() == 2 {
             // The profiled run: wait until both processes are up.
             for _ in 0..500 {
@@ -209,7 +210,7 @@ fn job_complete_writes_results_json_and_junit() {
     let job = job_builder(dir.path(), &events).tag("nightly").build().unwrap();
     job.run_test_with(Recorder::new("good", &events), Args::new()).unwrap();
     job.run_test_with(
-        Recorder::new("bad", &events).on(harness_core::Phase::RunOnce, |ctx, _| {
+        Recorder::new("bad", &events).on(harness_core::definition::Phase::RunOnce, |ctx, _| {
             ctx.output_perf_value(PerfValue::new("latency", vec![1.5, 2.5]).units("ms"))?;
             Err(Failure::fail("too slow"))
         }),
@@ -217,7 +218,8 @@ fn job_complete_writes_results_json_and_junit() {
     )
     .unwrap();
     job.run_test_with(
-        Recorder::new("na", &events).on(harness_core::Phase::Setup, |_, _| Err(Failure::not_applicable("no gpu"))),
+        Recorder::new("na", &events)
+            .on(harness_core::definition::Phase::Setup, |_, _| Err(Failure::not_applicable("no gpu"))),
         Args::new(),
     )
     .unwrap();

@@ -5,8 +5,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use harness_core::definition::Phase;
 use harness_core::results::StatusLog;
-use harness_core::{Args, Failure, Job, Phase, Status, TestRecord};
+use harness_core::results::TestRecord;
+use harness_core::{Args, Failure, Job, Status};
 use harness_tests::{Events, Recorder, RecorderInfo, RecordingProfiler, job_builder, lines, status_lines};
 use serde_json::json;
 
@@ -456,10 +458,10 @@ fn unknown_arguments_are_an_error_before_initialize() {
     let dir = tempfile::tempdir().unwrap();
     let events = Events::new();
     let job = job_builder(dir.path(), &events).build().unwrap();
-    let test = harness_core::TestInfo::new("strict", harness_core::Version::Int(1));
-    struct Strict(&'static harness_core::TestInfo, Events);
-    impl harness_core::Autotest for Strict {
-        fn info(&self) -> &'static harness_core::TestInfo {
+    let test = harness_core::definition::TestInfo::new("strict", harness_core::definition::Version::Int(1));
+    struct Strict(&'static harness_core::definition::TestInfo, Events);
+    impl harness_core::definition::Autotest for Strict {
+        fn info(&self) -> &'static harness_core::definition::TestInfo {
             self.0
         }
         fn run_phase(&mut self, phase: Phase, _: &mut harness_core::TestContext, _: &Args) -> harness_core::TestResult {
@@ -616,15 +618,19 @@ fn perf_values_are_flushed_at_phase_ends_and_replaced_atomically() {
 /// arguments its data was not built with. The same arguments skip it.
 #[test]
 fn setup_runs_again_when_its_arguments_change() {
-    static SETUP: [harness_core::PhaseTable; 2] = [
-        harness_core::PhaseTable::new(Phase::Setup, &[harness_core::Param::required::<u32>("size_mb", "u32")]),
-        harness_core::PhaseTable::new(Phase::RunOnce, &[]),
+    static SETUP: [harness_core::definition::PhaseTable; 2] = [
+        harness_core::definition::PhaseTable::new(
+            Phase::Setup,
+            &[harness_core::definition::Param::required::<u32>("size_mb", "u32")],
+        ),
+        harness_core::definition::PhaseTable::new(Phase::RunOnce, &[]),
     ];
     struct Sized(Events);
-    impl harness_core::Autotest for Sized {
-        fn info(&self) -> &'static harness_core::TestInfo {
-            static INFO: harness_core::TestInfo =
-                harness_core::TestInfo::new("sized", harness_core::Version::Int(1)).with_phases(&SETUP);
+    impl harness_core::definition::Autotest for Sized {
+        fn info(&self) -> &'static harness_core::definition::TestInfo {
+            static INFO: harness_core::definition::TestInfo =
+                harness_core::definition::TestInfo::new("sized", harness_core::definition::Version::Int(1))
+                    .with_phases(&SETUP);
             &INFO
         }
         fn run_phase(

@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
-use harness_core::Constraint;
 use harness_core::Status;
+use harness_core::constraint::Constraint;
 use harness_core::results::{KeyvalValue, PerfChart, PerfValue, StatusCode, StatusEntry, read_keyval, write_keyval};
 use proptest::prelude::*;
 

@@ -7,14 +7,12 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::error::{CliError, MAX_CONTROL_BYTES, Problem};
 use crate::args::Args;
 use crate::names::{NameParts, check_component, naming};
-pub(crate) use crate::profiler::ProfilerSpec;
+use crate::profiler::ProfilerSpec;
 use crate::registry::{self, Registration};
 use crate::validate;
-
-/// Control files larger than this are refused before being read.
-const MAX_CONTROL_BYTES: u64 = 16 << 20;
 
 /// A whole control file.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -141,14 +139,11 @@ pub(crate) struct Plan {
 
 /// Reads and parses a control file; the error names the file, and the line and
 /// column for JSON problems.
-pub(crate) fn load(path: &Path) -> Result<ControlFile, String> {
-    let shown = path.display();
-    let cannot = |e: std::io::Error| format!("cannot read control file `{shown}`: {e}");
+pub(crate) fn load(path: &Path) -> Result<ControlFile, CliError> {
+    let cannot = |source: std::io::Error| CliError::ReadControl { path: path.to_owned(), source };
     let file = std::fs::File::open(path).map_err(cannot)?;
     let size = file.metadata().map_err(cannot)?.len();
-    let too_big = |size: String| {
-        format!("control file `{shown}` is {size} bytes; control files are limited to {MAX_CONTROL_BYTES} bytes")
-    };
+    let too_big = |size: String| CliError::ControlTooBig { path: path.to_owned(), size };
     if size > MAX_CONTROL_BYTES {
         return Err(too_big(size.to_string()));
     }
@@ -158,34 +153,32 @@ pub(crate) fn load(path: &Path) -> Result<ControlFile, String> {
     if bytes.len() as u64 > MAX_CONTROL_BYTES {
         return Err(too_big(format!("more than {MAX_CONTROL_BYTES}")));
     }
-    let text = String::from_utf8(bytes)
-        .map_err(|_| format!("cannot read control file `{shown}`: stream did not contain valid UTF-8"))?;
-    serde_json::from_str(&text).map_err(|e| {
+    let text = String::from_utf8(bytes).map_err(|_| CliError::ControlNotUtf8 { path: path.to_owned() })?;
+    serde_json::from_str(&text).map_err(|source| {
         if text.trim_start().starts_with('[') {
-            format!(
-                "invalid control file `{shown}`: its top level is an array; a control file is an object whose `tests` holds the list: {{\"tests\": [...]}}"
-            )
+            CliError::ControlIsArray { path: path.to_owned() }
         } else {
-            format!("invalid control file `{shown}`: {e}")
+            CliError::InvalidControl { path: path.to_owned(), source }
         }
     })
 }
 
-/// Checks every entry, profiler and job option, collecting every problem.
-pub(crate) fn validate(control: ControlFile) -> Result<Plan, Vec<String>> {
+/// Checks every entry, profiler and job option, collecting every problem, and
+/// plans the run.
+pub(crate) fn plan(control: ControlFile) -> Result<Plan, Vec<Problem>> {
     let mut problems = Vec::new();
     if let Some(tag) = &control.job.tag
         && let Err(e) = check_component("job tag", tag)
     {
-        problems.push(format!("job: {e}"));
+        problems.push(Problem::at("job: ", e));
     }
     for (index, profiler) in control.profilers.iter().enumerate() {
         if let Err(e) = profiler.build() {
-            problems.push(format!("profilers[{index}]: {e}"));
+            problems.push(Problem::at(format!("profilers[{index}]: "), e));
         }
     }
     if control.tests.is_empty() {
-        problems.push("tests: the control file runs no tests".to_owned());
+        problems.push(Problem::at("tests: ", CliError::NoTests));
     }
     let mut outputs: HashMap<String, usize> = HashMap::new();
     let mut tests = Vec::new();
@@ -201,25 +194,25 @@ pub(crate) fn validate(control: ControlFile) -> Result<Plan, Vec<String>> {
                 name: entry.test.clone(),
                 suggestions: registry::suggestions(&entry.test),
             };
-            problems.push(format!("{}{error}", at(false)));
+            problems.push(Problem::at(at(false), error));
             continue;
         };
         let mut args = match Args::from_json(entry.args.clone()) {
             Ok(args) => args,
             Err(e) => {
-                problems.push(format!("{}{e}", at(true)));
+                problems.push(Problem::at(at(true), e));
                 continue;
             }
         };
         if let Some(tag) = entry.tag.clone() {
             if args.contains("tag") {
-                problems.push(format!("{}`tag` is given twice, beside `args` and inside it", at(true)));
+                problems.push(Problem::at(at(true), CliError::TagTwice));
             }
             args.set("tag", tag);
         }
         let checked = validate::check(registration.info(), &args);
         for error in &checked.errors {
-            problems.push(format!("{}{error}", at(true)));
+            problems.push(Problem::at(at(true), error.clone()));
         }
         // The names the run will give it, by the code that will give them
         // (engine arguments of the wrong kind are reported above).
@@ -236,9 +229,9 @@ pub(crate) fn validate(control: ControlFile) -> Result<Plan, Vec<String>> {
         match naming {
             Ok(naming) => {
                 match outputs.get(&naming.subdir) {
-                    Some(first) => problems.push(format!(
-                        "tests[{index}] ({}): writes to the same output directory as tests[{first}]; give one of them another `tag`",
-                        naming.subdir
+                    Some(first) => problems.push(Problem::at(
+                        format!("tests[{index}] ({}): ", naming.subdir),
+                        CliError::SameOutputDir { first: *first },
                     )),
                     None => {
                         outputs.insert(naming.subdir.clone(), index);
@@ -246,17 +239,17 @@ pub(crate) fn validate(control: ControlFile) -> Result<Plan, Vec<String>> {
                 }
                 tests.push(Planned { registration, args, subdir: naming.subdir, place: at(true) });
             }
-            Err(e) => problems.push(format!("{}{e}", at(true))),
+            Err(e) => problems.push(Problem::at(at(true), e)),
         }
     }
     if problems.is_empty() { Ok(Plan { job: control.job, profilers: control.profilers, tests }) } else { Err(problems) }
 }
 
 /// `--arg name=value`: the value is JSON when it parses, else the text itself.
-pub(crate) fn parse_cli_arg(text: &str) -> Result<(String, Value), String> {
-    let (name, value) = text.split_once('=').ok_or_else(|| format!("invalid --arg `{text}`: expected NAME=VALUE"))?;
+pub(crate) fn parse_cli_arg(text: &str) -> Result<(String, Value), CliError> {
+    let (name, value) = text.split_once('=').ok_or_else(|| CliError::ArgWithoutValue { text: text.to_owned() })?;
     if name.is_empty() {
-        return Err(format!("invalid --arg `{text}`: the name is empty"));
+        return Err(CliError::ArgWithoutName { text: text.to_owned() });
     }
     let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
     Ok((name.to_owned(), value))
@@ -275,8 +268,8 @@ mod tests {
         assert_eq!(parse_cli_arg("text=a=b").unwrap(), ("text".to_owned(), json!("a=b")));
         assert_eq!(parse_cli_arg("quoted=\"1\"").unwrap(), ("quoted".to_owned(), json!("1")));
         assert_eq!(parse_cli_arg("empty=").unwrap(), ("empty".to_owned(), json!("")));
-        assert_eq!(parse_cli_arg("novalue").unwrap_err(), "invalid --arg `novalue`: expected NAME=VALUE");
-        assert_eq!(parse_cli_arg("=1").unwrap_err(), "invalid --arg `=1`: the name is empty");
+        assert_eq!(parse_cli_arg("novalue").unwrap_err().to_string(), "invalid --arg `novalue`: expected NAME=VALUE");
+        assert_eq!(parse_cli_arg("=1").unwrap_err().to_string(), "invalid --arg `=1`: the name is empty");
     }
 
     #[test]

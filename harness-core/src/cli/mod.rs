@@ -3,6 +3,7 @@
 mod command;
 mod console;
 mod control;
+mod error;
 mod list;
 mod progress;
 mod report;
@@ -67,25 +68,26 @@ where
             print!("{}", if json { list::json() + "\n" } else { list::text() });
             EXIT_OK
         }
-        Command::Validate { control } => match control::load(&control).map_err(|e| vec![e]).and_then(control::validate)
-        {
-            Ok(plan) => {
-                println!(
-                    "{}: OK, {} test{}",
-                    control.display(),
-                    plan.tests.len(),
-                    if plan.tests.len() == 1 { "" } else { "s" }
-                );
-                EXIT_OK
+        Command::Validate { control } => {
+            match control::load(&control).map_err(|e| vec![e.into()]).and_then(control::plan) {
+                Ok(plan) => {
+                    println!(
+                        "{}: OK, {} test{}",
+                        control.display(),
+                        plan.tests.len(),
+                        if plan.tests.len() == 1 { "" } else { "s" }
+                    );
+                    EXIT_OK
+                }
+                Err(problems) => usage_errors(&problems),
             }
-            Err(problems) => usage_errors(&problems),
-        },
+        }
         Command::Run(args) => run::run(&args, Console::new(cli.color)),
         Command::Report { dir, html } => report::report(&dir, html.as_deref(), Console::new(cli.color)),
     }
 }
 
-pub(crate) fn usage_errors(problems: &[String]) -> i32 {
+pub(crate) fn usage_errors(problems: &[error::Problem]) -> i32 {
     for problem in problems {
         eprintln!("error: {problem}");
     }

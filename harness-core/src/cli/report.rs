@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use super::console::{Console, escaped};
+use super::error::CliError;
 use crate::results::{JobResults, rebuild_job_files};
 
 fn mean(values: &[f64]) -> f64 {
@@ -13,19 +14,16 @@ fn mean(values: &[f64]) -> f64 {
 
 /// The results of a run: `results.json`, or rebuilt from `status.log` when the
 /// job died before writing it.
-pub(crate) fn load(dir: &Path) -> Result<JobResults, String> {
+pub(crate) fn load(dir: &Path) -> Result<JobResults, CliError> {
     let path = dir.join("results.json");
     if path.is_file() {
-        return JobResults::read(&path).map_err(|e| e.to_string());
+        return Ok(JobResults::read(&path)?);
     }
     if !dir.join("status.log").is_file() {
-        return Err(format!(
-            "`{}` is not a result directory: it holds neither results.json nor status.log",
-            dir.display()
-        ));
+        return Err(CliError::NotAResultDir { path: dir.to_owned() });
     }
     eprintln!("note: {} has no results.json; rebuilt it (and junit.xml) from status.log", dir.display());
-    rebuild_job_files(dir).map_err(|e| e.to_string())
+    Ok(rebuild_job_files(dir)?)
 }
 
 /// The table printed in the terminal.

@@ -10,43 +10,46 @@ use serde_json::Value;
 
 use super::command::RunArgs;
 use super::console::{Console, Reporter};
-use super::control::{self, ControlFile, JobOptions, Plan, ProfilerSpec, TestEntry};
+use super::control::{self, ControlFile, JobOptions, Plan, TestEntry};
+use super::error::{CliError, Problem};
 use super::progress::Progress;
 use super::{EXIT_FAILED, EXIT_OK, usage_errors};
 use crate::cancel::CancelToken;
 use crate::job::Job;
+use crate::profiler::ProfilerSpec;
 use crate::settings::Isolation;
 
 /// A number of seconds from the command line: finite and not negative (zero
-/// only where `zero` allows it), or a message naming the option.
-fn checked_seconds(option: &str, seconds: Option<f64>, zero: bool) -> Result<(), String> {
+/// only where `zero` allows it), or an error naming the option.
+fn checked_seconds(option: &'static str, seconds: Option<f64>, zero: bool) -> Result<(), CliError> {
     match seconds {
-        Some(s) if !s.is_finite() => Err(format!("{option} must be a finite number of seconds, got {s}")),
-        Some(s) if s < 0.0 || (!zero && s == 0.0) => Err(format!(
-            "{option} must be a {} number of seconds, got {s}",
-            if zero { "non-negative" } else { "positive" }
-        )),
+        Some(seconds) if !seconds.is_finite() => Err(CliError::SecondsNotFinite { option, seconds }),
+        Some(seconds) if seconds < 0.0 || (!zero && seconds == 0.0) => Err(CliError::SecondsOutOfRange {
+            option,
+            expected: if zero { "non-negative" } else { "positive" },
+            seconds,
+        }),
         _ => Ok(()),
     }
 }
 
 /// The plan of `run TEST ...`: a control file with one entry.
-fn single_test_control(args: &RunArgs, test: &str) -> Result<ControlFile, Vec<String>> {
+fn single_test_control(args: &RunArgs, test: &str) -> Result<ControlFile, Vec<Problem>> {
     let mut test_args = serde_json::Map::new();
     let mut problems = Vec::new();
     for text in &args.args {
         match control::parse_cli_arg(text) {
             Ok((name, value)) => {
                 if test_args.insert(name.clone(), value).is_some() {
-                    problems.push(format!("--arg `{name}` is given twice"));
+                    problems.push(CliError::ArgTwice { name }.into());
                 }
             }
-            Err(e) => problems.push(e),
+            Err(e) => problems.push(e.into()),
         }
     }
     for (option, seconds, zero) in [("--test-length", args.test_length, true), ("--timeout", args.timeout, false)] {
         if let Err(e) = checked_seconds(option, seconds, zero) {
-            problems.push(e);
+            problems.push(e.into());
         }
     }
     let mut engine = |name: &str, value: Value| {
@@ -78,16 +81,11 @@ fn single_test_control(args: &RunArgs, test: &str) -> Result<ControlFile, Vec<St
     })
 }
 
-fn plan(args: &RunArgs) -> Result<Plan, Vec<String>> {
+fn plan(args: &RunArgs) -> Result<Plan, Vec<Problem>> {
     let mut control = match (&args.control, &args.test) {
-        (Some(path), _) => control::load(path).map_err(|e| vec![e])?,
+        (Some(path), _) => control::load(path).map_err(|e| vec![e.into()])?,
         (None, Some(test)) => single_test_control(args, test)?,
-        (None, None) => {
-            return Err(vec![
-                "nothing to run: name a test (`run sleeptest`; `list` shows them) or a control file (`run --control FILE`)"
-                    .to_owned(),
-            ]);
-        }
+        (None, None) => return Err(vec![CliError::NothingToRun.into()]),
     };
     if args.control.is_some() {
         control.profilers.extend(args.profilers.iter().map(|p| ProfilerSpec::parse_cli(p)));
@@ -95,8 +93,8 @@ fn plan(args: &RunArgs) -> Result<Plan, Vec<String>> {
             control.job.test_retry = args.retries;
         }
     }
-    checked_seconds("--grace", Some(args.grace), true).map_err(|e| vec![e])?;
-    control::validate(control)
+    checked_seconds("--grace", Some(args.grace), true).map_err(|e| vec![e.into()])?;
+    control::plan(control)
 }
 
 /// The default results root.
@@ -105,17 +103,17 @@ const RESULTS_ROOT: &str = "results";
 /// Makes `./results/<tag>` or `./results/<time>`, with `.1`, `.2`, ... appended
 /// when that name is taken: each name is tried with an exclusive `mkdir`, so
 /// runs started at once never share a directory.
-fn make_default_resultdir(tag: Option<&str>) -> Result<PathBuf, String> {
+fn make_default_resultdir(tag: Option<&str>) -> Result<PathBuf, CliError> {
     let base = tag.map_or_else(|| chrono::Local::now().format("%Y-%m-%d_%H-%M-%S").to_string(), str::to_owned);
     let root = Path::new(RESULTS_ROOT);
-    std::fs::create_dir_all(root).map_err(|e| format!("cannot create `{}`: {e}", root.display()))?;
+    std::fs::create_dir_all(root).map_err(|source| CliError::CreateDir { path: root.to_owned(), source })?;
     let mut n = 0u64;
     loop {
         let dir = if n == 0 { root.join(&base) } else { root.join(format!("{base}.{n}")) };
         match std::fs::create_dir(&dir) {
             Ok(()) => return Ok(dir),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => n += 1,
-            Err(e) => return Err(format!("cannot create `{}`: {e}", dir.display())),
+            Err(source) => return Err(CliError::CreateDir { path: dir, source }),
         }
     }
 }
@@ -144,7 +142,7 @@ pub(crate) fn run(args: &RunArgs, console: Console) -> i32 {
         Some(dir) => (dir.clone(), false),
         None => match make_default_resultdir(plan.job.tag.as_deref()) {
             Ok(dir) => (dir, true),
-            Err(e) => return usage_errors(&[e]),
+            Err(e) => return usage_errors(&[e.into()]),
         },
     };
     let cancel = CancelToken::new();
@@ -178,7 +176,7 @@ pub(crate) fn run(args: &RunArgs, console: Console) -> i32 {
             if default_dir {
                 let _ = std::fs::remove_dir(&resultdir);
             }
-            return usage_errors(&[e.to_string()]);
+            return usage_errors(&[CliError::from(e).into()]);
         }
     };
     if default_dir {

@@ -21,7 +21,7 @@ use crate::results::pyfmt::float_repr;
 
 /// How `execute` runs: the engine arguments that shape the loop.
 #[derive(Debug)]
-pub(crate) struct Plan<'a> {
+pub(crate) struct Schedule<'a> {
     pub(crate) iterations: Option<u64>,
     pub(crate) test_length: Option<f64>,
     pub(crate) profile_only: bool,
@@ -34,7 +34,7 @@ struct Run<'a> {
     job: &'a JobCore,
     test: &'a mut dyn Autotest,
     args: &'a Args,
-    plan: &'a Plan<'a>,
+    schedule: &'a Schedule<'a>,
     /// Per checked keyval block, autotest's messages for its failed constraints.
     failed_constraints: Vec<Vec<String>>,
     /// The same failures as a person reads them, with the iteration and values.
@@ -54,7 +54,7 @@ pub(crate) fn execute(
     test: &mut dyn Autotest,
     ctx: &mut TestContext,
     args: &Args,
-    plan: &Plan<'_>,
+    schedule: &Schedule<'_>,
     started: &mut u64,
 ) -> TestResult {
     if job.profilers_query("active") {
@@ -63,11 +63,11 @@ pub(crate) fn execute(
     if job.settings.test_retry != 0 {
         note(&format!("Test will be retried a maximum of {} times", job.settings.test_retry));
     }
-    let mut run = Run { job, test, args, plan, failed_constraints: Vec::new(), constraint_summaries: Vec::new() };
+    let mut run = Run { job, test, args, schedule, failed_constraints: Vec::new(), constraint_summaries: Vec::new() };
     let begin = Instant::now();
-    match plan.test_length.filter(|length| *length > 0.0) {
+    match schedule.test_length.filter(|length| *length > 0.0) {
         Some(length) => {
-            if plan.iterations.is_some() {
+            if schedule.iterations.is_some() {
                 note("Iterations parameter ignored (timed execution)");
             }
             note(&format!("Test started. Specified {length} s as the minimum test length"));
@@ -90,7 +90,7 @@ pub(crate) fn execute(
             note(&format!("Test finished after {} iterations, time elapsed: {elapsed:.3} s", ctx.iteration));
         }
         None => {
-            let count = plan.iterations.unwrap_or(1);
+            let count = schedule.iterations.unwrap_or(1);
             if count > 1 {
                 note(&format!("Test started. Specified {count} iterations"));
             }
@@ -109,7 +109,7 @@ pub(crate) fn execute(
             }
         }
     }
-    if !plan.profile_only {
+    if !schedule.profile_only {
         ctx.iteration += 1;
         ctx.profiled_run = true;
         let profiled = run.profiled(ctx);
@@ -173,7 +173,7 @@ impl Run<'_> {
     }
 
     fn body(&mut self, ctx: &mut TestContext) -> TestResult {
-        if self.plan.profile_only {
+        if self.schedule.profile_only {
             if !self.job.profilers_query("present") {
                 self.job.record(
                     StatusCode::Status(crate::status::Status::Warn),
@@ -209,7 +209,7 @@ impl Run<'_> {
         call(self.test, Phase::BeforeRunOnce, ctx, self.args)?;
         guarded(|| Ok(self.job.profilers().start(ctx)?))?;
         note("Profilers present. Profiling run started");
-        let postprocess = self.plan.postprocess_profiled_run.unwrap_or(self.test.info().postprocess_profiled_run());
+        let postprocess = self.schedule.postprocess_profiled_run.unwrap_or(self.test.info().postprocess_profiled_run());
         let body = call(self.test, Phase::RunOnce, ctx, self.args).and_then(|()| {
             if postprocess { call(self.test, Phase::PostprocessIteration, ctx, self.args) } else { Ok(()) }
         });
@@ -226,7 +226,7 @@ impl Run<'_> {
             return;
         }
         let mut failures = Vec::new();
-        for constraint in self.plan.constraints {
+        for constraint in self.schedule.constraints {
             let value = |name: &str| ctx.iteration_keyvals.last_perf(name);
             let (autotest, summary) = match constraint.evaluate(&value) {
                 Some(true) => continue,

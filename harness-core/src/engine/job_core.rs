@@ -14,7 +14,7 @@ use crate::context::{Hook, JobView, SubtestRunner};
 use crate::error::{Error, Result};
 use crate::event::{Event, Observer};
 use crate::profiler::ProfilerSet;
-use crate::results::{StatusCode, StatusEntry, StatusLogger, TestRecord};
+use crate::results::{StatusCode, StatusEntry, StatusLogWriter, TestRecord};
 use crate::settings::JobSettings;
 use crate::status::Status;
 
@@ -60,7 +60,7 @@ pub(crate) struct JobCore {
     warned_drop_caches: AtomicBool,
     pub(crate) cancel: CancelToken,
     observers: Vec<Arc<dyn Observer>>,
-    pub(crate) logger: StatusLogger,
+    pub(crate) logger: StatusLogWriter,
     /// Where registered tests' bodies run; `None`: in this process.
     pub(crate) isolation: Option<Box<dyn Isolate>>,
     /// The sequence number of the last test (`use_sequence_number`).
@@ -85,7 +85,7 @@ pub(crate) struct CoreParts {
     pub(crate) cache_dropper: CacheDropper,
     pub(crate) cancel: CancelToken,
     pub(crate) observers: Vec<Arc<dyn Observer>>,
-    pub(crate) logger: StatusLogger,
+    pub(crate) logger: StatusLogWriter,
     pub(crate) isolation: Option<Box<dyn Isolate>>,
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::execute::{Plan, execute};
+use super::execute::{Schedule, execute};
 use super::job_core::JobCore;
 use super::phase::{call, guarded};
 use super::setup::setup_once;
@@ -405,7 +405,7 @@ fn lifecycle(
         }
         let engine = &checked.engine;
         let run_cleanup = engine.run_cleanup.unwrap_or(core.settings.run_test_cleanup);
-        let plan = Plan {
+        let schedule = Schedule {
             iterations: engine.iterations,
             test_length: engine.test_length,
             profile_only: engine.profile_only.unwrap_or(core.settings.default_profile_only),
@@ -416,7 +416,7 @@ fn lifecycle(
         // around each iteration not those the base `execute` consumes either.
         let phase_args = args.without(&[&JOB_ARGS]);
         let iteration_args = args.without(&[&JOB_ARGS, &EXECUTE_ARGS]);
-        let body = phases(core, test, ctx, &phase_args, &iteration_args, &plan, iterations);
+        let body = phases(core, test, ctx, &phase_args, &iteration_args, &schedule, iterations);
         if !run_cleanup {
             return body;
         }
@@ -442,7 +442,7 @@ fn phases(
     ctx: &mut TestContext,
     args: &Args,
     iteration_args: &Args,
-    plan: &Plan<'_>,
+    schedule: &Schedule<'_>,
     iterations: &mut u64,
 ) -> Step {
     not_cancelled(ctx, Phase::Initialize)?;
@@ -458,7 +458,7 @@ fn phases(
     let result = if test.info().has_own_execute() {
         call(test, Phase::Execute, ctx, args)
     } else {
-        execute(core, test, ctx, iteration_args, plan, iterations)
+        execute(core, test, ctx, iteration_args, schedule, iterations)
     };
     phase_end(ctx, Phase::Execute, result)
 }

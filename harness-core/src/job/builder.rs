@@ -19,7 +19,7 @@ use crate::event::Observer;
 use crate::failure::TestResult;
 use crate::files::{absolute, private_dir};
 use crate::profiler::{Profiler, ProfilerSet, ProfilerSpec};
-use crate::results::{StatusCode, StatusLogger, format_keyval};
+use crate::results::{StatusCode, StatusLogWriter, format_keyval};
 use crate::settings::{Isolation, JobSettings};
 
 /// Builds a [`Job`].
@@ -297,7 +297,7 @@ impl JobBuilder {
             }
         };
         let core = JobCore::new(CoreParts {
-            logger: StatusLogger::new(settings.resultdir.clone(), self.attach_indent.unwrap_or(0)),
+            logger: StatusLogWriter::new(settings.resultdir.clone(), self.attach_indent.unwrap_or(0)),
             settings,
             hooks: self.hooks,
             profilers,

@@ -5,7 +5,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::chart::{PerfChart, PerfValue};
+use super::chart::PerfChart;
+use super::perf_value::PerfValue;
 use crate::error::Result;
 
 /// The perf values of a running test and when they were last written.

@@ -14,12 +14,13 @@ mod html;
 mod iteration_keyval;
 mod job_files;
 mod keyval;
+mod perf_value;
 pub(crate) mod pyfmt;
 mod record;
 mod status_log;
 mod status_reader;
 
-pub use chart::{ChartEntry, PerfChart, PerfData, PerfValue};
+pub use chart::{ChartEntry, PerfChart};
 pub(crate) use chart_file::ChartFile;
 pub use html::html_page;
 pub(crate) use iteration_keyval::IterationKeyvals;
@@ -29,8 +30,9 @@ pub use keyval::{
     Iteration, KeyvalValue, PerfNumber, TypeTag, keyval_path, read_iterations, read_keyval, write_keyval,
 };
 pub(crate) use keyval::{complete_lines, format_keyval};
+pub use perf_value::{PerfData, PerfValue};
 pub use record::{JobSummary, PerfRecord, TestRecord};
 pub(crate) use record::{Outcome, RecordData};
-pub(crate) use status_log::StatusLogger;
+pub(crate) use status_log::StatusLogWriter;
 pub use status_log::{StatusCode, StatusEntry};
 pub use status_reader::{ABORTED_UNEXPECTEDLY, GroupStatus, StatusLog};

@@ -324,7 +324,7 @@ impl StatusEntry {
 /// so other processes appending to the same files interleave whole lines, and
 /// a line that cannot be written whole (a full disk) is taken back.
 #[derive(Debug)]
-pub(crate) struct StatusLogger {
+pub(crate) struct StatusLogWriter {
     resultdir: PathBuf,
     state: Mutex<LoggerState>,
 }
@@ -339,10 +339,10 @@ struct LoggerState {
     open: Vec<(Option<String>, Option<String>)>,
 }
 
-impl StatusLogger {
+impl StatusLogWriter {
     pub(crate) fn new(resultdir: PathBuf, indent: usize) -> Self {
         let job = AppendFile::new(resultdir.join("status.log"));
-        StatusLogger {
+        StatusLogWriter {
             resultdir,
             state: Mutex::new(LoggerState { indent, job, subdirs: Vec::new(), open: Vec::new() }),
         }
@@ -504,7 +504,7 @@ mod tests {
     fn logger_nests_and_writes_subdir_logs() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("t")).unwrap();
-        let logger = StatusLogger::new(dir.path().to_owned(), 0);
+        let logger = StatusLogWriter::new(dir.path().to_owned(), 0);
         let records = [
             entry(StatusCode::Start, None, None, ""),
             entry(StatusCode::Start, Some("t"), Some("t"), ""),

@@ -2,6 +2,7 @@
 //! supervisor, and the spec and result it shares with the child's entry point
 //! (`child.rs`).
 
+mod leaks;
 mod parent;
 pub(crate) mod spec;
 

@@ -14,8 +14,9 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use harness_core::Job;
 use harness_core::prelude::*;
-use harness_core::{Job, TestRecord};
+use harness_core::results::TestRecord;
 
 /// Records perf values and keyvals in a loop until it is killed.
 #[autotest(name = "chart_writer", version = 1)]

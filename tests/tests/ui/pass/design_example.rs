@@ -31,7 +31,7 @@ fn main() {
     assert_eq!(record.perf_values[0].description, "total_sleep");
     let info = harness_core::registry::find("sleeptest").unwrap().info();
     assert_eq!(info.description(), "Sleeps for `seconds` in every iteration.");
-    let table = info.phase(harness_core::Phase::RunOnce).unwrap();
+    let table = info.phase(harness_core::definition::Phase::RunOnce).unwrap();
     assert_eq!(table.params()[0].name(), "seconds");
     assert_eq!(table.params()[0].type_name(), "f64");
 }

@@ -1,6 +1,6 @@
 // One parameter of each kind, with the table each produces.
 use harness_core::prelude::*;
-use harness_core::{ParamKind, Phase};
+use harness_core::definition::{ParamKind, Phase};
 
 #[autotest(version = "2.0")]
 #[derive(Default)]
@@ -39,7 +39,7 @@ impl Kinds {
 
 fn main() {
     let info = harness_core::registry::find("kinds").unwrap().info();
-    assert_eq!(info.version(), harness_core::Version::Str("2.0"));
+    assert_eq!(info.version(), harness_core::definition::Version::Str("2.0"));
     let init = info.phase(Phase::Initialize).unwrap().params();
     assert_eq!((init[0].name(), init[0].type_name(), init[0].kind()), ("required", "u32", ParamKind::Required));
     assert_eq!((init[1].name(), init[1].type_name(), init[1].kind()), ("optional", "Option<String>", ParamKind::Optional));

@@ -1,6 +1,6 @@
 // A string literal as the default of a `String` parameter, and defaults listed as values.
 use harness_core::prelude::*;
-use harness_core::Phase;
+use harness_core::definition::Phase;
 
 #[autotest(version = 1, cargo_test(path = "/tmp"))]
 #[derive(Default)]
