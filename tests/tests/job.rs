@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use harness_core::Job;
 use harness_core::prelude::*;
 use harness_core::profiler::{CommandProfiler, ProfilerSet, StopSignal};
-use harness_core::results::StatusLog;
+use harness_core::results::{StatusCode, StatusLog};
 use harness_tests::{Events, Recorder, job_builder, status_lines};
 
 /// Runs a subtest from its run_once.
@@ -19,6 +19,22 @@ impl Parent {
     fn run_once(&mut self, ctx: &mut TestContext) -> TestResult {
         let status = ctx.runsubtest("child", Args::new().with("tag", "sub").with("label", "x"))?;
         ctx.write_test_keyval([("child_status", status)])?;
+        Ok(())
+    }
+}
+
+/// Writes a status line through what it sees of its job, and checks its dirs.
+#[autotest(version = 1)]
+#[derive(Default)]
+struct Recording;
+
+#[autotest]
+impl Recording {
+    fn run_once(&mut self, ctx: &mut TestContext) -> TestResult {
+        // A clone of the view: a cheap handle, held while the context is written to.
+        let job = ctx.job().clone();
+        job.record(StatusCode::Info, None, Some("recording"), "hello from the test")?;
+        ctx.write_test_keyval([("testdir", job.testdir().display()), ("resultdir", job.resultdir().display())])?;
         Ok(())
     }
 }
@@ -81,6 +97,25 @@ fn subtests_nest_under_their_parent() {
     assert!(keyval.ends_with("child_status=GOOD\n"), "{keyval}");
     let debug = std::fs::read_to_string(dir.path().join("r/parent/child.sub/debug/child.sub.DEBUG")).unwrap();
     assert!(debug.contains("INFO | job| child says x"), "{debug}");
+}
+
+#[test]
+fn a_test_writes_status_lines_through_its_job_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = Job::builder(dir.path().join("r")).state_dir(dir.path().join("state")).build().unwrap();
+    assert_eq!(job.run_test("recording", Args::new()).unwrap(), Status::Good);
+    job.complete().unwrap();
+    assert_eq!(
+        status_lines(dir.path().join("r/status.log"))[1..4],
+        [
+            "\tSTART\trecording\trecording\t",
+            "\t\tINFO\t----\trecording\thello from the test",
+            "\t\tGOOD\trecording\trecording\tcompleted successfully",
+        ]
+    );
+    let keyval = std::fs::read_to_string(dir.path().join("r/recording/keyval")).unwrap();
+    assert!(keyval.contains(&format!("testdir={}\n", job.testdir().display())), "{keyval}");
+    assert!(keyval.contains(&format!("resultdir={}\n", job.resultdir().display())), "{keyval}");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! [`JobView`]: what a running test sees of its job. A narrow handle: the
 //! job's directories and tag, its cancellation, the kinds of warning it has
-//! turned off, and a way to run subtests; never the job itself.
+//! turned off, its status log, and a way to run subtests; never the job itself.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -10,13 +10,18 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use crate::args::Args;
 use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
+use crate::results::StatusCode;
 use crate::status::Status;
 
-/// Runs a registered test by name inside the job (autotest's `runsubtest`).
-/// The job's engine implements it; the context only holds it.
-pub(crate) trait SubtestRunner: Send + Sync {
+/// What a test may ask of its job beyond data: run a subtest (autotest's
+/// `runsubtest`) and write a status line (`job.record`). The job's engine
+/// implements it; the context only holds it, weakly.
+pub(crate) trait JobLink: Send + Sync {
     /// Runs `name` with `args` and returns how it ended.
     fn run_subtest(self: Arc<Self>, name: &str, args: Args) -> Result<Status>;
+
+    /// Writes a status line and tells the job's observers.
+    fn record(&self, code: StatusCode, subdir: Option<&str>, operation: Option<&str>, message: &str) -> Result<()>;
 }
 
 /// What a test sees of the job running it: `ctx.job()`.
@@ -28,10 +33,11 @@ pub struct JobView {
 struct ViewInner {
     resultdir: PathBuf,
     tmpdir: PathBuf,
+    testdir: PathBuf,
     tag: Option<String>,
     cancel: CancelToken,
     disabled_warnings: Mutex<BTreeSet<String>>,
-    subtests: Weak<dyn SubtestRunner>,
+    link: Weak<dyn JobLink>,
 }
 
 impl fmt::Debug for JobView {
@@ -45,12 +51,13 @@ impl fmt::Debug for JobView {
 
 impl JobView {
     pub(crate) fn new(
-        (resultdir, tmpdir): (PathBuf, PathBuf),
+        (resultdir, tmpdir, testdir): (PathBuf, PathBuf, PathBuf),
         tag: Option<String>,
         cancel: CancelToken,
-        subtests: Weak<dyn SubtestRunner>,
+        link: Weak<dyn JobLink>,
     ) -> Self {
-        let inner = ViewInner { resultdir, tmpdir, tag, cancel, disabled_warnings: Mutex::default(), subtests };
+        let disabled_warnings = Mutex::default();
+        let inner = ViewInner { resultdir, tmpdir, testdir, tag, cancel, disabled_warnings, link };
         JobView { inner: Arc::new(inner) }
     }
 
@@ -64,6 +71,12 @@ impl JobView {
     #[must_use]
     pub fn tmpdir(&self) -> &Path {
         &self.inner.tmpdir
+    }
+
+    /// The root of the tests' `bindir`s (`<testdir>/<name>/src` is a test's srcdir).
+    #[must_use]
+    pub fn testdir(&self) -> &Path {
+        &self.inner.testdir
     }
 
     /// The job's tag.
@@ -97,9 +110,19 @@ impl JobView {
         self.inner.disabled_warnings.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Writes a status line in the job's `status.log` (autotest's
+    /// `job.record`): `INFO` or a status, with an optional subdir and operation.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::StatusLog`] for a subdir or operation with a tab or line
+    /// break, I/O errors, [`Error::JobEnded`] once the job is gone.
+    pub fn record(&self, code: StatusCode, subdir: Option<&str>, operation: Option<&str>, message: &str) -> Result<()> {
+        self.inner.link.upgrade().ok_or(Error::JobEnded)?.record(code, subdir, operation, message)
+    }
+
     /// Runs a subtest in the job.
     pub(crate) fn run_subtest(&self, name: &str, args: Args) -> Result<Status> {
-        let runner = self.inner.subtests.upgrade().ok_or(Error::JobEnded)?;
-        runner.run_subtest(name, args)
+        self.inner.link.upgrade().ok_or(Error::JobEnded)?.run_subtest(name, args)
     }
 }

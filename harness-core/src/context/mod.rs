@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use job_view::JobView;
-pub(crate) use job_view::SubtestRunner;
+pub(crate) use job_view::JobLink;
 
 use crate::args::Args;
 use crate::error::Result;

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use super::run::{Prepared, Verdict};
 use crate::args::Args;
 use crate::cancel::CancelToken;
-use crate::context::{Hook, JobView, SubtestRunner};
+use crate::context::{Hook, JobLink, JobView};
 use crate::error::{Error, Result};
 use crate::event::{Event, Observer};
 use crate::profiler::ProfilerSet;
@@ -93,9 +93,10 @@ impl JobCore {
     /// A core whose tests can run subtests in it.
     pub(crate) fn new(parts: CoreParts) -> Arc<JobCore> {
         Arc::new_cyclic(|me: &Weak<JobCore>| {
-            let subtests: Weak<dyn SubtestRunner> = me.clone();
-            let dirs = (parts.settings.resultdir.clone(), parts.settings.tmpdir.clone());
-            let view = JobView::new(dirs, parts.settings.tag.clone(), parts.cancel.clone(), subtests);
+            let link: Weak<dyn JobLink> = me.clone();
+            let settings = &parts.settings;
+            let dirs = (settings.resultdir.clone(), settings.tmpdir.clone(), settings.testdir.clone());
+            let view = JobView::new(dirs, settings.tag.clone(), parts.cancel.clone(), link);
             JobCore {
                 settings: parts.settings,
                 hooks: parts.hooks,
@@ -185,12 +186,16 @@ impl JobCore {
     }
 }
 
-impl SubtestRunner for JobCore {
+impl JobLink for JobCore {
     fn run_subtest(self: Arc<Self>, name: &str, args: Args) -> Result<Status> {
         let registration = crate::registry::find(name).ok_or_else(|| Error::UnknownTest {
             name: name.to_owned(),
             suggestions: crate::registry::suggestions(name),
         })?;
         super::run(&self, registration.make(), args).map(|record| record.status)
+    }
+
+    fn record(&self, code: StatusCode, subdir: Option<&str>, operation: Option<&str>, message: &str) -> Result<()> {
+        JobCore::record(self, code, subdir, operation, message)
     }
 }
