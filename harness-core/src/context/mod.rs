@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use job_view::JobView;
 pub(crate) use job_view::JobLink;
+pub use job_view::JobView;
 
 use crate::args::Args;
 use crate::error::Result;
