@@ -104,7 +104,7 @@ fn a_test_writes_status_lines_through_its_job_view() {
     let dir = tempfile::tempdir().unwrap();
     let job = Job::builder(dir.path().join("r")).state_dir(dir.path().join("state")).build().unwrap();
     assert_eq!(job.run_test("recording", Args::new()).unwrap(), Status::Good);
-    job.complete().unwrap();
+    let _ = job.complete().unwrap();
     assert_eq!(
         status_lines(dir.path().join("r/status.log"))[1..4],
         [
