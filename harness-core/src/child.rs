@@ -127,7 +127,14 @@ fn run(dir: &Path) -> Result<(), String> {
     let prepared = Prepared::resume(registration.info(), spec.naming, spec.outputdir, &spec.args);
     let mut test = registration.make();
     let ran = crate::engine::body(job.core(), test.as_mut(), &spec.args, &prepared);
-    let result = ChildResult { nonce: spec.nonce, verdict: ran.verdict, records: job.core().records() };
+    let core = job.core();
+    let result = ChildResult {
+        nonce: spec.nonce,
+        verdict: ran.verdict,
+        records: core.records(),
+        lines: core.logger.take_lines(),
+        kinds: ran.data.blocks.iter().map(|b| (b.kind, b.iteration.unwrap_or(0))).collect(),
+    };
     let bytes = serde_json::to_vec(&result).map_err(|e| e.to_string())?;
     write_new(&result_path(dir), &bytes).map_err(|e| format!("cannot write the result of {}: {e}", spec.test))
 }

@@ -89,6 +89,28 @@ impl Status {
         matches!(self, Status::Fail | Status::Error | Status::Abort)
     }
 
+    /// The status of a job from its tests': the worst failure (ABORT, ERROR,
+    /// FAIL, in autotest's order), else WARN if there is one, else TEST_NA if
+    /// there is one, else GOOD. Unlike autotest's order, a TEST_NA never hides
+    /// a failure in a job's status.
+    ///
+    /// ```
+    /// use harness_core::Status;
+    /// assert_eq!(Status::of_job([Status::Good, Status::TestNa, Status::Fail]), Status::Fail);
+    /// assert_eq!(Status::of_job([Status::Good, Status::TestNa, Status::Warn]), Status::Warn);
+    /// assert_eq!(Status::of_job([]), Status::Good);
+    /// ```
+    #[must_use]
+    pub fn of_job(statuses: impl IntoIterator<Item = Status>) -> Status {
+        let rank = |status: Status| match status {
+            s if s.is_failure() => 3 + (ORDER.len() - s.rank()),
+            Status::Warn => 2,
+            Status::TestNa => 1,
+            _ => 0,
+        };
+        statuses.into_iter().filter(|s| rank(*s) > 0).max_by_key(|s| rank(*s)).unwrap_or(Status::Good)
+    }
+
     fn rank(self) -> usize {
         ORDER.iter().position(|s| *s == self).unwrap_or(ORDER.len())
     }

@@ -201,7 +201,7 @@ fn a_sigterm_from_outside_is_reported_as_such() {
     let results = JobResults::read(dir.path().join("r/results.json")).unwrap();
     assert_eq!((results.tests[0].status, results.tests[0].reason.as_str()), (Status::Abort, "Interrupted by SIGTERM"));
     assert_eq!(results.tests[1].status, Status::Good, "the job went on");
-    assert_eq!(results.job.status, Status::Good);
+    assert_eq!(results.job.status, Status::Abort, "the worst of its tests");
 }
 
 /// A test binary of this package, built beside this one.

@@ -1,4 +1,5 @@
-//! `report DIR [--html OUT.html]`: a finished run at a glance.
+//! `report DIR [--html OUT.html]`: a finished run at a glance; exits 1 when
+//! the job's status is a failure (FAIL, ERROR, ABORT).
 
 use std::path::Path;
 
@@ -89,5 +90,6 @@ pub(crate) fn report(dir: &Path, html: Option<&Path>, console: Console) -> i32 {
         }
         println!("report: {}", out.display());
     }
-    super::EXIT_OK
+    // GOOD, WARN and TEST_NA jobs passed; a failure or an abort did not.
+    if results.job.status.is_failure() { super::EXIT_FAILED } else { super::EXIT_OK }
 }

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use super::TestContext;
 use crate::error::Result;
-use crate::results::{PerfChart, PerfNumber, PerfValue, write_keyval};
+use crate::phase::Phase;
+use crate::results::{BlockKind, PerfChart, PerfNumber, PerfValue, write_keyval};
 
 impl TestContext {
     /// Appends `key=value` lines to the test keyval (`<outputdir>/keyval`).
@@ -74,7 +75,18 @@ impl TestContext {
         VP: Into<PerfNumber>,
     {
         let _ = self.resultsdir();
-        self.iteration_keyvals.write(attr, perf)
+        let kind = if self.profiled_run {
+            BlockKind::Profiled
+        } else {
+            match self.phase {
+                Some(Phase::Postprocess) => BlockKind::Postprocess,
+                Some(Phase::BeforeRunOnce | Phase::RunOnce | Phase::AfterRunOnce | Phase::PostprocessIteration) => {
+                    BlockKind::Iteration
+                }
+                _ => BlockKind::Other,
+            }
+        };
+        self.iteration_keyvals.write(attr, perf, (kind, self.iteration))
     }
 
     /// Records a perf value in `results/results-chart.json` (autotest's

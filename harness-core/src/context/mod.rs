@@ -15,6 +15,7 @@ pub use job_view::JobView;
 use crate::args::Args;
 use crate::error::Result;
 use crate::failure::{Failure, TestResult};
+use crate::phase::Phase;
 use crate::results::{ChartFile, IterationKeyvals};
 use crate::schema::{TestInfo, Version};
 use crate::status::Status;
@@ -48,6 +49,8 @@ pub struct TestContext {
     subdir: String,
     dirs: TestDirs,
     pub(crate) iteration: u64,
+    /// The phase running now (set by the engine around each call).
+    pub(crate) phase: Option<Phase>,
     /// Whether the current iteration is the extra profiled one.
     pub(crate) profiled_run: bool,
     /// The extra profiled iteration's number, once it ran.
@@ -93,6 +96,7 @@ impl TestContext {
             subdir,
             dirs,
             iteration: 0,
+            phase: None,
             profiled_run: false,
             profiled_iteration: None,
             tmpdir: std::cell::OnceCell::new(),

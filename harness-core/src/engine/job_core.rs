@@ -14,7 +14,7 @@ use crate::context::{Hook, JobLink, JobView};
 use crate::error::{Error, Result};
 use crate::event::{Event, Observer};
 use crate::profiler::ProfilerSet;
-use crate::results::{StatusCode, StatusEntry, StatusLogWriter, TestRecord};
+use crate::results::{BlockKind, StatusCode, StatusEntry, StatusLogWriter, TestRecord};
 use crate::settings::JobSettings;
 use crate::status::Status;
 
@@ -45,9 +45,19 @@ pub(crate) type CacheDropper = Arc<dyn Fn() -> io::Result<()> + Send + Sync>;
 /// Where a prepared test's body runs when not on the calling thread: the
 /// supervisor's child process. The job chooses; the engine calls.
 pub(crate) trait Isolate: Send + Sync {
-    /// Runs the body of `prepared` with `args` elsewhere and returns how it
-    /// ended, with the records of the subtests it ran.
-    fn run_body(&self, core: &JobCore, prepared: &Prepared, args: &Args) -> (Verdict, Vec<TestRecord>);
+    /// Runs the body of `prepared` with `args` elsewhere, rolls the status
+    /// lines it wrote into the core's open groups, and returns how it ended.
+    fn run_body(&self, core: &JobCore, prepared: &Prepared, args: &Args) -> Isolated;
+}
+
+/// How a body run elsewhere ended.
+#[derive(Debug)]
+pub(crate) struct Isolated {
+    pub(crate) verdict: Verdict,
+    /// The records of the subtests it ran.
+    pub(crate) records: Vec<TestRecord>,
+    /// What wrote each block of its `results/keyval`.
+    pub(crate) kinds: Vec<(BlockKind, u64)>,
 }
 
 /// The parts of a job the engine runs tests with.
@@ -173,6 +183,17 @@ impl JobCore {
 
     pub(crate) fn push_record(&self, record: TestRecord) {
         self.records.lock().unwrap_or_else(PoisonError::into_inner).push(record);
+    }
+
+    /// Takes the records of the subtests of `subdir` (those under `subdir/`)
+    /// out of the job's list: they are nested in its record.
+    pub(crate) fn take_records_under(&self, subdir: &str) -> Vec<TestRecord> {
+        let prefix = format!("{subdir}/");
+        let mut records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
+        let (under, rest): (Vec<TestRecord>, Vec<TestRecord>) =
+            std::mem::take(&mut *records).into_iter().partition(|r| r.subdir.starts_with(&prefix));
+        *records = rest;
+        under
     }
 
     /// The records of the tests run so far.

@@ -6,6 +6,6 @@ mod phase;
 mod run;
 mod setup;
 
-pub(crate) use job_core::{CacheDropper, Clock, CoreParts, Isolate, JobCore, JobHooks};
+pub(crate) use job_core::{CacheDropper, Clock, CoreParts, Isolate, Isolated, JobCore, JobHooks};
 pub(crate) use run::run;
 pub(crate) use run::{Prepared, Verdict, body, unrunnable};

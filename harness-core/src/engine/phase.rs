@@ -28,5 +28,8 @@ pub(crate) fn guarded<R>(f: impl FnOnce() -> TestResult<R>) -> TestResult<R> {
 
 /// Runs one phase of the test, guarded.
 pub(crate) fn call(test: &mut dyn Autotest, phase: Phase, ctx: &mut TestContext, args: &Args) -> TestResult {
-    guarded(|| test.run_phase(phase, ctx, args)).map_err(|failure| failure.in_phase(phase))
+    let outer = ctx.phase.replace(phase);
+    let result = guarded(|| test.run_phase(phase, ctx, args)).map_err(|failure| failure.in_phase(phase));
+    ctx.phase = outer;
+    result
 }

@@ -22,7 +22,7 @@ use crate::failure::{Failure, TestResult};
 use crate::names::{NameParts, Naming, naming};
 use crate::phase::Phase;
 use crate::results::pyfmt::{float_repr, value_repr, value_str};
-use crate::results::{Outcome, RecordData, StatusCode, StatusEntry, TestRecord};
+use crate::results::{Outcome, RecordData, StatusCode, StatusEntry, TestRecord, read_blocks, split_lines};
 use crate::schema::TestInfo;
 use crate::status::Status;
 use crate::validate::{Checked, EXECUTE_ARGS, JOB_ARGS, check};
@@ -141,15 +141,16 @@ pub(crate) fn run(core: &Arc<JobCore>, mut test: Box<dyn Autotest>, args: Args) 
     let registered = crate::registry::find(info.name()).is_some_and(|r| std::ptr::eq(r.info(), info));
     match &core.isolation {
         Some(isolation) if registered => {
-            let (verdict, records) = isolation.run_body(core, &prepared, &args);
-            for record in records {
+            let isolated = isolation.run_body(core, &prepared, &args);
+            for record in isolated.records {
                 core.push_record(record);
             }
-            finish(core, prepared, &verdict, None)
+            let data = RecordData::read(&prepared.outputdir, &isolated.kinds);
+            finish(core, prepared, &isolated.verdict, data)
         }
         _ => {
             let Ran { verdict, data } = body(core, test.as_mut(), &args, &prepared);
-            finish(core, prepared, &verdict, Some(data))
+            finish(core, prepared, &verdict, data)
         }
     }
 }
@@ -183,6 +184,7 @@ pub(crate) fn unrunnable(core: &JobCore, test: &str, subdir: Option<&str>, reaso
         duration: 0.0,
         iterations: 0,
         outputdir: core.settings.resultdir.clone(),
+        subtests: Vec::new(),
     };
     let record = TestRecord::new(outcome, RecordData::default());
     core.emit(&Event::TestFinished(&record));
@@ -239,7 +241,7 @@ pub(crate) fn finish(
     core: &JobCore,
     mut prepared: Prepared,
     verdict: &Verdict,
-    data: Option<RecordData>,
+    data: RecordData,
 ) -> Result<TestRecord> {
     prepared.open = None;
     let test = prepared.test;
@@ -252,8 +254,7 @@ pub(crate) fn finish(
     let written = core.record(StatusCode::Status(status), subdir, operation, &verdict.reason);
     core.record(StatusCode::End(status), subdir, operation, "")?;
     written?;
-    let data = data.unwrap_or_else(|| RecordData::read(&outputdir));
-    let outcome = Outcome {
+    let mut outcome = Outcome {
         test: test.to_owned(),
         tag: naming.tag,
         subdir: naming.subdir,
@@ -267,7 +268,20 @@ pub(crate) fn finish(
         duration: clock.elapsed().as_secs_f64(),
         iterations: verdict.iterations,
         outputdir,
+        subtests: Vec::new(),
     };
+    // The test's verdict is its group's, rolled up as TKO rolls it up: a failed
+    // subtest or a WARN line inside it makes it worse.
+    if let Some((rolled, rolled_reason)) = core.logger.take_closed() {
+        let own_line = StatusEntry::new(StatusCode::Status(status), None, None, &verdict.reason)?;
+        if rolled != status || rolled_reason != own_line.message() {
+            let details = split_lines(&verdict.reason).into_iter().skip(1).collect::<Vec<_>>().join("\n");
+            outcome.status = rolled;
+            outcome.summary = Some(rolled_reason.clone());
+            outcome.reason = if details.is_empty() { rolled_reason } else { format!("{rolled_reason}\n{details}") };
+        }
+    }
+    outcome.subtests = core.take_records_under(&outcome.subdir);
     let record = TestRecord::new(outcome, data);
     core.emit(&Event::TestFinished(&record));
     core.push_record(record.clone());
@@ -345,6 +359,7 @@ pub(crate) fn body(core: &JobCore, test: &mut dyn Autotest, args: &Args, prepare
         chart: ctx.chart.take(),
         keyvals: std::mem::take(&mut ctx.test_keyvals),
         perf_keyvals: ctx.iteration_keyvals.last_perf_values(),
+        blocks: read_blocks(&prepared.outputdir, ctx.iteration_keyvals.kinds()),
     };
     drop(ctx);
     drop(log);

@@ -280,6 +280,12 @@ impl JobBuilder {
         }
         if owns_group {
             settings.resultdir = absolute(&settings.resultdir);
+            if let Err(e) = crate::results::write_started(&settings.resultdir) {
+                if let Some(claimed) = claimed {
+                    claimed.undo(&settings.resultdir);
+                }
+                return Err(e);
+            }
         }
         settings.tmpdir = tmpdir;
         settings.testdir = testdir;

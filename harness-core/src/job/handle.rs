@@ -15,7 +15,7 @@ use crate::definition::Autotest;
 use crate::engine::{self, JobCore};
 use crate::error::{Error, Result};
 use crate::profiler::ProfilerSet;
-use crate::results::{JobSummary, StatusCode, StatusEntry, TestRecord, write_keyval};
+use crate::results::{JobExit, JobSummary, StatusCode, StatusEntry, TestRecord, write_keyval};
 use crate::settings::JobSettings;
 use crate::status::Status;
 
@@ -226,14 +226,14 @@ impl Job {
     pub fn complete(&self) -> Result<JobSummary> {
         let first = !self.inner.completed.swap(true, Ordering::SeqCst);
         let core = self.core();
-        let status = match core.cancel.reason() {
-            Some((Status::Abort, _)) => Status::Abort,
-            _ => Status::Good,
-        };
+        let aborted = matches!(core.cancel.reason(), Some((Status::Abort, _)));
+        // The job's own END line is autotest's: GOOD unless the job was
+        // interrupted; its tests' verdicts are in their own groups.
+        let status = if aborted { Status::Abort } else { Status::Good };
         let finished = chrono::Utc::now();
         let summary = JobSummary::new(
             core.records(),
-            status,
+            aborted,
             self.resultdir().to_owned(),
             self.settings().tag.clone(),
             (self.inner.started, finished),
@@ -246,6 +246,12 @@ impl Job {
             self.record(StatusCode::End(status), None, None, &message)?;
             write_keyval(self.resultdir(), [("job_finished", finished.timestamp())], None)?;
             core.emit(&crate::event::Event::JobFinished(&summary));
+            let exit = if aborted {
+                JobExit::Signalled(crate::signal::last_interrupt().unwrap_or(nix::libc::SIGINT))
+            } else {
+                JobExit::Exited(u8::from(summary.has_failures()))
+            };
+            crate::results::write_finished(self.resultdir(), exit)?;
             if let Some(files) = &self.inner.files {
                 files.take_error()?;
             }

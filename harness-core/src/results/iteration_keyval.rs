@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use super::keyval::{PerfNumber, check_value, is_plain_key};
 use super::pyfmt::float_repr;
+use super::record::BlockKind;
 use crate::error::{Error, Result};
 use crate::files::AppendFile;
 
@@ -28,6 +29,8 @@ pub(crate) struct IterationKeyvals {
     last_block_had_perf: bool,
     /// Whether a block was written since [`take_new_block`](Self::take_new_block).
     new_block: bool,
+    /// What wrote each block, and the iteration then.
+    kinds: Vec<(BlockKind, u64)>,
 }
 
 impl IterationKeyvals {
@@ -41,15 +44,17 @@ impl IterationKeyvals {
             last_perf: Vec::new(),
             last_block_had_perf: false,
             new_block: false,
+            kinds: Vec::new(),
         }
     }
 
-    /// Validates and appends one block; on error nothing is written and the
-    /// last perf values stay as they were.
+    /// Validates and appends one block, written by `kind` in `iteration`; on
+    /// error nothing is written and the last perf values stay as they were.
     pub(crate) fn write<KA, VA, KP, VP>(
         &mut self,
         attr: impl IntoIterator<Item = (KA, VA)>,
         perf: impl IntoIterator<Item = (KP, VP)>,
+        (kind, iteration): (BlockKind, u64),
     ) -> Result<()>
     where
         KA: AsRef<str>,
@@ -81,7 +86,13 @@ impl IterationKeyvals {
         }
         self.last_block_had_perf = used > 0;
         self.new_block = true;
+        self.kinds.push((kind, iteration));
         Ok(())
+    }
+
+    /// What wrote each block, in order.
+    pub(crate) fn kinds(&self) -> &[(BlockKind, u64)] {
+        &self.kinds
     }
 
     /// Whether a block was written since the last call (constraints are
@@ -235,23 +246,26 @@ mod tests {
         );
     }
 
+    const ITER: (BlockKind, u64) = (BlockKind::Iteration, 1);
+
     #[test]
     fn the_last_perf_values_are_kept_as_numbers() {
         let dir = tempfile::tempdir().unwrap();
         let mut keyvals = IterationKeyvals::new(dir.path().join("keyval"));
         let none: [(&str, &str); 0] = [];
-        keyvals.write(none, [("b", PerfNumber::Float(2.5)), ("a", PerfNumber::Int(1))]).unwrap();
+        keyvals.write(none, [("b", PerfNumber::Float(2.5)), ("a", PerfNumber::Int(1))], ITER).unwrap();
         assert!(keyvals.take_new_block());
         assert!(!keyvals.take_new_block());
-        keyvals.write([("note", "x")], std::iter::empty::<(&str, f64)>()).unwrap();
+        keyvals.write([("note", "x")], std::iter::empty::<(&str, f64)>(), ITER).unwrap();
         assert_eq!(keyvals.last_perf("b"), None, "constraints see the last write's perf values: none");
-        keyvals.write(none, [("c", PerfNumber::Float(f64::NAN))]).unwrap_err();
+        keyvals.write(none, [("c", PerfNumber::Float(f64::NAN))], ITER).unwrap_err();
         assert_eq!(
             keyvals.last_perf_values(),
             BTreeMap::from([("a".to_owned(), 1.0), ("b".to_owned(), 2.5)]),
             "an attr-only block and a refused one keep the last values for results.json"
         );
-        keyvals.write(none, [("c", 3.0)]).unwrap();
+        keyvals.write(none, [("c", 3.0)], (BlockKind::Postprocess, 2)).unwrap();
+        assert_eq!(keyvals.kinds(), [ITER, ITER, (BlockKind::Postprocess, 2)]);
         assert_eq!(keyvals.last_perf("c"), Some(3.0));
         assert_eq!(keyvals.last_perf_values(), BTreeMap::from([("c".to_owned(), 3.0)]));
         assert_eq!(

@@ -71,14 +71,31 @@ pub fn rebuild_job_files(resultdir: impl AsRef<Path>) -> Result<JobResults> {
     let resultdir = resultdir.as_ref();
     let log = super::StatusLog::read(resultdir.join("status.log"))?;
     let time = |ts: Option<i64>| ts.and_then(|t| chrono::DateTime::<chrono::Utc>::from_timestamp(t, 0));
+    // Tests by depth: a group nested in another is its subtest.
+    let mut open: Vec<(usize, TestRecord)> = Vec::new();
     let mut records = Vec::new();
+    let close_deeper = |open: &mut Vec<(usize, TestRecord)>, records: &mut Vec<TestRecord>, depth: usize| {
+        while open.last().is_some_and(|(d, _)| *d >= depth) {
+            let Some((_, record)) = open.pop() else { break };
+            match open.last_mut() {
+                Some((_, parent)) => parent.subtests.push(record),
+                None => records.push(record),
+            }
+        }
+    };
     for group in log.tests() {
+        close_deeper(&mut open, &mut records, group.depth);
         let subdir = group.subdir.clone().unwrap_or_default();
         let operation = group.operation.clone().unwrap_or_default();
         let (test, tag) = match operation.split_once('.') {
             Some((test, tag)) => (test.to_owned(), Some(tag.to_owned())),
             None => (operation.clone(), None),
         };
+        let outputdir = resultdir.join(&subdir);
+        let start = time(group.started);
+        // A test the job did not finish ended when it last wrote something.
+        let end = time(group.finished).or_else(|| last_written(&outputdir)).or(start);
+        let data = RecordData::read(&outputdir, &[]);
         let outcome = Outcome {
             test,
             tag,
@@ -87,28 +104,49 @@ pub fn rebuild_job_files(resultdir: impl AsRef<Path>) -> Result<JobResults> {
             summary: None,
             raised_at: None,
             profiled_iteration: None,
-            start: time(group.started),
-            end: time(group.finished),
-            #[allow(clippy::cast_precision_loss, reason = "seconds of a test run")]
-            duration: match (group.started, group.finished) {
-                (Some(s), Some(e)) => (e - s) as f64,
+            start,
+            end,
+            #[allow(clippy::cast_precision_loss, reason = "milliseconds of a test run")]
+            duration: match (start, end) {
+                (Some(s), Some(e)) => (e - s).num_milliseconds().max(0) as f64 / 1000.0,
                 _ => 0.0,
             },
-            iterations: 0,
-            outputdir: resultdir.join(&subdir),
+            iterations: data.blocks.len() as u64,
+            outputdir,
             subdir,
+            subtests: Vec::new(),
         };
-        let data = RecordData::read(&outcome.outputdir);
-        records.push(TestRecord::new(outcome, data));
+        open.push((group.depth, TestRecord::new(outcome, data)));
     }
+    close_deeper(&mut open, &mut records, 0);
     let job = log.groups.first();
     let started = job.and_then(|g| time(g.started)).unwrap_or_else(chrono::Utc::now);
-    let finished = job.and_then(|g| time(g.finished)).unwrap_or_else(chrono::Utc::now);
-    let status = job.map_or(Status::Abort, |g| g.status);
+    let finished = job.and_then(|g| time(g.finished)).or_else(|| last_written(resultdir)).unwrap_or(started);
+    let signalled = matches!(super::read_job_exit(resultdir), Ok(Some(super::JobExit::Signalled(_))));
+    let aborted = signalled || job.is_none_or(|g| g.closed_by_reader || g.status == Status::Abort);
+    let status = if aborted { Status::Abort } else { Status::of_job(records.iter().map(|r| r.status)) };
     let keyval = super::read_keyval(resultdir, None).unwrap_or_default();
     let tag = keyval.get("label").map(ToString::to_string);
     write_job_files(resultdir, tag.as_deref(), status, started, finished, &records)?;
     JobResults::read(resultdir.join("results.json"))
+}
+
+/// When anything under `dir` was last written (the newest modification time).
+fn last_written(dir: &Path) -> Option<chrono::DateTime<chrono::Utc>> {
+    let mut newest: Option<std::time::SystemTime> = None;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else if let Ok(modified) = meta.modified() {
+                newest = Some(newest.map_or(modified, |n| n.max(modified)));
+            }
+        }
+    }
+    newest.map(chrono::DateTime::<chrono::Utc>::from)
 }
 
 /// Writes `results.json` and `junit.xml` into `resultdir`.

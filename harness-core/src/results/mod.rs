@@ -6,10 +6,12 @@
 //! | `results/results-chart.json` | [`PerfChart`] |
 //! | `status.log` | [`StatusEntry`], [`StatusLog`] |
 //! | `results.json` | [`JobResults`], its [`TestRecord`]s |
+//! | `.autoserv_execute` | [`read_job_exit`], [`JobExit`] |
 //! | a report page | [`html_page`] |
 
 mod chart;
 mod chart_file;
+mod exit_status;
 mod html;
 mod iteration_keyval;
 mod job_files;
@@ -17,11 +19,14 @@ mod keyval;
 mod perf_value;
 pub(crate) mod pyfmt;
 mod record;
+pub(crate) mod rollup;
 mod status_log;
 mod status_reader;
 
 pub use chart::{ChartEntry, PerfChart};
 pub(crate) use chart_file::ChartFile;
+pub use exit_status::{EXIT_STATUS_FILE, JobExit, read_job_exit};
+pub(crate) use exit_status::{write_finished, write_started};
 pub use html::html_page;
 pub(crate) use iteration_keyval::IterationKeyvals;
 pub(crate) use job_files::write_job_files;
@@ -31,8 +36,8 @@ pub use keyval::{
 };
 pub(crate) use keyval::{complete_lines, format_keyval};
 pub use perf_value::{PerfData, PerfValue};
-pub use record::{JobSummary, PerfRecord, TestRecord};
-pub(crate) use record::{Outcome, RecordData};
-pub(crate) use status_log::StatusLogWriter;
+pub use record::{BlockKind, JobSummary, KeyvalBlock, PerfRecord, TestRecord};
+pub(crate) use record::{Outcome, RecordData, read_blocks};
 pub use status_log::{StatusCode, StatusEntry};
+pub(crate) use status_log::{StatusLogWriter, split_lines};
 pub use status_reader::{ABORTED_UNEXPECTEDLY, GroupStatus, StatusLog};

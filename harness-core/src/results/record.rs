@@ -50,6 +50,38 @@ impl PerfRecord {
     }
 }
 
+/// What wrote a block of `results/keyval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum BlockKind {
+    /// An iteration of `run_once` (or the phases around it).
+    Iteration,
+    /// The extra profiled iteration (autotest's `run_once_profiling`).
+    Profiled,
+    /// `postprocess`, after the iterations (TKO counts it as one more iteration).
+    Postprocess,
+    /// Another phase (`initialize`, `warmup`, `cleanup`, `execute` of its own).
+    Other,
+    /// Not known: a record rebuilt from the files after the job died.
+    Unknown,
+}
+
+/// One block of a test's `results/keyval`: what TKO loads as one iteration,
+/// its `{attr}` and `{perf}` keyvals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct KeyvalBlock {
+    /// What wrote it.
+    pub kind: BlockKind,
+    /// `ctx.iteration()` when it was written, when known.
+    pub iteration: Option<u64>,
+    /// The `{attr}` keyvals, as text.
+    pub attr: BTreeMap<String, String>,
+    /// The `{perf}` keyvals.
+    pub perf: BTreeMap<String, f64>,
+}
+
 /// What one `run_test` did: the test, its tag and directory, status and reason,
 /// times, iterations, perf values and test keyvals.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,8 +127,14 @@ pub struct TestRecord {
     pub perf_values: Vec<PerfRecord>,
     /// The test keyval (`version`, `param-*`, test attributes).
     pub keyvals: BTreeMap<String, String>,
-    /// The perf keyvals of the last iteration that wrote any.
+    /// The perf keyvals of the last block of `results/keyval` that held any.
     pub perf_keyvals: BTreeMap<String, f64>,
+    /// Every block of `results/keyval`, in order, with what wrote it.
+    #[serde(default)]
+    pub keyval_blocks: Vec<KeyvalBlock>,
+    /// The subtests it ran (`ctx.runsubtest`), each with its own record, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subtests: Vec<TestRecord>,
 }
 
 /// How a run went, as its status lines tell it: everything of a record but
@@ -118,6 +156,8 @@ pub(crate) struct Outcome {
     pub(crate) duration: f64,
     pub(crate) iterations: u64,
     pub(crate) outputdir: PathBuf,
+    /// The records of the subtests it ran, in order.
+    pub(crate) subtests: Vec<TestRecord>,
 }
 
 /// The perf values and keyvals of a finished run.
@@ -128,22 +168,38 @@ pub(crate) struct RecordData {
     pub(crate) keyvals: BTreeMap<String, String>,
     /// The perf keyvals of the last iteration that wrote any.
     pub(crate) perf_keyvals: BTreeMap<String, f64>,
+    /// Every block of `results/keyval`.
+    pub(crate) blocks: Vec<KeyvalBlock>,
 }
 
 impl RecordData {
     /// The same, read from a test's output directory (a run in another
-    /// process, or a job rebuilt from its files).
-    pub(crate) fn read(outputdir: &Path) -> Self {
+    /// process, or a job rebuilt from its files). `kinds` says what wrote
+    /// each block, when the writer told; otherwise each is [`BlockKind::Unknown`].
+    pub(crate) fn read(outputdir: &Path, kinds: &[(BlockKind, u64)]) -> Self {
+        let blocks = read_blocks(outputdir, kinds);
         RecordData {
             chart: PerfChart::read(outputdir.join("results/results-chart.json")).unwrap_or_default(),
             keyvals: read_raw(outputdir),
-            perf_keyvals: read_iterations(outputdir.join("results"))
-                .ok()
-                .and_then(|iterations| iterations.into_iter().rev().find(|i| !i.perf.is_empty()))
-                .map(|i| i.perf)
-                .unwrap_or_default(),
+            perf_keyvals: blocks.iter().rev().find(|b| !b.perf.is_empty()).map(|b| b.perf.clone()).unwrap_or_default(),
+            blocks,
         }
     }
+}
+
+/// The blocks of `<outputdir>/results/keyval` with what wrote them: the kinds
+/// apply when there is one per block (a file written by this harness).
+pub(crate) fn read_blocks(outputdir: &Path, kinds: &[(BlockKind, u64)]) -> Vec<KeyvalBlock> {
+    let iterations = read_iterations(outputdir.join("results")).unwrap_or_default();
+    let known = kinds.len() == iterations.len();
+    iterations
+        .into_iter()
+        .enumerate()
+        .map(|(at, block)| {
+            let (kind, iteration) = if known { (kinds[at].0, Some(kinds[at].1)) } else { (BlockKind::Unknown, None) };
+            KeyvalBlock { kind, iteration, attr: block.attr, perf: block.perf }
+        })
+        .collect()
 }
 
 fn rfc3339(time: Option<chrono::DateTime<chrono::Utc>>) -> String {
@@ -174,6 +230,8 @@ impl TestRecord {
             perf_values: PerfRecord::from_chart(&data.chart),
             keyvals: data.keyvals,
             perf_keyvals: data.perf_keyvals,
+            keyval_blocks: data.blocks,
+            subtests: outcome.subtests,
         }
     }
 }
@@ -193,11 +251,12 @@ pub struct JobSummary {
 impl JobSummary {
     pub(crate) fn new(
         records: Vec<TestRecord>,
-        status: Status,
+        aborted: bool,
         resultdir: PathBuf,
         tag: Option<String>,
         (started, finished): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
     ) -> Self {
+        let status = if aborted { Status::Abort } else { Status::of_job(records.iter().map(|record| record.status)) };
         JobSummary { records, status, resultdir, tag, started, finished }
     }
 
@@ -206,14 +265,17 @@ impl JobSummary {
         &self.records
     }
 
-    /// GOOD, or ABORT when the job was interrupted.
+    /// The job's status: ABORT when it was interrupted, else the worst status
+    /// of its tests as [`Status::of_job`] ranks them (a failure before WARN,
+    /// WARN before TEST_NA, else GOOD). Each test's status is already rolled
+    /// up over its subtests.
     pub fn status(&self) -> Status {
         self.status
     }
 
     /// Whether any test ended FAIL, ERROR or ABORT, or the job was aborted.
     pub fn has_failures(&self) -> bool {
-        self.status.is_failure() || self.records.iter().any(|r| r.status.is_failure())
+        self.status.is_failure()
     }
 
     /// The result directory.

@@ -16,6 +16,7 @@ use std::sync::Mutex;
 
 use chrono::TimeZone as _;
 
+use super::rollup::{Line, RollUp};
 use crate::error::{Error, Result};
 use crate::files::AppendFile;
 use crate::status::Status;
@@ -336,16 +337,38 @@ struct LoggerState {
     /// Open `status.log`s of test directories, by subdir.
     subdirs: Vec<(String, AppendFile)>,
     /// The groups this logger opened and has not closed, innermost last.
-    open: Vec<(Option<String>, Option<String>)>,
+    open: Vec<OpenGroup>,
+    /// The roll-up of the group closed last: its status and reason.
+    closed: Option<(Status, String)>,
+    /// For a writer attached inside another process's group: every line it
+    /// wrote, for that process to roll up.
+    lines: Option<Vec<Line>>,
+}
+
+#[derive(Debug)]
+struct OpenGroup {
+    subdir: Option<String>,
+    operation: Option<String>,
+    rollup: RollUp,
+}
+
+impl LoggerState {
+    /// Every open group takes the line.
+    fn roll(&mut self, line: &Line) {
+        for group in &mut self.open {
+            group.rollup.line(line);
+        }
+    }
 }
 
 impl StatusLogWriter {
+    /// A writer at nesting level `indent`; one above 0 writes inside another
+    /// process's group, and keeps its lines for that process's roll-up.
     pub(crate) fn new(resultdir: PathBuf, indent: usize) -> Self {
         let job = AppendFile::new(resultdir.join("status.log"));
-        StatusLogWriter {
-            resultdir,
-            state: Mutex::new(LoggerState { indent, job, subdirs: Vec::new(), open: Vec::new() }),
-        }
+        let lines = (indent > 0).then(Vec::new);
+        let state = LoggerState { indent, job, subdirs: Vec::new(), open: Vec::new(), closed: None, lines };
+        StatusLogWriter { resultdir, state: Mutex::new(state) }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, LoggerState> {
@@ -391,18 +414,56 @@ impl StatusLogWriter {
                 }
             }
         }
-        match entry.code {
+        let line = match entry.code {
             StatusCode::Start => {
                 state.indent += 1;
-                state.open.push((entry.subdir.clone(), entry.operation.clone()));
+                state.roll(&Line::Start);
+                let group = OpenGroup {
+                    subdir: entry.subdir.clone(),
+                    operation: entry.operation.clone(),
+                    rollup: RollUp::default(),
+                };
+                state.open.push(group);
+                Line::Start
             }
-            StatusCode::End(_) => {
+            StatusCode::End(status) => {
                 state.indent = level;
-                state.open.pop();
+                if let Some(group) = state.open.pop() {
+                    state.closed = Some(group.rollup.close(status, &entry.message));
+                }
+                state.roll(&Line::End(status));
+                Line::End(status)
             }
-            _ => {}
+            StatusCode::Status(status) => {
+                let line = Line::Status(status, entry.message.clone());
+                state.roll(&line);
+                line
+            }
+            StatusCode::Info => return Ok(()),
+        };
+        if let Some(lines) = &mut state.lines {
+            lines.push(line);
         }
         Ok(())
+    }
+
+    /// The roll-up of the group closed last (status and reason), once.
+    pub(crate) fn take_closed(&self) -> Option<(Status, String)> {
+        self.state().closed.take()
+    }
+
+    /// Rolls lines another process wrote inside this writer's open groups
+    /// (a test's child) into their roll-ups.
+    pub(crate) fn fold_in(&self, lines: &[Line]) {
+        let mut state = self.state();
+        for line in lines {
+            state.roll(line);
+        }
+    }
+
+    /// The lines an attached writer wrote, for its parent's roll-up.
+    pub(crate) fn take_lines(&self) -> Vec<Line> {
+        self.state().lines.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// Closes every group this logger opened and left open, innermost first,
@@ -410,7 +471,11 @@ impl StatusLogWriter {
     /// no reader ever sees such a test as GOOD.
     pub(crate) fn abort_open_groups(&self, reason: &str) {
         loop {
-            let Some((subdir, operation)) = self.state().open.last().cloned() else { return };
+            let Some((subdir, operation)) =
+                self.state().open.last().map(|group| (group.subdir.clone(), group.operation.clone()))
+            else {
+                return;
+            };
             let entry =
                 StatusEntry::new(StatusCode::End(Status::Abort), subdir.as_deref(), operation.as_deref(), reason);
             let recorded = entry.and_then(|entry| self.record(&entry));

@@ -3,6 +3,7 @@
 use std::fs;
 use std::path::Path;
 
+use super::rollup::{Line, RollUp};
 use super::status_log::{StatusCode, StatusEntry};
 use crate::error::{Error, Result};
 use crate::status::Status;
@@ -17,10 +18,11 @@ pub struct GroupStatus {
     pub subdir: Option<String>,
     /// The operation (test name) of the START line; `None` for the job.
     pub operation: Option<String>,
-    /// The worst of the END status and every status inside the group.
+    /// The worst status inside the group and of its END line, rolled up as
+    /// TKO rolls up a test (see `results::rollup` and docs/file-formats.md).
     pub status: Status,
-    /// The reasons of the statuses that set the final status, de-duplicated and
-    /// sorted, joined with `", "` (TKO's rule); the END message when there are none.
+    /// The reasons TKO collects for the group, joined with `", "`; the END
+    /// message when there are none.
     pub reason: String,
     /// The START line's `timestamp`.
     pub started: Option<i64>,
@@ -87,7 +89,10 @@ impl StatusLog {
             };
             match entry.code() {
                 StatusCode::Start => {
-                    open.push(Open { index: log.groups.len(), status: Status::NoStatus, reasons: Vec::new() });
+                    for group in &mut open {
+                        group.rollup.line(&Line::Start);
+                    }
+                    open.push(Open { index: log.groups.len(), rollup: RollUp::default() });
                     log.groups.push(GroupStatus {
                         subdir: entry.subdir().map(str::to_owned),
                         operation: entry.operation().map(str::to_owned),
@@ -106,13 +111,17 @@ impl StatusLog {
                     });
                 }
                 StatusCode::Status(status) => {
-                    if let Some(group) = open.last_mut() {
-                        group.note(status, entry.message());
+                    let line = Line::Status(status, entry.message().to_owned());
+                    for group in &mut open {
+                        group.rollup.line(&line);
                     }
                 }
                 StatusCode::End(status) => {
                     if let Some(group) = open.pop() {
                         group.close(&mut log.groups, status, entry.message(), entry.timestamp(), false);
+                    }
+                    for group in &mut open {
+                        group.rollup.line(&Line::End(status));
                     }
                 }
                 StatusCode::Info => {}
@@ -121,6 +130,9 @@ impl StatusLog {
         }
         while let Some(group) = open.pop() {
             group.close(&mut log.groups, Status::Abort, ABORTED_UNEXPECTEDLY, None, true);
+            for outer in &mut open {
+                outer.rollup.line(&Line::End(Status::Abort));
+            }
         }
         Ok(log)
     }
@@ -128,35 +140,20 @@ impl StatusLog {
 
 struct Open {
     index: usize,
-    status: Status,
-    reasons: Vec<String>,
+    rollup: RollUp,
 }
 
 impl Open {
-    fn note(&mut self, status: Status, reason: &str) {
-        if status.is_worse_than(self.status) {
-            self.status = status;
-            self.reasons.clear();
-        }
-        if status == self.status && !reason.is_empty() {
-            self.reasons.push(reason.to_owned());
-        }
-    }
-
-    fn close(
-        mut self,
-        groups: &mut [GroupStatus],
-        status: Status,
-        message: &str,
-        finished: Option<i64>,
-        by_reader: bool,
-    ) {
-        self.note(status, message);
-        self.reasons.sort();
-        self.reasons.dedup();
+    fn close(self, groups: &mut [GroupStatus], status: Status, message: &str, finished: Option<i64>, by_reader: bool) {
+        let end = status;
+        let (rolled, reason) = self.rollup.close(status, message);
         if let Some(group) = groups.get_mut(self.index) {
-            group.status = self.status;
-            group.reason = self.reasons.join(", ");
+            // The job's group is not a test row for TKO: a job has not failed
+            // because some of its tests have, so it keeps its own END status
+            // (ABORT when the log ends inside it).
+            let status = if group.operation.is_none() && group.subdir.is_none() { end } else { rolled };
+            group.status = status;
+            group.reason = reason;
             group.finished = finished;
             group.closed_by_reader = by_reader;
         }

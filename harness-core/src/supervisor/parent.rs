@@ -37,9 +37,8 @@ use super::spec::{
     write_new,
 };
 use crate::args::Args;
-use crate::engine::{Isolate, JobCore, Prepared, Verdict};
+use crate::engine::{Isolate, Isolated, JobCore, Prepared, Verdict};
 use crate::event::Event;
-use crate::results::TestRecord;
 use crate::signal::{JobControl, on_job_control};
 use crate::status::Status;
 
@@ -110,9 +109,10 @@ impl ProcessIsolation {
 impl Isolate for ProcessIsolation {
     /// Runs the body of the prepared test in a child process and returns what
     /// it ended with. Never fails: whatever goes wrong is the test's verdict.
-    fn run_body(&self, core: &JobCore, prepared: &Prepared, args: &Args) -> (Verdict, Vec<TestRecord>) {
+    fn run_body(&self, core: &JobCore, prepared: &Prepared, args: &Args) -> Isolated {
         let result = self.run_child(core, prepared, args);
-        (result.verdict, result.records)
+        core.logger.fold_in(&result.lines);
+        Isolated { verdict: result.verdict, records: result.records, kinds: result.kinds }
     }
 }
 
@@ -128,11 +128,7 @@ impl ProcessIsolation {
             settings: core.settings.clone(),
             indent: core.indent(),
         };
-        let failed = |reason: String| ChildResult {
-            nonce: spec.nonce.clone(),
-            verdict: Verdict::of(Status::Error, reason),
-            records: Vec::new(),
-        };
+        let failed = |reason: String| ChildResult::failed(&spec.nonce, Verdict::of(Status::Error, reason));
         let dir = match self.child_root(core).and_then(|root| root.child()) {
             Ok(dir) => dir,
             Err(e) => return failed(format!("cannot start the test subprocess: {e}")),
@@ -410,8 +406,10 @@ impl Supervisor<'_> {
             }
             self.notice(&format!("killed processes the test left behind: {}", seen.leaked.join(", ")));
         }
-        let records = result.map(|r| r.records).unwrap_or_default();
-        ChildResult { nonce: spec.nonce.clone(), verdict, records }
+        match result {
+            Some(result) => ChildResult { verdict, ..result },
+            None => ChildResult::failed(&spec.nonce, verdict),
+        }
     }
 }
 

@@ -15,7 +15,8 @@ use crate::args::Args;
 use crate::engine::Verdict;
 use crate::error::{Error, Result};
 use crate::names::Naming;
-use crate::results::TestRecord;
+use crate::results::rollup::Line;
+use crate::results::{BlockKind, TestRecord};
 use crate::settings::JobSettings;
 
 /// The environment variable that makes a harness process a test's child: it
@@ -38,13 +39,26 @@ pub(crate) struct ChildSpec {
     pub(crate) indent: usize,
 }
 
-/// What a child reports: its verdict and the records of the subtests it ran.
+/// What a child reports: its verdict, the records of the subtests it ran,
+/// the status lines it wrote inside its test's group (for the parent's
+/// roll-up) and what wrote each keyval block.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct ChildResult {
     /// The nonce of the spec it answers.
     pub(crate) nonce: String,
     pub(crate) verdict: Verdict,
     pub(crate) records: Vec<TestRecord>,
+    #[serde(default)]
+    pub(crate) lines: Vec<Line>,
+    #[serde(default)]
+    pub(crate) kinds: Vec<(BlockKind, u64)>,
+}
+
+impl ChildResult {
+    /// A child that did not report: `verdict`, nothing else.
+    pub(crate) fn failed(nonce: &str, verdict: Verdict) -> Self {
+        ChildResult { nonce: nonce.to_owned(), verdict, records: Vec::new(), lines: Vec::new(), kinds: Vec::new() }
+    }
 }
 
 /// From a child to its parent, one JSON line each on their channel.
