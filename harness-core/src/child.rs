@@ -49,25 +49,28 @@ fn take_channel() -> Result<UnixStream, String> {
     Ok(UnixStream::from(channel))
 }
 
-/// Sends each iteration's end to the parent, which draws the progress.
+/// Sends each iteration's end and each notice to the parent, which draws the
+/// progress and tells the console.
 struct ToParent {
     channel: Mutex<UnixStream>,
 }
 
 impl Observer for ToParent {
     fn on_event(&self, event: &Event<'_>) {
-        if let Event::IterationFinished { subdir, iteration, planned, test_length, elapsed } = *event {
-            let message = ChildMessage::Iteration {
+        let message = match *event {
+            Event::IterationFinished { subdir, iteration, planned, test_length, elapsed } => ChildMessage::Iteration {
                 subdir: subdir.to_owned(),
                 iteration,
                 planned,
                 test_length,
                 elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
-            };
-            if let Ok(mut line) = serde_json::to_string(&message) {
-                line.push('\n');
-                let _ = self.channel.lock().unwrap_or_else(PoisonError::into_inner).write_all(line.as_bytes());
-            }
+            },
+            Event::Notice { subdir, text } => ChildMessage::Notice { subdir: subdir.to_owned(), text: text.to_owned() },
+            _ => return,
+        };
+        if let Ok(mut line) = serde_json::to_string(&message) {
+            line.push('\n');
+            let _ = self.channel.lock().unwrap_or_else(PoisonError::into_inner).write_all(line.as_bytes());
         }
     }
 }

@@ -2,6 +2,7 @@
 //! the engine makes, written against the core trait by hand (no macro), and a
 //! recording profiler.
 
+pub mod tko;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};

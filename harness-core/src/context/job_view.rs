@@ -22,6 +22,9 @@ pub(crate) trait JobLink: Send + Sync {
 
     /// Writes a status line and tells the job's observers.
     fn record(&self, code: StatusCode, subdir: Option<&str>, operation: Option<&str>, message: &str) -> Result<()>;
+
+    /// Tells the job's observers something a person should know now.
+    fn notice(&self, subdir: &str, text: &str);
 }
 
 /// What a test sees of the job running it: `ctx.job()`.
@@ -119,6 +122,13 @@ impl JobView {
     /// break, I/O errors, [`Error::JobEnded`] once the job is gone.
     pub fn record(&self, code: StatusCode, subdir: Option<&str>, operation: Option<&str>, message: &str) -> Result<()> {
         self.inner.link.upgrade().ok_or(Error::JobEnded)?.record(code, subdir, operation, message)
+    }
+
+    /// Tells the job's observers (the console) something about test `subdir`.
+    pub(crate) fn notice(&self, subdir: &str, text: &str) {
+        if let Some(link) = self.inner.link.upgrade() {
+            link.notice(subdir, text);
+        }
     }
 
     /// Runs a subtest in the job.

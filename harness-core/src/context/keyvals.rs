@@ -23,6 +23,7 @@ impl TestContext {
         let pairs: Vec<(String, String)> =
             pairs.into_iter().map(|(k, v)| (k.as_ref().to_owned(), v.to_string())).collect();
         write_keyval(&self.dirs.outputdir, pairs.iter().map(|(k, v)| (k, v)), None)?;
+        self.check_key_lengths(pairs.iter().map(|(k, _)| k.as_str()));
         self.test_keyvals.extend(pairs);
         Ok(())
     }
@@ -86,7 +87,12 @@ impl TestContext {
                 _ => BlockKind::Other,
             }
         };
-        self.iteration_keyvals.write(attr, perf, (kind, self.iteration))
+        self.iteration_keyvals.write(attr, perf, (kind, self.iteration))?;
+        if !self.iteration_keyvals.long_keys().is_empty() {
+            let long = self.iteration_keyvals.long_keys().to_vec();
+            self.check_key_lengths(long.iter().map(String::as_str));
+        }
+        Ok(())
     }
 
     /// Records a perf value in `results/results-chart.json` (autotest's
@@ -99,6 +105,7 @@ impl TestContext {
     /// errors from a flush.
     pub fn output_perf_value(&mut self, value: PerfValue) -> Result<()> {
         self.chart.add(&value)?;
+        self.check_units(&value);
         self.flush_perf_values_if_due()
     }
 

@@ -1,6 +1,7 @@
 //! [`TestContext`]: what `self` held in autotest's `base_test`: the directories,
 //! the iteration counter, keyval and perf-value writers, hooks and subtests.
 
+mod data_loss;
 mod job_view;
 mod keyvals;
 
@@ -9,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub(crate) use data_loss::reason_loss;
 pub(crate) use job_view::JobLink;
 pub use job_view::JobView;
 
@@ -67,6 +69,8 @@ pub struct TestContext {
     pub(crate) test_keyvals: std::collections::BTreeMap<String, String>,
     pub(crate) before_hooks: Vec<Hook>,
     pub(crate) after_hooks: Vec<Hook>,
+    /// The data-loss warnings already given (see `data_loss`).
+    warned: std::collections::BTreeSet<String>,
 }
 
 impl fmt::Debug for TestContext {
@@ -106,6 +110,7 @@ impl TestContext {
             chart: ChartFile::new(flush_interval),
             before_hooks: Vec::new(),
             after_hooks: Vec::new(),
+            warned: std::collections::BTreeSet::new(),
         }
     }
 

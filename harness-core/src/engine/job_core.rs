@@ -219,4 +219,8 @@ impl JobLink for JobCore {
     fn record(&self, code: StatusCode, subdir: Option<&str>, operation: Option<&str>, message: &str) -> Result<()> {
         JobCore::record(self, code, subdir, operation, message)
     }
+
+    fn notice(&self, subdir: &str, text: &str) {
+        self.emit(&crate::event::Event::Notice { subdir, text });
+    }
 }

@@ -281,6 +281,13 @@ pub(crate) fn finish(
             outcome.reason = if details.is_empty() { rolled_reason } else { format!("{rolled_reason}\n{details}") };
         }
     }
+    let shown =
+        outcome.summary.as_deref().unwrap_or_else(|| split_lines(&outcome.reason).first().copied().unwrap_or(""));
+    if let Some(loss) = crate::context::reason_loss(shown) {
+        let text = format!("{loss} (TKO's `tko_tests.reason` column)");
+        log::warn!("{text}");
+        core.emit(&Event::Notice { subdir: &outcome.subdir, text: &text });
+    }
     outcome.subtests = core.take_records_under(&outcome.subdir);
     let record = TestRecord::new(outcome, data);
     core.emit(&Event::TestFinished(&record));

@@ -31,7 +31,12 @@ pub(crate) struct IterationKeyvals {
     new_block: bool,
     /// What wrote each block, and the iteration then.
     kinds: Vec<(BlockKind, u64)>,
+    /// The keys of the last block longer than TKO's database keeps.
+    long_keys: Vec<String>,
 }
+
+/// The longest keyval key TKO's database keeps (`varchar(30)`).
+pub(crate) const TKO_KEY_LIMIT: usize = 30;
 
 impl IterationKeyvals {
     /// The writer of the keyval file at `path`, made on the first block.
@@ -45,6 +50,7 @@ impl IterationKeyvals {
             last_block_had_perf: false,
             new_block: false,
             kinds: Vec::new(),
+            long_keys: Vec::new(),
         }
     }
 
@@ -63,9 +69,18 @@ impl IterationKeyvals {
         VP: Into<PerfNumber>,
     {
         self.buffer.clear();
+        self.long_keys.clear();
+        let long_keys = std::cell::RefCell::new(std::mem::take(&mut self.long_keys));
+        let note_long = |key: &str| {
+            if key.len() > TKO_KEY_LIMIT {
+                long_keys.borrow_mut().push(key.to_owned());
+            }
+        };
+        let attr = attr.into_iter().inspect(|(key, _)| note_long(key.as_ref()));
         let mut used = 0;
         let scratch = &mut self.scratch;
         let perf = perf.into_iter().map(|(key, value)| {
+            note_long(key.as_ref());
             let value: PerfNumber = value.into();
             match scratch.get_mut(used) {
                 Some(slot) => {
@@ -78,7 +93,9 @@ impl IterationKeyvals {
             used += 1;
             (key, value)
         });
-        self.formatter.format(attr, perf, &mut self.buffer)?;
+        let formatted = self.formatter.format(attr, perf, &mut self.buffer);
+        self.long_keys = long_keys.into_inner();
+        formatted?;
         self.file.append(&self.buffer)?;
         if used > 0 {
             self.scratch.truncate(used);
@@ -88,6 +105,12 @@ impl IterationKeyvals {
         self.new_block = true;
         self.kinds.push((kind, iteration));
         Ok(())
+    }
+
+    /// The keys of the last block written that are longer than
+    /// [`TKO_KEY_LIMIT`].
+    pub(crate) fn long_keys(&self) -> &[String] {
+        &self.long_keys
     }
 
     /// What wrote each block, in order.

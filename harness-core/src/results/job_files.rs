@@ -3,9 +3,7 @@
 
 use std::fs;
 use std::path::Path;
-use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::{Deserialize, Serialize};
 
 use super::record::{Outcome, RecordData, TestRecord};
@@ -177,87 +175,8 @@ pub(crate) fn write_job_files(
     let json = serde_json::to_vec_pretty(&results)
         .map_err(|e| Error::io("serialize", resultdir.join("results.json"), e.into()))?;
     write_bytes_atomic(&resultdir.join("results.json"), &json)?;
-    let junit = junit_report(resultdir, tag, started, finished, records);
+    #[allow(clippy::cast_precision_loss, reason = "milliseconds of a job")]
+    let seconds = (finished - started).num_milliseconds().max(0) as f64 / 1000.0;
+    let junit = super::junit::junit_report(resultdir, tag, seconds, records);
     write_bytes_atomic(&resultdir.join("junit.xml"), junit.as_bytes())
-}
-
-/// The last `max` bytes of a test's debug log, cut at a line start.
-fn debug_tail(resultdir: &Path, record: &TestRecord, max: usize) -> Option<String> {
-    let tagged = record.subdir.rsplit('/').next().unwrap_or(&record.subdir);
-    let text = fs::read(resultdir.join(&record.subdir).join("debug").join(format!("{tagged}.DEBUG"))).ok()?;
-    let mut start = text.len().saturating_sub(max);
-    if start > 0 {
-        start += text[start..].iter().position(|b| *b == b'\n').map_or(0, |p| p + 1);
-    }
-    let tail = String::from_utf8_lossy(&text[start..]).into_owned();
-    (!tail.is_empty()).then_some(tail)
-}
-
-/// One `<testcase>` per test: FAIL as failure, ERROR and ABORT as error, TEST_NA
-/// as skipped; perf values and keyvals as properties; the reason and the tail of
-/// the debug log as output.
-pub(crate) fn junit_report(
-    resultdir: &Path,
-    tag: Option<&str>,
-    started: chrono::DateTime<chrono::Utc>,
-    finished: chrono::DateTime<chrono::Utc>,
-    records: &[TestRecord],
-) -> String {
-    let name = tag.unwrap_or("harness");
-    let mut suite = TestSuite::new(name);
-    suite.set_timestamp(started);
-    suite.set_time((finished - started).to_std().unwrap_or_default());
-    for record in records {
-        let mut status = match record.status {
-            Status::Good | Status::Warn => TestCaseStatus::success(),
-            Status::TestNa => TestCaseStatus::skipped(),
-            Status::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
-            _ => TestCaseStatus::non_success(NonSuccessKind::Error),
-        };
-        if record.status != Status::Good {
-            status.set_message(record.reason.clone());
-            status.set_type(record.status.as_str());
-            if !record.details.is_empty() {
-                status.set_description(record.details.join("\n"));
-            }
-        }
-        let mut case = TestCase::new(record.subdir.clone(), status);
-        case.set_classname(record.test.clone());
-        case.set_time(Duration::from_secs_f64(record.duration.max(0.0)));
-        case.add_property(Property::new("status", record.status.as_str()));
-        case.add_property(Property::new("iterations", record.iterations.to_string()));
-        for perf in &record.perf_values {
-            let name = match &perf.graph {
-                Some(graph) => format!("perf:{graph}/{}", perf.description),
-                None => format!("perf:{}", perf.description),
-            };
-            let values: Vec<String> = perf.values.iter().map(|v| crate::results::pyfmt::float_repr(*v)).collect();
-            let units = perf.units.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
-            case.add_property(Property::new(
-                name,
-                format!("[{}]{units} ({})", values.join(", "), perf.improvement_direction),
-            ));
-        }
-        for (key, value) in &record.perf_keyvals {
-            case.add_property(Property::new(format!("perf_keyval:{key}"), crate::results::pyfmt::float_repr(*value)));
-        }
-        for (key, value) in &record.keyvals {
-            case.add_property(Property::new(format!("keyval:{key}"), value.clone()));
-        }
-        let mut out = format!("{} {}\n", record.status, record.reason);
-        for detail in &record.details {
-            out.push_str(detail);
-            out.push('\n');
-        }
-        if let Some(tail) = debug_tail(resultdir, record, 8 * 1024) {
-            out.push_str("--- debug log (tail) ---\n");
-            out.push_str(&tail);
-        }
-        case.set_system_out(out);
-        suite.add_test_case(case);
-    }
-    let mut report = Report::new(name);
-    report.set_timestamp(started);
-    report.add_test_suite(suite);
-    report.to_string().unwrap_or_default()
 }

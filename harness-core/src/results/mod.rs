@@ -6,6 +6,7 @@
 //! | `results/results-chart.json` | [`PerfChart`] |
 //! | `status.log` | [`StatusEntry`], [`StatusLog`] |
 //! | `results.json` | [`JobResults`], its [`TestRecord`]s |
+//! | `junit.xml` | written with `results.json` (`junit.rs`) |
 //! | `.autoserv_execute` | [`read_job_exit`], [`JobExit`] |
 //! | a report page | [`html_page`] |
 
@@ -15,6 +16,7 @@ mod exit_status;
 mod html;
 mod iteration_keyval;
 mod job_files;
+mod junit;
 mod keyval;
 mod perf_value;
 pub(crate) mod pyfmt;
@@ -28,7 +30,7 @@ pub(crate) use chart_file::ChartFile;
 pub use exit_status::{EXIT_STATUS_FILE, JobExit, read_job_exit};
 pub(crate) use exit_status::{write_finished, write_started};
 pub use html::html_page;
-pub(crate) use iteration_keyval::IterationKeyvals;
+pub(crate) use iteration_keyval::{IterationKeyvals, TKO_KEY_LIMIT};
 pub(crate) use job_files::write_job_files;
 pub use job_files::{JobInfo, JobResults, RESULTS_SCHEMA_VERSION, rebuild_job_files};
 pub use keyval::{

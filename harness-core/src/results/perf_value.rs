@@ -150,4 +150,17 @@ impl PerfValue {
     pub fn values(&self) -> &[f64] {
         self.data.as_slice()
     }
+
+    /// Whether units were given (the perf dashboard refuses a value without).
+    pub(crate) fn has_units(&self) -> bool {
+        self.units.is_some()
+    }
+
+    /// `graph/description`, or the description alone.
+    pub(crate) fn full_name(&self) -> String {
+        match &self.graph {
+            Some(graph) => format!("{graph}/{}", self.description),
+            None => self.description.clone(),
+        }
+    }
 }

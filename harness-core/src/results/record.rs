@@ -74,7 +74,8 @@ pub enum BlockKind {
 pub struct KeyvalBlock {
     /// What wrote it.
     pub kind: BlockKind,
-    /// `ctx.iteration()` when it was written, when known.
+    /// The iteration that wrote it, for an iteration or the profiled run
+    /// (`None` for other blocks and when not known).
     pub iteration: Option<u64>,
     /// The `{attr}` keyvals, as text.
     pub attr: BTreeMap<String, String>,
@@ -197,6 +198,7 @@ pub(crate) fn read_blocks(outputdir: &Path, kinds: &[(BlockKind, u64)]) -> Vec<K
         .enumerate()
         .map(|(at, block)| {
             let (kind, iteration) = if known { (kinds[at].0, Some(kinds[at].1)) } else { (BlockKind::Unknown, None) };
+            let iteration = iteration.filter(|_| matches!(kind, BlockKind::Iteration | BlockKind::Profiled));
             KeyvalBlock { kind, iteration, attr: block.attr, perf: block.perf }
         })
         .collect()

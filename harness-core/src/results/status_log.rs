@@ -88,8 +88,34 @@ fn check_column(what: &str, text: &str) -> Result<()> {
     if text.chars().any(|c| c.is_control() || is_line_break(c)) {
         return Err(Error::StatusLog(format!("Invalid character in {what} string: {text:?}")));
     }
+    // TKO takes a line as a status line only when each column starts with a
+    // non-space; a line it skips would unbalance its groups.
+    if what != "field" && text.chars().next().is_none_or(char::is_whitespace) {
+        return Err(Error::StatusLog(format!("The {what} string {text:?} must not be empty or start with a space")));
+    }
     Ok(())
 }
+
+/// Whether TKO would take `part` of a status line as an optional field: a
+/// word (letters, digits, `_`, as Python's `\w` has them), `=`, and at least
+/// one more character.
+fn looks_like_field(part: &str) -> bool {
+    part.split_once('=').is_some_and(|(key, value)| {
+        !key.is_empty() && key.chars().all(|c| c.is_alphanumeric() || c == '_') && !value.is_empty()
+    })
+}
+
+/// A message as it was given: without the space [`StatusEntry::new`] put
+/// before one that looks like a field.
+fn unguarded(message: &str) -> &str {
+    match message.strip_prefix(' ') {
+        Some(rest) if looks_like_field(rest.trim_start_matches(' ')) => rest,
+        _ => message,
+    }
+}
+
+/// The fields every entry carries; [`StatusEntry::with_field`] refuses them.
+const STAMP_FIELDS: [&str; 2] = ["timestamp", "localtime"];
 
 /// Line breaks as Python's `str.splitlines` knows them.
 fn is_line_break(c: char) -> bool {
@@ -139,11 +165,14 @@ impl StatusEntry {
     /// An entry stamped with the current time (`timestamp` and `localtime` fields).
     ///
     /// The message is split into lines as Python's `splitlines` splits it; in the
-    /// first line a tab becomes 8 spaces; control characters are escaped as `\xNN`.
+    /// first line a tab becomes 8 spaces; control characters are escaped as `\xNN`;
+    /// a first line that TKO would read as a `word=value` field is rendered
+    /// after one space (and [`StatusEntry::parse`] takes it off again).
     ///
     /// # Errors
     ///
-    /// [`Error::StatusLog`] when `subdir` or `operation` holds a control character or line break.
+    /// [`Error::StatusLog`] when `subdir` or `operation` holds a control character
+    /// or line break, is empty or starts with a space.
     pub fn new(code: StatusCode, subdir: Option<&str>, operation: Option<&str>, message: &str) -> Result<Self> {
         if let Some(subdir) = subdir {
             check_column("subdir", subdir)?;
@@ -194,6 +223,9 @@ impl StatusEntry {
     ///
     /// [`Error::StatusLog`] when the key is not a word or either holds a control character or line break.
     pub fn with_field(mut self, key: &str, value: &str) -> Result<Self> {
+        if STAMP_FIELDS.contains(&key) {
+            return Err(Error::StatusLog(format!("Invalid field {key:?}: every entry has its own {key}")));
+        }
         if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || value.is_empty() {
             return Err(Error::StatusLog(format!(
                 "Invalid field {key:?}={value:?}: the key must be a word and the value not empty"
@@ -269,6 +301,11 @@ impl StatusEntry {
             let _ = write!(out, "\t{key}={value}");
         }
         out.push('\t');
+        // A reason TKO would read as a field is written after one space, so
+        // that it stays the reason.
+        if looks_like_field(self.message.trim_start_matches(' ')) {
+            out.push(' ');
+        }
         out.push_str(&self.message);
         for line in &self.extra_lines {
             out.push_str("\n  ");
@@ -308,7 +345,7 @@ impl StatusEntry {
             subdir: column(parts[1]),
             operation: column(parts[2]),
             fields,
-            message: parts[parts.len() - 1].to_owned(),
+            message: unguarded(parts[parts.len() - 1]).to_owned(),
             extra_lines: Vec::new(),
         };
         Ok(Some((indent, entry)))
@@ -543,7 +580,12 @@ mod tests {
             assert!(StatusEntry::new(StatusCode::Start, Some(bad), None, "").is_err());
             assert!(StatusEntry::new(StatusCode::Start, None, Some(bad), "").is_err());
         }
+        for bad in ["", " t", "\u{a0}t"] {
+            assert!(StatusEntry::new(StatusCode::Start, Some(bad), None, "").is_err(), "{bad:?}");
+        }
         let e = entry(StatusCode::Start, None, None, "");
+        assert!(e.clone().with_field("timestamp", "x").is_err());
+        assert!(e.clone().with_field("localtime", "x").is_err());
         assert!(e.clone().with_field("bad key", "1").is_err());
         assert!(e.clone().with_field("k", "").is_err());
         assert!(e.with_field("k", "a\tb").is_err());
@@ -552,6 +594,12 @@ mod tests {
     #[test]
     fn parse_round_trips() {
         let e = entry(StatusCode::End(Status::Warn), Some("t"), Some("t"), "k=v looks like a field");
+        assert!(e.render().ends_with("\t k=v looks like a field"), "{}", e.render());
+        for message in [" k=v", "  rc=1", "k=", " plain", "é_1=ü"] {
+            let e = entry(StatusCode::Status(Status::Fail), None, None, message);
+            let (_, parsed) = StatusEntry::parse(&e.render()).unwrap().unwrap();
+            assert_eq!(parsed.message(), message);
+        }
         let (indent, parsed) = StatusEntry::parse(&format!("\t\t{}\n", e.render())).unwrap().unwrap();
         assert_eq!(indent, 2);
         assert_eq!(parsed, e);

@@ -307,6 +307,9 @@ impl Supervisor<'_> {
                         elapsed: Duration::from_millis(elapsed_ms),
                     });
                 }
+                Ok(Msg::Child(ChildMessage::Notice { subdir, text })) => {
+                    self.job.emit(&Event::Notice { subdir: &subdir, text: &text });
+                }
                 Ok(Msg::Exited(status)) => {
                     seen.exit = Some(status);
                     if streams_open > 0 {

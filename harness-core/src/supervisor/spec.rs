@@ -77,6 +77,13 @@ pub(crate) enum ChildMessage {
         /// Milliseconds since the first iteration started.
         elapsed_ms: u64,
     },
+    /// Something a person should know now ([`Event::Notice`](crate::event::Event::Notice)).
+    Notice {
+        /// The test's output directory.
+        subdir: String,
+        /// What happened.
+        text: String,
+    },
 }
 
 /// From a parent to its child.
