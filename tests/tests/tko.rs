@@ -236,7 +236,11 @@ fn subtests_and_inner_warnings_roll_up_as_tko_reads_them() {
     );
     let report = harness_in(dir.path()).args(["report", "r"]).output().unwrap();
     assert_eq!(report.status.code(), Some(1), "a FAIL job: {}", String::from_utf8_lossy(&report.stdout));
-    assert!(String::from_utf8_lossy(&report.stdout).ends_with("job FAIL: 1 FAIL, 1 GOOD, 1 WARN\n"));
+    let table = String::from_utf8_lossy(&report.stdout);
+    assert!(table.ends_with("job FAIL: 1 FAIL, 1 GOOD, 1 WARN\n"), "{table}");
+    let rows: Vec<&str> = table.lines().collect();
+    let at = |needle: &str| rows.iter().position(|row| row.contains(needle)).unwrap_or_else(|| panic!("{table}"));
+    assert_eq!(at(" tko_probe.parent ") + 1, at("   tko_probe.parent/tko_probe.sub "), "the subtest under its parent");
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::console::{Console, escaped};
 use super::error::CliError;
-use crate::results::{JobResults, rebuild_job_files};
+use crate::results::{JobResults, TestRecord, rebuild_job_files};
 
 fn mean(values: &[f64]) -> f64 {
     #[allow(clippy::cast_precision_loss, reason = "counts of perf values")]
@@ -30,15 +30,17 @@ pub(crate) fn load(dir: &Path) -> Result<JobResults, CliError> {
 /// The table printed in the terminal.
 pub(crate) fn table(results: &JobResults, console: Console) -> String {
     let mut out = String::new();
-    let width = results.tests.iter().map(|t| t.subdir.len()).max().unwrap_or(4).max(4);
+    let mut rows = Vec::new();
+    with_subtests(&results.tests, 0, &mut rows);
+    let width = rows.iter().map(|(t, depth)| t.subdir.len() + 2 * depth).max().unwrap_or(4).max(4);
     out.push_str(&format!("{:<8} {:<width$} {:>9} {:>10}  REASON\n", "STATUS", "TEST", "TIME", "ITERATIONS"));
-    for test in &results.tests {
+    for (test, depth) in rows {
         let reason =
             if test.status == crate::status::Status::Good { String::new() } else { escaped(shown_reason(test)) };
         let line = format!(
             "{} {:<width$} {:>7.2} s {:>10}  {reason}",
             console.status(test.status, 8),
-            test.subdir,
+            format!("{:depth$}{}", "", test.subdir, depth = 2 * depth),
             test.duration,
             test.iterations,
         );
@@ -68,8 +70,16 @@ pub(crate) fn table(results: &JobResults, console: Console) -> String {
     out
 }
 
+/// Every test, each followed by its subtests (indented one level deeper).
+fn with_subtests<'r>(tests: &'r [TestRecord], depth: usize, out: &mut Vec<(&'r TestRecord, usize)>) {
+    for test in tests {
+        out.push((test, depth));
+        with_subtests(&test.subtests, depth + 1, out);
+    }
+}
+
 /// The summary, or the reason for results written before summaries existed.
-fn shown_reason(test: &crate::results::TestRecord) -> &str {
+fn shown_reason(test: &TestRecord) -> &str {
     if test.summary.is_empty() { &test.reason } else { &test.summary }
 }
 
