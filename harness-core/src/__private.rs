@@ -12,7 +12,7 @@ pub use crate::definition::Autotest;
 pub use crate::failure::{Failure, TestResult};
 pub use crate::phase::Phase;
 pub use crate::registry::Registration;
-pub use crate::schema::{Param, ParamKind, PhaseTable, TestInfo, Version, decoder};
+pub use crate::schema::{Param, ParamKind, PhaseTable, Requirement, TestInfo, Variant, Version, decoder};
 
 /// A required argument, read through its table entry.
 ///

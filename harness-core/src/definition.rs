@@ -3,7 +3,7 @@
 //! parameter tables the engine validates arguments against.
 
 pub use crate::phase::Phase;
-pub use crate::schema::{Decoder, Param, ParamKind, PhaseTable, TestInfo, Version, decoder};
+pub use crate::schema::{Decoder, Param, ParamKind, PhaseTable, Requirement, TestInfo, Variant, Version, decoder};
 pub use harness_names::ENGINE_ARGS;
 
 use crate::args::Args;

@@ -82,6 +82,7 @@ pub mod profiler;
 pub mod registry;
 pub mod results;
 mod schema;
+pub mod select;
 mod settings;
 mod signal;
 mod state;

@@ -7,8 +7,9 @@ use std::time::Duration;
 use crate::args::Args;
 use crate::cancel::CancelToken;
 use crate::job::Job;
+use crate::registry::Registration;
 use crate::results::TestRecord;
-use crate::schema::TestInfo;
+use crate::schema::{TestInfo, Variant};
 use crate::settings::Isolation;
 use crate::status::Status;
 
@@ -174,7 +175,18 @@ pub fn test_main() {
     if let Some(dir) = std::env::var_os(crate::supervisor::spec::CHILD_DIR_ENV) {
         std::process::exit(crate::child::child_main(std::path::Path::new(&dir)));
     }
-    let mut arguments = libtest_mimic::Arguments::from_args();
+    let (select, rest) = select_argument(std::env::args().collect());
+    let mut arguments = libtest_mimic::Arguments::from_iter(rest);
+    let selection = match select.or_else(|| std::env::var("HARNESS_SELECT").ok().filter(|s| !s.is_empty())) {
+        Some(text) => match crate::select::Selection::parse(&text) {
+            Ok(selection) => Some(selection),
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::exit(101);
+            }
+        },
+        None => None,
+    };
     // Perf tests must not run side by side: one at a time unless asked otherwise.
     if arguments.test_threads.is_none() && std::env::var_os("RUST_TEST_THREADS").is_none() {
         arguments.test_threads = Some(1);
@@ -189,9 +201,13 @@ pub fn test_main() {
     let mut notes = Vec::new();
     // A test with `cargo_test` defined in a library already runs as a `#[test]`
     // of that library's unit tests; running it here too would run it twice.
-    let (elsewhere, here): (Vec<_>, Vec<_>) = crate::registry::all().partition(|r| r.info().has_unit_test());
+    let selected = |(name, registration, _): &(String, &'static Registration, Option<&'static Variant>)| {
+        selection.as_ref().is_none_or(|s| s.matches(name, registration.info().attrs()))
+    };
+    let (elsewhere, here): (Vec<_>, Vec<_>) =
+        crate::registry::names().filter(selected).partition(|(_, r, v)| v.is_none() && r.info().has_unit_test());
     if !elsewhere.is_empty() {
-        let names: Vec<&str> = elsewhere.iter().map(|r| r.info().name()).collect();
+        let names: Vec<&str> = elsewhere.iter().map(|(name, _, _)| name.as_str()).collect();
         notes.push(format!(
             "{} with #[autotest(cargo_test)] run{} as `autotest_<name>` in {} crate's own unit tests, not here: {}",
             if names.len() == 1 { "1 test" } else { "tests" },
@@ -202,20 +218,24 @@ pub fn test_main() {
     }
     let trials: Vec<libtest_mimic::Trial> = here
         .into_iter()
-        .map(|registration| {
+        .map(|(name, registration, variant)| {
             let info = registration.info();
-            let args = info.default_args();
+            let args = match variant {
+                Some(variant) => crate::registry::variant_args(variant, info.default_args()),
+                None => info.default_args(),
+            };
             let missing = crate::validate::missing_required(info, &args).map(|(name, ty)| {
                 format!("needs a value for `{name}` ({ty}): give it with #[autotest(cargo_test({name} = ...))]")
             });
             if let Some(reason) = &missing {
-                notes.push(format!("{}: ignored, {reason}", info.name()));
+                notes.push(format!("{name}: ignored, {reason}"));
             }
             let cancel = cancel.clone();
             let ignored = missing.is_some();
-            libtest_mimic::Trial::ignorable_test(info.name(), move || match missing {
+            let run_name = name.clone();
+            libtest_mimic::Trial::ignorable_test(name, move || match missing {
                 Some(reason) => Ok(libtest_mimic::Completion::ignored_with(reason)),
-                None => run_trial(registration, args, &cancel),
+                None => run_trial(&run_name, registration, args, &cancel),
             })
             .with_ignored_flag(ignored)
         })
@@ -231,12 +251,30 @@ pub fn test_main() {
     conclusion.exit();
 }
 
+/// `--select EXPR` (or `--select=EXPR`) taken out of the arguments, which
+/// libtest does not know.
+fn select_argument(args: Vec<String>) -> (Option<String>, Vec<String>) {
+    let mut select = None;
+    let mut rest = Vec::with_capacity(args.len());
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        if arg == "--select" {
+            select = args.next();
+        } else if let Some(text) = arg.strip_prefix("--select=") {
+            select = Some(text.to_owned());
+        } else {
+            rest.push(arg);
+        }
+    }
+    (select, rest)
+}
+
 fn run_trial(
+    name: &str,
     registration: &'static crate::registry::Registration,
     args: Args,
     cancel: &CancelToken,
 ) -> Result<libtest_mimic::Completion, libtest_mimic::Failed> {
-    let name = registration.info().name();
     if cancel.is_cancelled() {
         return Err("not run: the test binary was interrupted".into());
     }

@@ -11,7 +11,7 @@ use crate::definition::Autotest;
 use crate::error::{Error, Result};
 use crate::failure::TestResult;
 use crate::phase::Phase;
-use crate::schema::{TestInfo, Version};
+use crate::schema::{TestInfo, Variant, Version};
 
 /// A registered test: its static description and how to build one.
 #[derive(Debug)]
@@ -114,17 +114,60 @@ pub fn find(name: &str) -> Option<&'static Registration> {
     })
 }
 
+/// A name as a user writes it: a registered test, or `<test>.<variant>` of one
+/// (`disk_write.small`).
+#[must_use]
+pub fn resolve(name: &str) -> Option<(&'static Registration, Option<&'static Variant>)> {
+    if let Some(registration) = find(name) {
+        return Some((registration, None));
+    }
+    let (test, variant) = name.rsplit_once('.')?;
+    let registration = find(test)?;
+    registration.info().variant(variant).map(|variant| (registration, Some(variant)))
+}
+
+/// The arguments of a run of `variant`: its own, under those given, and its
+/// name as the tag (before a tag given: `small.nightly`).
+#[must_use]
+pub fn variant_args(variant: &Variant, given: Args) -> Args {
+    let mut args = variant.args();
+    let mut tag = variant.name().to_owned();
+    for (name, value) in given.iter() {
+        if name == "tag" {
+            match value {
+                serde_json::Value::String(text) => tag = format!("{tag}.{text}"),
+                serde_json::Value::Null => {}
+                other => tag = format!("{tag}.{other}"),
+            }
+        } else {
+            args.set(name, value.clone());
+        }
+    }
+    args.set("tag", tag);
+    args
+}
+
+/// Every name a user can run, sorted: each test, and each of its variants as
+/// `<test>.<variant>` after it.
+pub fn names() -> impl Iterator<Item = (String, &'static Registration, Option<&'static Variant>)> {
+    all().flat_map(|registration| {
+        let info = registration.info();
+        std::iter::once((info.name().to_owned(), registration, None)).chain(
+            info.variants().iter().map(move |v| (format!("{}.{}", info.name(), v.name()), registration, Some(v))),
+        )
+    })
+}
+
 /// Registered names close to `name`, closest first (for "did you mean").
 #[must_use]
 pub fn suggestions(name: &str) -> Vec<String> {
-    let mut close: Vec<(usize, &str)> = all()
-        .map(|r| r.info.name())
-        .map(|candidate| (strsim::levenshtein(name, candidate), candidate))
+    let mut close: Vec<(usize, String)> = names()
+        .map(|(candidate, _, _)| (strsim::levenshtein(name, &candidate), candidate))
         .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(2) || candidate.contains(name))
         .collect();
     close.sort();
     close.dedup();
-    close.into_iter().take(3).map(|(_, candidate)| candidate.to_owned()).collect()
+    close.into_iter().take(3).map(|(_, candidate)| candidate).collect()
 }
 
 /// Checks that registration works on this platform ([`self_check`]) and that no

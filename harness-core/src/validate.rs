@@ -150,7 +150,9 @@ fn parse_constraints(value: &Value, out: &mut Vec<Constraint>) -> Result<(), Opt
 /// wrong types), in argument order, then missing parameters.
 pub(crate) fn check(info: &TestInfo, args: &Args) -> Checked {
     let mut errors = Vec::new();
-    let engine = EngineArgs::parse(args, &mut errors);
+    let mut engine = EngineArgs::parse(args, &mut errors);
+    // The test's own time limit, unless the run gives one.
+    engine.timeout = engine.timeout.or(info.timeout());
     let accepts_all = info.phases().iter().any(PhaseTable::accepts_all);
     let accepted: Vec<String> = info.params().map(|(_, p)| p.name().to_owned()).collect();
     for (name, value) in args.iter() {

@@ -9,7 +9,16 @@ use harness_core::prelude::*;
 /// Writes then reads back a file of `size_mb` megabytes in the test's tmpdir, in
 /// blocks of `block_kb` kilobytes, and reports both throughputs. Run it with the
 /// job's `drop_caches_between_iterations` so reads come from the disk.
-#[autotest(name = "file_io", version = 1, cargo_test(size_mb = 1, iterations = 2))]
+#[autotest(
+    name = "file_io",
+    version = 1,
+    attrs("group:perf", "disk"),
+    contacts("storage@example.com"),
+    timeout = 120,
+    requires(file("/proc/meminfo"), cpus(1)),
+    variants(small(block_kb = 4, size_mb = 1), large(block_kb = 1024, size_mb = 4, iterations = 3)),
+    cargo_test(size_mb = 1, iterations = 2)
+)]
 #[derive(Debug, Default)]
 pub struct FileIo {
     writes: Vec<f64>,

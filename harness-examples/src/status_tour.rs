@@ -3,7 +3,7 @@
 use harness_core::prelude::*;
 
 /// Ends GOOD.
-#[autotest(name = "status_good", version = 1, cargo_test)]
+#[autotest(name = "status_good", version = 1, attrs("tour"), cargo_test)]
 #[derive(Debug, Default)]
 pub struct StatusGood;
 
@@ -16,7 +16,7 @@ impl StatusGood {
 }
 
 /// Ends WARN: it passed, with something worth a look.
-#[autotest(name = "status_warn", version = 1)]
+#[autotest(name = "status_warn", version = 1, attrs("tour"))]
 #[derive(Debug, Default)]
 pub struct StatusWarn;
 
@@ -25,6 +25,17 @@ impl StatusWarn {
     fn run_once(&mut self) -> TestResult {
         Err(Failure::warn("passed, but took the slow path"))
     }
+}
+
+/// Ends TEST_NA unless `$HARNESS_EXAMPLE_NEED` is set: a requirement this
+/// machine does not meet, checked before `initialize`.
+#[autotest(name = "status_needs", version = 1, attrs("tour"), requires(env("HARNESS_EXAMPLE_NEED")))]
+#[derive(Debug, Default)]
+pub struct StatusNeeds;
+
+#[autotest]
+impl StatusNeeds {
+    fn run_once(&mut self) {}
 }
 
 /// Ends TEST_NA: it does not apply to this machine.
@@ -42,7 +53,7 @@ impl StatusTestNa {
 }
 
 /// Ends FAIL: the system under test misbehaved.
-#[autotest(name = "status_fail", version = 1)]
+#[autotest(name = "status_fail", version = 1, attrs("tour", "failing"))]
 #[derive(Debug, Default)]
 pub struct StatusFail;
 
@@ -55,7 +66,7 @@ impl StatusFail {
 }
 
 /// Ends ERROR: the test could not do its job (here, a missing file in initialize).
-#[autotest(name = "status_error", version = 1)]
+#[autotest(name = "status_error", version = 1, attrs("tour", "failing"))]
 #[derive(Debug, Default)]
 pub struct StatusError;
 

@@ -2,14 +2,30 @@
 //! their spans. Every problem is collected; parsing goes on after an error.
 
 use proc_macro2::TokenStream;
-use syn::parse::{ParseStream, Parser as _};
+use syn::parse::{Parse as _, ParseStream, Parser as _};
+use syn::spanned::Spanned as _;
 use syn::{Expr, ExprLit, Ident, Lit, LitInt, LitStr, Token};
 
 use crate::errors::Errors;
 
 /// The valid arguments, for the "unknown argument" message.
-pub(crate) const ARGUMENTS: [&str; 6] =
-    ["name", "version", "preserve_srcdir", "postprocess_profiled_run", "network_destabilizing", "cargo_test"];
+pub(crate) const ARGUMENTS: [&str; 11] = [
+    "name",
+    "version",
+    "preserve_srcdir",
+    "postprocess_profiled_run",
+    "network_destabilizing",
+    "cargo_test",
+    "attrs",
+    "contacts",
+    "timeout",
+    "requires",
+    "variants",
+];
+
+/// The kinds of `requires(...)`, for the "unknown requirement" message.
+const REQUIREMENTS: [&str; 7] =
+    ["file(\"PATH\")", "command(\"NAME\")", "root", "env(\"VAR\")", "cpus(N)", "memory_gb(N)", "fn(path::to::check)"];
 
 /// A test's version: an integer or a string literal.
 pub(crate) enum VersionAttr {
@@ -19,6 +35,23 @@ pub(crate) enum VersionAttr {
 
 /// `cargo_test` or `cargo_test(name = value, ...)`.
 pub(crate) struct CargoTest {
+    pub(crate) args: Vec<(Ident, Expr)>,
+}
+
+/// One entry of `requires(...)`.
+pub(crate) enum RequireAttr {
+    File(LitStr),
+    Command(LitStr),
+    Root,
+    Env(LitStr),
+    Cpus(LitInt),
+    MemoryGb(LitInt),
+    Check(syn::Path),
+}
+
+/// One entry of `variants(...)`: `small(block_kb = 4)`.
+pub(crate) struct VariantAttr {
+    pub(crate) name: Ident,
     pub(crate) args: Vec<(Ident, Expr)>,
 }
 
@@ -33,6 +66,12 @@ pub(crate) struct TestAttrs {
     pub(crate) postprocess_profiled_run: bool,
     pub(crate) network_destabilizing: bool,
     pub(crate) cargo_test: Option<CargoTest>,
+    pub(crate) attrs: Vec<LitStr>,
+    pub(crate) contacts: Vec<LitStr>,
+    /// Seconds, as an `f64` literal.
+    pub(crate) timeout: Option<syn::LitFloat>,
+    pub(crate) requires: Vec<RequireAttr>,
+    pub(crate) variants: Vec<VariantAttr>,
 }
 
 /// Skips what follows an argument name (`= value` or `(...)`), so parsing can
@@ -128,25 +167,88 @@ fn parse_argument(
             if input.peek(syn::token::Paren) {
                 let content;
                 syn::parenthesized!(content in input);
-                while !content.is_empty() {
-                    let name: Ident = content.call(syn::ext::IdentExt::parse_any)?;
-                    content.parse::<Token![=]>()?;
-                    let value: Expr = content.parse()?;
-                    if cargo_test.args.iter().any(|(n, _)| *n == name) {
-                        errors.at(name.span(), format!("duplicate `cargo_test` argument `{name}`"));
-                    } else {
-                        cargo_test.args.push((name, value));
-                    }
-                    if content.is_empty() {
-                        break;
-                    }
-                    content.parse::<Token![,]>()?;
-                }
+                cargo_test.args = assignments(&content, "cargo_test", errors)?;
             } else if input.peek(Token![=]) {
                 errors.at(ident.span(), "`cargo_test` takes arguments in parentheses: `cargo_test(seconds = 0.1)`");
                 skip_value(input)?;
             }
             attrs.cargo_test = Some(cargo_test);
+        }
+        "attrs" | "contacts" => {
+            let Some(content) = list(ident, input, errors, "(\"group:perf\", \"disk\")")? else { return Ok(()) };
+            let mut items: Vec<LitStr> = Vec::new();
+            for item in content.parse_terminated(Expr::parse, Token![,])? {
+                match literal(&item) {
+                    Some(Lit::Str(text)) => {
+                        let value = text.value();
+                        let problem = if key == "attrs" { bad_attr(&value) } else { bad_contact(&value) };
+                        if let Some(problem) = problem {
+                            errors.spanned(&item, format!("`{key}` entry {value:?} {problem}"));
+                        } else if items.iter().any(|known| known.value() == value) {
+                            errors.spanned(&item, format!("duplicate `{key}` entry {value:?}"));
+                        } else {
+                            items.push(text.clone());
+                        }
+                    }
+                    _ => errors.spanned(&item, format!("`{key}` takes string literals: `{key}(\"...\", \"...\")`")),
+                }
+            }
+            if key == "attrs" { attrs.attrs = items } else { attrs.contacts = items }
+        }
+        "timeout" => {
+            if !input.peek(Token![=]) {
+                errors.at(ident.span(), "`timeout` needs a value in seconds: `timeout = 120`");
+                return skip_value(input);
+            }
+            input.parse::<Token![=]>()?;
+            let value: Expr = input.parse()?;
+            let seconds = match literal(&value) {
+                Some(Lit::Int(int)) => int.base10_parse::<u64>().ok().map(|s| s as f64),
+                Some(Lit::Float(float)) => float.base10_parse::<f64>().ok(),
+                _ => None,
+            };
+            match seconds {
+                Some(seconds) if seconds.is_finite() && seconds > 0.0 => {
+                    attrs.timeout = Some(syn::LitFloat::new(&format!("{seconds:?}f64"), value.span()));
+                }
+                _ => errors.spanned(&value, "`timeout` must be a positive number of seconds: `timeout = 120`"),
+            }
+        }
+        "requires" => {
+            let Some(content) = list(ident, input, errors, "(file(\"/dev/kvm\"), cpus(4))")? else { return Ok(()) };
+            while !content.is_empty() {
+                if let Some(requirement) = requirement(&content, errors)? {
+                    attrs.requires.push(requirement);
+                }
+                if content.is_empty() {
+                    break;
+                }
+                content.parse::<Token![,]>()?;
+            }
+        }
+        "variants" => {
+            let Some(content) = list(ident, input, errors, "(small(block_kb = 4), large(block_kb = 1024))")? else {
+                return Ok(());
+            };
+            while !content.is_empty() {
+                let name: Ident = content.call(syn::ext::IdentExt::parse_any)?;
+                let args = if content.peek(syn::token::Paren) {
+                    let inner;
+                    syn::parenthesized!(inner in content);
+                    assignments(&inner, &format!("variants({name}(...))"), errors)?
+                } else {
+                    Vec::new()
+                };
+                if attrs.variants.iter().any(|v| v.name == name) {
+                    errors.at(name.span(), format!("duplicate variant `{name}`"));
+                } else {
+                    attrs.variants.push(VariantAttr { name, args });
+                }
+                if content.is_empty() {
+                    break;
+                }
+                content.parse::<Token![,]>()?;
+            }
         }
         _ => {
             let valid: Vec<String> = ARGUMENTS.iter().map(|a| format!("`{a}`")).collect();
@@ -158,6 +260,111 @@ fn parse_argument(
         }
     }
     Ok(())
+}
+
+/// `name = value, ...` inside the parentheses of `what`, each name once.
+fn assignments(content: ParseStream<'_>, what: &str, errors: &mut Errors) -> syn::Result<Vec<(Ident, Expr)>> {
+    let mut args: Vec<(Ident, Expr)> = Vec::new();
+    while !content.is_empty() {
+        let name: Ident = content.call(syn::ext::IdentExt::parse_any)?;
+        content.parse::<Token![=]>()?;
+        let value: Expr = content.parse()?;
+        if args.iter().any(|(n, _)| *n == name) {
+            errors.at(name.span(), format!("duplicate `{what}` argument `{name}`"));
+        } else {
+            args.push((name, value));
+        }
+        if content.is_empty() {
+            break;
+        }
+        content.parse::<Token![,]>()?;
+    }
+    Ok(args)
+}
+
+/// The parenthesized list after `ident`, or an error saying how to write it.
+fn list<'a>(
+    ident: &Ident,
+    input: ParseStream<'a>,
+    errors: &mut Errors,
+    example: &str,
+) -> syn::Result<Option<syn::parse::ParseBuffer<'a>>> {
+    if !input.peek(syn::token::Paren) {
+        errors.at(ident.span(), format!("`{ident}` takes a list in parentheses: `{ident}{example}`"));
+        skip_value(input)?;
+        return Ok(None);
+    }
+    let content;
+    syn::parenthesized!(content in input);
+    Ok(Some(content))
+}
+
+/// Why an attribute string cannot be one: `--select` must be able to name it.
+fn bad_attr(value: &str) -> Option<&'static str> {
+    if value.is_empty() {
+        Some("is empty")
+    } else if !value.chars().all(|c| c.is_ascii_alphanumeric() || "_-.:/".contains(c)) {
+        Some("may hold only letters, digits and `_-.:/`")
+    } else {
+        None
+    }
+}
+
+/// Why a contact cannot be one: it is written in the test keyval, comma-separated.
+fn bad_contact(value: &str) -> Option<&'static str> {
+    if value.trim().is_empty() {
+        Some("is empty")
+    } else if value.chars().any(|c| c.is_control() || c == ',') {
+        Some("may not hold a comma or a control character")
+    } else {
+        None
+    }
+}
+
+/// One entry of `requires(...)`.
+fn requirement(content: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Option<RequireAttr>> {
+    let kind: Ident = content.call(syn::ext::IdentExt::parse_any)?;
+    let name = kind.to_string();
+    if name == "root" {
+        return Ok(Some(RequireAttr::Root));
+    }
+    let known = ["file", "command", "env", "cpus", "memory_gb", "fn"];
+    if !known.contains(&name.as_str()) || !content.peek(syn::token::Paren) {
+        let message = if known.contains(&name.as_str()) {
+            format!("`{name}` takes its argument in parentheses; requirements are {}", REQUIREMENTS.join(", "))
+        } else {
+            format!("unknown requirement `{name}`; expected one of {}", REQUIREMENTS.join(", "))
+        };
+        errors.at(kind.span(), message);
+        skip_value(content)?;
+        return Ok(None);
+    }
+    let inner;
+    syn::parenthesized!(inner in content);
+    if name == "fn" {
+        return Ok(Some(RequireAttr::Check(inner.parse()?)));
+    }
+    let value: Expr = inner.parse()?;
+    let requirement = match (name.as_str(), literal(&value)) {
+        ("file", Some(Lit::Str(text))) if !text.value().is_empty() => RequireAttr::File(text.clone()),
+        ("command", Some(Lit::Str(text))) if !text.value().is_empty() => RequireAttr::Command(text.clone()),
+        ("env", Some(Lit::Str(text))) if !text.value().is_empty() => RequireAttr::Env(text.clone()),
+        ("cpus", Some(Lit::Int(int))) if int.base10_parse::<u32>().is_ok_and(|n| n > 0) => {
+            RequireAttr::Cpus(int.clone())
+        }
+        ("memory_gb", Some(Lit::Int(int))) if int.base10_parse::<u32>().is_ok_and(|n| n > 0) => {
+            RequireAttr::MemoryGb(int.clone())
+        }
+        ("file" | "command" | "env", _) => {
+            errors.spanned(&value, format!("`{name}` takes a non-empty string literal: `{name}(\"...\")`"));
+            return Ok(None);
+        }
+        _ => {
+            errors.spanned(&value, format!("`{name}` takes a positive integer literal: `{name}(4)`"));
+            return Ok(None);
+        }
+    };
+    Ok(Some(requirement))
 }
 
 /// A struct name in snake case: `SleepTest` -> `sleep_test`, `HTTPLoad` -> `http_load`.

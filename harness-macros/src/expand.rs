@@ -7,7 +7,7 @@ use syn::{ItemImpl, ItemStruct};
 
 use harness_names::ENGINE_ARGS;
 
-use crate::attr::VersionAttr;
+use crate::attr::{RequireAttr, VersionAttr};
 use crate::kinds;
 use crate::model::{Input, ParamKind, PhaseFn, TestImpl, TestStruct, type_text};
 use crate::paths::{private, private_at};
@@ -71,6 +71,7 @@ pub(crate) fn test_struct(model: &TestStruct<'_>) -> TokenStream {
         }
         None => (None, None),
     };
+    let (metadata, variant_checks) = metadata(model);
     let meta = quote! {
         #p::TestInfo::new(#name, #version)
             .with_description(#description)
@@ -78,6 +79,7 @@ pub(crate) fn test_struct(model: &TestStruct<'_>) -> TokenStream {
             .with_postprocess_profiled_run(#postprocess)
             .with_network_destabilizing(#network)
             #default_args
+            #metadata
             .with_location(::core::file!(), ::core::line!())
     };
     // The impl is spanned at the name: without an `#[autotest] impl`, its bound
@@ -93,21 +95,86 @@ pub(crate) fn test_struct(model: &TestStruct<'_>) -> TokenStream {
         #item
         #meta_impl
         #cargo_test
+        #(#variant_checks)*
     }
+}
+
+/// `attrs`, `contacts`, `timeout`, `requires` and `variants` as `TestInfo`
+/// builder calls, and the compile-time checks of each variant's arguments.
+fn metadata(model: &TestStruct<'_>) -> (TokenStream, Vec<TokenStream>) {
+    let TestStruct { item, attrs, name } = model;
+    let p = private();
+    let mut calls = TokenStream::new();
+    if !attrs.attrs.is_empty() {
+        let list = &attrs.attrs;
+        calls.extend(quote!(.with_attrs(&[#(#list),*])));
+    }
+    if !attrs.contacts.is_empty() {
+        let list = &attrs.contacts;
+        calls.extend(quote!(.with_contacts(&[#(#list),*])));
+    }
+    if let Some(timeout) = &attrs.timeout {
+        calls.extend(quote!(.with_timeout(#timeout)));
+    }
+    if !attrs.requires.is_empty() {
+        let entries = attrs.requires.iter().map(|requirement| match requirement {
+            RequireAttr::File(path) => quote!(#p::Requirement::File(#path)),
+            RequireAttr::Command(command) => quote!(#p::Requirement::Command(#command)),
+            RequireAttr::Root => quote!(#p::Requirement::Root),
+            RequireAttr::Env(var) => quote!(#p::Requirement::Env(#var)),
+            RequireAttr::Cpus(n) => quote!(#p::Requirement::Cpus(#n)),
+            RequireAttr::MemoryGb(n) => quote!(#p::Requirement::MemoryGb(#n)),
+            RequireAttr::Check(path) => {
+                let text = quote!(#path).to_string().replace(' ', "");
+                // Spanned at the path: a function of the wrong type is an error there.
+                quote_spanned!(path.span()=> #p::Requirement::Check(#text, #path))
+            }
+        });
+        calls.extend(quote!(.with_requirements(&[#(#entries),*])));
+    }
+    let mut checks = Vec::new();
+    if !attrs.variants.is_empty() {
+        let variants = attrs.variants.iter().map(|variant| {
+            let tag = variant.name.to_string();
+            let names = variant.args.iter().map(|(n, _)| n.to_string());
+            let values = variant.args.iter().map(|(_, v)| v);
+            for (arg, value) in &variant.args {
+                let place = format!("variants({tag}({arg} = ...))");
+                checks.push(arg_check(&item.ident, &name.value(), &place, arg, value));
+            }
+            quote! {
+                #p::Variant::new(#tag, {
+                    fn __harness_variant_args() -> #p::Args {
+                        #p::Args::new() #(.with(#names, #p::to_value(&(#values))))*
+                    }
+                    __harness_variant_args
+                })
+            }
+        });
+        let variants: Vec<TokenStream> = variants.collect();
+        calls.extend(quote!(.with_variants(&[#(#variants),*])));
+    }
+    (calls, checks)
 }
 
 /// A compile-time check that `cargo_test(arg = value)` names a parameter of the
 /// test and that the value can be of its type; the error, at `arg`, lists the
 /// test's parameters. Engine arguments (`iterations`, ...) are not parameters.
 fn cargo_test_check(ident: &syn::Ident, test: &str, arg: &syn::Ident, value: &syn::Expr) -> TokenStream {
+    arg_check(ident, test, &format!("cargo_test({arg} = ...)"), arg, value)
+}
+
+/// The same check for an argument written at `place` (`cargo_test(x = ...)`,
+/// `variants(small(x = ...))`).
+fn arg_check(ident: &syn::Ident, test: &str, place: &str, arg: &syn::Ident, value: &syn::Expr) -> TokenStream {
     let name = arg.to_string();
     if ENGINE_ARGS.contains(&name.as_str()) {
         return TokenStream::new();
     }
     let p = private_at(arg.span());
     let kind = format_ident!("{}", kinds::expr_kind(value));
-    let unknown = format!("`cargo_test({name} = ...)`: `{test}` has no parameter `{name}`; it takes ");
-    let wrong = format!("`cargo_test({name} = ...)`: `{name}` of `{test}` is `");
+    let unknown = format!("`{place}`: `{test}` has no parameter `{name}`; it takes ");
+    let wrong = format!("`{place}`: `{name}` of `{test}` is `");
     let given = format!("`, which cannot take {}", kinds::describe(kinds::expr_kind(value)));
     quote_spanned! {arg.span()=>
         const _: () = {

@@ -15,7 +15,20 @@ type Layers = &'static [(&'static str, &'static [&'static str])];
 const LAYERS: Layers = &[
     (
         "foundation",
-        &["status", "phase", "constraint", "caches", "state", "args", "error", "files", "names", "debuglog", "failure"],
+        &[
+            "status",
+            "phase",
+            "constraint",
+            "caches",
+            "state",
+            "args",
+            "error",
+            "files",
+            "names",
+            "debuglog",
+            "failure",
+            "select",
+        ],
     ),
     ("files and schema", &["results", "schema", "cancel", "signal", "event", "validate"]),
     ("what a test sees", &["context", "definition", "profiler", "registry", "settings"]),

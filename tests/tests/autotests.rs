@@ -146,3 +146,31 @@ use harness_tests as _;
 fn main() {
     harness_core::test_main();
 }
+
+/// Runs only where `HARNESS_TESTS_NEED` is set: TEST_NA, naming it, elsewhere.
+#[autotest(name = "nx_needs", version = 1, attrs("needs"), requires(env("HARNESS_TESTS_NEED")))]
+#[derive(Default)]
+struct Needs;
+
+#[autotest]
+impl Needs {
+    fn run_once(&mut self) {}
+}
+
+/// One test, two configurations: `nx_sized.small` and `nx_sized.large`.
+#[autotest(
+    name = "nx_sized",
+    version = 1,
+    attrs("group:perf"),
+    variants(small(size = 1), large(size = 64, iterations = 2))
+)]
+#[derive(Default)]
+struct Sized;
+
+#[autotest]
+impl Sized {
+    fn run_once(&mut self, ctx: &mut TestContext, #[arg(default = 8)] size: u32) -> TestResult {
+        ctx.write_perf_keyval([("size", size)])?;
+        Ok(())
+    }
+}

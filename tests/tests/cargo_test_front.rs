@@ -98,3 +98,13 @@ impl CtHangs {
         }
     }
 }
+
+/// Needs what this machine may lack: TEST_NA naming it, a pass with a note.
+#[autotest(name = "ct_needs", version = 1, requires(env("HARNESS_TESTS_NEED")), cargo_test)]
+#[derive(Default)]
+struct CtNeeds;
+
+#[autotest]
+impl CtNeeds {
+    fn run_once(&mut self) {}
+}

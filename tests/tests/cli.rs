@@ -59,7 +59,7 @@ fn list_shows_tests_and_their_parameters() {
     assert!(stdout.contains("sleeptest (version 1): Sleeps for `seconds` in every iteration: autotest's classic sample test.\n    run_once\n        seconds: f64 (default 1.0)  seconds to sleep in each iteration\n"), "{stdout}");
     let json = run_in(dir.path(), &["list", "--json"]);
     let list: Value = serde_json::from_slice(&json.stdout).unwrap();
-    assert_eq!(list["schema_version"], 2);
+    assert_eq!(list["schema_version"], 3);
     let names: Vec<&str> = list["tests"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     let mut sorted = names.clone();
     sorted.sort_unstable();

@@ -64,13 +64,17 @@ fn squeezed(bytes: &[u8]) -> String {
     out
 }
 
-const ALL: [&str; 10] = [
+const ALL: [&str; 14] = [
     "nx_fails_on_request",
     "nx_good",
     "nx_hangs",
     "nx_hangs_forever",
+    "nx_needs",
     "nx_needs_value",
     "nx_not_applicable",
+    "nx_sized",
+    "nx_sized.small",
+    "nx_sized.large",
     "nx_slow_a",
     "nx_slow_b",
     "nx_warn",
@@ -96,7 +100,7 @@ fn filters_exact_and_statuses() {
     let stdout = squeezed(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("test nx_with_value ... ok"), "{stdout}");
-    assert!(stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 9 filtered out"), "{stdout}");
+    assert!(stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 13 filtered out"), "{stdout}");
 
     let all = run(&[], dir.path(), &[]);
     let stdout = squeezed(&all.stdout);
@@ -106,7 +110,13 @@ fn filters_exact_and_statuses() {
         "{stdout}"
     );
     assert!(stdout.contains("test nx_needs_value ... ignored"), "{stdout}");
-    assert!(stdout.contains("8 passed; 0 failed; 2 ignored"), "TEST_NA is never a pass: {stdout}");
+    assert!(stdout.contains("11 passed; 0 failed; 3 ignored"), "TEST_NA is never a pass: {stdout}");
+    assert!(
+        stdout.contains(
+            "test nx_needs ... ignored (TEST_NA requirement not met: env(\"HARNESS_TESTS_NEED\"): $HARNESS_TESTS_NEED is not set)"
+        ),
+        "{stdout}"
+    );
     let stderr = text(&all.stderr);
     assert!(stderr.contains("nx_warn: WARN slow but fine"), "{stderr}");
     assert!(stderr.contains("note: nx_needs_value: ignored, needs a value for `device` (String)"), "{stderr}");
@@ -198,7 +208,11 @@ fn nextest_partitions_cover_every_test_once() {
         "nx_good",
         "nx_hangs",
         "nx_hangs_forever",
+        "nx_needs",
         "nx_not_applicable",
+        "nx_sized",
+        "nx_sized.large",
+        "nx_sized.small",
         "nx_slow_a",
         "nx_slow_b",
         "nx_warn",
@@ -251,7 +265,13 @@ fn cargo_test_gives_the_same_verdicts() {
     let stdout = squeezed(&out.stdout);
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stdout}{stderr}");
-    assert!(stdout.contains("7 passed; 0 failed"), "{stdout}");
+    assert!(stdout.contains("8 passed; 0 failed"), "{stdout}");
+    assert!(
+        stderr.contains(
+            "autotest_ct_needs: TEST_NA requirement not met: env(\"HARNESS_TESTS_NEED\"): $HARNESS_TESTS_NEED is not set\n"
+        ),
+        "{stderr}"
+    );
     assert!(stderr.contains("autotest_ct_warn: WARN slow but fine\n"), "{stderr}");
     assert!(stderr.contains("autotest_ct_not_applicable: TEST_NA needs a GPU\n"), "{stderr}");
 

@@ -469,3 +469,94 @@ proptest! {
         }
     }
 }
+
+// ---- Selections --------------------------------------------------------------
+
+/// A selection written out, evaluated here without harness's parser.
+#[derive(Debug, Clone)]
+enum Sel {
+    Attr(&'static str),
+    Name(&'static str),
+    Not(Box<Sel>),
+    And(Box<Sel>, Box<Sel>),
+    Or(Box<Sel>, Box<Sel>),
+}
+
+/// `*` and `?` as globs match them, by plain recursion.
+fn wildcard(pattern: &[char], text: &[char]) -> bool {
+    match (pattern.first(), text.first()) {
+        (None, None) => true,
+        (Some('*'), _) => wildcard(&pattern[1..], text) || (!text.is_empty() && wildcard(pattern, &text[1..])),
+        (Some('?'), Some(_)) => wildcard(&pattern[1..], &text[1..]),
+        (Some(p), Some(t)) if p == t => wildcard(&pattern[1..], &text[1..]),
+        _ => false,
+    }
+}
+
+fn glob(pattern: &str, text: &str) -> bool {
+    wildcard(&pattern.chars().collect::<Vec<_>>(), &text.chars().collect::<Vec<_>>())
+}
+
+impl Sel {
+    fn text(&self) -> String {
+        match self {
+            Sel::Attr(a) if a.contains(':') => format!("\"{a}\""),
+            Sel::Attr(a) => (*a).to_owned(),
+            Sel::Name(p) => format!("name({p})"),
+            Sel::Not(inner) => format!("!{}", inner.text()),
+            Sel::And(a, b) => format!("({} && {})", a.text(), b.text()),
+            Sel::Or(a, b) => format!("({} || {})", a.text(), b.text()),
+        }
+    }
+
+    fn eval(&self, name: &str, attrs: &[&str]) -> bool {
+        match self {
+            Sel::Attr(pattern) => attrs.iter().any(|a| glob(pattern, a)),
+            Sel::Name(pattern) => glob(pattern, name),
+            Sel::Not(inner) => !inner.eval(name, attrs),
+            Sel::And(a, b) => a.eval(name, attrs) && b.eval(name, attrs),
+            Sel::Or(a, b) => a.eval(name, attrs) || b.eval(name, attrs),
+        }
+    }
+}
+
+fn sel() -> impl Strategy<Value = Sel> {
+    let leaf = prop_oneof![
+        prop::sample::select(vec!["disk", "perf", "group:perf", "group:*", "d?sk"]).prop_map(Sel::Attr),
+        prop::sample::select(vec!["disk_*", "t", "t.?", "*"]).prop_map(Sel::Name),
+    ];
+    leaf.prop_recursive(4, 24, 2, |inner| {
+        prop_oneof![
+            inner.clone().prop_map(|s| Sel::Not(Box::new(s))),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| Sel::And(Box::new(a), Box::new(b))),
+            (inner.clone(), inner).prop_map(|(a, b)| Sel::Or(Box::new(a), Box::new(b))),
+        ]
+    })
+}
+
+proptest! {
+    /// Any text: a selection or an error whose column is inside it, never a panic.
+    #[test]
+    fn selections_never_panic(text in hostile_string(40), ops in prop::sample::select(vec!["", "&&", "||", "!", "(", ")", "name(", "\""])) {
+        let text = format!("{text}{ops}");
+        match harness_core::select::Selection::parse(&text) {
+            Ok(selection) => prop_assert_eq!(selection.text(), text.as_str()),
+            Err(e) => prop_assert!(e.column() >= 1 && e.column() <= text.chars().count() + 1, "{}", e),
+        }
+    }
+
+    /// Written out and parsed, a selection picks what the reference picks.
+    #[test]
+    fn selections_agree_with_the_reference(
+        sel in sel(),
+        name in prop::sample::select(vec!["disk_write", "t", "t.a", "tt", "x"]),
+        attrs in prop::sample::subsequence(vec!["disk", "perf", "group:perf", "dask"], 0..4),
+    ) {
+        let parsed = harness_core::select::Selection::parse(&sel.text()).unwrap();
+        prop_assert_eq!(parsed.matches(name, &attrs), sel.eval(name, &attrs), "{}", sel.text());
+        // Precedence: `!` binds tightest, then `&&`, then `||`.
+        let flat = harness_core::select::Selection::parse("disk || perf && !group:perf").unwrap();
+        let expected = attrs.contains(&"disk") || (attrs.contains(&"perf") && !attrs.contains(&"group:perf"));
+        prop_assert_eq!(flat.matches(name, &attrs), expected);
+    }
+}

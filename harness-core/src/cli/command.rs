@@ -21,6 +21,14 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// List the tests: name, version, description, and each phase's parameters.
     List {
+        /// Only these tests: names or globs (`disk_*`); variants as `test.variant`.
+        tests: Vec<String>,
+        /// Only the tests this expression selects (`"group:perf" && !informational`; docs/running.md).
+        #[arg(long, value_name = "EXPR")]
+        select: Option<String>,
+        /// Only the tests whose requirements this machine meets.
+        #[arg(long)]
+        runnable: bool,
         /// Print the list as JSON (schema in docs/cli.md).
         #[arg(long)]
         json: bool,
@@ -45,11 +53,17 @@ pub(crate) enum Command {
 
 #[derive(Debug, ClapArgs)]
 pub(crate) struct RunArgs {
-    /// The test to run (see `list`).
-    pub(crate) test: Option<String>,
+    /// The tests to run: names or globs (`disk_*`; see `list`), in order.
+    pub(crate) tests: Vec<String>,
     /// Run the tests of a control file instead (schema in docs/control-files.md).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["test", "args", "iterations", "test_length", "tag", "profile_only", "constraints", "timeout"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["tests", "args", "tag", "rerun_failed"])]
     pub(crate) control: Option<PathBuf>,
+    /// Run again the tests of a finished run that did not end GOOD, WARN or TEST_NA, with their arguments and tags.
+    #[arg(long, value_name = "RESULTS_DIR", conflicts_with_all = ["tests", "args", "tag"])]
+    pub(crate) rerun_failed: Option<PathBuf>,
+    /// Only the tests this expression selects, among those named, the control file's or all (docs/running.md).
+    #[arg(long, value_name = "EXPR")]
+    pub(crate) select: Option<String>,
     /// A test argument; the value is JSON, or else a string (`--arg seconds=0.5 --arg mode=fast --arg sizes=[1,2]`).
     #[arg(long = "arg", value_name = "NAME=VALUE")]
     pub(crate) args: Vec<String>,

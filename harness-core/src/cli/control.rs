@@ -189,7 +189,7 @@ pub(crate) fn plan(control: ControlFile) -> Result<Plan, Vec<Problem>> {
             (false, true) => format!("tests[{index}] ({}): ", entry.test),
             (false, false) => format!("tests[{index}]: "),
         };
-        let Some(registration) = registry::find(&entry.test) else {
+        let Some((registration, variant)) = registry::resolve(&entry.test) else {
             let error = crate::error::Error::UnknownTest {
                 name: entry.test.clone(),
                 suggestions: registry::suggestions(&entry.test),
@@ -210,6 +210,9 @@ pub(crate) fn plan(control: ControlFile) -> Result<Plan, Vec<Problem>> {
             }
             args.set("tag", tag);
         }
+        if let Some(variant) = variant {
+            args = registry::variant_args(variant, args);
+        }
         let checked = validate::check(registration.info(), &args);
         for error in &checked.errors {
             problems.push(Problem::at(at(true), error.clone()));
@@ -218,7 +221,7 @@ pub(crate) fn plan(control: ControlFile) -> Result<Plan, Vec<Problem>> {
         // (engine arguments of the wrong kind are reported above).
         let engine = &checked.engine;
         let naming = naming(
-            &entry.test,
+            registration.info().name(),
             NameParts {
                 tag: engine.tag.as_deref(),
                 subdir_tag: engine.subdir_tag.as_deref(),

@@ -41,6 +41,15 @@ pub(crate) enum CliError {
         "nothing to run: name a test (`run sleeptest`; `list` shows them) or a control file (`run --control FILE`)"
     )]
     NothingToRun,
+    /// `--select` does not parse.
+    #[error("{source}")]
+    Select { source: crate::select::SelectError },
+    /// A glob on the command line matches no test.
+    #[error("no test matches `{pattern}` (`list` shows them)")]
+    NoMatch { pattern: String },
+    /// `--select` leaves nothing to run.
+    #[error("--select `{expr}` selects none of the tests")]
+    NoneSelected { expr: String },
     /// `--arg` without `=`.
     #[error("invalid --arg `{text}`: expected NAME=VALUE")]
     ArgWithoutValue { text: String },

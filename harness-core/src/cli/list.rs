@@ -2,11 +2,64 @@
 
 use serde::Serialize;
 
-use crate::registry;
-use crate::schema::ParamKind;
+use super::error::CliError;
+use super::select;
+use crate::registry::{self, Registration};
+use crate::schema::{ParamKind, Variant};
 
 /// The version of the `list --json` layout.
-pub(crate) const LIST_SCHEMA_VERSION: u32 = 2;
+pub(crate) const LIST_SCHEMA_VERSION: u32 = 3;
+
+/// A test to list, with those of its variants that were chosen.
+pub(crate) struct Chosen {
+    registration: &'static Registration,
+    /// Whether the test itself was chosen (not only some variants).
+    itself: bool,
+    variants: Vec<&'static Variant>,
+}
+
+/// The tests `list TESTS --select EXPR [--runnable]` shows, in order.
+///
+/// # Errors
+///
+/// A bad glob or expression, a glob that matches nothing, an unknown name.
+pub(crate) fn chosen(tests: &[String], select: Option<&str>, runnable: bool) -> Result<Vec<Chosen>, CliError> {
+    let names = if tests.is_empty() { select::all_names() } else { select::names(tests)? };
+    let selection = select.map(select::selection).transpose()?;
+    let mut out: Vec<Chosen> = Vec::new();
+    for name in names {
+        let (registration, variant) = registry::resolve(&name).ok_or_else(|| {
+            CliError::from(crate::error::Error::UnknownTest {
+                name: name.clone(),
+                suggestions: registry::suggestions(&name),
+            })
+        })?;
+        if selection.as_ref().is_some_and(|s| !select::selects(s, &name)) {
+            continue;
+        }
+        if runnable && registration.info().check_requirements().is_err() {
+            continue;
+        }
+        let at = match out.iter().position(|c| std::ptr::eq(c.registration, registration)) {
+            Some(at) => at,
+            None => {
+                out.push(Chosen { registration, itself: false, variants: Vec::new() });
+                out.len() - 1
+            }
+        };
+        match variant {
+            Some(variant) => out[at].variants.push(variant),
+            None => out[at].itself = true,
+        }
+    }
+    // A test chosen by its own name shows all its variants.
+    for chosen in &mut out {
+        if chosen.itself && chosen.variants.is_empty() {
+            chosen.variants = chosen.registration.info().variants().iter().collect();
+        }
+    }
+    Ok(out)
+}
 
 #[derive(Serialize)]
 struct ListJson {
@@ -23,7 +76,22 @@ struct TestJson {
     preserve_srcdir: bool,
     postprocess_profiled_run: bool,
     network_destabilizing: bool,
+    attrs: &'static [&'static str],
+    contacts: &'static [&'static str],
+    timeout: Option<f64>,
+    requirements: Vec<String>,
+    /// The first unmet requirement's reason, null when all are met (or none).
+    unmet: Option<String>,
+    /// Whether the test itself was chosen (else only some of its variants).
+    listed: bool,
+    variants: Vec<VariantJson>,
     phases: Vec<PhaseJson>,
+}
+
+#[derive(Serialize)]
+struct VariantJson {
+    name: String,
+    args: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -63,10 +131,11 @@ fn default_expr(kind: ParamKind) -> Option<&'static str> {
 }
 
 /// The list as JSON.
-pub(crate) fn json() -> String {
-    let tests = registry::all()
-        .map(|registration| {
-            let info = registration.info();
+pub(crate) fn json(chosen: &[Chosen]) -> String {
+    let tests = chosen
+        .iter()
+        .map(|chosen| {
+            let info = chosen.registration.info();
             TestJson {
                 name: info.name(),
                 version: info.version().to_string(),
@@ -75,6 +144,20 @@ pub(crate) fn json() -> String {
                 preserve_srcdir: info.preserve_srcdir(),
                 postprocess_profiled_run: info.postprocess_profiled_run(),
                 network_destabilizing: info.network_destabilizing(),
+                attrs: info.attrs(),
+                contacts: info.contacts(),
+                timeout: info.timeout(),
+                requirements: info.requirements().iter().map(ToString::to_string).collect(),
+                unmet: info.check_requirements().err(),
+                listed: chosen.itself,
+                variants: chosen
+                    .variants
+                    .iter()
+                    .map(|v| VariantJson {
+                        name: format!("{}.{}", info.name(), v.name()),
+                        args: v.args().iter().map(|(k, v)| (k.to_owned(), v.clone())).collect(),
+                    })
+                    .collect(),
                 phases: info
                     .phases()
                     .iter()
@@ -102,16 +185,35 @@ pub(crate) fn json() -> String {
 }
 
 /// The list as text.
-pub(crate) fn text() -> String {
+pub(crate) fn text(chosen: &[Chosen]) -> String {
     let mut out = String::new();
-    for registration in registry::all() {
-        let info = registration.info();
+    for chosen in chosen {
+        let info = chosen.registration.info();
         let summary = info.description().split("\n\n").next().unwrap_or("").replace('\n', " ");
         out.push_str(&format!("{} (version {})", info.name(), info.version()));
         if !summary.is_empty() {
             out.push_str(&format!(": {summary}"));
         }
         out.push('\n');
+        let mut line = |label: &str, text: String| {
+            if !text.is_empty() {
+                out.push_str(&format!("    {label}: {text}\n"));
+            }
+        };
+        line("attrs", info.attrs().join(", "));
+        line("contacts", info.contacts().join(", "));
+        line("timeout", info.timeout().map(|t| format!("{t} s")).unwrap_or_default());
+        let requirements: Vec<String> = info.requirements().iter().map(ToString::to_string).collect();
+        line("requires", requirements.join(", "));
+        let variants: Vec<String> = chosen
+            .variants
+            .iter()
+            .map(|v| {
+                let args: Vec<String> = v.args().iter().map(|(k, v)| format!("{k}={v}")).collect();
+                format!("{}.{} ({})", info.name(), v.name(), args.join(", "))
+            })
+            .collect();
+        line("variants", variants.join(", "));
         for table in info.phases() {
             if table.params().is_empty() && !table.accepts_all() {
                 continue;

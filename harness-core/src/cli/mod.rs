@@ -8,6 +8,7 @@ mod list;
 mod progress;
 mod report;
 mod run;
+mod select;
 
 use clap::Parser as _;
 
@@ -64,10 +65,13 @@ where
         );
     }
     match cli.command {
-        Command::List { json } => {
-            print!("{}", if json { list::json() + "\n" } else { list::text() });
-            EXIT_OK
-        }
+        Command::List { tests, select, runnable, json } => match list::chosen(&tests, select.as_deref(), runnable) {
+            Ok(chosen) => {
+                print!("{}", if json { list::json(&chosen) + "\n" } else { list::text(&chosen) });
+                EXIT_OK
+            }
+            Err(e) => usage_errors(&[e.into()]),
+        },
         Command::Validate { control } => {
             match control::load(&control).map_err(|e| vec![e.into()]).and_then(control::plan) {
                 Ok(plan) => {

@@ -13,6 +13,7 @@ use super::console::{Console, Reporter};
 use super::control::{self, ControlFile, JobOptions, Plan, TestEntry};
 use super::error::{CliError, Problem};
 use super::progress::Progress;
+use super::select;
 use super::{EXIT_FAILED, EXIT_OK, usage_errors};
 use crate::cancel::CancelToken;
 use crate::job::Job;
@@ -33,8 +34,40 @@ fn checked_seconds(option: &'static str, seconds: Option<f64>, zero: bool) -> Re
     }
 }
 
-/// The plan of `run TEST ...`: a control file with one entry.
-fn single_test_control(args: &RunArgs, test: &str) -> Result<ControlFile, Vec<Problem>> {
+/// The engine options of the command line (`--iterations`, `--test-length`,
+/// `--profile-only`, `--constraint`, `--timeout`), as arguments.
+fn engine_options(args: &RunArgs) -> Result<serde_json::Map<String, Value>, Vec<Problem>> {
+    let mut problems = Vec::new();
+    for (option, seconds, zero) in [("--test-length", args.test_length, true), ("--timeout", args.timeout, false)] {
+        if let Err(e) = checked_seconds(option, seconds, zero) {
+            problems.push(e.into());
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut options = serde_json::Map::new();
+    if let Some(n) = args.iterations {
+        options.insert("iterations".to_owned(), n.into());
+    }
+    if let Some(secs) = args.test_length {
+        options.insert("test_length".to_owned(), secs.into());
+    }
+    if args.profile_only {
+        options.insert("profile_only".to_owned(), true.into());
+    }
+    if !args.constraints.is_empty() {
+        options.insert("constraints".to_owned(), args.constraints.clone().into());
+    }
+    if let Some(secs) = args.timeout {
+        options.insert("timeout".to_owned(), secs.into());
+    }
+    Ok(options)
+}
+
+/// The plan of `run TEST...`: one entry per test, each with the command
+/// line's `--arg`s, engine options and tag.
+fn command_line_control(args: &RunArgs, tests: Vec<String>) -> Result<ControlFile, Vec<Problem>> {
     let mut test_args = serde_json::Map::new();
     let mut problems = Vec::new();
     for text in &args.args {
@@ -47,54 +80,80 @@ fn single_test_control(args: &RunArgs, test: &str) -> Result<ControlFile, Vec<Pr
             Err(e) => problems.push(e.into()),
         }
     }
-    for (option, seconds, zero) in [("--test-length", args.test_length, true), ("--timeout", args.timeout, false)] {
-        if let Err(e) = checked_seconds(option, seconds, zero) {
-            problems.push(e.into());
-        }
-    }
-    let mut engine = |name: &str, value: Value| {
-        test_args.insert(name.to_owned(), value);
-    };
-    if let Some(n) = args.iterations {
-        engine("iterations", n.into());
-    }
-    if let Some(secs) = args.test_length {
-        engine("test_length", secs.into());
-    }
-    if args.profile_only {
-        engine("profile_only", true.into());
-    }
-    if !args.constraints.is_empty() {
-        engine("constraints", args.constraints.clone().into());
-    }
-    if let Some(secs) = args.timeout {
-        engine("timeout", secs.into());
+    match engine_options(args) {
+        Ok(options) => test_args.extend(options),
+        Err(more) => problems.extend(more),
     }
     if !problems.is_empty() {
         return Err(problems);
     }
+    let tests = tests
+        .into_iter()
+        .map(|test| TestEntry { test, tag: args.tag.clone(), args: Value::Object(test_args.clone()) })
+        .collect();
     Ok(ControlFile {
         job: JobOptions { test_retry: args.retries, ..JobOptions::default() },
         profilers: args.profilers.iter().map(|p| ProfilerSpec::parse_cli(p)).collect(),
-        tests: vec![TestEntry { test: test.to_owned(), tag: args.tag.clone(), args: Value::Object(test_args) }],
+        tests,
         from_command_line: true,
     })
 }
 
-fn plan(args: &RunArgs) -> Result<Plan, Vec<Problem>> {
-    let mut control = match (&args.control, &args.test) {
-        (Some(path), _) => control::load(path).map_err(|e| vec![e.into()])?,
-        (None, Some(test)) => single_test_control(args, test)?,
-        (None, None) => return Err(vec![CliError::NothingToRun.into()]),
+/// What the command line asks to run, before `--select` narrows it.
+fn requested(args: &RunArgs) -> Result<Option<ControlFile>, Vec<Problem>> {
+    let one = |e: CliError| vec![Problem::from(e)];
+    if let Some(path) = &args.control {
+        return control::load(path).map(Some).map_err(one);
+    }
+    if let Some(dir) = &args.rerun_failed {
+        let tests = select::failed_entries(dir).map_err(one)?;
+        if tests.is_empty() {
+            return Ok(None);
+        }
+        return Ok(Some(ControlFile { tests, ..ControlFile::default() }));
+    }
+    let tests = match (args.tests.is_empty(), &args.select) {
+        (false, _) => select::names(&args.tests).map_err(one)?,
+        (true, Some(_)) => select::all_names(),
+        (true, None) => return Err(one(CliError::NothingToRun)),
     };
-    if args.control.is_some() {
+    command_line_control(args, tests).map(Some)
+}
+
+/// The plan, or `None` when `--rerun-failed` finds nothing that failed.
+fn plan(args: &RunArgs) -> Result<Option<Plan>, Vec<Problem>> {
+    let Some(mut control) = requested(args)? else { return Ok(None) };
+    if !control.from_command_line {
+        // A control file's or a rerun's entries, with the command line's
+        // profilers, retries and engine options on top.
         control.profilers.extend(args.profilers.iter().map(|p| ProfilerSpec::parse_cli(p)));
         if args.retries.is_some() {
             control.job.test_retry = args.retries;
         }
+        let options = engine_options(args)?;
+        for entry in &mut control.tests {
+            if let Value::Object(entry_args) = &mut entry.args {
+                if options.contains_key("iterations") {
+                    entry_args.remove("test_length");
+                }
+                if options.contains_key("test_length") {
+                    entry_args.remove("iterations");
+                }
+                entry_args.extend(options.clone());
+            } else if entry.args.is_null() {
+                entry.args = Value::Object(options.clone());
+            }
+        }
+    }
+    if let Some(text) = &args.select {
+        let selection = select::selection(text).map_err(|e| vec![e.into()])?;
+        control.tests.retain(|entry| select::selects(&selection, &entry.test));
+        if control.tests.is_empty() {
+            return Err(vec![CliError::NoneSelected { expr: text.clone() }.into()]);
+        }
     }
     checked_seconds("--grace", Some(args.grace), true).map_err(|e| vec![e.into()])?;
-    control::plan(control)
+    control::plan(control).map(Some)
 }
 
 /// The default results root.
@@ -135,7 +194,12 @@ fn point_latest_at(dir: &Path) {
 /// nothing ran.
 pub(crate) fn run(args: &RunArgs, console: Console) -> i32 {
     let plan = match plan(args) {
-        Ok(plan) => plan,
+        Ok(Some(plan)) => plan,
+        Ok(None) => {
+            let dir = args.rerun_failed.as_deref().unwrap_or(Path::new("."));
+            println!("nothing to rerun: every test in {} ended GOOD, WARN or TEST_NA", dir.display());
+            return EXIT_OK;
+        }
         Err(problems) => return usage_errors(&problems),
     };
     let (resultdir, default_dir) = match &args.results {

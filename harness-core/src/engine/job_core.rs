@@ -209,10 +209,14 @@ impl JobCore {
 
 impl JobLink for JobCore {
     fn run_subtest(self: Arc<Self>, name: &str, args: Args) -> Result<Status> {
-        let registration = crate::registry::find(name).ok_or_else(|| Error::UnknownTest {
+        let (registration, variant) = crate::registry::resolve(name).ok_or_else(|| Error::UnknownTest {
             name: name.to_owned(),
             suggestions: crate::registry::suggestions(name),
         })?;
+        let args = match variant {
+            Some(variant) => crate::registry::variant_args(variant, args),
+            None => args,
+        };
         super::run(&self, registration.make(), args).map(|record| record.status)
     }
 

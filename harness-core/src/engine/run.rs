@@ -32,7 +32,9 @@ use crate::validate::{Checked, EXECUTE_ARGS, JOB_ARGS, check};
 /// closed as ABORT, never left open or GOOD.
 #[derive(Debug)]
 pub(crate) struct Prepared {
-    pub(crate) test: &'static str,
+    pub(crate) info: &'static TestInfo,
+    /// The run's arguments as given (`--rerun-failed` gives them again).
+    pub(crate) args: Args,
     pub(crate) naming: Naming,
     pub(crate) outputdir: PathBuf,
     /// The run's arguments, checked once: the engine's own parsed, and every problem.
@@ -47,7 +49,8 @@ impl Prepared {
     /// A run prepared by another process (a child's parent).
     pub(crate) fn resume(info: &'static TestInfo, naming: Naming, outputdir: PathBuf, args: &Args) -> Self {
         Prepared {
-            test: info.name(),
+            info,
+            args: args.clone(),
             naming,
             outputdir,
             checked: check(info, args),
@@ -185,6 +188,9 @@ pub(crate) fn unrunnable(core: &JobCore, test: &str, subdir: Option<&str>, reaso
         iterations: 0,
         outputdir: core.settings.resultdir.clone(),
         subtests: Vec::new(),
+        attrs: Vec::new(),
+        contacts: Vec::new(),
+        args: serde_json::Map::new(),
     };
     let record = TestRecord::new(outcome, RecordData::default());
     core.emit(&Event::TestFinished(&record));
@@ -226,7 +232,8 @@ pub(crate) fn prepare(core: &Arc<JobCore>, info: &'static TestInfo, args: &Args)
     core.logger.record(&start)?;
     core.emit(&Event::TestStarted { test: info.name(), subdir: &naming.subdir });
     Ok(Prepared {
-        test: info.name(),
+        info,
+        args: args.clone(),
         naming,
         outputdir,
         checked,
@@ -244,7 +251,8 @@ pub(crate) fn finish(
     data: RecordData,
 ) -> Result<TestRecord> {
     prepared.open = None;
-    let test = prepared.test;
+    let info = prepared.info;
+    let test = info.name();
     let naming = prepared.naming.clone();
     let outputdir = prepared.outputdir.clone();
     let (started, clock) = (prepared.started, prepared.clock);
@@ -269,6 +277,9 @@ pub(crate) fn finish(
         iterations: verdict.iterations,
         outputdir,
         subtests: Vec::new(),
+        attrs: info.attrs().iter().map(ToString::to_string).collect(),
+        contacts: info.contacts().iter().map(ToString::to_string).collect(),
+        args: prepared.args.iter().map(|(k, v)| (k.to_owned(), v.clone())).collect(),
     };
     // The test's verdict is its group's, rolled up as TKO rolls it up: a failed
     // subtest or a WARN line inside it makes it worse.
@@ -383,6 +394,12 @@ fn test_keyval(test: &dyn Autotest, args: &Args, ctx: &mut TestContext) -> Resul
         }
     }
     pairs.insert("version".to_owned(), test.info().version().to_string());
+    let info = test.info();
+    for (key, list) in [("attrs", info.attrs()), ("contacts", info.contacts())] {
+        if !list.is_empty() {
+            pairs.insert(key.to_owned(), list.join(","));
+        }
+    }
     for (name, value) in args.iter() {
         if !JOB_ARGS.contains(&name) {
             pairs.insert(format!("param-{name}"), value_repr(value));
@@ -425,6 +442,9 @@ fn lifecycle(
         if let Some(errors) = checked.problems() {
             return Err((Failure::error(errors.to_string()), Phase::Initialize));
         }
+        // What the machine lacks makes the test not applicable here, before
+        // any of its code runs.
+        info.check_requirements().map_err(|reason| (Failure::not_applicable(reason), Phase::Initialize))?;
         let engine = &checked.engine;
         let run_cleanup = engine.run_cleanup.unwrap_or(core.settings.run_test_cleanup);
         let schedule = Schedule {

@@ -113,10 +113,14 @@ impl Job {
     ///
     /// As [`run_test`](Self::run_test).
     pub fn run_test_detail(&self, name: &str, args: Args) -> Result<TestRecord> {
-        let registration = crate::registry::find(name).ok_or_else(|| Error::UnknownTest {
+        let (registration, variant) = crate::registry::resolve(name).ok_or_else(|| Error::UnknownTest {
             name: name.to_owned(),
             suggestions: crate::registry::suggestions(name),
         })?;
+        let args = match variant {
+            Some(variant) => crate::registry::variant_args(variant, args),
+            None => args,
+        };
         engine::run(self.core(), registration.make(), args)
     }
 

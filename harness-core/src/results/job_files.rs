@@ -113,6 +113,9 @@ pub fn rebuild_job_files(resultdir: impl AsRef<Path>) -> Result<JobResults> {
             outputdir,
             subdir,
             subtests: Vec::new(),
+            attrs: Vec::new(),
+            contacts: Vec::new(),
+            args: serde_json::Map::new(),
         };
         open.push((group.depth, TestRecord::new(outcome, data)));
     }

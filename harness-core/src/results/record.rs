@@ -136,6 +136,16 @@ pub struct TestRecord {
     /// The subtests it ran (`ctx.runsubtest`), each with its own record, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subtests: Vec<TestRecord>,
+    /// The test's attributes (`#[autotest(attrs(...))]`), empty when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attrs: Vec<String>,
+    /// Who owns the test (`#[autotest(contacts(...))]`), empty when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<String>,
+    /// The arguments the run was given, engine arguments and `tag` included
+    /// (what `run --rerun-failed` gives again); empty in a rebuilt report.
+    #[serde(default)]
+    pub args: serde_json::Map<String, serde_json::Value>,
 }
 
 /// How a run went, as its status lines tell it: everything of a record but
@@ -159,6 +169,10 @@ pub(crate) struct Outcome {
     pub(crate) outputdir: PathBuf,
     /// The records of the subtests it ran, in order.
     pub(crate) subtests: Vec<TestRecord>,
+    /// The test's attributes and contacts.
+    pub(crate) attrs: Vec<String>,
+    pub(crate) contacts: Vec<String>,
+    pub(crate) args: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The perf values and keyvals of a finished run.
@@ -234,6 +248,9 @@ impl TestRecord {
             perf_keyvals: data.perf_keyvals,
             keyval_blocks: data.blocks,
             subtests: outcome.subtests,
+            attrs: outcome.attrs,
+            contacts: outcome.contacts,
+            args: outcome.args,
         }
     }
 }

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::param::{Param, PhaseTable};
+use super::requirement::Requirement;
 use crate::args::Args;
 use crate::phase::Phase;
 
@@ -54,6 +55,39 @@ pub struct TestInfo {
     unit_test: bool,
     file: &'static str,
     line: u32,
+    attrs: &'static [&'static str],
+    contacts: &'static [&'static str],
+    timeout: Option<f64>,
+    requirements: &'static [Requirement],
+    variants: &'static [Variant],
+}
+
+/// One configuration of a test (`#[autotest(variants(small(block_kb = 4)))]`):
+/// run as `<test>.<name>`, with its arguments under those given.
+#[derive(Debug, Clone, Copy)]
+pub struct Variant {
+    name: &'static str,
+    args: fn() -> Args,
+}
+
+impl Variant {
+    /// A variant named `name` (its tag) with the arguments `args` builds.
+    #[must_use]
+    pub const fn new(name: &'static str, args: fn() -> Args) -> Self {
+        Variant { name, args }
+    }
+
+    /// Its name: the tag of its runs.
+    #[must_use]
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Its arguments.
+    #[must_use]
+    pub fn args(&self) -> Args {
+        (self.args)()
+    }
 }
 
 impl TestInfo {
@@ -72,7 +106,93 @@ impl TestInfo {
             unit_test: false,
             file: "",
             line: 0,
+            attrs: &[],
+            contacts: &[],
+            timeout: None,
+            requirements: &[],
+            variants: &[],
         }
+    }
+
+    /// Free-form attributes (`"group:perf"`, `"disk"`) that `--select` matches.
+    #[must_use]
+    pub const fn with_attrs(mut self, attrs: &'static [&'static str]) -> Self {
+        self.attrs = attrs;
+        self
+    }
+
+    /// Who owns the test.
+    #[must_use]
+    pub const fn with_contacts(mut self, contacts: &'static [&'static str]) -> Self {
+        self.contacts = contacts;
+        self
+    }
+
+    /// The test's default time limit in seconds (a `timeout` argument wins).
+    #[must_use]
+    pub const fn with_timeout(mut self, seconds: f64) -> Self {
+        self.timeout = Some(seconds);
+        self
+    }
+
+    /// What the machine must have; checked before `initialize`.
+    #[must_use]
+    pub const fn with_requirements(mut self, requirements: &'static [Requirement]) -> Self {
+        self.requirements = requirements;
+        self
+    }
+
+    /// The test's variants, each run as `<test>.<variant>`.
+    #[must_use]
+    pub const fn with_variants(mut self, variants: &'static [Variant]) -> Self {
+        self.variants = variants;
+        self
+    }
+
+    /// The attributes.
+    #[must_use]
+    pub const fn attrs(&self) -> &'static [&'static str] {
+        self.attrs
+    }
+
+    /// The contacts.
+    #[must_use]
+    pub const fn contacts(&self) -> &'static [&'static str] {
+        self.contacts
+    }
+
+    /// The default time limit in seconds.
+    #[must_use]
+    pub const fn timeout(&self) -> Option<f64> {
+        self.timeout
+    }
+
+    /// The requirements.
+    #[must_use]
+    pub const fn requirements(&self) -> &'static [Requirement] {
+        self.requirements
+    }
+
+    /// The variants.
+    #[must_use]
+    pub const fn variants(&self) -> &'static [Variant] {
+        self.variants
+    }
+
+    /// Checks the requirements in order.
+    ///
+    /// # Errors
+    ///
+    /// The TEST_NA reason naming the first one this machine does not meet
+    /// (`requirement not met: file("/dev/kvm"): /dev/kvm does not exist`).
+    pub fn check_requirements(&self) -> Result<(), String> {
+        super::requirement::check_all(self.requirements)
+    }
+
+    /// The variant called `name`.
+    #[must_use]
+    pub fn variant(&self, name: &str) -> Option<&'static Variant> {
+        self.variants.iter().find(|v| v.name == name)
     }
 
     /// The arguments `cargo test` and `test_main()` run the test with

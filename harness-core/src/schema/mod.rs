@@ -5,6 +5,8 @@
 
 mod info;
 mod param;
+mod requirement;
 
-pub use info::{TestInfo, Version};
+pub use info::{TestInfo, Variant, Version};
 pub use param::{Decoder, Param, ParamKind, PhaseTable, decoder};
+pub use requirement::Requirement;

@@ -121,7 +121,7 @@ impl ProcessIsolation {
         let spec = ChildSpec {
             nonce: nonce(),
             parent: i32::try_from(std::process::id()).unwrap_or(0),
-            test: prepared.test.to_owned(),
+            test: prepared.info.name().to_owned(),
             args: args.clone(),
             naming: prepared.naming.clone(),
             outputdir: prepared.outputdir.clone(),

@@ -1,0 +1,88 @@
+//! Which tests a command line means: names and globs (`disk_*`), a
+//! `--select` expression, and the failed tests of an earlier run
+//! (`--rerun-failed`).
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::control::TestEntry;
+use super::error::CliError;
+use crate::registry;
+use crate::select::Selection;
+use crate::status::Status;
+
+/// Whether `pattern` is a glob rather than a name.
+fn is_glob(pattern: &str) -> bool {
+    pattern.contains(['*', '?', '['])
+}
+
+/// The names `patterns` stand for, in order, each once: a glob stands for
+/// every test and variant name it matches, a name for itself (an unknown
+/// one is reported with suggestions when the run is planned).
+///
+/// # Errors
+///
+/// A glob that is not one, or that matches nothing.
+pub(crate) fn names(patterns: &[String]) -> Result<Vec<String>, CliError> {
+    let mut out: Vec<String> = Vec::new();
+    for pattern in patterns {
+        if !is_glob(pattern) {
+            if !out.contains(pattern) {
+                out.push(pattern.clone());
+            }
+            continue;
+        }
+        let selection = Selection::name(pattern).map_err(|source| CliError::Select { source })?;
+        let before = out.len();
+        for (name, registration, _) in registry::names() {
+            if selection.matches(&name, registration.info().attrs()) && !out.contains(&name) {
+                out.push(name);
+            }
+        }
+        if out.len() == before {
+            return Err(CliError::NoMatch { pattern: pattern.clone() });
+        }
+    }
+    Ok(out)
+}
+
+/// Every name a user can run, in order.
+pub(crate) fn all_names() -> Vec<String> {
+    registry::names().map(|(name, _, _)| name).collect()
+}
+
+/// Parses `--select`.
+///
+/// # Errors
+///
+/// [`CliError::Select`] with the caret under the problem.
+pub(crate) fn selection(text: &str) -> Result<Selection, CliError> {
+    Selection::parse(text).map_err(|source| CliError::Select { source })
+}
+
+/// Whether `selection` takes the test run as `name` (a name that is not
+/// registered is kept, for the plan to report).
+pub(crate) fn selects(selection: &Selection, name: &str) -> bool {
+    match registry::resolve(name) {
+        Some((registration, _)) => selection.matches(name, registration.info().attrs()),
+        None => true,
+    }
+}
+
+/// The entries of `--rerun-failed DIR`: every test of the run there that
+/// did not end GOOD, WARN or TEST_NA, with the arguments (its tag among
+/// them) it ran with.
+///
+/// # Errors
+///
+/// A directory that is not a finished run.
+pub(crate) fn failed_entries(dir: &Path) -> Result<Vec<TestEntry>, CliError> {
+    let results = super::report::load(dir)?;
+    Ok(results
+        .tests
+        .into_iter()
+        .filter(|record| !matches!(record.status, Status::Good | Status::Warn | Status::TestNa))
+        .map(|record| TestEntry { test: record.test, tag: None, args: Value::Object(record.args) })
+        .collect())
+}

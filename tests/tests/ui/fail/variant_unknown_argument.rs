@@ -1,0 +1,14 @@
+use harness_core::prelude::*;
+
+#[autotest(version = 1, variants(small(block_kb = 4), large(blok_kb = 1024)))]
+#[derive(Default)]
+struct T;
+
+#[autotest]
+impl T {
+    fn run_once(&mut self, block_kb: u32) {
+        let _ = block_kb;
+    }
+}
+
+fn main() {}

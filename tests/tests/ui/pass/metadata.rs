@@ -1,0 +1,43 @@
+//! Every piece of metadata a test can carry, and its variants, listed and run.
+use harness_core::prelude::*;
+
+fn has_tmp() -> Result<(), String> {
+    if std::path::Path::new("/tmp").exists() { Ok(()) } else { Err("no /tmp".to_owned()) }
+}
+
+#[autotest(
+    name = "disk_write",
+    version = 2,
+    attrs("group:perf", "disk"),
+    timeout = 120,
+    contacts("storage@example.com"),
+    requires(file("/"), command("sh"), env("PATH"), cpus(1), memory_gb(1), fn(has_tmp)),
+    variants(small(block_kb = 4), large(block_kb = 1024, iterations = 3))
+)]
+#[derive(Default)]
+struct DiskWrite;
+
+#[autotest]
+impl DiskWrite {
+    fn run_once(&mut self, ctx: &mut TestContext, #[arg(default = 64)] block_kb: u32) -> TestResult {
+        ctx.write_perf_keyval([("block_kb", block_kb)])?;
+        Ok(())
+    }
+}
+
+fn main() {
+    let info = harness_core::registry::find("disk_write").unwrap().info();
+    assert_eq!(info.attrs(), ["group:perf", "disk"]);
+    assert_eq!(info.contacts(), ["storage@example.com"]);
+    assert_eq!(info.timeout(), Some(120.0));
+    let requirements: Vec<String> = info.requirements().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        requirements,
+        ["file(\"/\")", "command(\"sh\")", "env(\"PATH\")", "cpus(1)", "memory_gb(1)", "fn(has_tmp)"]
+    );
+    assert_eq!(info.check_requirements(), Ok(()));
+    let (_, large) = harness_core::registry::resolve("disk_write.large").unwrap();
+    let large = large.unwrap();
+    assert_eq!(large.args().get("block_kb"), Some(&serde_json::json!(1024)));
+    assert_eq!(large.args().get("iterations"), Some(&serde_json::json!(3)));
+}
