@@ -38,6 +38,20 @@ impl StatusNeeds {
     fn run_once(&mut self) {}
 }
 
+/// Ends ERROR "Test timeout expired" when asked to sleep past the 1 s limit
+/// of its attribute.
+#[autotest(name = "status_slow", version = 1, attrs("tour"), timeout = 1)]
+#[derive(Debug, Default)]
+pub struct StatusSlow;
+
+#[autotest]
+impl StatusSlow {
+    fn run_once(&mut self, ctx: &mut TestContext, #[arg(default = 0.0)] seconds: f64) -> TestResult {
+        ctx.sleep(std::time::Duration::from_secs_f64(seconds))?;
+        Ok(())
+    }
+}
+
 /// Ends TEST_NA: it does not apply to this machine.
 #[autotest(name = "status_test_na", version = 1)]
 #[derive(Debug, Default)]

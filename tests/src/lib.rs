@@ -393,3 +393,25 @@ pub fn proc_field(pid: u32, index: usize) -> Option<String> {
 pub fn alive(pid: u32) -> bool {
     proc_field(pid, 0).is_some_and(|state| state != "Z")
 }
+
+/// What the Jenkins xunit plugin's junit-10.xsd (vendored in
+/// `tests/fixtures/junit`) says of `xml`: no entries when it is valid.
+#[must_use]
+pub fn junit_schema_errors(xml: &str) -> Vec<String> {
+    use xsd_schema::validation::{CollectingValidationSink, SchemaValidator, ValidationFlags, drive_quick_xml};
+    let xsd =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/junit/junit-10.xsd"))
+            .unwrap();
+    let mut schemas = xsd_schema::SchemaSet::new();
+    xsd_schema::load_and_process_schema(xsd.as_bytes(), "junit-10.xsd", &mut schemas, None).unwrap();
+    let validator = SchemaValidator::new(&schemas, ValidationFlags::default());
+    let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+    let mut runtime = validator.start_run(CollectingValidationSink { errors: &mut errors, warnings: &mut warnings });
+    let driven = drive_quick_xml(xml.as_bytes(), &mut runtime, &schemas);
+    drop(runtime);
+    let mut errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    if let Err(e) = driven {
+        errors.push(format!("not XML: {e}"));
+    }
+    errors
+}

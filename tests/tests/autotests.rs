@@ -174,3 +174,18 @@ impl Sized {
         Ok(())
     }
 }
+
+/// Limited to 1 s by its attribute; sleeps 30 s when `HARNESS_TESTS_SLOW` is set.
+#[autotest(name = "nx_limited", version = 1, timeout = 1)]
+#[derive(Default)]
+struct Limited;
+
+#[autotest]
+impl Limited {
+    fn run_once(&mut self, ctx: &mut TestContext) -> TestResult {
+        if std::env::var_os("HARNESS_TESTS_SLOW").is_some() {
+            ctx.sleep(std::time::Duration::from_secs(30))?;
+        }
+        Ok(())
+    }
+}

@@ -6,6 +6,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use harness_core::results::JobResults;
+
 /// A test binary of this package, built beside this one.
 fn test_binary(target: &str) -> PathBuf {
     let deps = std::env::current_exe().unwrap().parent().unwrap().to_owned();
@@ -33,7 +35,8 @@ fn run_binary(target: &str, args: &[&str], results: &Path, env: &[(&str, &str)])
         .args(args)
         .env("HARNESS_RESULTS_DIR", results)
         .env_remove("NEXTEST_ATTEMPT")
-        .env_remove("HARNESS_TESTS_FAIL");
+        .env_remove("HARNESS_TESTS_FAIL")
+        .env_remove("HARNESS_SELECT");
     for (key, value) in env {
         command.env(key, value);
     }
@@ -64,11 +67,12 @@ fn squeezed(bytes: &[u8]) -> String {
     out
 }
 
-const ALL: [&str; 14] = [
+const ALL: [&str; 15] = [
     "nx_fails_on_request",
     "nx_good",
     "nx_hangs",
     "nx_hangs_forever",
+    "nx_limited",
     "nx_needs",
     "nx_needs_value",
     "nx_not_applicable",
@@ -100,7 +104,7 @@ fn filters_exact_and_statuses() {
     let stdout = squeezed(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("test nx_with_value ... ok"), "{stdout}");
-    assert!(stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 13 filtered out"), "{stdout}");
+    assert!(stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 14 filtered out"), "{stdout}");
 
     let all = run(&[], dir.path(), &[]);
     let stdout = squeezed(&all.stdout);
@@ -110,7 +114,7 @@ fn filters_exact_and_statuses() {
         "{stdout}"
     );
     assert!(stdout.contains("test nx_needs_value ... ignored"), "{stdout}");
-    assert!(stdout.contains("11 passed; 0 failed; 3 ignored"), "TEST_NA is never a pass: {stdout}");
+    assert!(stdout.contains("12 passed; 0 failed; 3 ignored"), "TEST_NA is never a pass: {stdout}");
     assert!(
         stdout.contains(
             "test nx_needs ... ignored (TEST_NA requirement not met: env(\"HARNESS_TESTS_NEED\"): $HARNESS_TESTS_NEED is not set)"
@@ -208,6 +212,7 @@ fn nextest_partitions_cover_every_test_once() {
         "nx_good",
         "nx_hangs",
         "nx_hangs_forever",
+        "nx_limited",
         "nx_needs",
         "nx_not_applicable",
         "nx_sized",
@@ -304,4 +309,36 @@ fn cargo_test_runs_harness_tests_one_at_a_time() {
     assert!(out.status.success(), "{}", text(&out.stdout));
     let (a, b) = (span(dir.path(), "cargo_test_front", "ct_slow_a"), span(dir.path(), "cargo_test_front", "ct_slow_b"));
     assert!(a.1 <= b.0 || b.1 <= a.0, "the two ran side by side: {a:?} {b:?}");
+}
+
+/// `--select` and `HARNESS_SELECT` choose the trials (so nextest sees only
+/// those), a requirement met runs the test, and the attribute's timeout ends
+/// a slow one.
+#[test]
+fn select_requirements_and_timeouts_under_test_main() {
+    let dir = tempfile::tempdir().unwrap();
+    let listed = |args: &[&str], env: &[(&str, &str)]| text(&run(args, dir.path(), env).stdout);
+    assert_eq!(
+        listed(&["--list", "--format", "terse", "--select", "group:perf"], &[]),
+        "nx_sized: test\nnx_sized.small: test\nnx_sized.large: test\n"
+    );
+    assert_eq!(
+        listed(&["--list", "--format", "terse"], &[("HARNESS_SELECT", "name(nx_sized.*) && !name(*.large)")]),
+        "nx_sized.small: test\n"
+    );
+    let bad = run(&["--list", "--select", "a &&"], dir.path(), &[]);
+    assert_eq!(bad.status.code(), Some(101));
+    assert!(text(&bad.stderr).starts_with("error: invalid selection: expected an attribute"), "{}", text(&bad.stderr));
+    let met = run(&["nx_needs", "--exact"], dir.path(), &[("HARNESS_TESTS_NEED", "1")]);
+    assert!(squeezed(&met.stdout).contains("test nx_needs ... ok"), "{}", text(&met.stdout));
+    let begin = std::time::Instant::now();
+    let slow = run(&["nx_limited", "--exact"], dir.path(), &[("HARNESS_TESTS_SLOW", "1")]);
+    assert_eq!(slow.status.code(), Some(101));
+    assert!(text(&slow.stdout).contains("ERROR Test timeout expired"), "{}", text(&slow.stdout));
+    assert!(begin.elapsed() < std::time::Duration::from_secs(20));
+    let large = run(&["nx_sized.large", "--exact"], dir.path(), &[]);
+    assert!(large.status.success());
+    let runs: Vec<_> = std::fs::read_dir(dir.path().join("autotests/nx_sized.large")).unwrap().flatten().collect();
+    let record = &JobResults::read(runs[0].path().join("results.json")).unwrap().tests[0];
+    assert_eq!((record.subdir.as_str(), record.iterations, record.perf_keyvals["size"]), ("nx_sized.large", 2, 64.0));
 }

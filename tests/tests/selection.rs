@@ -74,13 +74,14 @@ fn names_globs_and_select_pick_the_tests() {
             "status_flaky",
             "status_good",
             "status_needs",
+            "status_slow",
             "status_test_na",
             "status_warn",
             "sleeptest"
         ]
     );
     let selected = run_in(dir.path(), &["list", "--json", "--select", "tour && !failing"]);
-    assert_eq!(listed(&selected), ["status_good", "status_needs", "status_warn"]);
+    assert_eq!(listed(&selected), ["status_good", "status_needs", "status_slow", "status_warn"]);
     let by_name = run_in(dir.path(), &["list", "--json", "--select", "name(file_io.*) || attr(\"group:*\")"]);
     assert_eq!(listed(&by_name), ["file_io"]);
     let bad = run_in(dir.path(), &["list", "--select", "tour && (failing"]);
@@ -201,4 +202,20 @@ fn rerun_failed_runs_again_what_did_not_pass() {
     assert!(nothing.status.success());
     assert_eq!(text(&nothing.stdout), "nothing to rerun: every test in good ended GOOD, WARN or TEST_NA\n");
     assert!(!dir.path().join("none").exists());
+}
+
+#[test]
+fn the_attribute_timeout_limits_every_run_unless_the_run_says_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let begin = std::time::Instant::now();
+    let out = run_in(dir.path(), &["run", "status_slow", "--arg", "seconds=30", "--results", "r", "-q"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(begin.elapsed() < std::time::Duration::from_secs(20), "the 1 s limit held");
+    let results = JobResults::read(dir.path().join("r/results.json")).unwrap();
+    assert_eq!((results.tests[0].status, results.tests[0].reason.as_str()), (Status::Error, "Test timeout expired"));
+    let log = harness_core::results::StatusLog::read(dir.path().join("r/status.log")).unwrap();
+    assert_eq!(log.entries[1].1.field("timeout"), Some("1"), "START says the limit");
+    let longer =
+        run_in(dir.path(), &["run", "status_slow", "--arg", "seconds=1.5", "--timeout", "30", "--results", "r2", "-q"]);
+    assert!(longer.status.success(), "a run's own timeout wins: {}", text(&longer.stderr));
 }

@@ -323,7 +323,7 @@ fn junit_validates_against_the_jenkins_schema_and_keeps_tabs() {
     job.test("tko_blocks").run_detail().unwrap();
     let _ = job.complete().unwrap();
     let junit = std::fs::read_to_string(dir.path().join("r/junit.xml")).unwrap();
-    let errors = schema_errors(&junit);
+    let errors = harness_tests::junit_schema_errors(&junit);
     assert!(errors.is_empty(), "junit.xml breaks junit-10.xsd: {errors:#?}\n{junit}");
     assert!(junit.contains("<testsuites name=\"nightly\" tests=\"8\" failures=\"3\" errors=\"1\" time=\""), "{junit}");
     let doc = roxmltree::Document::parse(&junit).unwrap();
@@ -352,26 +352,7 @@ fn junit_validates_against_the_jenkins_schema_and_keeps_tabs() {
     // The same layout before the fix would have been refused: the schema is
     // checked for real.
     let refused = junit.replacen("<testsuites name=", "<testsuites skipped=\"1\" name=", 1);
-    assert!(!schema_errors(&refused).is_empty());
-}
-
-/// What junit-10.xsd says of `xml`: no entries when it is valid.
-fn schema_errors(xml: &str) -> Vec<String> {
-    use xsd_schema::validation::{CollectingValidationSink, SchemaValidator, ValidationFlags, drive_quick_xml};
-    let xsd =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/junit/junit-10.xsd")).unwrap();
-    let mut schemas = xsd_schema::SchemaSet::new();
-    xsd_schema::load_and_process_schema(xsd.as_bytes(), "junit-10.xsd", &mut schemas, None).unwrap();
-    let validator = SchemaValidator::new(&schemas, ValidationFlags::default());
-    let (mut errors, mut warnings) = (Vec::new(), Vec::new());
-    let mut runtime = validator.start_run(CollectingValidationSink { errors: &mut errors, warnings: &mut warnings });
-    let driven = drive_quick_xml(xml.as_bytes(), &mut runtime, &schemas);
-    drop(runtime);
-    let mut errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
-    if let Err(e) = driven {
-        errors.push(format!("not XML: {e}"));
-    }
-    errors
+    assert!(!harness_tests::junit_schema_errors(&refused).is_empty());
 }
 
 /// `harness run ARGS` in `dir`, started; returns once `debug` holds `ready`.
@@ -436,7 +417,7 @@ fn a_killed_job_is_abort_and_its_rebuilt_report_is_real() {
     }
     assert_eq!(rebuilt.tests[0].keyval_blocks.len(), 3);
     assert_eq!(rebuilt.tests[0].keyval_blocks[0].kind, BlockKind::Unknown);
-    assert!(schema_errors(&std::fs::read_to_string(r.join("junit.xml")).unwrap()).is_empty());
+    assert!(harness_tests::junit_schema_errors(&std::fs::read_to_string(r.join("junit.xml")).unwrap()).is_empty());
 }
 
 #[test]

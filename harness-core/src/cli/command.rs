@@ -43,8 +43,18 @@ pub(crate) enum Command {
     },
     /// Summarize a finished run: a table in the terminal, or a self-contained HTML page.
     Report {
-        /// The run's result directory (the one holding status.log).
-        dir: PathBuf,
+        /// The run's result directory (the one holding status.log); with `--merge`, the shards' directories.
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// Join the results of several shards (nextest `--partition`) into one job in `--into`.
+        #[arg(long, requires = "into")]
+        merge: bool,
+        /// Where `--merge` writes the joined job (a new or empty directory).
+        #[arg(long, value_name = "OUT", requires = "merge")]
+        into: Option<PathBuf>,
+        /// With `--merge`: how many shards there are; fewer or more directories is an error.
+        #[arg(long, value_name = "N", requires = "merge")]
+        shards: Option<usize>,
         /// Write an HTML page with one chart per perf metric.
         #[arg(long, value_name = "OUT.html")]
         html: Option<PathBuf>,

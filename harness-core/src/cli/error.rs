@@ -41,6 +41,12 @@ pub(crate) enum CliError {
         "nothing to run: name a test (`run sleeptest`; `list` shows them) or a control file (`run --control FILE`)"
     )]
     NothingToRun,
+    /// `report --merge --shards N` with another number of shards.
+    #[error("--shards {expected}: {got} shard director{} given; a shard is missing or one too many", if *got == 1 { "y" } else { "ies" })]
+    ShardCount { expected: usize, got: usize },
+    /// `report --merge` without `--into`, or `report` of several directories without `--merge`.
+    #[error("{0}")]
+    ReportUsage(&'static str),
     /// `--select` does not parse.
     #[error("{source}")]
     Select { source: crate::select::SelectError },

@@ -5,6 +5,7 @@ mod console;
 mod control;
 mod error;
 mod list;
+mod merge;
 mod progress;
 mod report;
 mod run;
@@ -14,6 +15,7 @@ use clap::Parser as _;
 
 use self::command::{Cli, Command};
 use self::console::Console;
+use self::error::CliError;
 
 /// Exit status when every test ended GOOD, WARN or TEST_NA.
 const EXIT_OK: i32 = 0;
@@ -87,7 +89,17 @@ where
             }
         }
         Command::Run(args) => run::run(&args, Console::new(cli.color)),
-        Command::Report { dir, html } => report::report(&dir, html.as_deref(), Console::new(cli.color)),
+        Command::Report { dirs, merge, into, shards, html } => {
+            let console = Console::new(cli.color);
+            match (merge, into) {
+                (true, Some(into)) => report::merged(&dirs, &into, shards, html.as_deref(), console),
+                _ if dirs.len() > 1 => usage_errors(&[CliError::ReportUsage(
+                    "report takes one DIR; join shards with --merge DIR... --into OUT",
+                )
+                .into()]),
+                _ => report::report(&dirs[0], html.as_deref(), console),
+            }
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! `report DIR [--html OUT.html]`: a finished run at a glance; exits 1 when
 //! the job's status is a failure (FAIL, ERROR, ABORT).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::console::{Console, escaped};
 use super::error::CliError;
@@ -84,16 +84,43 @@ fn shown_reason(test: &TestRecord) -> &str {
 }
 
 pub(crate) fn report(dir: &Path, html: Option<&Path>, console: Console) -> i32 {
-    let results = match load(dir) {
-        Ok(results) => results,
+    match load(dir) {
+        Ok(results) => show(&results, html, console),
         Err(e) => {
             eprintln!("error: {e}");
-            return super::EXIT_USAGE;
+            super::EXIT_USAGE
         }
-    };
-    print!("{}", table(&results, console));
+    }
+}
+
+/// `report --merge DIR... --into OUT`: the shards joined, then reported.
+pub(crate) fn merged(
+    dirs: &[PathBuf],
+    into: &Path,
+    shards: Option<usize>,
+    html: Option<&Path>,
+    console: Console,
+) -> i32 {
+    match super::merge::merge(dirs, into, shards) {
+        Ok((results, notes)) => {
+            for note in notes {
+                eprintln!("note: {note}");
+            }
+            println!("merged {} shard{} into {}", dirs.len(), if dirs.len() == 1 { "" } else { "s" }, into.display());
+            show(&results, html, console)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            super::EXIT_USAGE
+        }
+    }
+}
+
+/// The table, the page if asked for, and the exit status of the job.
+fn show(results: &JobResults, html: Option<&Path>, console: Console) -> i32 {
+    print!("{}", table(results, console));
     if let Some(out) = html {
-        let page = crate::results::html_page(&results);
+        let page = crate::results::html_page(results);
         if let Err(e) = std::fs::write(out, page) {
             eprintln!("error: cannot write `{}`: {e}", out.display());
             return super::EXIT_FAILED;

@@ -1,0 +1,279 @@
+//! `report --merge DIR... --into OUT`: the results of a suite spread over
+//! several machines (nextest's `--partition`, one results directory per
+//! shard) joined into one job: one `status.log` with every test, the test
+//! directories, `results.json`, `junit.xml` and `.autoserv_execute`.
+//!
+//! Every job directory found under each shard (a directory with a
+//! `status.log` and a job keyval) gives its top-level tests, in the order the
+//! jobs started. A test whose output directory two jobs share (a nextest
+//! retry, or shards that overlap) is kept once, from the job that started
+//! last, and reported; a shard without any job is reported; `--shards N`
+//! refuses a merge of another number of shards.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::error::CliError;
+use crate::error::Error;
+use crate::results::{
+    JobExit, JobResults, StatusCode, StatusEntry, StatusLog, TestRecord, read_keyval, rebuild_job_files,
+    write_finished, write_job_files, write_keyval,
+};
+use crate::status::Status;
+
+/// How deep under a shard job directories are looked for
+/// (`<root>/<binary>/<test>/<run>` is three levels).
+const MAX_DEPTH: usize = 6;
+
+/// One job directory of a shard.
+struct ShardJob {
+    dir: PathBuf,
+    started: i64,
+    log: StatusLog,
+    text: String,
+    results: Option<JobResults>,
+}
+
+/// One test of the merged job.
+struct MergedTest {
+    subdir: String,
+    /// Its lines of `status.log`, with their indentation.
+    lines: Vec<String>,
+    from: PathBuf,
+    record: Option<TestRecord>,
+}
+
+/// Merges `shards` into `into`; returns the merged results and the notes
+/// for the reader (duplicates, empty shards).
+///
+/// # Errors
+///
+/// A wrong number of shards, an `into` that holds files, unreadable logs,
+/// I/O errors.
+pub(crate) fn merge(
+    shards: &[PathBuf],
+    into: &Path,
+    expected: Option<usize>,
+) -> Result<(JobResults, Vec<String>), CliError> {
+    if let Some(expected) = expected
+        && expected != shards.len()
+    {
+        return Err(CliError::ShardCount { expected, got: shards.len() });
+    }
+    let mut notes = Vec::new();
+    let mut jobs = Vec::new();
+    for shard in shards {
+        if !shard.is_dir() {
+            return Err(CliError::NotAResultDir { path: shard.clone() });
+        }
+        let before = jobs.len();
+        find_jobs(shard, 0, &mut jobs)?;
+        if jobs.len() == before {
+            notes.push(format!("shard {} holds no job", shard.display()));
+        }
+    }
+    jobs.sort_by(|a, b| a.started.cmp(&b.started).then_with(|| a.dir.cmp(&b.dir)));
+    let mut tests: Vec<MergedTest> = Vec::new();
+    let mut aborted = false;
+    for job in &jobs {
+        aborted |= job.log.groups.first().is_some_and(|g| g.status == Status::Abort);
+        for test in tests_of(job)? {
+            if let Some(at) = tests.iter().position(|t| t.subdir == test.subdir) {
+                let earlier = tests.remove(at);
+                notes.push(format!(
+                    "`{}` ran in {} and in {}: the merge keeps the later run",
+                    test.subdir,
+                    earlier.from.display(),
+                    test.from.display()
+                ));
+            }
+            tests.push(test);
+        }
+    }
+    claim_empty(into)?;
+    write_job(into, &jobs, &tests, aborted)?;
+    Ok((finish(into, tests, aborted)?, notes))
+}
+
+/// Finds the job directories under `dir`.
+fn find_jobs(dir: &Path, depth: usize, out: &mut Vec<ShardJob>) -> Result<(), CliError> {
+    let log = dir.join("status.log");
+    if log.is_file() && dir.join("keyval").is_file() {
+        let keyval = read_keyval(dir, None).map_err(CliError::from)?;
+        if keyval.contains_key("status_version") {
+            let text = fs::read_to_string(&log).map_err(|e| CliError::from(Error::io("read", &log, e)))?;
+            let results = JobResults::read(dir.join("results.json")).ok();
+            out.push(ShardJob {
+                dir: dir.to_owned(),
+                started: keyval.get("job_started").and_then(|v| v.to_string().parse().ok()).unwrap_or(0),
+                log: StatusLog::parse(&text).map_err(CliError::from)?,
+                text,
+                results,
+            });
+            return Ok(());
+        }
+    }
+    if depth >= MAX_DEPTH {
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(|e| CliError::from(Error::io("read", dir, e)))?
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for entry in entries {
+        find_jobs(&entry, depth + 1, out)?;
+    }
+    Ok(())
+}
+
+/// The top-level tests of a job, each with its lines; a test the job never
+/// closed gets the ABORT lines TKO would give it.
+fn tests_of(job: &ShardJob) -> Result<Vec<MergedTest>, CliError> {
+    let mut tests: Vec<MergedTest> = Vec::new();
+    let mut groups = job.log.groups.iter().filter(|g| g.depth == 1);
+    for line in crate::results::complete_lines(&job.text) {
+        let indent = line.len() - line.trim_start_matches('\t').len();
+        if indent == 0 && !line.starts_with("  ") {
+            continue;
+        }
+        let starts_test = indent == 1 && line[1..].starts_with("START\t");
+        if starts_test {
+            let Some(group) = groups.next() else { break };
+            tests.push(MergedTest {
+                subdir: group.subdir.clone().unwrap_or_else(|| group.operation.clone().unwrap_or_default()),
+                lines: Vec::new(),
+                from: job.dir.clone(),
+                record: None,
+            });
+        }
+        if let Some(test) = tests.last_mut() {
+            test.lines.push(line.to_owned());
+        }
+    }
+    for (test, group) in tests.iter_mut().zip(job.log.groups.iter().filter(|g| g.depth == 1)) {
+        if group.closed_by_reader {
+            let (subdir, operation) = (group.subdir.as_deref(), group.operation.as_deref());
+            let status = StatusEntry::new(
+                StatusCode::Status(Status::Abort),
+                subdir,
+                operation,
+                crate::results::ABORTED_UNEXPECTEDLY,
+            )?;
+            let end = StatusEntry::new(StatusCode::End(Status::Abort), subdir, operation, "")?;
+            test.lines.push(format!("\t\t{}", status.render()));
+            test.lines.push(format!("\t{}", end.render()));
+        }
+        test.record = job.results.as_ref().and_then(|r| r.tests.iter().find(|t| t.subdir == test.subdir).cloned());
+    }
+    Ok(tests)
+}
+
+/// Makes `into`, refusing one that holds files.
+fn claim_empty(into: &Path) -> Result<(), CliError> {
+    match fs::create_dir_all(into) {
+        Ok(()) => {}
+        Err(e) => return Err(Error::io("create", into, e).into()),
+    }
+    let occupied = fs::read_dir(into).map_err(|e| CliError::from(Error::io("read", into, e)))?.next().is_some();
+    if occupied {
+        return Err(Error::ResultDirExists { path: into.to_owned() }.into());
+    }
+    Ok(())
+}
+
+/// The job keyval, `status.log` and test directories of the merged job.
+fn write_job(into: &Path, jobs: &[ShardJob], tests: &[MergedTest], aborted: bool) -> Result<(), CliError> {
+    let started = jobs.iter().map(|j| j.started).min().unwrap_or_else(|| chrono::Utc::now().timestamp());
+    let finished = jobs
+        .iter()
+        .filter_map(|j| read_keyval(&j.dir, None).ok()?.get("job_finished")?.to_string().parse::<i64>().ok())
+        .max()
+        .unwrap_or(started);
+    write_keyval(
+        into,
+        [
+            ("status_version", "1".to_owned()),
+            ("job_started", started.to_string()),
+            ("job_finished", finished.to_string()),
+            ("harness_merged_jobs", jobs.len().to_string()),
+        ],
+        None,
+    )?;
+    let mut log = String::new();
+    log.push_str(&StatusEntry::new(StatusCode::Start, None, None, "")?.with_timestamp(started).render());
+    log.push('\n');
+    for test in tests {
+        for line in &test.lines {
+            log.push_str(line);
+            log.push('\n');
+        }
+        copy_tree(&test.from.join(&test.subdir), &into.join(&test.subdir))?;
+    }
+    let end = if aborted { Status::Abort } else { Status::Good };
+    log.push_str(&StatusEntry::new(StatusCode::End(end), None, None, "")?.with_timestamp(finished).render());
+    log.push('\n');
+    let path = into.join("status.log");
+    fs::write(&path, log).map_err(|e| CliError::from(Error::io("write", &path, e)))
+}
+
+/// `results.json`, `junit.xml` and `.autoserv_execute` of the merged job:
+/// each test's live record where its shard wrote one, else rebuilt.
+fn finish(into: &Path, tests: Vec<MergedTest>, aborted: bool) -> Result<JobResults, CliError> {
+    let rebuilt = rebuild_job_files(into)?;
+    let mut live: BTreeMap<String, TestRecord> =
+        tests.into_iter().filter_map(|t| t.record.map(|r| (t.subdir, r))).collect();
+    let records: Vec<TestRecord> = rebuilt
+        .tests
+        .into_iter()
+        .map(|rebuilt| match live.remove(&rebuilt.subdir) {
+            Some(mut record) => {
+                record.outputdir = into.join(&record.subdir);
+                record
+            }
+            None => rebuilt,
+        })
+        .collect();
+    let parse = |text: &str| chrono::DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&chrono::Utc));
+    let now = chrono::Utc::now();
+    let started = parse(&rebuilt.job.start).unwrap_or(now);
+    let finished = parse(&rebuilt.job.end).unwrap_or(started);
+    let status = if aborted { Status::Abort } else { Status::of_job(records.iter().map(|r| r.status)) };
+    write_job_files(into, Some("merged"), status, started, finished, &records)?;
+    let exit = match status {
+        Status::Abort => JobExit::Signalled(nix::libc::SIGINT),
+        s if s.is_failure() => JobExit::Exited(1),
+        _ => JobExit::Exited(0),
+    };
+    write_finished(into, exit)?;
+    Ok(JobResults::read(into.join("results.json"))?)
+}
+
+/// Copies the directory `from` to `to` (files and directories; links as links).
+fn copy_tree(from: &Path, to: &Path) -> Result<(), CliError> {
+    let io = |what: &'static str, path: &Path| {
+        let path = path.to_owned();
+        move |e| CliError::from(Error::io(what, &path, e))
+    };
+    if !from.is_dir() {
+        return Ok(());
+    }
+    fs::create_dir_all(to).map_err(io("create", to))?;
+    for entry in fs::read_dir(from).map_err(io("read", from))? {
+        let entry = entry.map_err(io("read", from))?;
+        let (source, target) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type().map_err(io("read", &source))?;
+        if kind.is_dir() {
+            copy_tree(&source, &target)?;
+        } else if kind.is_symlink() {
+            let link = fs::read_link(&source).map_err(io("read", &source))?;
+            std::os::unix::fs::symlink(link, &target).map_err(io("create", &target))?;
+        } else {
+            fs::copy(&source, &target).map_err(io("copy", &source))?;
+        }
+    }
+    Ok(())
+}

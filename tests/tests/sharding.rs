@@ -1,0 +1,113 @@
+//! A suite over several machines, as docs/ci.md runs it: build once with
+//! `cargo nextest archive`, run each `--partition hash:k/N` from the archive
+//! into a results directory of its own, and join the shards with
+//! `harness report --merge`. The merged job equals one unsharded run.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use harness_core::Status;
+use harness_core::results::{JobResults, StatusLog};
+use harness_tests::{harness_in, junit_schema_errors, tko};
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+    command.current_dir(env!("CARGO_MANIFEST_DIR"));
+    command
+}
+
+/// `cargo nextest run` from the archive, into `results`.
+fn run_archive(archive: &Path, partition: Option<&str>, results: &Path) -> Output {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let mut command = cargo();
+    command
+        .args(["nextest", "run", "--no-fail-fast", "--color", "never", "--archive-file"])
+        .arg(archive)
+        .arg("--workspace-remap")
+        .arg(workspace)
+        .env("HARNESS_RESULTS_DIR", results)
+        .env_remove("HARNESS_TESTS_FAIL")
+        .env_remove("HARNESS_TESTS_NEED");
+    if let Some(partition) = partition {
+        command.args(["--partition", partition]);
+    }
+    command.output().expect("cargo nextest is installed (see .ci/run)")
+}
+
+fn merge(dir: &Path, args: &[&str]) -> Output {
+    harness_in(dir).arg("report").arg("--merge").args(args).output().unwrap()
+}
+
+/// (subdir, status, iterations) of every test, sorted.
+fn outcome(results: &JobResults) -> Vec<(String, Status, u64)> {
+    let mut tests: Vec<(String, Status, u64)> =
+        results.tests.iter().map(|t| (t.subdir.clone(), t.status, t.iterations)).collect();
+    tests.sort_by(|a, b| a.0.cmp(&b.0));
+    tests
+}
+
+#[test]
+fn archive_partitions_and_merge_give_one_unsharded_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("suite.tar.zst");
+    let built = cargo()
+        .args(["nextest", "archive", "-p", "harness-tests", "--test", "autotests", "--archive-file"])
+        .arg(&archive)
+        .output()
+        .expect("cargo nextest is installed (see .ci/run)");
+    assert!(built.status.success(), "{}", text(&built.stderr));
+    for k in 1..=2 {
+        let shard = run_archive(&archive, Some(&format!("hash:{k}/2")), &dir.path().join(format!("shard-{k}")));
+        assert!(shard.status.success(), "shard {k}: {}", text(&shard.stderr));
+    }
+    let whole = run_archive(&archive, None, &dir.path().join("whole"));
+    assert!(whole.status.success(), "{}", text(&whole.stderr));
+
+    let merged = merge(dir.path(), &["shard-1", "shard-2", "--shards", "2", "--into", "merged"]);
+    assert!(merged.status.success(), "{}{}", text(&merged.stdout), text(&merged.stderr));
+    assert!(text(&merged.stdout).starts_with("merged 2 shards into merged\n"), "{}", text(&merged.stdout));
+    let one = merge(dir.path(), &["whole", "--into", "one"]);
+    assert!(one.status.success(), "{}", text(&one.stderr));
+    let (sharded, unsharded) = (
+        JobResults::read(dir.path().join("merged/results.json")).unwrap(),
+        JobResults::read(dir.path().join("one/results.json")).unwrap(),
+    );
+    assert_eq!(outcome(&sharded), outcome(&unsharded));
+    let names: Vec<String> = outcome(&sharded).into_iter().map(|(subdir, _, _)| subdir).collect();
+    assert!(names.contains(&"nx_sized.large".to_owned()) && names.contains(&"nx_good".to_owned()), "{names:?}");
+    assert_eq!(sharded.job.status, Status::Warn, "the worst of GOOD, WARN and TEST_NA tests");
+    let large = sharded.tests.iter().find(|t| t.subdir == "nx_sized.large").unwrap();
+    assert_eq!((large.iterations, large.args["size"].as_u64()), (2, Some(64)), "the shard's own record is kept");
+    // One status.log with every test, read alike by harness and TKO.
+    let log = StatusLog::read(dir.path().join("merged/status.log")).unwrap();
+    assert!(log.groups.iter().all(|g| !g.closed_by_reader));
+    assert_eq!(log.tests().count(), names.len());
+    let read = tko::read_job(&dir.path().join("merged")).unwrap();
+    assert_eq!(read.status, "GOOD");
+    let mut rows: Vec<String> = read.tests.iter().map(|t| t.subdir.clone().unwrap_or_default()).collect();
+    rows.sort();
+    assert_eq!(rows, names);
+    assert!(dir.path().join("merged/nx_good/debug/nx_good.DEBUG").is_file(), "test directories are copied");
+    let junit = std::fs::read_to_string(dir.path().join("merged/junit.xml")).unwrap();
+    assert!(junit_schema_errors(&junit).is_empty());
+    let page = harness_in(dir.path()).args(["report", "merged", "--html", "merged.html"]).output().unwrap();
+    assert!(page.status.success());
+    assert!(std::fs::read_to_string(dir.path().join("merged.html")).unwrap().contains("nx_sized.small"));
+
+    // A shard missing, a shard given twice, a target that holds a run.
+    let missing = merge(dir.path(), &["shard-1", "--shards", "2", "--into", "m2"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(
+        text(&missing.stderr),
+        "error: --shards 2: 1 shard directory given; a shard is missing or one too many\n"
+    );
+    let twice = merge(dir.path(), &["shard-1", "shard-1", "--into", "m3"]);
+    assert!(twice.status.success());
+    assert!(text(&twice.stderr).contains("ran in shard-1/autotests/"), "{}", text(&twice.stderr));
+    let taken = merge(dir.path(), &["shard-1", "--into", "merged"]);
+    assert_eq!(taken.status.code(), Some(2), "{}", text(&taken.stderr));
+}
