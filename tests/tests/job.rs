@@ -285,3 +285,32 @@ fn job_complete_writes_results_json_and_junit() {
     let log = StatusLog::read(dir.path().join("results/status.log")).unwrap();
     assert_eq!(log.groups[0].status, Status::Good);
 }
+
+/// Needs what no machine has: the Job API makes it TEST_NA before `initialize`.
+#[autotest(name = "job_needs", version = 1, requires(cpus(1), file("/nonexistent/harness-test-device")))]
+#[derive(Default)]
+struct JobNeeds;
+
+#[autotest]
+impl JobNeeds {
+    fn initialize(&mut self) -> TestResult {
+        Err(Failure::error("initialize must not run"))
+    }
+
+    fn run_once(&mut self) {}
+}
+
+#[test]
+fn an_unmet_requirement_stops_the_test_before_initialize() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = Job::builder(dir.path().join("r")).state_dir(dir.path().join(".state")).build().unwrap();
+    let record = job.test("job_needs").run_detail().unwrap();
+    assert_eq!(
+        (record.status, record.reason.as_str()),
+        (
+            Status::TestNa,
+            "requirement not met: file(\"/nonexistent/harness-test-device\"): /nonexistent/harness-test-device does not exist"
+        )
+    );
+    assert!(!job.complete().unwrap().has_failures());
+}
