@@ -86,6 +86,7 @@ pub mod select;
 mod settings;
 mod signal;
 mod state;
+pub mod stats;
 mod status;
 mod supervisor;
 mod validate;

@@ -1,0 +1,185 @@
+//! The statistics `compare` uses to tell a regression from noise.
+//!
+//! - The test: the Mann-Whitney U test, two-sided, with the normal
+//!   approximation corrected for ties and for continuity (scipy's
+//!   `mannwhitneyu(x, y, method="asymptotic")`). Perf samples are skewed and
+//!   carry outliers (a page fault, a noisy neighbour); a rank test does not
+//!   assume they are normal, and one outlier cannot make a change significant.
+//! - The change and its confidence interval: the Hodges-Lehmann estimate of
+//!   the shift from `base` to `new` (the median of every pairwise difference)
+//!   and its distribution-free interval, the order statistics of those
+//!   differences that the same U statistic's critical value picks (Bauer,
+//!   1972). Both are given relative to the median of `base`.
+
+/// A summary of one sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    /// How many values.
+    pub n: usize,
+    /// The median.
+    pub median: f64,
+    /// The mean.
+    pub mean: f64,
+    /// The first quartile (linear interpolation, as numpy's default).
+    pub q1: f64,
+    /// The third quartile.
+    pub q3: f64,
+}
+
+/// The values sorted (NaN never reaches here: perf values are finite).
+fn sorted(values: &[f64]) -> Vec<f64> {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// The `q` quantile of sorted values, interpolated linearly.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    #[allow(clippy::cast_precision_loss, reason = "sample sizes")]
+    let at = q * (sorted.len() - 1) as f64;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "0 <= at < len")]
+    let (low, frac) = (at.floor() as usize, at.fract());
+    match sorted.get(low + 1) {
+        Some(next) => sorted[low] + (next - sorted[low]) * frac,
+        None => sorted[low],
+    }
+}
+
+impl Summary {
+    /// The summary of `values`.
+    #[must_use]
+    pub fn of(values: &[f64]) -> Summary {
+        let s = sorted(values);
+        #[allow(clippy::cast_precision_loss, reason = "sample sizes")]
+        let mean = s.iter().sum::<f64>() / s.len().max(1) as f64;
+        Summary { n: s.len(), median: quantile(&s, 0.5), mean, q1: quantile(&s, 0.25), q3: quantile(&s, 0.75) }
+    }
+}
+
+/// The standard normal CDF.
+fn normal_cdf(z: f64) -> f64 {
+    0.5 * libm::erfc(-z / std::f64::consts::SQRT_2)
+}
+
+/// The standard normal quantile: Acklam's approximation, refined by one
+/// Halley step (about 1e-15 relative error).
+fn normal_quantile(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] =
+        [7.784_695_709_041_462e-3, 3.224_671_290_700_398e-1, 2.445_134_137_142_996, 3.754_408_661_907_416];
+    let tail = |q: f64| {
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    };
+    let x = if p < 0.02425 {
+        tail((-2.0 * p.ln()).sqrt())
+    } else if p > 1.0 - 0.02425 {
+        -tail((-2.0 * (1.0 - p).ln()).sqrt())
+    } else {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    };
+    let e = normal_cdf(x) - p;
+    let u = e * (2.0 * std::f64::consts::PI).sqrt() * (x * x / 2.0).exp();
+    x - u / (1.0 + x * u / 2.0)
+}
+
+/// The two-sided p-value of the Mann-Whitney U test of `a` against `b`
+/// (normal approximation, tie and continuity corrections); 1 when either
+/// sample is empty or every value is the same.
+#[must_use]
+pub fn mann_whitney_p(a: &[f64], b: &[f64]) -> f64 {
+    let (n1, n2) = (a.len(), b.len());
+    if n1 == 0 || n2 == 0 {
+        return 1.0;
+    }
+    let mut all: Vec<(f64, usize)> = a.iter().map(|v| (*v, 0)).chain(b.iter().map(|v| (*v, 1))).collect();
+    all.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let n = all.len();
+    let mut rank_sum_a = 0.0;
+    let mut tie_term = 0.0;
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j + 1 < n && all[j + 1].0 == all[i].0 {
+            j += 1;
+        }
+        #[allow(clippy::cast_precision_loss, reason = "sample sizes")]
+        let (rank, t) = ((i + j) as f64 / 2.0 + 1.0, (j - i + 1) as f64);
+        tie_term += t * t * t - t;
+        rank_sum_a += rank * all[i..=j].iter().filter(|(_, side)| *side == 0).count() as f64;
+        i = j + 1;
+    }
+    #[allow(clippy::cast_precision_loss, reason = "sample sizes")]
+    let (n1, n2, n) = (n1 as f64, n2 as f64, n as f64);
+    let u1 = rank_sum_a - n1 * (n1 + 1.0) / 2.0;
+    let u = u1.max(n1 * n2 - u1);
+    let mean = n1 * n2 / 2.0;
+    let variance = n1 * n2 / 12.0 * ((n + 1.0) - tie_term / (n * (n - 1.0)));
+    if variance <= 0.0 {
+        return 1.0;
+    }
+    let z = (u - mean - 0.5) / variance.sqrt();
+    (2.0 * (1.0 - normal_cdf(z))).clamp(0.0, 1.0)
+}
+
+/// The Hodges-Lehmann shift from `base` to `new` and its `1 - alpha`
+/// confidence interval, as absolute differences (`new - base`).
+#[must_use]
+pub fn shift_interval(base: &[f64], new: &[f64], alpha: f64) -> Option<(f64, f64, f64)> {
+    if base.is_empty() || new.is_empty() {
+        return None;
+    }
+    let mut diffs: Vec<f64> = new.iter().flat_map(|y| base.iter().map(move |x| y - x)).collect();
+    diffs.sort_by(f64::total_cmp);
+    let estimate = quantile(&diffs, 0.5);
+    #[allow(clippy::cast_precision_loss, reason = "sample sizes")]
+    let (m, n, count) = (base.len() as f64, new.len() as f64, diffs.len() as f64);
+    let z = normal_quantile(1.0 - alpha / 2.0);
+    let k = (m * n / 2.0 - z * (m * n * (m + n + 1.0) / 12.0).sqrt()).floor();
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "0 <= k < count")]
+    let k = k.clamp(0.0, count - 1.0) as usize;
+    Some((estimate, diffs[k], diffs[diffs.len() - 1 - k]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_interpolate_as_numpy_does() {
+        let s = Summary::of(&[4.0, 1.0, 3.0, 2.0]);
+        assert_eq!((s.n, s.median, s.mean, s.q1, s.q3), (4, 2.5, 2.5, 1.75, 3.25));
+        assert!((normal_quantile(0.975) - 1.959_963_984_540_054).abs() < 1e-12);
+        assert!((normal_quantile(0.001) + 3.090_232_306_167_813_5).abs() < 1e-12);
+        assert_eq!(mann_whitney_p(&[1.0, 1.0], &[1.0, 1.0]), 1.0);
+        assert_eq!(shift_interval(&[], &[1.0], 0.05), None);
+    }
+}
