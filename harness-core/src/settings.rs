@@ -35,6 +35,9 @@ pub(crate) struct JobSettings {
     pub(crate) flush_interval: Duration,
     /// The profilers a test's child process builds for itself.
     pub(crate) profilers: Vec<ProfilerSpec>,
+    /// What `baseline(name)` in a constraint is: per test subdir, the median of
+    /// each perf keyval over the baseline's blocks.
+    pub(crate) baseline: std::collections::BTreeMap<String, std::collections::BTreeMap<String, f64>>,
 }
 
 impl JobSettings {
@@ -52,6 +55,7 @@ impl JobSettings {
             automatic_test_tag: None,
             flush_interval: Duration::from_secs(1),
             profilers: Vec::new(),
+            baseline: std::collections::BTreeMap::new(),
         }
     }
 }

@@ -9,5 +9,6 @@ pub mod build_once;
 pub mod checksum;
 pub mod faults;
 pub mod file_io;
+pub mod perf_sample;
 pub mod sleeptest;
 pub mod status_tour;

@@ -81,6 +81,7 @@ pub(crate) fn test_struct(model: &TestStruct<'_>) -> TokenStream {
             #default_args
             #metadata
             .with_location(::core::file!(), ::core::line!())
+            .with_crate(::core::env!("CARGO_PKG_NAME"), ::core::env!("CARGO_PKG_VERSION"), ::core::env!("CARGO_MANIFEST_DIR"))
     };
     // The impl is spanned at the name: without an `#[autotest] impl`, its bound
     // `T: Phases` fails there, with the trait's message.

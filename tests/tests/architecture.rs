@@ -28,6 +28,7 @@ const LAYERS: Layers = &[
             "debuglog",
             "failure",
             "select",
+            "stats",
         ],
     ),
     ("files and schema", &["results", "schema", "cancel", "signal", "event", "validate"]),

@@ -316,9 +316,10 @@ fn a_good_run_writes_autotests_status_lines() {
     let keys: Vec<&str> = keyval
         .iter()
         .map(|line| line.split('=').next().unwrap())
-        .filter(|k| *k != "hostname" && *k != "user")
+        .filter(|k| *k != "hostname" && *k != "user" && !k.starts_with("sysinfo-"))
         .collect();
     assert_eq!(keys, ["harness_version", "job_started", "status_version", "job_finished"]);
+    assert!(keyval.iter().any(|line| line.starts_with("sysinfo-kernel=")), "{keyval:?}");
     assert!(keyval.contains(&"status_version=1".to_owned()));
     assert!(keyval.contains(&"harness_version=0.1.0".to_owned()));
 }

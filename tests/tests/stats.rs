@@ -15,7 +15,8 @@ fn statistics_agree_with_scipy() {
     let fixtures: serde_json::Map<String, Value> = serde_json::from_str(&text).unwrap();
     assert_eq!(fixtures.len(), 5);
     for (name, case) in fixtures {
-        let sample = |key: &str| -> Vec<f64> { case[key].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect() };
+        let sample =
+            |key: &str| -> Vec<f64> { case[key].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect() };
         let (base, new) = (sample("base"), sample("new"));
         let number = |key: &str| case[key].as_f64().unwrap();
         close(mann_whitney_p(&base, &new), number("p"), &format!("{name}: p"));

@@ -41,6 +41,22 @@ pub(crate) enum Command {
         #[arg(long, value_name = "FILE")]
         control: PathBuf,
     },
+    /// Compare the perf metrics of two runs: statistics, verdicts, exit 1 on a significant regression.
+    Compare {
+        /// The run to compare against: a results directory, a results.json, or a baseline name.
+        base: String,
+        /// The run to judge: the same kinds.
+        new: String,
+        /// The significance level of the Mann-Whitney U test.
+        #[arg(long, default_value_t = 0.05, value_name = "P")]
+        alpha: f64,
+        /// Changes smaller than this fraction are noise (a metric's `regression_threshold` wins for regressions).
+        #[arg(long, default_value_t = 0.02, value_name = "FRACTION")]
+        noise: f64,
+        /// Print the comparison as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Summarize a finished run: a table in the terminal, or a self-contained HTML page.
     Report {
         /// The run's result directory (the one holding status.log); with `--merge`, the shards' directories.
@@ -110,6 +126,12 @@ pub(crate) struct RunArgs {
     /// Where builds of `setup` and the setup lock live between runs (default: $HARNESS_STATE_DIR, else ~/.cache/harness/<binary>).
     #[arg(long, value_name = "DIR")]
     pub(crate) state_dir: Option<PathBuf>,
+    /// Keep this run's values as baseline NAME (in `./results/baselines/NAME.json`).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) save_baseline: Option<String>,
+    /// At the end, compare this run with baseline NAME; a significant regression exits 1.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) baseline: Option<String>,
     /// No progress output.
     #[arg(long, short)]
     pub(crate) quiet: bool,

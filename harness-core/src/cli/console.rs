@@ -79,6 +79,7 @@ pub(crate) struct Reporter {
     resultdir: String,
     begin: Instant,
     stdout_closed: AtomicBool,
+    said_debug_build: AtomicBool,
 }
 
 impl Reporter {
@@ -88,6 +89,7 @@ impl Reporter {
             planned,
             resultdir: resultdir.display().to_string(),
             begin: Instant::now(),
+            said_debug_build: AtomicBool::new(false),
             stdout_closed: AtomicBool::new(false),
         }
     }
@@ -155,6 +157,10 @@ impl Observer for Reporter {
             Event::TestFinished(record) => self.finished(record),
             Event::JobFinished(summary) => self.summary(summary),
             Event::Notice { subdir, text } => {
+                // The debug-build warning is the job's, said once.
+                if *text == crate::context::DEBUG_BUILD && self.said_debug_build.swap(true, Ordering::Relaxed) {
+                    return;
+                }
                 let _ = writeln!(std::io::stderr().lock(), "{subdir}: {}", escaped(text));
             }
             _ => {}

@@ -47,6 +47,15 @@ pub(crate) enum CliError {
     /// `report --merge` without `--into`, or `report` of several directories without `--merge`.
     #[error("{0}")]
     ReportUsage(&'static str),
+    /// A baseline name that cannot be a file name.
+    #[error("invalid baseline name `{name}`: use letters, digits, `_`, `-` and `.` (not first)")]
+    BaselineName { name: String },
+    /// `compare` given something that is neither a run nor a baseline.
+    #[error("`{what}` is neither a results directory, a results.json nor a baseline in results/baselines/")]
+    NoSuchRun { what: String },
+    /// `--alpha` or `--noise` out of range.
+    #[error("{option} must be {expected}, got {value}")]
+    Knob { option: &'static str, value: f64, expected: &'static str },
     /// `--select` does not parse.
     #[error("{source}")]
     Select { source: crate::select::SelectError },

@@ -1,6 +1,7 @@
 //! The command line of any harness binary: `fn main() { harness_core::main() }`.
 
 mod command;
+mod compare;
 mod console;
 mod control;
 mod error;
@@ -89,6 +90,9 @@ where
             }
         }
         Command::Run(args) => run::run(&args, Console::new(cli.color)),
+        Command::Compare { base, new, alpha, noise, json } => {
+            compare::command(&base, &new, compare::Knobs { alpha, noise }, json)
+        }
         Command::Report { dirs, merge, into, shards, html } => {
             let console = Console::new(cli.color);
             match (merge, into) {

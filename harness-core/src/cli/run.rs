@@ -13,8 +13,8 @@ use super::console::{Console, Reporter};
 use super::control::{self, ControlFile, JobOptions, Plan, TestEntry};
 use super::error::{CliError, Problem};
 use super::progress::Progress;
-use super::select;
 use super::{EXIT_FAILED, EXIT_OK, usage_errors};
+use super::{compare, select};
 use crate::cancel::CancelToken;
 use crate::job::Job;
 use crate::profiler::ProfilerSpec;
@@ -157,7 +157,7 @@ fn plan(args: &RunArgs) -> Result<Option<Plan>, Vec<Problem>> {
 }
 
 /// The default results root.
-const RESULTS_ROOT: &str = "results";
+pub(crate) const RESULTS_ROOT: &str = "results";
 
 /// Makes `./results/<tag>` or `./results/<time>`, with `.1`, `.2`, ... appended
 /// when that name is taken: each name is tried with an exclusive `mkdir`, so
@@ -202,6 +202,21 @@ pub(crate) fn run(args: &RunArgs, console: Console) -> i32 {
         }
         Err(problems) => return usage_errors(&problems),
     };
+    // A baseline to compare with is found before anything runs.
+    let baseline = match &args.baseline {
+        Some(name) => match compare::baseline_path(Path::new(RESULTS_ROOT), name).and_then(|path| {
+            crate::results::JobResults::read(&path).map_err(|_| CliError::NoSuchRun { what: name.clone() })
+        }) {
+            Ok(results) => Some(results),
+            Err(e) => return usage_errors(&[e.into()]),
+        },
+        None => None,
+    };
+    if let Some(name) = &args.save_baseline
+        && let Err(e) = compare::baseline_path(Path::new(RESULTS_ROOT), name)
+    {
+        return usage_errors(&[e.into()]);
+    }
     let (resultdir, default_dir) = match &args.results {
         Some(dir) => (dir.clone(), false),
         None => match make_default_resultdir(plan.job.tag.as_deref()) {
@@ -221,6 +236,9 @@ pub(crate) fn run(args: &RunArgs, console: Console) -> i32 {
     }
     if let Some(state) = &args.state_dir {
         builder = builder.state_dir(state);
+    }
+    if let Some(base) = &baseline {
+        builder = builder.baseline(base);
     }
     let options = &plan.job;
     if let Some(tag) = &options.tag {
@@ -268,5 +286,25 @@ pub(crate) fn run(args: &RunArgs, console: Console) -> i32 {
         }
     };
     let all_ran = summary.records().iter().filter(|r| !r.subdir.contains('/')).count() >= plan.tests.len();
-    if summary.has_failures() || !all_ran { EXIT_FAILED } else { EXIT_OK }
+    let mut status = if summary.has_failures() || !all_ran { EXIT_FAILED } else { EXIT_OK };
+    if let Some(name) = &args.save_baseline {
+        match compare::save_baseline(Path::new(RESULTS_ROOT), &resultdir, name) {
+            Ok(path) => reporter.say(&format!("baseline {name}: {}", path.display())),
+            Err(e) => {
+                eprintln!("error: {e}");
+                status = EXIT_FAILED;
+            }
+        }
+    }
+    if let Some(base) = baseline {
+        let knobs = compare::Knobs { alpha: 0.05, noise: 0.02 };
+        match crate::results::JobResults::read(resultdir.join("results.json")) {
+            Ok(new) => status = status.max(compare::report(&compare::compare(&base, &new, knobs), false)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                status = EXIT_FAILED;
+            }
+        }
+    }
+    status
 }

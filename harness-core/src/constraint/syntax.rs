@@ -382,7 +382,20 @@ impl Parser<'_> {
             Token::True | Token::False => Ok(Expr::Bool(self.advance() == Token::True)),
             Token::Name(start, end) => {
                 self.advance();
-                Ok(Expr::Name(self.text[start..end].to_owned()))
+                let name = &self.text[start..end];
+                if name != "baseline" || self.peek() != Token::Open {
+                    return Ok(Expr::Name(name.to_owned()));
+                }
+                // `baseline(metric)`: the metric's value in the baseline run, a
+                // name like any other for the evaluator.
+                self.advance();
+                let Token::Name(start, end) = self.peek() else { return self.fail("a perf key name") };
+                self.advance();
+                if self.peek() != Token::Close {
+                    return self.fail("`)`");
+                }
+                self.advance();
+                Ok(Expr::Name(format!("baseline({})", &self.text[start..end])))
             }
             Token::Open => {
                 self.advance();

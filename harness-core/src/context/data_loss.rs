@@ -8,6 +8,10 @@ use super::TestContext;
 use crate::results::{PerfValue, TKO_KEY_LIMIT};
 
 /// The longest reason TKO's database keeps (`varchar(4096)`, latin1).
+/// The warning of a perf test in a debug build (the console says it once per job).
+pub(crate) const DEBUG_BUILD: &str = "WARNING: this is a debug build: perf numbers from debug builds mislead \
+     (often 10x slower, and not in proportion); build and run with --release";
+
 const TKO_REASON_LIMIT: usize = 4096;
 
 /// What a reason loses in TKO's database, if anything.
@@ -30,6 +34,13 @@ impl TestContext {
             let text = text();
             log::warn!("{text}");
             self.job.notice(&self.subdir, &text);
+        }
+    }
+
+    /// Warns, once per test, that perf numbers from a debug build mislead.
+    pub(crate) fn check_build(&mut self) {
+        if cfg!(debug_assertions) {
+            self.warn_once("debug build".to_owned(), || DEBUG_BUILD.to_owned());
         }
     }
 

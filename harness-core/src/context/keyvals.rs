@@ -88,6 +88,7 @@ impl TestContext {
             }
         };
         self.iteration_keyvals.write(attr, perf, (kind, self.iteration))?;
+        self.check_build();
         if !self.iteration_keyvals.long_keys().is_empty() {
             let long = self.iteration_keyvals.long_keys().to_vec();
             self.check_key_lengths(long.iter().map(String::as_str));
@@ -106,6 +107,12 @@ impl TestContext {
     pub fn output_perf_value(&mut self, value: PerfValue) -> Result<()> {
         self.chart.add(&value)?;
         self.check_units(&value);
+        self.check_build();
+        if let Some((key, threshold)) = value.threshold_keyval()
+            && self.test_keyvals.get(&key).is_none_or(|known| *known != threshold.to_string())
+        {
+            self.write_test_keyval([(key, threshold)])?;
+        }
         self.flush_perf_values_if_due()
     }
 

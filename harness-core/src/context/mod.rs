@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub(crate) use data_loss::reason_loss;
+pub(crate) use data_loss::{DEBUG_BUILD, reason_loss};
 pub(crate) use job_view::JobLink;
 pub use job_view::JobView;
 

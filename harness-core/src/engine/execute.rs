@@ -227,7 +227,11 @@ impl Run<'_> {
         }
         let mut failures = Vec::new();
         for constraint in self.schedule.constraints {
-            let value = |name: &str| ctx.iteration_keyvals.last_perf(name);
+            let baseline = self.job.settings.baseline.get(ctx.subdir());
+            let value = |name: &str| match name.strip_prefix("baseline(").and_then(|n| n.strip_suffix(')')) {
+                Some(metric) => baseline.and_then(|b| b.get(metric).copied()),
+                None => ctx.iteration_keyvals.last_perf(name),
+            };
             let (autotest, summary) = match constraint.evaluate(&value) {
                 Some(true) => continue,
                 Some(false) => {

@@ -211,6 +211,14 @@ impl JobBuilder {
         self
     }
 
+    /// The run that `baseline(metric)` in a constraint refers to: for each
+    /// test (by output directory), the median of each perf keyval over the
+    /// baseline's keyval blocks. Without it, such a constraint cannot be
+    /// evaluated, and says so.
+    pub fn baseline(mut self, results: &crate::results::JobResults) -> Self {
+        self.settings.baseline = crate::results::baseline_medians(results);
+        self
+    }
     /// Adds an observer: told every [`Event`](crate::event::Event) of the job.
     pub fn observer(mut self, observer: Arc<dyn Observer>) -> Self {
         self.observers.push(observer);
@@ -280,7 +288,9 @@ impl JobBuilder {
         }
         if owns_group {
             settings.resultdir = absolute(&settings.resultdir);
-            if let Err(e) = crate::results::write_started(&settings.resultdir) {
+            if let Err(e) = crate::results::write_started(&settings.resultdir)
+                .and_then(|()| crate::results::sysinfo::write_dir(&settings.resultdir))
+            {
                 if let Some(claimed) = claimed {
                     claimed.undo(&settings.resultdir);
                 }
@@ -341,6 +351,17 @@ fn job_keyval(settings: &JobSettings, started: chrono::DateTime<chrono::Utc>) ->
     if let Some(tag) = &settings.tag {
         keyval.push(("label", tag.clone()));
     }
+    let crates = crate::registry::all().map(|r| {
+        let info = r.info();
+        let (name, version) = info.crate_version();
+        (name, version, info.manifest_dir())
+    });
+    let sysinfo: Vec<(String, String)> = crate::results::sysinfo::collect(crates)
+        .into_iter()
+        .filter(|(_, v)| !v.chars().any(char::is_control))
+        .map(|(k, v)| (format!("sysinfo-{k}"), v))
+        .collect();
+    keyval.extend(sysinfo.iter().map(|(k, v)| (k.as_str(), v.clone())));
     format_keyval(keyval).unwrap_or_default()
 }
 
@@ -354,6 +375,8 @@ impl Claimed {
     /// Gives the directory back as it was (for a job that then fails to start).
     fn undo(self, dir: &Path) {
         let _ = fs::remove_file(dir.join("keyval"));
+        let _ = fs::remove_file(dir.join(crate::results::EXIT_STATUS_FILE));
+        let _ = fs::remove_dir_all(dir.join("sysinfo"));
         if self.made_dir {
             let _ = fs::remove_dir(dir);
         }

@@ -123,7 +123,7 @@ pub struct PerfChart {
     charts: IndexMap<String, IndexMap<String, ChartEntry>>,
 }
 
-fn sanitize(text: &str, replacement: &str) -> String {
+pub(super) fn sanitize(text: &str, replacement: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if is_legal(c) {

@@ -1,6 +1,7 @@
 //! The job-level files today's tools read: `results.json` and `junit.xml`, written
 //! atomically when the job ends.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
@@ -42,6 +43,10 @@ pub struct JobInfo {
     pub end: String,
     /// How many tests ended with each status.
     pub counts: std::collections::BTreeMap<String, usize>,
+    /// The machine and build the job ran on (`sysinfo-*` of the job keyval,
+    /// without the prefix; see docs/file-formats.md).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub sysinfo: std::collections::BTreeMap<String, String>,
 }
 
 impl JobResults {
@@ -172,6 +177,7 @@ pub(crate) fn write_job_files(
             start: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             end: finished.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             counts,
+            sysinfo: super::sysinfo::from_keyval(&super::read_keyval(resultdir, None).unwrap_or_default()),
         },
         tests: records.to_vec(),
     };
@@ -182,4 +188,29 @@ pub(crate) fn write_job_files(
     let seconds = (finished - started).num_milliseconds().max(0) as f64 / 1000.0;
     let junit = super::junit::junit_report(resultdir, tag, seconds, records);
     write_bytes_atomic(&resultdir.join("junit.xml"), junit.as_bytes())
+}
+
+/// For each test and subtest of `results` (by output directory), the median
+/// of each perf keyval over its keyval blocks: what `baseline(name)` means in
+/// a constraint.
+pub(crate) fn baseline_medians(results: &JobResults) -> BTreeMap<String, BTreeMap<String, f64>> {
+    fn walk(tests: &[TestRecord], out: &mut BTreeMap<String, BTreeMap<String, f64>>) {
+        for test in tests {
+            let mut values: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+            for block in &test.keyval_blocks {
+                for (key, value) in &block.perf {
+                    values.entry(key.clone()).or_default().push(*value);
+                }
+            }
+            for (key, value) in &test.perf_keyvals {
+                values.entry(key.clone()).or_insert_with(|| vec![*value]);
+            }
+            let medians = values.into_iter().map(|(k, v)| (k, crate::stats::Summary::of(&v).median)).collect();
+            out.insert(test.subdir.clone(), medians);
+            walk(&test.subtests, out);
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(&results.tests, &mut out);
+    out
 }

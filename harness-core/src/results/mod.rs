@@ -24,6 +24,7 @@ mod record;
 pub(crate) mod rollup;
 mod status_log;
 mod status_reader;
+pub mod sysinfo;
 
 pub use chart::{ChartEntry, PerfChart};
 pub(crate) use chart_file::ChartFile;
@@ -31,12 +32,13 @@ pub use exit_status::{EXIT_STATUS_FILE, JobExit, read_job_exit};
 pub(crate) use exit_status::{write_finished, write_started};
 pub use html::html_page;
 pub(crate) use iteration_keyval::{IterationKeyvals, TKO_KEY_LIMIT};
-pub(crate) use job_files::write_job_files;
 pub use job_files::{JobInfo, JobResults, RESULTS_SCHEMA_VERSION, rebuild_job_files};
+pub(crate) use job_files::{baseline_medians, write_job_files};
 pub use keyval::{
     Iteration, KeyvalValue, PerfNumber, TypeTag, keyval_path, read_iterations, read_keyval, write_keyval,
 };
 pub(crate) use keyval::{complete_lines, format_keyval};
+pub(crate) use perf_value::threshold_key;
 pub use perf_value::{PerfData, PerfValue};
 pub use record::{BlockKind, JobSummary, KeyvalBlock, PerfRecord, TestRecord};
 pub(crate) use record::{Outcome, RecordData, read_blocks};

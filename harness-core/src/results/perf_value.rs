@@ -27,6 +27,7 @@ pub struct PerfValue {
     pub(super) graph: Option<String>,
     pub(super) replace_existing: bool,
     pub(super) replacement: String,
+    pub(super) regression_threshold: Option<f64>,
 }
 
 /// One number or a list of numbers.
@@ -95,7 +96,18 @@ impl PerfValue {
             graph: None,
             replace_existing: false,
             replacement: "_".to_owned(),
+            regression_threshold: None,
         }
+    }
+
+    /// The change beyond which `harness compare` calls a significant
+    /// worsening of this metric a regression (`0.05`: 5%), instead of its
+    /// `--noise` (default 2%). Kept in the test keyval as
+    /// `regression_threshold-<graph.>description`.
+    #[must_use]
+    pub fn regression_threshold(mut self, fraction: f64) -> Self {
+        self.regression_threshold = Some(fraction);
+        self
     }
 
     /// The units (at most 32 characters, sanitised like the description). An empty
@@ -163,4 +175,21 @@ impl PerfValue {
             None => self.description.clone(),
         }
     }
+
+    /// The keyval that keeps the regression threshold, with its value.
+    pub(crate) fn threshold_keyval(&self) -> Option<(String, f64)> {
+        let threshold = self.regression_threshold.filter(|t| t.is_finite() && *t >= 0.0)?;
+        let description = super::chart::sanitize(&self.description, &self.replacement);
+        let name = match &self.graph {
+            Some(graph) => format!("{}.{description}", super::chart::sanitize(graph, &self.replacement)),
+            None => description,
+        };
+        Some((threshold_key(&name), threshold))
+    }
+}
+
+/// The test keyval key of a metric's regression threshold (`name` is
+/// `graph.description` or the description).
+pub(crate) fn threshold_key(name: &str) -> String {
+    format!("regression_threshold-{name}")
 }

@@ -60,6 +60,9 @@ pub struct TestInfo {
     timeout: Option<f64>,
     requirements: &'static [Requirement],
     variants: &'static [Variant],
+    crate_name: &'static str,
+    crate_version: &'static str,
+    manifest_dir: &'static str,
 }
 
 /// One configuration of a test (`#[autotest(variants(small(block_kb = 4)))]`):
@@ -111,7 +114,32 @@ impl TestInfo {
             timeout: None,
             requirements: &[],
             variants: &[],
+            crate_name: "",
+            crate_version: "",
+            manifest_dir: "",
         }
+    }
+
+    /// The crate that defines the test: its name, version and manifest
+    /// directory (`#[autotest]` gives them; the job's sysinfo records them).
+    #[must_use]
+    pub const fn with_crate(mut self, name: &'static str, version: &'static str, manifest_dir: &'static str) -> Self {
+        self.crate_name = name;
+        self.crate_version = version;
+        self.manifest_dir = manifest_dir;
+        self
+    }
+
+    /// The defining crate's name and version (empty when not given).
+    #[must_use]
+    pub const fn crate_version(&self) -> (&'static str, &'static str) {
+        (self.crate_name, self.crate_version)
+    }
+
+    /// The defining crate's manifest directory at build time (empty when not given).
+    #[must_use]
+    pub const fn manifest_dir(&self) -> &'static str {
+        self.manifest_dir
     }
 
     /// Free-form attributes (`"group:perf"`, `"disk"`) that `--select` matches.
