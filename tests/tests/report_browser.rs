@@ -107,4 +107,39 @@ fn the_report_page_shows_one_chart_per_metric() {
     }
     assert!(not_white > 10_000, "the screenshot is blank: {not_white} non-white pixels");
     assert!(chart_blue > 200, "no chart lines in the screenshot: {chart_blue} pixels of the chart colour");
+    // Links to each test's files (from the results directory, for `html_page`).
+    assert!(dom.contains("href=\"report_metrics/debug/report_metrics.DEBUG\""), "{dom}");
+
+    // Against a baseline: both distributions, side by side, with the verdict;
+    // over runs: one chart per metric.
+    let second = dir.path().join("r2");
+    let job = harness_core::Job::builder(&second).build().unwrap();
+    assert_eq!(job.test("report_metrics").iterations(3).run().unwrap(), Status::Good);
+    let _ = job.complete().unwrap();
+    let out = harness_tests::harness_in(dir.path())
+        .args(["report", "r2", "--html", "vs.html", "--baseline", "r"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let vs = headless(&browser, &dir.path().join("profile-vs"))
+        .args(["--dump-dom", &format!("file://{}", dir.path().join("vs.html").display())])
+        .output()
+        .unwrap();
+    let vs = String::from_utf8_lossy(&vs.stdout);
+    assert_eq!(vs.matches("class=\"chart pair verdict-").count(), 3, "{vs}");
+    assert!(vs.contains("baseline vs this run: +0.0%"), "{vs}");
+    assert!(vs.contains("href=\"r2/report_metrics/keyval\""), "links relative to the page: {vs}");
+    assert_eq!(vs.matches("<circle").count(), 3 * (3 + 9 + 3), "the run's own charts, and both runs side by side");
+    let out = harness_tests::harness_in(dir.path())
+        .args(["report", "--history", "r", "r2", "--html", "history.html"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let history = headless(&browser, &dir.path().join("profile-history"))
+        .args(["--dump-dom", &format!("file://{}", dir.path().join("history.html").display())])
+        .output()
+        .unwrap();
+    let history = String::from_utf8_lossy(&history.stdout);
+    assert_eq!(history.matches("<figure class=\"chart\"").count(), 3, "{history}");
+    assert_eq!(history.matches("<circle").count(), 3 * 2, "one median per run and metric");
 }

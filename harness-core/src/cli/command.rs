@@ -71,6 +71,12 @@ pub(crate) enum Command {
         /// With `--merge`: how many shards there are; fewer or more directories is an error.
         #[arg(long, value_name = "N", requires = "merge")]
         shards: Option<usize>,
+        /// With `--html`: compare with this run or baseline, drawing both distributions and the verdicts.
+        #[arg(long, value_name = "RUN")]
+        baseline: Option<String>,
+        /// Draw each metric over the runs DIR... (oldest first) into the `--html` page.
+        #[arg(long, requires = "html", conflicts_with_all = ["merge", "baseline"])]
+        history: bool,
         /// Write an HTML page with one chart per perf metric.
         #[arg(long, value_name = "OUT.html")]
         html: Option<PathBuf>,

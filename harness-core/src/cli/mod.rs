@@ -93,18 +93,28 @@ where
         Command::Compare { base, new, alpha, noise, json } => {
             compare::command(&base, &new, compare::Knobs { alpha, noise }, json)
         }
-        Command::Report { dirs, merge, into, shards, html } => {
+        Command::Report { dirs, merge, into, shards, html, baseline, history } => {
             let console = Console::new(cli.color);
+            let baseline = match baseline.as_deref().map(compare::load_side).transpose() {
+                Ok(baseline) => baseline.map(|b| (cli_name(&b), b)),
+                Err(e) => return usage_errors(&[e.into()]),
+            };
             match (merge, into) {
+                _ if history => report::history(&dirs, html.as_deref().unwrap_or(std::path::Path::new("history.html"))),
                 (true, Some(into)) => report::merged(&dirs, &into, shards, html.as_deref(), console),
                 _ if dirs.len() > 1 => usage_errors(&[CliError::ReportUsage(
                     "report takes one DIR; join shards with --merge DIR... --into OUT",
                 )
                 .into()]),
-                _ => report::report(&dirs[0], html.as_deref(), console),
+                _ => report::report(&dirs[0], html.as_deref(), baseline.as_ref(), console),
             }
         }
     }
+}
+
+/// A run's name for the page: its tag, or its start time.
+fn cli_name(results: &crate::results::JobResults) -> String {
+    results.job.tag.clone().unwrap_or_else(|| results.job.start.clone())
 }
 
 pub(crate) fn usage_errors(problems: &[error::Problem]) -> i32 {

@@ -83,9 +83,14 @@ fn shown_reason(test: &TestRecord) -> &str {
     if test.summary.is_empty() { &test.reason } else { &test.summary }
 }
 
-pub(crate) fn report(dir: &Path, html: Option<&Path>, console: Console) -> i32 {
+pub(crate) fn report(
+    dir: &Path,
+    html: Option<&Path>,
+    baseline: Option<&(String, JobResults)>,
+    console: Console,
+) -> i32 {
     match load(dir) {
-        Ok(results) => show(&results, html, console),
+        Ok(results) => show_with(&results, dir, html, baseline, console),
         Err(e) => {
             eprintln!("error: {e}");
             super::EXIT_USAGE
@@ -107,7 +112,7 @@ pub(crate) fn merged(
                 eprintln!("note: {note}");
             }
             println!("merged {} shard{} into {}", dirs.len(), if dirs.len() == 1 { "" } else { "s" }, into.display());
-            show(&results, html, console)
+            show_with(&results, into, html, None, console)
         }
         Err(e) => {
             eprintln!("error: {e}");
@@ -116,11 +121,51 @@ pub(crate) fn merged(
     }
 }
 
-/// The table, the page if asked for, and the exit status of the job.
-fn show(results: &JobResults, html: Option<&Path>, console: Console) -> i32 {
+/// `report --history DIR... --html OUT`: each metric over the runs.
+pub(crate) fn history(dirs: &[PathBuf], out: &Path) -> i32 {
+    let mut runs = Vec::new();
+    for dir in dirs {
+        match load(dir) {
+            Ok(results) => runs.push((dir.display().to_string(), results)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return super::EXIT_USAGE;
+            }
+        }
+    }
+    if let Err(e) = std::fs::write(out, crate::results::history_page(&runs)) {
+        eprintln!("error: cannot write `{}`: {e}", out.display());
+        return super::EXIT_FAILED;
+    }
+    println!("history of {} runs: {}", runs.len(), out.display());
+    super::EXIT_OK
+}
+
+/// `to` as a path from the directory `from` (`..` where needed); `to` as it
+/// is when the two cannot be related.
+fn relative(from: &Path, to: &Path) -> String {
+    let (Ok(from), Ok(to)) = (from.canonicalize(), to.canonicalize()) else { return to.display().to_string() };
+    let (a, b): (Vec<_>, Vec<_>) = (from.components().collect(), to.components().collect());
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut parts: Vec<String> = std::iter::repeat_n("..".to_owned(), a.len() - common).collect();
+    parts.extend(b[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+    parts.join("/")
+}
+
+/// The table, the page if asked for (links to the run in `dir`, a baseline
+/// compared), and the exit status of the job.
+fn show_with(
+    results: &JobResults,
+    dir: &Path,
+    html: Option<&Path>,
+    baseline: Option<&(String, JobResults)>,
+    console: Console,
+) -> i32 {
     print!("{}", table(results, console));
     if let Some(out) = html {
-        let page = crate::results::html_page(results);
+        let page_dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let links = relative(page_dir, dir);
+        let page = crate::results::html_page_with(results, baseline.map(|(n, b)| (n.as_str(), b)), &links);
         if let Err(e) = std::fs::write(out, page) {
             eprintln!("error: cannot write `{}`: {e}", out.display());
             return super::EXIT_FAILED;

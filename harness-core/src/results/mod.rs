@@ -12,6 +12,7 @@
 
 mod chart;
 mod chart_file;
+pub(crate) mod comparison;
 mod exit_status;
 mod html;
 mod iteration_keyval;
@@ -30,7 +31,8 @@ pub use chart::{ChartEntry, PerfChart};
 pub(crate) use chart_file::ChartFile;
 pub use exit_status::{EXIT_STATUS_FILE, JobExit, read_job_exit};
 pub(crate) use exit_status::{write_finished, write_started};
-pub use html::html_page;
+pub(crate) use html::page as html_page_with;
+pub use html::{history_page, html_page};
 pub(crate) use iteration_keyval::{IterationKeyvals, TKO_KEY_LIMIT};
 pub use job_files::{JobInfo, JobResults, RESULTS_SCHEMA_VERSION, rebuild_job_files};
 pub(crate) use job_files::{baseline_medians, write_job_files};

@@ -1,0 +1,230 @@
+//! Two runs side by side, metric by metric: the statistics of
+//! `crate::stats`, and a verdict that knows each metric's direction. Used by
+//! `compare`, `run --baseline` and the report page.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::{JobResults, PerfRecord, TestRecord, threshold_key};
+use crate::stats::{Summary, mann_whitney_p, shift_interval};
+
+/// The statistical knobs: significance level and noise threshold.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Knobs {
+    pub(crate) alpha: f64,
+    pub(crate) noise: f64,
+}
+
+/// One metric of one test in both runs.
+#[derive(Debug, Serialize)]
+pub(crate) struct MetricRow {
+    pub(crate) test: String,
+    pub(crate) metric: String,
+    pub(crate) units: Option<String>,
+    /// `up` (higher is better) or `down`.
+    pub(crate) direction: String,
+    pub(crate) base: SideStats,
+    pub(crate) new: SideStats,
+    /// The Hodges-Lehmann shift relative to the base median, in percent.
+    pub(crate) change_percent: f64,
+    /// Its `1 - alpha` confidence interval, in percent.
+    pub(crate) ci_percent: [f64; 2],
+    /// The two-sided Mann-Whitney U p-value.
+    pub(crate) p: f64,
+    /// The change beyond which a significant worsening is a regression, in percent.
+    pub(crate) threshold_percent: f64,
+    /// `regressed`, `improved` or `no change`.
+    pub(crate) verdict: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SideStats {
+    pub(crate) n: usize,
+    pub(crate) median: f64,
+    pub(crate) mean: f64,
+    pub(crate) q1: f64,
+    pub(crate) q3: f64,
+}
+
+impl From<Summary> for SideStats {
+    fn from(s: Summary) -> Self {
+        SideStats { n: s.n, median: s.median, mean: s.mean, q1: s.q1, q3: s.q3 }
+    }
+}
+
+/// A sysinfo key whose values differ.
+#[derive(Debug, Serialize)]
+struct ContextDiff {
+    key: String,
+    base: Option<String>,
+    new: Option<String>,
+}
+
+/// The whole comparison (what `--json` prints).
+#[derive(Debug, Serialize)]
+pub(crate) struct Comparison {
+    alpha: f64,
+    noise: f64,
+    context: Vec<ContextDiff>,
+    pub(crate) metrics: Vec<MetricRow>,
+    /// Tests of BASE that NEW does not have.
+    missing: Vec<String>,
+    /// Tests of NEW that BASE does not have.
+    added: Vec<String>,
+    /// Tests that passed in BASE and fail in NEW, with their status and reason.
+    now_failing: Vec<String>,
+    regressions: usize,
+}
+
+impl Comparison {
+    pub(crate) fn regressed(&self) -> bool {
+        self.regressions > 0
+    }
+}
+
+/// Every test and subtest by its subdir.
+fn by_subdir(tests: &[TestRecord], out: &mut BTreeMap<String, TestRecord>) {
+    for test in tests {
+        out.insert(test.subdir.clone(), test.clone());
+        by_subdir(&test.subtests, out);
+    }
+}
+
+fn metric_name(perf: &PerfRecord) -> String {
+    match &perf.graph {
+        Some(graph) => format!("{graph}.{}", perf.description),
+        None => perf.description.clone(),
+    }
+}
+
+/// Compares two runs.
+pub(crate) fn compare(base: &JobResults, new: &JobResults, knobs: Knobs) -> Comparison {
+    let (mut old_tests, mut new_tests) = (BTreeMap::new(), BTreeMap::new());
+    by_subdir(&base.tests, &mut old_tests);
+    by_subdir(&new.tests, &mut new_tests);
+    let mut comparison = Comparison {
+        alpha: knobs.alpha,
+        noise: knobs.noise,
+        context: context(base, new),
+        metrics: Vec::new(),
+        missing: old_tests.keys().filter(|k| !new_tests.contains_key(*k)).cloned().collect(),
+        added: new_tests.keys().filter(|k| !old_tests.contains_key(*k)).cloned().collect(),
+        now_failing: Vec::new(),
+        regressions: 0,
+    };
+    for (subdir, old) in &old_tests {
+        let Some(now) = new_tests.get(subdir) else { continue };
+        if !old.status.is_failure() && now.status.is_failure() {
+            comparison.now_failing.push(format!("{subdir} ({} {})", now.status, now.summary));
+        }
+        for perf in &old.perf_values {
+            let name = metric_name(perf);
+            let Some(other) = now.perf_values.iter().find(|p| metric_name(p) == name) else { continue };
+            let row = metric(subdir, &name, perf, other, now, knobs);
+            comparison.regressions += usize::from(row.verdict == "regressed");
+            comparison.metrics.push(row);
+        }
+    }
+    comparison
+}
+
+fn metric(
+    subdir: &str,
+    name: &str,
+    old: &PerfRecord,
+    new: &PerfRecord,
+    record: &TestRecord,
+    knobs: Knobs,
+) -> MetricRow {
+    let (base, now) = (Summary::of(&old.values), Summary::of(&new.values));
+    let scale = if base.median == 0.0 { f64::NAN } else { 100.0 / base.median.abs() };
+    let (shift, low, high) = shift_interval(&old.values, &new.values, knobs.alpha).unwrap_or((0.0, 0.0, 0.0));
+    let p = mann_whitney_p(&old.values, &new.values);
+    let change = shift * scale;
+    let threshold = record.keyvals.get(&threshold_key(name)).and_then(|t| t.parse::<f64>().ok()).unwrap_or(knobs.noise);
+    let higher_is_better = new.improvement_direction == "up";
+    let worse = if higher_is_better { change < 0.0 } else { change > 0.0 };
+    let significant = p < knobs.alpha;
+    let verdict = if significant && worse && change.abs() > threshold * 100.0 {
+        "regressed"
+    } else if significant && !worse && change.abs() > knobs.noise * 100.0 {
+        "improved"
+    } else {
+        "no change"
+    };
+    MetricRow {
+        test: subdir.to_owned(),
+        metric: name.to_owned(),
+        units: new.units.clone(),
+        direction: new.improvement_direction.clone(),
+        base: base.into(),
+        new: now.into(),
+        change_percent: change,
+        ci_percent: [low * scale, high * scale],
+        p,
+        threshold_percent: threshold * 100.0,
+        verdict,
+    }
+}
+
+/// The sysinfo keys that differ (the load average aside: it always does).
+fn context(base: &JobResults, new: &JobResults) -> Vec<ContextDiff> {
+    let (a, b) = (&base.job.sysinfo, &new.job.sysinfo);
+    crate::results::sysinfo::SYSINFO_KEYS
+        .iter()
+        .filter(|key| **key != "load_average")
+        .filter(|key| a.get(**key) != b.get(**key))
+        .map(|key| ContextDiff { key: (*key).to_owned(), base: a.get(*key).cloned(), new: b.get(*key).cloned() })
+        .collect()
+}
+
+/// The comparison as a table.
+pub(crate) fn table(comparison: &Comparison) -> String {
+    let mut out = String::new();
+    for diff in &comparison.context {
+        let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "(unknown)".to_owned());
+        let _ = writeln!(out, "context differs: {}: {} -> {}", diff.key, shown(&diff.base), shown(&diff.new));
+    }
+    let width = comparison.metrics.iter().map(|m| m.test.len() + 1 + m.metric.len()).max().unwrap_or(6).max(6);
+    let _ = writeln!(
+        out,
+        "{:<width$} {:>7} {:>12} {:>12} {:>8} {:>19} {:>7}  VERDICT",
+        "METRIC", "N", "BASE", "NEW", "CHANGE", "CI", "P"
+    );
+    for m in &comparison.metrics {
+        let units = m.units.as_deref().unwrap_or("");
+        let interval = format!("[{:+.1}%, {:+.1}%]", m.ci_percent[0], m.ci_percent[1]);
+        let _ = writeln!(
+            out,
+            "{:<width$} {:>7} {:>12} {:>12} {:>7.1}% {:>19} {:>7.3}  {}",
+            format!("{}/{}", m.test, m.metric),
+            format!("{}/{}", m.base.n, m.new.n),
+            format!("{:.4} {units}", m.base.median).trim_end(),
+            format!("{:.4} {units}", m.new.median).trim_end(),
+            m.change_percent,
+            interval,
+            m.p,
+            m.verdict,
+        );
+    }
+    for (label, list) in [
+        ("missing in NEW", &comparison.missing),
+        ("new in NEW", &comparison.added),
+        ("now failing", &comparison.now_failing),
+    ] {
+        for item in list {
+            let _ = writeln!(out, "{label}: {item}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{} regression{} (alpha {}, noise {}%)",
+        comparison.regressions,
+        if comparison.regressions == 1 { "" } else { "s" },
+        comparison.alpha,
+        comparison.noise * 100.0
+    );
+    out
+}
