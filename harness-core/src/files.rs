@@ -17,7 +17,10 @@ use crate::error::{Error, Result};
 /// # Errors
 ///
 /// [`Error::Io`] naming the file; the old file is then unchanged.
-pub(crate) fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn io::Write) -> io::Result<()>) -> Result<()> {
+pub(crate) fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut io::BufWriter<&mut fs::File>) -> io::Result<()>,
+) -> Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
     let prefix = format!(".{}.", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
     let mut temp = tempfile::Builder::new()

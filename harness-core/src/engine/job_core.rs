@@ -190,6 +190,9 @@ impl JobCore {
     pub(crate) fn take_records_under(&self, subdir: &str) -> Vec<TestRecord> {
         let prefix = format!("{subdir}/");
         let mut records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
+        if !records.iter().any(|r| r.subdir.starts_with(&prefix)) {
+            return Vec::new();
+        }
         let (under, rest): (Vec<TestRecord>, Vec<TestRecord>) =
             std::mem::take(&mut *records).into_iter().partition(|r| r.subdir.starts_with(&prefix));
         *records = rest;

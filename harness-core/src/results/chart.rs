@@ -155,6 +155,9 @@ impl PerfChart {
     /// empty, units over 32 characters, an illegal replacement string, an empty
     /// list, or a NaN or infinite value. The chart is unchanged on error.
     pub fn add(&mut self, value: &PerfValue) -> Result<()> {
+        if self.append_in_place(value) {
+            return Ok(());
+        }
         let (top, sub, entry) = Self::checked_entry(value)?;
         let slot = self.charts.entry(top).or_default();
         match slot.get_mut(&sub) {
@@ -173,6 +176,43 @@ impl PerfChart {
             }
         }
         Ok(())
+    }
+
+    /// The common case without an allocation: more values for an entry that
+    /// exists, every name already legal and the values fine. `false` leaves
+    /// the chart alone for [`add`](Self::add)'s full path (and its errors).
+    fn append_in_place(&mut self, value: &PerfValue) -> bool {
+        let legal = |text: &str, max: usize| !text.is_empty() && text.len() <= max && text.chars().all(is_legal);
+        let data = value.data.as_slice();
+        let plain = !value.replace_existing
+            && legal(&value.description, 256)
+            && value.graph.as_deref().is_none_or(|g| legal(g, 256))
+            && value.units.as_deref().is_none_or(|u| legal(u, 32))
+            && value.replacement.chars().all(is_legal)
+            && !data.is_empty()
+            && data.iter().all(|v| v.is_finite());
+        if !plain {
+            return false;
+        }
+        let (top, sub) = match &value.graph {
+            Some(graph) => (graph.as_str(), value.description.as_str()),
+            None => (value.description.as_str(), "summary"),
+        };
+        let Some(existing) = self.charts.get_mut(top).and_then(|slot| slot.get_mut(sub)) else { return false };
+        match &mut existing.data {
+            PerfData::List(values) => values.extend_from_slice(data),
+            PerfData::Scalar(old) => {
+                let mut values = Vec::with_capacity(1 + data.len());
+                values.push(*old);
+                values.extend_from_slice(data);
+                existing.data = PerfData::List(values);
+            }
+        }
+        if existing.units.as_deref() != value.units.as_deref() {
+            existing.units.clone_from(&value.units);
+        }
+        existing.higher_is_better = value.higher_is_better;
+        true
     }
 
     fn checked_entry(value: &PerfValue) -> Result<(String, String, ChartEntry)> {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::record::{Outcome, RecordData, TestRecord};
 use crate::error::{Error, Result};
-use crate::files::write_bytes_atomic;
+use crate::files::{write_atomic, write_bytes_atomic};
 use crate::status::Status;
 
 /// The version of the `results.json` layout; bumped on incompatible changes.
@@ -168,26 +168,38 @@ pub(crate) fn write_job_files(
     for record in records {
         *counts.entry(record.status.to_string()).or_insert(0) += 1;
     }
-    let results = JobResults {
-        schema_version: RESULTS_SCHEMA_VERSION,
-        harness_version: env!("CARGO_PKG_VERSION").to_owned(),
-        job: JobInfo {
-            tag: tag.map(str::to_owned),
-            status,
-            start: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            end: finished.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            counts,
-            sysinfo: super::sysinfo::from_keyval(&super::read_keyval(resultdir, None).unwrap_or_default()),
-        },
-        tests: records.to_vec(),
+    let job = JobInfo {
+        tag: tag.map(str::to_owned),
+        status,
+        start: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        end: finished.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        counts,
+        sysinfo: super::sysinfo::from_keyval(&super::read_keyval(resultdir, None).unwrap_or_default()),
     };
-    let json = serde_json::to_vec_pretty(&results)
-        .map_err(|e| Error::io("serialize", resultdir.join("results.json"), e.into()))?;
-    write_bytes_atomic(&resultdir.join("results.json"), &json)?;
+    // Streamed into the file from the records as they are: no copy of them,
+    // and no document in memory.
+    let results = Written {
+        schema_version: RESULTS_SCHEMA_VERSION,
+        harness_version: env!("CARGO_PKG_VERSION"),
+        job: &job,
+        tests: records,
+    };
+    write_atomic(&resultdir.join("results.json"), |out| {
+        serde_json::to_writer(out, &results).map_err(std::io::Error::from)
+    })?;
     #[allow(clippy::cast_precision_loss, reason = "milliseconds of a job")]
     let seconds = (finished - started).num_milliseconds().max(0) as f64 / 1000.0;
     let junit = super::junit::junit_report(resultdir, tag, seconds, records);
     write_bytes_atomic(&resultdir.join("junit.xml"), junit.as_bytes())
+}
+
+/// `results.json` as written: [`JobResults`] borrowing what it holds.
+#[derive(Serialize)]
+struct Written<'a> {
+    schema_version: u32,
+    harness_version: &'a str,
+    job: &'a JobInfo,
+    tests: &'a [TestRecord],
 }
 
 /// For each test and subtest of `results` (by output directory), the median

@@ -80,9 +80,7 @@ fn suite(out: &mut String, resultdir: &Path, record: &TestRecord, parent: Option
             Some(graph) => format!("perf:{graph}/{}", perf.description),
             None => format!("perf:{}", perf.description),
         };
-        let values: Vec<String> = perf.values.iter().map(|v| float_repr(*v)).collect();
-        let units = perf.units.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
-        property(&name, &format!("[{}]{units} ({})", values.join(", "), perf.improvement_direction));
+        property(&name, &perf_summary(perf));
     }
     for (key, value) in &record.perf_keyvals {
         property(&format!("perf_keyval:{key}"), &float_repr(*value));
@@ -123,6 +121,32 @@ fn suite(out: &mut String, resultdir: &Path, record: &TestRecord, parent: Option
     }
     let _ = write!(out, "\n      <system-out>{}</system-out>\n    </testcase>\n  </testsuite>\n", Text(&system_out));
 }
+
+/// A perf value as a junit property: its values up to [`LISTED_VALUES`],
+/// else a summary (`results-chart.json` holds them all):
+/// `[1.5, 2.5] ms (down)`, or `n=1000 min=1.0 median=2.0 mean=2.1 max=9.0 ms (down)`.
+fn perf_summary(perf: &super::record::PerfRecord) -> String {
+    let units = perf.units.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
+    let direction = &perf.improvement_direction;
+    if perf.values.len() <= LISTED_VALUES {
+        let values: Vec<String> = perf.values.iter().map(|v| float_repr(*v)).collect();
+        return format!("[{}]{units} ({direction})", values.join(", "));
+    }
+    let s = crate::stats::Summary::of(&perf.values);
+    let (min, max) =
+        perf.values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    format!(
+        "n={} min={} median={} mean={} max={}{units} ({direction})",
+        s.n,
+        float_repr(min),
+        float_repr(s.median),
+        float_repr(s.mean),
+        float_repr(max)
+    )
+}
+
+/// How many values a perf property lists before it summarises them.
+const LISTED_VALUES: usize = 20;
 
 /// Seconds with at most three decimals, as the schema's `SUREFIRE_TIME` wants.
 fn time(seconds: f64) -> String {
