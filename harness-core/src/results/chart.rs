@@ -269,6 +269,19 @@ impl PerfChart {
             .flat_map(|(top, subs)| subs.iter().map(move |(sub, entry)| (top.as_str(), sub.as_str(), entry)))
     }
 
+    /// Every entry, moved out: (top, sub, units, values, higher is better).
+    pub(crate) fn into_entries(self) -> impl Iterator<Item = (String, String, Option<String>, Vec<f64>, bool)> {
+        self.charts.into_iter().flat_map(|(top, subs)| {
+            subs.into_iter().map(move |(sub, entry)| {
+                let values = match entry.data {
+                    PerfData::Scalar(value) => vec![value],
+                    PerfData::List(values) => values,
+                };
+                (top.clone(), sub, entry.units, values, entry.higher_is_better)
+            })
+        })
+    }
+
     /// Whether nothing was recorded.
     #[must_use]
     pub fn is_empty(&self) -> bool {

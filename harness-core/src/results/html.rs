@@ -441,7 +441,7 @@ mod tests {
             chart.add(&crate::results::PerfValue::new(description, values.to_vec()).units("ms")).unwrap();
             chart
         };
-        PerfRecord::from_chart(&chart).remove(0)
+        PerfRecord::from_owned_chart(chart).remove(0)
     }
 
     #[test]

@@ -149,6 +149,46 @@ pub(crate) struct BlockFormatter {
     scratch: String,
     /// Each line's start, end of key, and end in `scratch`.
     lines: Vec<(usize, usize, usize)>,
+    /// The perf keys of the last perf-only block, in the order given, already
+    /// checked; a block with the same keys costs one comparison per key.
+    cached_keys: Vec<String>,
+    /// Their sorted order (indexes into `cached_keys`).
+    cached_order: Vec<usize>,
+    /// The values of the block being written, while its keys match the cache.
+    values: Vec<PerfNumber>,
+}
+
+/// Checks a perf line and adds it to `scratch` and `lines`.
+fn push_perf_line(
+    scratch: &mut String,
+    lines: &mut Vec<(usize, usize, usize)>,
+    key: &str,
+    value: PerfNumber,
+) -> Result<()> {
+    if !is_plain_key(key) {
+        return Err(Error::InvalidKey { key: format!("{key}{{perf}}") });
+    }
+    check_finite(key, value)?;
+    let start = scratch.len();
+    scratch.push_str(key);
+    let key_end = scratch.len();
+    scratch.push_str("{perf}=");
+    value.write_to(scratch);
+    scratch.push('\n');
+    lines.push((start, key_end, scratch.len()));
+    Ok(())
+}
+
+fn check_finite(key: &str, value: PerfNumber) -> Result<()> {
+    if let PerfNumber::Float(float) = value
+        && !float.is_finite()
+    {
+        return Err(Error::InvalidValue {
+            key: format!("{key}{{perf}}"),
+            reason: format!("perf values must be finite numbers, got {}", float_repr(float)),
+        });
+    }
+    Ok(())
 }
 
 impl BlockFormatter {
@@ -165,9 +205,10 @@ impl BlockFormatter {
         VA: Display,
         KP: AsRef<str>,
     {
-        let BlockFormatter { scratch, lines } = self;
+        let BlockFormatter { scratch, lines, cached_keys, cached_order, values } = self;
         scratch.clear();
         lines.clear();
+        values.clear();
         for (key, value) in attr {
             let key = key.as_ref();
             if !is_plain_key(key) {
@@ -184,26 +225,51 @@ impl BlockFormatter {
             lines.push((start, key_end, scratch.len()));
         }
         let attrs = lines.len();
+        // While the keys are the cached ones, only the values are kept.
+        let mut matching = attrs == 0 && !cached_keys.is_empty();
+        let mut given = 0;
         for (key, value) in perf {
             let key = key.as_ref();
-            if !is_plain_key(key) {
-                return Err(Error::InvalidKey { key: format!("{key}{{perf}}") });
+            if matching && cached_keys.get(given).is_some_and(|known| known == key) {
+                values.push(value);
+                given += 1;
+                continue;
             }
-            if let PerfNumber::Float(float) = value
-                && !float.is_finite()
-            {
-                return Err(Error::InvalidValue {
-                    key: format!("{key}{{perf}}"),
-                    reason: format!("perf values must be finite numbers, got {}", float_repr(float)),
-                });
+            if matching {
+                matching = false;
+                for (known, value) in cached_keys.iter().zip(values.iter()) {
+                    push_perf_line(scratch, lines, known, *value)?;
+                }
             }
-            let start = scratch.len();
-            scratch.push_str(key);
-            let key_end = scratch.len();
-            scratch.push_str("{perf}=");
-            value.write_to(scratch);
-            scratch.push('\n');
-            lines.push((start, key_end, scratch.len()));
+            push_perf_line(scratch, lines, key, value)?;
+            given += 1;
+        }
+        if matching && given == cached_keys.len() {
+            for (key, value) in cached_keys.iter().zip(values.iter()) {
+                check_finite(key, *value)?;
+            }
+            let perf_start = out.len();
+            for &at in cached_order.iter() {
+                out.push_str(&cached_keys[at]);
+                out.push_str("{perf}=");
+                values[at].write_to(out);
+                out.push('\n');
+            }
+            out.push('\n');
+            return Ok(perf_start);
+        }
+        if matching {
+            // Fewer keys than the cache: the ones seen, the slow way.
+            for (known, value) in cached_keys.iter().zip(values.iter()) {
+                push_perf_line(scratch, lines, known, *value)?;
+            }
+        }
+        if attrs == 0 && !lines.is_empty() {
+            cached_keys.clear();
+            cached_keys.extend(lines.iter().map(|(start, key_end, _)| scratch[*start..*key_end].to_owned()));
+            cached_order.clear();
+            cached_order.extend(0..cached_keys.len());
+            cached_order.sort_by(|a, b| cached_keys[*a].cmp(&cached_keys[*b]));
         }
         let text = scratch.as_str();
         let by_key = |a: &(usize, usize, usize), b: &(usize, usize, usize)| text[a.0..a.1].cmp(&text[b.0..b.1]);
@@ -231,6 +297,39 @@ impl BlockFormatter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_repeated_key_set_writes_what_a_new_one_would() {
+        let none: [(&str, &str); 0] = [];
+        let mut cached = BlockFormatter::default();
+        let blocks: [&[(&str, f64)]; 6] = [
+            &[("zeta", 1.0), ("alpha", 2.0), ("mid", 3.0)],
+            &[("zeta", 4.0), ("alpha", 5.0), ("mid", 6.5)],
+            &[("zeta", 7.0), ("alpha", 8.0)],
+            &[("zeta", 1.0), ("beta", 2.0), ("mid", 3.0)],
+            &[("zeta", 1.0), ("beta", 2.0), ("mid", 3.0), ("extra", 4.0)],
+            &[("dup", 1.0), ("dup", 2.0)],
+        ];
+        for block in blocks.iter().chain(blocks.iter()) {
+            let mut fresh = BlockFormatter::default();
+            let (mut a, mut b) = (String::new(), String::new());
+            let perf = || block.iter().map(|(k, v)| (*k, PerfNumber::Float(*v)));
+            let at_a = cached.format(none, perf(), &mut a).unwrap();
+            let at_b = fresh.format(none, perf(), &mut b).unwrap();
+            assert_eq!((a, at_a), (b, at_b));
+        }
+        let nan = [("zeta", PerfNumber::Float(f64::NAN)), ("alpha", PerfNumber::Int(1)), ("mid", PerfNumber::Int(1))];
+        let mut out = String::from("x");
+        cached
+            .format(
+                none,
+                [("zeta", 1.0), ("alpha", 2.0), ("mid", 3.0)].map(|(k, v)| (k, PerfNumber::Float(v))),
+                &mut String::new(),
+            )
+            .unwrap();
+        assert!(cached.format(none, nan, &mut out).is_err());
+        assert_eq!(out, "x", "a refused block writes nothing");
+    }
 
     #[test]
     fn perf_numbers_print_as_python_does() {

@@ -171,23 +171,32 @@ fn xml_char(c: char) -> bool {
 }
 
 fn escape(text: &str, attribute: bool, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-    for c in text.chars() {
-        match c {
-            '&' => f.write_str("&amp;")?,
-            '<' => f.write_str("&lt;")?,
-            '>' => f.write_str("&gt;")?,
-            '"' if attribute => f.write_str("&quot;")?,
+    // Runs of characters that need nothing are written whole.
+    let mut start = 0;
+    for (at, c) in text.char_indices() {
+        let replacement = match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            '"' if attribute => "&quot;",
             // An attribute's tab and line breaks would be normalised to
             // spaces by every reader; a reference keeps them. In text only
             // the carriage return needs one.
-            '\t' if attribute => f.write_str("&#9;")?,
-            '\n' if attribute => f.write_str("&#10;")?,
-            '\r' => f.write_str("&#13;")?,
-            c if xml_char(c) => f.write_char(c)?,
-            c => write!(f, "\\x{:02x}", u32::from(c))?,
+            '\t' if attribute => "&#9;",
+            '\n' if attribute => "&#10;",
+            '\r' => "&#13;",
+            c if xml_char(c) => continue,
+            _ => "",
+        };
+        f.write_str(&text[start..at])?;
+        if replacement.is_empty() {
+            write!(f, "\\x{:02x}", u32::from(c))?;
+        } else {
+            f.write_str(replacement)?;
         }
+        start = at + c.len_utf8();
     }
-    Ok(())
+    f.write_str(&text[start..])
 }
 
 /// Text escaped for an attribute value.

@@ -33,17 +33,18 @@ pub struct PerfRecord {
 }
 
 impl PerfRecord {
-    pub(crate) fn from_chart(chart: &PerfChart) -> Vec<PerfRecord> {
+    /// The records of a chart, moving its strings and values.
+    pub(crate) fn from_owned_chart(chart: PerfChart) -> Vec<PerfRecord> {
         chart
-            .entries()
-            .map(|(top, sub, entry)| {
-                let (graph, description) = if sub == "summary" { (None, top) } else { (Some(top.to_owned()), sub) };
+            .into_entries()
+            .map(|(top, sub, units, values, higher_is_better)| {
+                let (graph, description) = if sub == "summary" { (None, top) } else { (Some(top), sub) };
                 PerfRecord {
                     graph,
-                    description: description.to_owned(),
-                    units: entry.units().map(str::to_owned),
-                    values: entry.values().to_vec(),
-                    improvement_direction: entry.improvement_direction().to_owned(),
+                    description,
+                    units,
+                    values,
+                    improvement_direction: if higher_is_better { "up" } else { "down" }.to_owned(),
                 }
             })
             .collect()
@@ -243,7 +244,7 @@ impl TestRecord {
             duration: outcome.duration,
             iterations: outcome.iterations,
             outputdir: outcome.outputdir,
-            perf_values: PerfRecord::from_chart(&data.chart),
+            perf_values: PerfRecord::from_owned_chart(data.chart),
             keyvals: data.keyvals,
             perf_keyvals: data.perf_keyvals,
             keyval_blocks: data.blocks,
