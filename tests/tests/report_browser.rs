@@ -116,30 +116,23 @@ fn the_report_page_shows_one_chart_per_metric() {
     let job = harness_core::Job::builder(&second).build().unwrap();
     assert_eq!(job.test("report_metrics").iterations(3).run().unwrap(), Status::Good);
     let _ = job.complete().unwrap();
-    let out = harness_tests::harness_in(dir.path())
-        .args(["report", "r2", "--html", "vs.html", "--baseline", "r"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let vs = headless(&browser, &dir.path().join("profile-vs"))
-        .args(["--dump-dom", &format!("file://{}", dir.path().join("vs.html").display())])
-        .output()
-        .unwrap();
-    let vs = String::from_utf8_lossy(&vs.stdout);
+    let vs = report_dom(&browser, dir.path(), &["r2", "--html", "vs.html", "--baseline", "r"], "vs.html");
     assert_eq!(vs.matches("class=\"chart pair verdict-").count(), 3, "{vs}");
     assert!(vs.contains("baseline vs this run: +0.0%"), "{vs}");
     assert!(vs.contains("href=\"r2/report_metrics/keyval\""), "links relative to the page: {vs}");
     assert_eq!(vs.matches("<circle").count(), 3 * (3 + 9 + 3), "the run's own charts, and both runs side by side");
-    let out = harness_tests::harness_in(dir.path())
-        .args(["report", "--history", "r", "r2", "--html", "history.html"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let history = headless(&browser, &dir.path().join("profile-history"))
-        .args(["--dump-dom", &format!("file://{}", dir.path().join("history.html").display())])
-        .output()
-        .unwrap();
-    let history = String::from_utf8_lossy(&history.stdout);
+    let history = report_dom(&browser, dir.path(), &["--history", "r", "r2", "--html", "history.html"], "history.html");
     assert_eq!(history.matches("<figure class=\"chart\"").count(), 3, "{history}");
     assert_eq!(history.matches("<circle").count(), 3 * 2, "one median per run and metric");
+}
+
+/// Runs `harness report ARGS` in `dir` and returns the DOM Chromium makes of `page`.
+fn report_dom(browser: &str, dir: &Path, args: &[&str], page: &str) -> String {
+    let out = harness_tests::harness_in(dir).arg("report").args(args).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dom = headless(browser, &dir.join(format!("profile-{page}")))
+        .args(["--dump-dom", &format!("file://{}", dir.join(page).display())])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&dom.stdout).into_owned()
 }

@@ -80,6 +80,7 @@ fn archive_partitions_and_merge_give_one_unsharded_run() {
     let names: Vec<String> = outcome(&sharded).into_iter().map(|(subdir, _, _)| subdir).collect();
     assert!(names.contains(&"nx_sized.large".to_owned()) && names.contains(&"nx_good".to_owned()), "{names:?}");
     assert_eq!(sharded.job.status, Status::Warn, "the worst of GOOD, WARN and TEST_NA tests");
+    assert!(sharded.job.sysinfo.contains_key("kernel"), "the shards' machine: {:?}", sharded.job.sysinfo);
     let large = sharded.tests.iter().find(|t| t.subdir == "nx_sized.large").unwrap();
     assert_eq!((large.iterations, large.args["size"].as_u64()), (2, Some(64)), "the shard's own record is kept");
     // One status.log with every test, read alike by harness and TKO.

@@ -193,16 +193,19 @@ fn write_job(into: &Path, jobs: &[ShardJob], tests: &[MergedTest], aborted: bool
         .filter_map(|j| read_keyval(&j.dir, None).ok()?.get("job_finished")?.to_string().parse::<i64>().ok())
         .max()
         .unwrap_or(started);
-    write_keyval(
-        into,
-        [
-            ("status_version", "1".to_owned()),
-            ("job_started", started.to_string()),
-            ("job_finished", finished.to_string()),
-            ("harness_merged_jobs", jobs.len().to_string()),
-        ],
-        None,
-    )?;
+    let mut keyval = vec![
+        ("status_version".to_owned(), "1".to_owned()),
+        ("job_started".to_owned(), started.to_string()),
+        ("job_finished".to_owned(), finished.to_string()),
+        ("harness_merged_jobs".to_owned(), jobs.len().to_string()),
+    ];
+    // The machine of the first job (shards of one suite run on one kind of machine).
+    if let Some(first) = jobs.first() {
+        let theirs = read_keyval(&first.dir, None).unwrap_or_default();
+        keyval
+            .extend(theirs.iter().filter(|(k, _)| k.starts_with("sysinfo-")).map(|(k, v)| (k.clone(), v.to_string())));
+    }
+    write_keyval(into, keyval, None)?;
     let mut log = String::new();
     log.push_str(&StatusEntry::new(StatusCode::Start, None, None, "")?.with_timestamp(started).render());
     log.push('\n');

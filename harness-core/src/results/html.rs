@@ -9,6 +9,7 @@
 use std::fmt::Write as _;
 
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::comparison::{Comparison, Knobs, MetricRow, compare};
@@ -87,6 +88,25 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// An SVG chart with axes over `x` and `y`, which `draw` fills.
+fn plot(
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    draw: impl FnOnce(&mut Chart<'_, '_>) -> Result<(), String>,
+) -> String {
+    svg(|root| {
+        let mut chart = ChartBuilder::on(root)
+            .margin(8)
+            .x_label_area_size(34)
+            .y_label_area_size(64)
+            .build_cartesian_2d(x, y)
+            .map_err(err)?;
+        draw(&mut chart)
+    })
+}
+
 /// Every iteration's value, the median (dashed) and the interquartile range (band).
 fn series_chart(perf: &PerfRecord) -> String {
     let values: Vec<f64> = perf.values.iter().copied().filter(|v| v.is_finite()).collect();
@@ -95,13 +115,7 @@ fn series_chart(perf: &PerfRecord) -> String {
     #[allow(clippy::cast_precision_loss, reason = "counts of perf values")]
     let n = values.len().max(1) as f64;
     let units = perf.units.clone().unwrap_or_else(|| "value".to_owned());
-    svg(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .margin(8)
-            .x_label_area_size(34)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0.5..n + 0.5, low..high)
-            .map_err(err)?;
+    plot(0.5..n + 0.5, low..high, |chart| {
         chart
             .configure_mesh()
             .x_desc("value (iteration order)")
@@ -138,13 +152,7 @@ fn series_chart(perf: &PerfRecord) -> String {
 /// Both distributions side by side: each value, the median and the quartiles.
 fn pair_chart(base: &[f64], new: &[f64], units: &str) -> String {
     let (low, high) = y_range(base.iter().chain(new).copied());
-    svg(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .margin(8)
-            .x_label_area_size(34)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0.0..2.0, low..high)
-            .map_err(err)?;
+    plot(0.0..2.0, low..high, |chart| {
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -185,13 +193,7 @@ fn history_chart(runs: &[Summary], units: &str) -> String {
     let (low, high) = y_range(runs.iter().flat_map(|s| [s.q1, s.q3, s.median]).filter(|v| v.is_finite()));
     #[allow(clippy::cast_precision_loss, reason = "counts of runs")]
     let n = runs.len().max(1) as f64;
-    svg(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .margin(8)
-            .x_label_area_size(34)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0.5..n + 0.5, low..high)
-            .map_err(err)?;
+    plot(0.5..n + 0.5, low..high, |chart| {
         chart
             .configure_mesh()
             .x_desc("run")
