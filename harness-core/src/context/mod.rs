@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub(crate) use data_loss::{DEBUG_BUILD, reason_loss};
+#[cfg(feature = "cli")]
+pub(crate) use data_loss::DEBUG_BUILD;
+pub(crate) use data_loss::reason_loss;
 pub(crate) use job_view::JobLink;
 pub use job_view::JobView;
 

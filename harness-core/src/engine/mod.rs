@@ -8,4 +8,6 @@ mod setup;
 
 pub(crate) use job_core::{CacheDropper, Clock, CoreParts, Isolate, Isolated, JobCore, JobHooks};
 pub(crate) use run::run;
-pub(crate) use run::{Prepared, Verdict, body, unrunnable};
+#[cfg(feature = "cli")]
+pub(crate) use run::unrunnable;
+pub(crate) use run::{Prepared, Verdict, body};

@@ -161,6 +161,7 @@ pub(crate) fn run(core: &Arc<JobCore>, mut test: Box<dyn Autotest>, args: Args) 
 /// Records a planned test that could not start (its name cannot be a
 /// directory, its output directory cannot be made): START, ERROR with the
 /// reason, END, so that it is counted and never silently skipped.
+#[cfg(feature = "cli")]
 pub(crate) fn unrunnable(core: &JobCore, test: &str, subdir: Option<&str>, reason: &str) -> Result<TestRecord> {
     // A column that cannot be written as given is written without it.
     let column =

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::event::Observer;
 use crate::failure::TestResult;
 use crate::files::{absolute, private_dir};
-use crate::profiler::{Profiler, ProfilerSet, ProfilerSpec};
+use crate::profiler::{Profiler, ProfilerSet};
 use crate::results::{StatusCode, StatusLogWriter, format_keyval};
 use crate::settings::{Isolation, JobSettings};
 
@@ -158,7 +158,8 @@ impl JobBuilder {
     }
 
     /// Adds a profiler that a test's child process builds from its description.
-    pub(crate) fn profiler_spec(mut self, spec: ProfilerSpec) -> Self {
+    #[cfg(feature = "cli")]
+    pub(crate) fn profiler_spec(mut self, spec: crate::profiler::ProfilerSpec) -> Self {
         self.settings.profilers.push(spec);
         self
     }

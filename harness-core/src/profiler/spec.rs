@@ -16,6 +16,7 @@ pub(crate) struct ProfilerSpec {
 
 impl ProfilerSpec {
     /// `vmstat:2`, `perf:cycles,instructions`, `iostat:-x 1`.
+    #[cfg(any(feature = "cli", test))]
     pub(crate) fn parse_cli(text: &str) -> ProfilerSpec {
         let (name, args) = text.split_once(':').unwrap_or((text, ""));
         let args = match name {

@@ -3,7 +3,6 @@
 //! `compare`, `run --baseline` and the report page.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use serde::Serialize;
 
@@ -79,6 +78,7 @@ pub(crate) struct Comparison {
 }
 
 impl Comparison {
+    #[cfg(feature = "cli")]
     pub(crate) fn regressed(&self) -> bool {
         self.regressions > 0
     }
@@ -181,7 +181,9 @@ fn context(base: &JobResults, new: &JobResults) -> Vec<ContextDiff> {
 }
 
 /// The comparison as a table.
+#[cfg(feature = "cli")]
 pub(crate) fn table(comparison: &Comparison) -> String {
+    use std::fmt::Write as _;
     let mut out = String::new();
     for diff in &comparison.context {
         let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "(unknown)".to_owned());

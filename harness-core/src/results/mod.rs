@@ -31,6 +31,7 @@ pub use chart::{ChartEntry, PerfChart};
 pub(crate) use chart_file::ChartFile;
 pub use exit_status::{EXIT_STATUS_FILE, JobExit, read_job_exit};
 pub(crate) use exit_status::{write_finished, write_started};
+#[cfg(feature = "cli")]
 pub(crate) use html::page as html_page_with;
 pub use html::{history_page, html_page};
 pub(crate) use iteration_keyval::{IterationKeyvals, TKO_KEY_LIMIT};
