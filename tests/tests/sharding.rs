@@ -112,3 +112,25 @@ fn archive_partitions_and_merge_give_one_unsharded_run() {
     let taken = merge(dir.path(), &["shard-1", "--into", "merged"]);
     assert_eq!(taken.status.code(), Some(2), "{}", text(&taken.stderr));
 }
+
+/// Hostile shards: a FIFO in a test directory is left out (reading it would
+/// block the merge forever), and a shard whose status log does not parse is
+/// refused before anything is written.
+#[test]
+fn hostile_shards_neither_hang_nor_leave_half_a_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let ran = harness_in(dir.path()).args(["run", "status_good", "--results", "shard/a", "-q"]).output().unwrap();
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    let fifo = dir.path().join("shard/a/status_good/pipe");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let merged = merge(dir.path(), &["shard", "--into", "out"]);
+    assert!(merged.status.success(), "{}", text(&merged.stderr));
+    assert!(dir.path().join("out/status_good/keyval").is_file());
+    assert!(!dir.path().join("out/status_good/pipe").exists());
+
+    std::fs::write(dir.path().join("shard/a/status.log"), "not a status line\n").unwrap();
+    let refused = merge(dir.path(), &["shard", "--into", "out2"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert!(text(&refused.stderr).contains("line 1"), "{}", text(&refused.stderr));
+    assert!(!dir.path().join("out2").exists(), "nothing half-written");
+}

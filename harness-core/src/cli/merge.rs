@@ -92,8 +92,12 @@ pub(crate) fn merge(
         }
     }
     claim_empty(into)?;
-    write_job(into, &jobs, &tests, aborted)?;
-    Ok((finish(into, tests, aborted)?, notes))
+    // A merge that fails half-way leaves no half-merged job behind.
+    let merged = write_job(into, &jobs, &tests, aborted).and_then(|()| finish(into, tests, aborted));
+    if merged.is_err() {
+        let _ = fs::remove_dir_all(into);
+    }
+    Ok((merged?, notes))
 }
 
 /// Finds the job directories under `dir`.
@@ -274,9 +278,10 @@ fn copy_tree(from: &Path, to: &Path) -> Result<(), CliError> {
         } else if kind.is_symlink() {
             let link = fs::read_link(&source).map_err(io("read", &source))?;
             std::os::unix::fs::symlink(link, &target).map_err(io("create", &target))?;
-        } else {
+        } else if kind.is_file() {
             fs::copy(&source, &target).map_err(io("copy", &source))?;
         }
+        // A FIFO, socket or device is not a result: left out (reading a FIFO would block).
     }
     Ok(())
 }
