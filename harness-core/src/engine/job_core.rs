@@ -11,7 +11,7 @@ use super::run::{Prepared, Verdict};
 use crate::args::Args;
 use crate::cancel::CancelToken;
 use crate::context::{Hook, JobLink, JobView};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::event::{Event, Observer};
 use crate::profiler::ProfilerSet;
 use crate::results::{BlockKind, StatusCode, StatusEntry, StatusLogWriter, TestRecord};
@@ -212,15 +212,8 @@ impl JobCore {
 
 impl JobLink for JobCore {
     fn run_subtest(self: Arc<Self>, name: &str, args: Args) -> Result<Status> {
-        let (registration, variant) = crate::registry::resolve(name).ok_or_else(|| Error::UnknownTest {
-            name: name.to_owned(),
-            suggestions: crate::registry::suggestions(name),
-        })?;
-        let args = match variant {
-            Some(variant) => crate::registry::variant_args(variant, args),
-            None => args,
-        };
-        super::run(&self, registration.make(), args).map(|record| record.status)
+        let (test, args) = crate::registry::instance(name, args)?;
+        super::run(&self, test, args).map(|record| record.status)
     }
 
     fn record(&self, code: StatusCode, subdir: Option<&str>, operation: Option<&str>, message: &str) -> Result<()> {

@@ -13,7 +13,7 @@ use crate::args::Args;
 use crate::cancel::CancelToken;
 use crate::definition::Autotest;
 use crate::engine::{self, JobCore};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::profiler::ProfilerSet;
 use crate::results::{JobExit, JobSummary, StatusCode, StatusEntry, TestRecord, write_keyval};
 use crate::settings::JobSettings;
@@ -113,15 +113,8 @@ impl Job {
     ///
     /// As [`run_test`](Self::run_test).
     pub fn run_test_detail(&self, name: &str, args: Args) -> Result<TestRecord> {
-        let (registration, variant) = crate::registry::resolve(name).ok_or_else(|| Error::UnknownTest {
-            name: name.to_owned(),
-            suggestions: crate::registry::suggestions(name),
-        })?;
-        let args = match variant {
-            Some(variant) => crate::registry::variant_args(variant, args),
-            None => args,
-        };
-        engine::run(self.core(), registration.make(), args)
+        let (test, args) = crate::registry::instance(name, args)?;
+        engine::run(self.core(), test, args)
     }
 
     /// Runs a test instance that need not be registered (always in this process).
