@@ -134,7 +134,7 @@ fn run(dir: &Path) -> Result<(), String> {
     let result = ChildResult {
         nonce: spec.nonce,
         verdict: ran.verdict,
-        records: core.records(),
+        records: core.records().into_iter().map(Arc::unwrap_or_clone).collect(),
         lines: core.logger.take_lines(),
         kinds: ran.data.blocks.iter().map(|b| (b.kind, b.iteration.unwrap_or(0))).collect(),
     };

@@ -186,11 +186,13 @@ impl std::str::FromStr for Selection {
 
 fn glob_at(source: &str, pattern: &str, at: usize) -> Result<Glob, SelectError> {
     glob::Pattern::new(pattern).map(|compiled| Glob { text: pattern.to_owned(), pattern: compiled }).map_err(|e| {
-        SelectError {
-            text: source.to_owned(),
-            at: at + e.pos.min(pattern.len()),
-            message: format!("bad pattern: {}", e.msg),
+        // `pos` counts characters; a quoted pattern may be shorter than its source.
+        let within = pattern.char_indices().nth(e.pos).map_or(pattern.len(), |(byte, _)| byte);
+        let mut at = (at + within).min(source.len());
+        while !source.is_char_boundary(at) {
+            at -= 1;
         }
+        SelectError { text: source.to_owned(), at, message: format!("bad pattern: {}", e.msg) }
     })
 }
 
@@ -379,6 +381,11 @@ mod tests {
         assert_eq!(error("\"open"), "invalid selection: this string is not closed at column 1\n  \"open\n  ^");
         assert_eq!(error("a & b"), "invalid selection: expected `&&`, `||` or the end at column 3\n  a & b\n    ^");
         assert!(error("name([)").starts_with("invalid selection: bad pattern:"));
+        // The pattern's error position counts characters, not bytes.
+        let wide = Selection::parse("name(éß𠈝[)").unwrap_err();
+        assert_eq!(wide.column(), 9, "{wide}");
+        let quoted = Selection::parse("\"é\\\"𠈝[\"").unwrap_err();
+        assert!(quoted.column() <= 8, "{quoted}");
         assert!(error(&"(".repeat(100)).contains("nested more than 64 deep"));
         assert!(error(&"a".repeat(5000)).contains("limited to 4096 bytes"));
     }

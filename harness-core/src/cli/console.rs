@@ -126,7 +126,8 @@ impl Reporter {
 
     fn summary(&self, summary: &JobSummary) {
         let mut counts: Vec<(Status, usize)> = Vec::new();
-        let top: Vec<&TestRecord> = summary.records().iter().filter(|r| !r.subdir.contains('/')).collect();
+        let top: Vec<&TestRecord> =
+            summary.records().iter().map(AsRef::as_ref).filter(|r| !r.subdir.contains('/')).collect();
         for record in &top {
             match counts.iter_mut().find(|(s, _)| *s == record.status) {
                 Some((_, n)) => *n += 1,

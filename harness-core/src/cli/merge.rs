@@ -249,7 +249,7 @@ fn finish(into: &Path, tests: Vec<MergedTest>, aborted: bool) -> Result<JobResul
     let started = parse(&rebuilt.job.start).unwrap_or(now);
     let finished = parse(&rebuilt.job.end).unwrap_or(started);
     let status = if aborted { Status::Abort } else { Status::of_job(records.iter().map(|r| r.status)) };
-    write_job_files(into, Some("merged"), status, started, finished, &records)?;
+    write_job_files(into, Some("merged"), status, started, finished, &records.iter().collect::<Vec<_>>())?;
     let exit = match status {
         Status::Abort => JobExit::Signalled(nix::libc::SIGINT),
         s if s.is_failure() => JobExit::Exited(1),

@@ -5,7 +5,7 @@
 //! each is said once per test and key, in the debug log and on the console.
 
 use super::TestContext;
-use crate::results::{PerfValue, TKO_KEY_LIMIT};
+use crate::results::TKO_KEY_LIMIT;
 
 /// The longest reason TKO's database keeps (`varchar(4096)`, latin1).
 /// The warning of a perf test in a debug build (the console says it once per job).
@@ -45,16 +45,14 @@ impl TestContext {
     }
 
     /// Warns about a perf value the dashboard would refuse.
-    pub(crate) fn check_units(&mut self, value: &PerfValue) {
-        if !value.has_units() {
-            let name = value.full_name();
-            self.warn_once(format!("units {name}"), || {
-                format!(
-                    "perf value `{name}` has no units: the perf dashboard refuses the whole test's upload \
-                     (\"Units must be specified in the chart data\"); give it `.units(..)`"
-                )
-            });
-        }
+    /// `name` is the value's `graph/description` as given.
+    pub(crate) fn warn_no_units(&mut self, name: &str) {
+        self.warn_once(format!("units {name}"), || {
+            format!(
+                "perf value `{name}` has no units: the perf dashboard refuses the whole test's upload \
+                 (\"Units must be specified in the chart data\"); give it `.units(..)`"
+            )
+        });
     }
 
     /// Warns about keys TKO's database would cut.

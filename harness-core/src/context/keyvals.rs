@@ -105,10 +105,14 @@ impl TestContext {
     /// [`Error::PerfValue`](crate::Error::PerfValue) when the value is refused (nothing recorded), or I/O
     /// errors from a flush.
     pub fn output_perf_value(&mut self, value: PerfValue) -> Result<()> {
-        self.chart.add(&value)?;
-        self.check_units(&value);
+        let unitless = (!value.has_units()).then(|| value.full_name());
+        let threshold = value.threshold_keyval();
+        self.chart.add(value)?;
+        if let Some(name) = unitless {
+            self.warn_no_units(&name);
+        }
         self.check_build();
-        if let Some((key, threshold)) = value.threshold_keyval()
+        if let Some((key, threshold)) = threshold
             && self.test_keyvals.get(&key).is_none_or(|known| *known != threshold.to_string())
         {
             self.write_test_keyval([(key, threshold)])?;

@@ -75,7 +75,7 @@ pub(crate) struct JobCore {
     pub(crate) isolation: Option<Box<dyn Isolate>>,
     /// The sequence number of the last test (`use_sequence_number`).
     sequence: Mutex<u32>,
-    records: Mutex<Vec<TestRecord>>,
+    records: Mutex<Vec<Arc<TestRecord>>>,
     /// What a test sees of the job.
     pub(crate) view: JobView,
 }
@@ -181,7 +181,7 @@ impl JobCore {
         *sequence
     }
 
-    pub(crate) fn push_record(&self, record: TestRecord) {
+    pub(crate) fn push_record(&self, record: Arc<TestRecord>) {
         self.records.lock().unwrap_or_else(PoisonError::into_inner).push(record);
     }
 
@@ -193,14 +193,15 @@ impl JobCore {
         if !records.iter().any(|r| r.subdir.starts_with(&prefix)) {
             return Vec::new();
         }
-        let (under, rest): (Vec<TestRecord>, Vec<TestRecord>) =
+        let (under, rest): (Vec<_>, Vec<_>) =
             std::mem::take(&mut *records).into_iter().partition(|r| r.subdir.starts_with(&prefix));
         *records = rest;
-        under
+        // The runs that made them keep no copy by now: they move.
+        under.into_iter().map(Arc::unwrap_or_clone).collect()
     }
 
     /// The records of the tests run so far.
-    pub(crate) fn records(&self) -> Vec<TestRecord> {
+    pub(crate) fn records(&self) -> Vec<Arc<TestRecord>> {
         self.records.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 

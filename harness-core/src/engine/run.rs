@@ -138,7 +138,7 @@ pub(crate) struct Ran {
 ///
 /// In a job that isolates its tests, the body runs in a child process (when the
 /// test is registered, so that the child can find it by name).
-pub(crate) fn run(core: &Arc<JobCore>, mut test: Box<dyn Autotest>, args: Args) -> Result<TestRecord> {
+pub(crate) fn run(core: &Arc<JobCore>, mut test: Box<dyn Autotest>, args: Args) -> Result<Arc<TestRecord>> {
     let info = test.info();
     let prepared = prepare(core, info, &args)?;
     let registered = crate::registry::find(info.name()).is_some_and(|r| std::ptr::eq(r.info(), info));
@@ -146,7 +146,7 @@ pub(crate) fn run(core: &Arc<JobCore>, mut test: Box<dyn Autotest>, args: Args) 
         Some(isolation) if registered => {
             let isolated = isolation.run_body(core, &prepared, &args);
             for record in isolated.records {
-                core.push_record(record);
+                core.push_record(Arc::new(record));
             }
             let data = RecordData::read(&prepared.outputdir, &isolated.kinds);
             finish(core, prepared, &isolated.verdict, data)
@@ -162,7 +162,7 @@ pub(crate) fn run(core: &Arc<JobCore>, mut test: Box<dyn Autotest>, args: Args) 
 /// directory, its output directory cannot be made): START, ERROR with the
 /// reason, END, so that it is counted and never silently skipped.
 #[cfg(feature = "cli")]
-pub(crate) fn unrunnable(core: &JobCore, test: &str, subdir: Option<&str>, reason: &str) -> Result<TestRecord> {
+pub(crate) fn unrunnable(core: &JobCore, test: &str, subdir: Option<&str>, reason: &str) -> Result<Arc<TestRecord>> {
     // A column that cannot be written as given is written without it.
     let column =
         |text: &str| StatusEntry::new(StatusCode::Start, None, Some(text), "").is_ok().then(|| text.to_owned());
@@ -193,9 +193,9 @@ pub(crate) fn unrunnable(core: &JobCore, test: &str, subdir: Option<&str>, reaso
         contacts: Vec::new(),
         args: serde_json::Map::new(),
     };
-    let record = TestRecord::new(outcome, RecordData::default());
+    let record = Arc::new(TestRecord::new(outcome, RecordData::default()));
     core.emit(&Event::TestFinished(&record));
-    core.push_record(record.clone());
+    core.push_record(Arc::clone(&record));
     Ok(record)
 }
 
@@ -250,7 +250,7 @@ pub(crate) fn finish(
     mut prepared: Prepared,
     verdict: &Verdict,
     data: RecordData,
-) -> Result<TestRecord> {
+) -> Result<Arc<TestRecord>> {
     prepared.open = None;
     let info = prepared.info;
     let test = info.name();
@@ -301,9 +301,9 @@ pub(crate) fn finish(
         core.emit(&Event::Notice { subdir: &outcome.subdir, text: &text });
     }
     outcome.subtests = core.take_records_under(&outcome.subdir);
-    let record = TestRecord::new(outcome, data);
+    let record = Arc::new(TestRecord::new(outcome, data));
     core.emit(&Event::TestFinished(&record));
-    core.push_record(record.clone());
+    core.push_record(Arc::clone(&record));
     Ok(record)
 }
 

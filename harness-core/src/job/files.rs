@@ -35,7 +35,7 @@ impl Observer for JobFiles {
                 summary.status(),
                 started,
                 finished,
-                summary.records(),
+                &summary.records().iter().map(AsRef::as_ref).collect::<Vec<_>>(),
             );
             if let Err(error) = written {
                 *self.error.lock().unwrap_or_else(PoisonError::into_inner) = Some(error);

@@ -103,7 +103,8 @@ impl Job {
     /// [`Error::Args`] for a tag that cannot be a directory name,
     /// [`Error::OutputDirExists`], and I/O errors on the result directory.
     pub fn run_test(&self, name: &str, args: Args) -> Result<Status> {
-        self.run_test_detail(name, args).map(|record| record.status)
+        let (test, args) = crate::registry::instance(name, args)?;
+        engine::run(self.core(), test, args).map(|record| record.status)
     }
 
     /// Like [`run_test`](Self::run_test), returning the whole record (autotest's
@@ -114,7 +115,7 @@ impl Job {
     /// As [`run_test`](Self::run_test).
     pub fn run_test_detail(&self, name: &str, args: Args) -> Result<TestRecord> {
         let (test, args) = crate::registry::instance(name, args)?;
-        engine::run(self.core(), test, args)
+        engine::run(self.core(), test, args).map(Arc::unwrap_or_clone)
     }
 
     /// Runs a test instance that need not be registered (always in this process).
@@ -123,7 +124,7 @@ impl Job {
     ///
     /// As [`run_test`](Self::run_test).
     pub fn run_test_with(&self, test: impl Autotest, args: Args) -> Result<TestRecord> {
-        engine::run(self.core(), Box::new(test), args)
+        engine::run(self.core(), Box::new(test), args).map(Arc::unwrap_or_clone)
     }
 
     /// A typed builder for one run: `job.test("sleeptest").tag("quick").iterations(3).arg("seconds", 0.1).run()`.
@@ -148,7 +149,7 @@ impl Job {
 
     /// The records of the tests run so far.
     #[must_use]
-    pub fn records(&self) -> Vec<TestRecord> {
+    pub fn records(&self) -> Vec<Arc<TestRecord>> {
         self.core().records()
     }
 

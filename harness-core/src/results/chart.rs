@@ -4,15 +4,16 @@
 //! The chart is kept in memory and written whole, atomically (temp file + rename),
 //! so recording n values costs O(n) and a reader never sees a torn file.
 
+use std::borrow::Cow;
 use std::fs;
 use std::io;
 use std::path::Path;
 
 use indexmap::IndexMap;
-use serde::ser::{SerializeMap, Serializer};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::perf_value::{PerfData, PerfValue};
+use super::record::PerfRecord;
 use crate::error::{Error, Result};
 
 /// What autotest allows in descriptions, units and replacement strings: `[-.\w]`.
@@ -47,30 +48,14 @@ impl ChartEntry {
         matches!(self.data, PerfData::Scalar(_))
     }
 
+    pub(super) fn data(&self) -> &PerfData {
+        &self.data
+    }
+
     /// `"up"` when higher is better, else `"down"`.
     #[must_use]
     pub fn improvement_direction(&self) -> &'static str {
         if self.higher_is_better { "up" } else { "down" }
-    }
-}
-
-impl Serialize for ChartEntry {
-    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(4))?;
-        match &self.data {
-            PerfData::Scalar(value) => {
-                map.serialize_entry("type", "scalar")?;
-                map.serialize_entry("units", &self.units)?;
-                map.serialize_entry("value", value)?;
-            }
-            PerfData::List(values) => {
-                map.serialize_entry("type", "list_of_scalar_values")?;
-                map.serialize_entry("units", &self.units)?;
-                map.serialize_entry("values", values)?;
-            }
-        }
-        map.serialize_entry("improvement_direction", self.improvement_direction())?;
-        map.end()
     }
 }
 
@@ -101,6 +86,60 @@ impl TryFrom<RawEntry> for ChartEntry {
     }
 }
 
+/// The hasher of the chart's maps: descriptions come from the test's own code.
+type Map<K, V> = IndexMap<K, V, foldhash::fast::RandomState>;
+
+/// The entries under one key of the chart: most often one (a description
+/// without a graph, under `"summary"`), so that one costs no map of its own.
+#[derive(Debug, Clone, PartialEq)]
+enum Group {
+    One(Cow<'static, str>, ChartEntry),
+    Many(Map<Cow<'static, str>, ChartEntry>),
+}
+
+impl Group {
+    fn get(&self, sub: &str) -> Option<&ChartEntry> {
+        match self {
+            Group::One(key, entry) => (key == sub).then_some(entry),
+            Group::Many(entries) => entries.get(sub),
+        }
+    }
+
+    fn get_mut(&mut self, sub: &str) -> Option<&mut ChartEntry> {
+        match self {
+            Group::One(key, entry) => (key == sub).then_some(entry),
+            Group::Many(entries) => entries.get_mut(sub),
+        }
+    }
+
+    /// Puts `entry` at `sub`, replacing one there, else after the others.
+    fn insert(&mut self, sub: Cow<'static, str>, entry: ChartEntry) {
+        match self {
+            Group::One(key, existing) if *key == sub => *existing = entry,
+            Group::One(..) => {
+                let Group::One(key, existing) = std::mem::replace(self, Group::Many(Map::default())) else {
+                    unreachable!("matched above")
+                };
+                let mut entries = Map::default();
+                entries.insert(key, existing);
+                entries.insert(sub, entry);
+                *self = Group::Many(entries);
+            }
+            Group::Many(entries) => {
+                entries.insert(sub, entry);
+            }
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, &ChartEntry)> {
+        let (one, many) = match self {
+            Group::One(key, entry) => (Some((key.as_ref(), entry)), None),
+            Group::Many(entries) => (None, Some(entries.iter().map(|(key, entry)| (key.as_ref(), entry)))),
+        };
+        one.into_iter().chain(many.into_iter().flatten())
+    }
+}
+
 /// The whole `results-chart.json`: graphs (or descriptions) in the order they were
 /// first recorded, each holding entries (`"summary"` when there is no graph).
 ///
@@ -120,7 +159,7 @@ impl TryFrom<RawEntry> for ChartEntry {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PerfChart {
-    charts: IndexMap<String, IndexMap<String, ChartEntry>>,
+    charts: Map<String, Group>,
 }
 
 pub(super) fn sanitize(text: &str, replacement: &str) -> String {
@@ -133,6 +172,16 @@ pub(super) fn sanitize(text: &str, replacement: &str) -> String {
         }
     }
     out
+}
+
+/// `text` sanitised, moved as it is when nothing needs replacing.
+fn sanitized(text: String, replacement: &str) -> String {
+    if text.chars().all(is_legal) { text } else { sanitize(&text, replacement) }
+}
+
+/// Whether `text` is longer than `max` characters (its bytes first: most names are short).
+fn longer_than(text: &str, max: usize) -> bool {
+    text.len() > max && text.chars().count() > max
 }
 
 impl PerfChart {
@@ -158,22 +207,33 @@ impl PerfChart {
         if self.append_in_place(value) {
             return Ok(());
         }
+        self.insert(value.clone())
+    }
+
+    /// [`add`](Self::add), taking the value: its strings move into the chart.
+    pub(crate) fn insert(&mut self, value: PerfValue) -> Result<()> {
+        if self.append_in_place(&value) {
+            return Ok(());
+        }
+        let replace = value.replace_existing;
         let (top, sub, entry) = Self::checked_entry(value)?;
-        let slot = self.charts.entry(top).or_default();
-        match slot.get_mut(&sub) {
-            Some(existing) if !value.replace_existing => {
-                let mut values = match std::mem::replace(&mut existing.data, PerfData::List(Vec::new())) {
-                    PerfData::Scalar(old) => vec![old],
-                    PerfData::List(old) => old,
-                };
-                values.extend_from_slice(entry.data.as_slice());
-                existing.data = PerfData::List(values);
-                existing.units = entry.units;
-                existing.higher_is_better = entry.higher_is_better;
+        match self.charts.entry(top) {
+            indexmap::map::Entry::Vacant(slot) => {
+                slot.insert(Group::One(sub, entry));
             }
-            _ => {
-                slot.insert(sub, entry);
-            }
+            indexmap::map::Entry::Occupied(mut slot) => match slot.get_mut().get_mut(&sub) {
+                Some(existing) if !replace => {
+                    let mut values = match std::mem::replace(&mut existing.data, PerfData::List(Vec::new())) {
+                        PerfData::Scalar(old) => vec![old],
+                        PerfData::List(old) => old,
+                    };
+                    values.extend_from_slice(entry.data.as_slice());
+                    existing.data = PerfData::List(values);
+                    existing.units = entry.units;
+                    existing.higher_is_better = entry.higher_is_better;
+                }
+                _ => slot.get_mut().insert(sub, entry),
+            },
         }
         Ok(())
     }
@@ -198,7 +258,7 @@ impl PerfChart {
             Some(graph) => (graph.as_str(), value.description.as_str()),
             None => (value.description.as_str(), "summary"),
         };
-        let Some(existing) = self.charts.get_mut(top).and_then(|slot| slot.get_mut(sub)) else { return false };
+        let Some(existing) = self.charts.get_mut(top).and_then(|group| group.get_mut(sub)) else { return false };
         match &mut existing.data {
             PerfData::List(values) => values.extend_from_slice(data),
             PerfData::Scalar(old) => {
@@ -215,16 +275,16 @@ impl PerfChart {
         true
     }
 
-    fn checked_entry(value: &PerfValue) -> Result<(String, String, ChartEntry)> {
+    fn checked_entry(value: PerfValue) -> Result<(String, Cow<'static, str>, ChartEntry)> {
         let description = &value.description;
         let fail = |message: String| Err(Error::perf(description, message));
-        if description.chars().count() > 256 {
+        if longer_than(description, 256) {
             return fail("The description must be at most 256 characters.".into());
         }
         if description.is_empty() {
             return fail("The description must not be empty.".into());
         }
-        if value.units.as_ref().is_some_and(|u| u.chars().count() > 32) {
+        if value.units.as_ref().is_some_and(|u| longer_than(u, 32)) {
             return fail("The units must be at most 32 characters.".into());
         }
         if !value.replacement.chars().all(is_legal) {
@@ -234,7 +294,7 @@ impl PerfChart {
             ));
         }
         if let Some(graph) = &value.graph {
-            if graph.chars().count() > 256 {
+            if longer_than(graph, 256) {
                 return fail("The graph must be at most 256 characters.".into());
             }
             if graph.is_empty() {
@@ -247,12 +307,13 @@ impl PerfChart {
         if let Some(bad) = value.data.as_slice().iter().find(|v| !v.is_finite()) {
             return fail(format!("The value of `{description}` must be a finite number, got {bad}."));
         }
-        let description = sanitize(description, &value.replacement);
-        let units = value.units.as_deref().map(|u| sanitize(u, &value.replacement));
-        let entry = ChartEntry { units, data: value.data.clone(), higher_is_better: value.higher_is_better };
-        Ok(match &value.graph {
-            Some(graph) => (sanitize(graph, &value.replacement), description, entry),
-            None => (description, "summary".to_owned(), entry),
+        let replacement = &value.replacement;
+        let description = sanitized(value.description, replacement);
+        let units = value.units.map(|u| sanitized(u, replacement));
+        let entry = ChartEntry { units, data: value.data, higher_is_better: value.higher_is_better };
+        Ok(match value.graph {
+            Some(graph) => (sanitized(graph, replacement), Cow::Owned(description), entry),
+            None => (description, Cow::Borrowed("summary"), entry),
         })
     }
 
@@ -264,22 +325,39 @@ impl PerfChart {
 
     /// Every entry as `(graph or description, description or "summary", entry)`, in order.
     pub fn entries(&self) -> impl Iterator<Item = (&str, &str, &ChartEntry)> {
-        self.charts
-            .iter()
-            .flat_map(|(top, subs)| subs.iter().map(move |(sub, entry)| (top.as_str(), sub.as_str(), entry)))
+        self.charts.iter().flat_map(|(top, group)| group.iter().map(move |(sub, entry)| (top.as_str(), sub, entry)))
     }
 
-    /// Every entry, moved out: (top, sub, units, values, higher is better).
-    pub(crate) fn into_entries(self) -> impl Iterator<Item = (String, String, Option<String>, Vec<f64>, bool)> {
-        self.charts.into_iter().flat_map(|(top, subs)| {
-            subs.into_iter().map(move |(sub, entry)| {
-                let values = match entry.data {
-                    PerfData::Scalar(value) => vec![value],
-                    PerfData::List(values) => values,
-                };
-                (top.clone(), sub, entry.units, values, entry.higher_is_better)
-            })
-        })
+    /// Every entry as a record, moving its strings and values: the graph is
+    /// `None` for a description's own `"summary"` entry.
+    pub(crate) fn into_records(self) -> Vec<PerfRecord> {
+        let mut out = Vec::with_capacity(self.charts.len());
+        let mut push = |top: String, sub: Cow<'static, str>, entry: ChartEntry| {
+            let values = match entry.data {
+                PerfData::Scalar(value) => vec![value],
+                PerfData::List(values) => values,
+            };
+            let (graph, description) = if sub == "summary" { (None, top) } else { (Some(top), sub.into_owned()) };
+            let direction = if entry.higher_is_better { "up" } else { "down" };
+            out.push(PerfRecord {
+                graph,
+                description,
+                units: entry.units,
+                values,
+                improvement_direction: Cow::Borrowed(direction),
+            });
+        };
+        for (top, group) in self.charts {
+            match group {
+                Group::One(sub, entry) => push(top, sub, entry),
+                Group::Many(entries) => {
+                    for (sub, entry) in entries {
+                        push(top.clone(), sub, entry);
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Whether nothing was recorded.
@@ -297,9 +375,13 @@ impl PerfChart {
         String::from_utf8(out).unwrap_or_default()
     }
 
-    fn write_json(&self, out: impl io::Write) -> serde_json::Result<()> {
-        let mut serializer = serde_json::Serializer::pretty(out);
-        self.charts.serialize(&mut serializer)
+    fn write_json(&self, mut out: impl io::Write) -> io::Result<()> {
+        super::chart_json::write_pretty(self, &mut out)
+    }
+
+    /// Each key of the chart with its entries, in order.
+    pub(super) fn groups(&self) -> impl Iterator<Item = (&str, impl Iterator<Item = (&str, &ChartEntry)>)> {
+        self.charts.iter().map(|(top, group)| (top.as_str(), group.iter()))
     }
 
     /// Writes the chart to `path` atomically: a temporary file in the same
@@ -309,7 +391,7 @@ impl PerfChart {
     ///
     /// [`Error::Io`] when the directory is not writable.
     pub fn write_atomic(&self, path: &Path) -> Result<()> {
-        crate::files::write_atomic(path, |out| self.write_json(out).map_err(io::Error::from))
+        crate::files::write_atomic(path, |out| self.write_json(out))
     }
 
     /// Reads a `results-chart.json`; a missing or empty file is an empty chart (as TKO reads it).
@@ -330,15 +412,21 @@ impl PerfChart {
         }
         let json_error = |source| Error::Json { path: path.to_owned(), source };
         let raw: IndexMap<String, IndexMap<String, RawEntry>> = serde_json::from_str(&text).map_err(json_error)?;
-        let mut charts = IndexMap::with_capacity(raw.len());
+        let mut charts = Map::with_capacity_and_hasher(raw.len(), foldhash::fast::RandomState::default());
         for (top, subs) in raw {
-            let mut entries = IndexMap::with_capacity(subs.len());
+            let mut group: Option<Group> = None;
             for (sub, entry) in subs {
                 let entry = ChartEntry::try_from(entry)
                     .map_err(|message| json_error(serde::de::Error::custom(format!("{top}/{sub}: {message}"))))?;
-                entries.insert(sub, entry);
+                match &mut group {
+                    None => group = Some(Group::One(Cow::Owned(sub), entry)),
+                    Some(group) => group.insert(Cow::Owned(sub), entry),
+                }
             }
-            charts.insert(top, entries);
+            // A key without entries is left out: no value makes one.
+            if let Some(group) = group {
+                charts.insert(top, group);
+            }
         }
         Ok(PerfChart { charts })
     }

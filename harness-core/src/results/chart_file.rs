@@ -25,8 +25,8 @@ impl ChartFile {
     }
 
     /// Records a value (refused values leave the chart as it was).
-    pub(crate) fn add(&mut self, value: &PerfValue) -> Result<()> {
-        self.chart.add(value)?;
+    pub(crate) fn add(&mut self, value: PerfValue) -> Result<()> {
+        self.chart.insert(value)?;
         self.dirty = true;
         Ok(())
     }

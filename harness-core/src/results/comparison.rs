@@ -158,7 +158,7 @@ fn metric(
         test: subdir.to_owned(),
         metric: name.to_owned(),
         units: new.units.clone(),
-        direction: new.improvement_direction.clone(),
+        direction: new.improvement_direction.to_string(),
         base: base.into(),
         new: now.into(),
         change_percent: change,

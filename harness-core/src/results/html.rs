@@ -443,7 +443,7 @@ mod tests {
             chart.add(&crate::results::PerfValue::new(description, values.to_vec()).units("ms")).unwrap();
             chart
         };
-        PerfRecord::from_owned_chart(chart).remove(0)
+        chart.into_records().remove(0)
     }
 
     #[test]

@@ -133,7 +133,7 @@ pub fn rebuild_job_files(resultdir: impl AsRef<Path>) -> Result<JobResults> {
     let status = if aborted { Status::Abort } else { Status::of_job(records.iter().map(|r| r.status)) };
     let keyval = super::read_keyval(resultdir, None).unwrap_or_default();
     let tag = keyval.get("label").map(ToString::to_string);
-    write_job_files(resultdir, tag.as_deref(), status, started, finished, &records)?;
+    write_job_files(resultdir, tag.as_deref(), status, started, finished, &records.iter().collect::<Vec<_>>())?;
     JobResults::read(resultdir.join("results.json"))
 }
 
@@ -162,7 +162,7 @@ pub(crate) fn write_job_files(
     status: Status,
     started: chrono::DateTime<chrono::Utc>,
     finished: chrono::DateTime<chrono::Utc>,
-    records: &[TestRecord],
+    records: &[&TestRecord],
 ) -> Result<()> {
     let mut counts = std::collections::BTreeMap::new();
     for record in records {
@@ -199,7 +199,7 @@ struct Written<'a> {
     schema_version: u32,
     harness_version: &'a str,
     job: &'a JobInfo,
-    tests: &'a [TestRecord],
+    tests: &'a [&'a TestRecord],
 }
 
 /// For each test and subtest of `results` (by output directory), the median

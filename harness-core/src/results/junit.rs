@@ -13,7 +13,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::pyfmt::float_repr;
+use super::pyfmt::{float_repr, write_float_repr};
 use super::record::TestRecord;
 use crate::status::Status;
 
@@ -21,9 +21,9 @@ use crate::status::Status;
 const DEBUG_TAIL: usize = 8 * 1024;
 
 /// The whole `junit.xml` of a job whose tests are `records` (subtests nested).
-pub(crate) fn junit_report(resultdir: &Path, tag: Option<&str>, seconds: f64, records: &[TestRecord]) -> String {
+pub(crate) fn junit_report(resultdir: &Path, tag: Option<&str>, seconds: f64, records: &[&TestRecord]) -> String {
     let mut flat = Vec::new();
-    flatten(records, None, &mut flat);
+    flatten(records.iter().copied(), None, &mut flat);
     let count = |wanted: fn(Status) -> bool| flat.iter().filter(|(r, _)| wanted(r.status)).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
@@ -47,10 +47,14 @@ fn is_error(status: Status) -> bool {
 }
 
 /// Every test and subtest, parents first, each with its parent's subdir.
-fn flatten<'r>(records: &'r [TestRecord], parent: Option<&'r str>, out: &mut Vec<(&'r TestRecord, Option<&'r str>)>) {
+fn flatten<'r>(
+    records: impl Iterator<Item = &'r TestRecord>,
+    parent: Option<&'r str>,
+    out: &mut Vec<(&'r TestRecord, Option<&'r str>)>,
+) {
     for record in records {
         out.push((record, parent));
-        flatten(&record.subtests, Some(&record.subdir), out);
+        flatten(record.subtests.iter(), Some(&record.subdir), out);
     }
 }
 
@@ -67,26 +71,19 @@ fn suite(out: &mut String, resultdir: &Path, record: &TestRecord, parent: Option
         Attr(&record.start),
     );
     out.push_str("    <properties>\n");
-    let mut property = |name: &str, value: &str| {
-        let _ = writeln!(out, "      <property name=\"{}\" value=\"{}\"/>", Attr(name), Attr(value));
-    };
-    property("status", status.as_str());
-    property("iterations", &record.iterations.to_string());
+    property(out, "status", status.as_str());
+    property(out, "iterations", record.iterations);
     if let Some(parent) = parent {
-        property("parent", parent);
+        property(out, "parent", parent);
     }
     for perf in &record.perf_values {
-        let name = match &perf.graph {
-            Some(graph) => format!("perf:{graph}/{}", perf.description),
-            None => format!("perf:{}", perf.description),
-        };
-        property(&name, &perf_summary(perf));
+        perf_property(out, perf);
     }
     for (key, value) in &record.perf_keyvals {
-        property(&format!("perf_keyval:{key}"), &float_repr(*value));
+        property(out, format_args!("perf_keyval:{key}"), float_repr(*value));
     }
     for (key, value) in &record.keyvals {
-        property(&format!("keyval:{key}"), value);
+        property(out, format_args!("keyval:{key}"), value);
     }
     out.push_str("    </properties>\n");
     let _ = write!(
@@ -122,27 +119,46 @@ fn suite(out: &mut String, resultdir: &Path, record: &TestRecord, parent: Option
     let _ = write!(out, "\n      <system-out>{}</system-out>\n    </testcase>\n  </testsuite>\n", Text(&system_out));
 }
 
-/// A perf value as a junit property: its values up to [`LISTED_VALUES`],
-/// else a summary (`results-chart.json` holds them all):
-/// `[1.5, 2.5] ms (down)`, or `n=1000 min=1.0 median=2.0 mean=2.1 max=9.0 ms (down)`.
-fn perf_summary(perf: &super::record::PerfRecord) -> String {
-    let units = perf.units.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
-    let direction = &perf.improvement_direction;
-    if perf.values.len() <= LISTED_VALUES {
-        let values: Vec<String> = perf.values.iter().map(|v| float_repr(*v)).collect();
-        return format!("[{}]{units} ({direction})", values.join(", "));
+/// `<property name=".." value=".."/>`, both escaped.
+fn property(out: &mut String, name: impl std::fmt::Display, value: impl std::fmt::Display) {
+    let _ =
+        writeln!(out, "      <property name=\"{}\" value=\"{}\"/>", Attr(&name.to_string()), Attr(&value.to_string()));
+}
+
+/// A perf value as a junit property, written in place (a test may have
+/// thousands): its values up to [`LISTED_VALUES`], else a summary
+/// (`results-chart.json` holds them all): `[1.5, 2.5] ms (down)`, or
+/// `n=1000 min=1.0 median=2.0 mean=2.1 max=9.0 ms (down)`. Names and units
+/// are sanitised (`[-.\w]`), numbers are Python's `repr`: nothing to escape.
+fn perf_property(out: &mut String, perf: &super::record::PerfRecord) {
+    out.push_str("      <property name=\"perf:");
+    if let Some(graph) = &perf.graph {
+        let _ = write!(out, "{}/", Attr(graph));
     }
-    let s = crate::stats::Summary::of(&perf.values);
-    let (min, max) =
-        perf.values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
-    format!(
-        "n={} min={} median={} mean={} max={}{units} ({direction})",
-        s.n,
-        float_repr(min),
-        float_repr(s.median),
-        float_repr(s.mean),
-        float_repr(max)
-    )
+    let _ = write!(out, "{}\" value=\"", Attr(&perf.description));
+    if perf.values.len() <= LISTED_VALUES {
+        out.push('[');
+        for (at, value) in perf.values.iter().enumerate() {
+            if at > 0 {
+                out.push_str(", ");
+            }
+            write_float_repr(out, *value);
+        }
+        out.push(']');
+    } else {
+        let s = crate::stats::Summary::of(&perf.values);
+        let (min, max) =
+            perf.values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+        let _ = write!(out, "n={}", s.n);
+        for (label, value) in [(" min=", min), (" median=", s.median), (" mean=", s.mean), (" max=", max)] {
+            out.push_str(label);
+            write_float_repr(out, value);
+        }
+    }
+    if let Some(units) = &perf.units {
+        let _ = write!(out, " {}", Attr(units));
+    }
+    let _ = writeln!(out, " ({})\"/>", Attr(&perf.improvement_direction));
 }
 
 /// How many values a perf property lists before it summarises them.

@@ -12,6 +12,7 @@
 
 mod chart;
 mod chart_file;
+mod chart_json;
 pub(crate) mod comparison;
 mod exit_status;
 mod html;

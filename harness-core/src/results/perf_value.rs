@@ -1,6 +1,8 @@
 //! [`PerfValue`]: one measured value, or a list of them, as a test hands it to
 //! `output_perf_value`.
 
+use std::borrow::Cow;
+
 /// A measured value (or list of values) for `output_perf_value`.
 ///
 /// Units, direction and graph are optional; `higher_is_better` defaults to false
@@ -26,7 +28,7 @@ pub struct PerfValue {
     pub(super) higher_is_better: bool,
     pub(super) graph: Option<String>,
     pub(super) replace_existing: bool,
-    pub(super) replacement: String,
+    pub(super) replacement: Cow<'static, str>,
     pub(super) regression_threshold: Option<f64>,
 }
 
@@ -95,7 +97,7 @@ impl PerfValue {
             higher_is_better: false,
             graph: None,
             replace_existing: false,
-            replacement: "_".to_owned(),
+            replacement: Cow::Borrowed("_"),
             regression_threshold: None,
         }
     }
@@ -147,7 +149,7 @@ impl PerfValue {
     /// may itself only hold `[-.\w]`).
     #[must_use]
     pub fn replacement(mut self, replacement: impl Into<String>) -> Self {
-        self.replacement = replacement.into();
+        self.replacement = Cow::Owned(replacement.into());
         self
     }
 

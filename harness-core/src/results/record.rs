@@ -6,8 +6,10 @@
 //! process, read from its output directory for a run in a child process and
 //! for a job rebuilt from its files.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -29,26 +31,7 @@ pub struct PerfRecord {
     /// Every value recorded, in order.
     pub values: Vec<f64>,
     /// `"up"` or `"down"`.
-    pub improvement_direction: String,
-}
-
-impl PerfRecord {
-    /// The records of a chart, moving its strings and values.
-    pub(crate) fn from_owned_chart(chart: PerfChart) -> Vec<PerfRecord> {
-        chart
-            .into_entries()
-            .map(|(top, sub, units, values, higher_is_better)| {
-                let (graph, description) = if sub == "summary" { (None, top) } else { (Some(top), sub) };
-                PerfRecord {
-                    graph,
-                    description,
-                    units,
-                    values,
-                    improvement_direction: if higher_is_better { "up" } else { "down" }.to_owned(),
-                }
-            })
-            .collect()
-    }
+    pub improvement_direction: Cow<'static, str>,
 }
 
 /// What wrote a block of `results/keyval`.
@@ -244,7 +227,7 @@ impl TestRecord {
             duration: outcome.duration,
             iterations: outcome.iterations,
             outputdir: outcome.outputdir,
-            perf_values: PerfRecord::from_owned_chart(data.chart),
+            perf_values: data.chart.into_records(),
             keyvals: data.keyvals,
             perf_keyvals: data.perf_keyvals,
             keyval_blocks: data.blocks,
@@ -260,7 +243,7 @@ impl TestRecord {
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct JobSummary {
-    records: Vec<TestRecord>,
+    records: Vec<Arc<TestRecord>>,
     status: Status,
     resultdir: PathBuf,
     tag: Option<String>,
@@ -270,7 +253,7 @@ pub struct JobSummary {
 
 impl JobSummary {
     pub(crate) fn new(
-        records: Vec<TestRecord>,
+        records: Vec<Arc<TestRecord>>,
         aborted: bool,
         resultdir: PathBuf,
         tag: Option<String>,
@@ -280,8 +263,8 @@ impl JobSummary {
         JobSummary { records, status, resultdir, tag, started, finished }
     }
 
-    /// Every test run, in order.
-    pub fn records(&self) -> &[TestRecord] {
+    /// Every test run, in order (shared with the job, which keeps them too).
+    pub fn records(&self) -> &[Arc<TestRecord>] {
         &self.records
     }
 

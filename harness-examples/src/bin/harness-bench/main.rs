@@ -7,6 +7,9 @@
 //! `many-control` (a control file of N no-op tests through the CLI, a child process
 //! per test, beside `cargo nextest run` on the same bodies), `compile`.
 //!
+//! `harness-bench whole WORKLOAD N ...` times workloads as whole processes, side by
+//! side (see `whole.rs`).
+//!
 //! `harness-bench cli ARGS...` is the binary's harness command line (`run`, `list`,
 //! ...), with the 1,000 `many_*` tests registered; `many-control` runs it.
 
@@ -19,6 +22,7 @@ use harness_core::{Job, registry};
 mod compile;
 mod many;
 mod many_control;
+mod whole;
 
 /// One workload, run inside a test's `run_once` so it uses the real context.
 #[autotest(name = "bench_workload", version = 1)]
@@ -124,6 +128,10 @@ fn main() {
         let rest = std::env::args_os().skip(2);
         std::process::exit(harness_core::run_cli(std::iter::once("harness-bench".into()).chain(rest)));
     }
+    if args.first().is_some_and(|a| a == "whole") {
+        whole::whole(&args[1..]);
+        return;
+    }
     let (Some(workload), Some(n)) = (args.first(), args.get(1).and_then(|n| n.parse::<u64>().ok())) else {
         eprintln!(
             "usage: harness-bench WORKLOAD N\nworkloads: perf-same perf-distinct keyval write-loop engine-noop many-tests files-floor many-control compile"
@@ -138,8 +146,11 @@ fn main() {
         many_control::many_control(n);
         return;
     }
+    // In `$HARNESS_BENCH_DIR` (kept, as a harness run keeps its results; `whole`
+    // removes it after the process), else in a temporary directory removed at the end.
     let root = tempfile::tempdir().expect("a temporary directory");
-    let job = Job::builder(root.path().join("results"))
+    let base = std::env::var_os("HARNESS_BENCH_DIR").map_or_else(|| root.path().to_owned(), std::path::PathBuf::from);
+    let job = Job::builder(base.join("results"))
         .before_iteration_hook(|_| Ok(()))
         .after_iteration_hook(|_| Ok(()))
         .build()
@@ -156,7 +167,7 @@ fn main() {
             assert_eq!(record.status, Status::Good, "{}", record.reason);
             Duration::from_secs_f64(record.duration)
         }
-        "files-floor" => files_floor(&root.path().join("floor"), n),
+        "files-floor" => files_floor(&base.join("floor"), n),
         "many-tests" => {
             let tests: Vec<&str> = registry::all()
                 .map(|r| r.info().name())
@@ -175,13 +186,17 @@ fn main() {
             elapsed
         }
         _ => {
-            let record = job
+            // `run`, not `run_detail`: the record stays with the job (no copy of
+            // its perf values), as in a harness binary.
+            let status = job
                 .test("bench_workload")
                 .arg("workload", workload.as_str())
                 .arg("n", n)
-                .run_detail()
+                .run()
                 .expect("the workload runs");
-            if record.status != Status::Good {
+            let records = job.records();
+            let record = records.last().expect("the workload's record");
+            if status != Status::Good {
                 eprintln!("{}: {}", record.status, record.reason);
                 std::process::exit(1);
             }
