@@ -201,13 +201,15 @@ pub fn test_main() {
     let mut notes = Vec::new();
     // A test with `cargo_test` defined in a library already runs as a `#[test]`
     // of that library's unit tests; running it here too would run it twice.
-    let selected = |(name, registration, _): &(String, &'static Registration, Option<&'static Variant>)| {
-        selection.as_ref().is_none_or(|s| s.matches(name, registration.info().attrs()))
-    };
+    let selected = |(name, registration, _): &(
+        std::borrow::Cow<'static, str>,
+        &'static Registration,
+        Option<&'static Variant>,
+    )| { selection.as_ref().is_none_or(|s| s.matches(name, registration.info().attrs())) };
     let (elsewhere, here): (Vec<_>, Vec<_>) =
         crate::registry::names().filter(selected).partition(|(_, r, v)| v.is_none() && r.info().has_unit_test());
     if !elsewhere.is_empty() {
-        let names: Vec<&str> = elsewhere.iter().map(|(name, _, _)| name.as_str()).collect();
+        let names: Vec<&str> = elsewhere.iter().map(|(name, _, _)| name.as_ref()).collect();
         notes.push(format!(
             "{} with #[autotest(cargo_test)] run{} as `autotest_<name>` in {} crate's own unit tests, not here: {}",
             if names.len() == 1 { "1 test" } else { "tests" },

@@ -3,6 +3,7 @@
 //! Registration happens before `main` through `inventory`. The registry is built
 //! once, sorted by name, and looked up by binary search.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use crate::args::Args;
@@ -76,16 +77,19 @@ static REGISTRY: OnceLock<Registry> = OnceLock::new();
 fn registry() -> &'static Registry {
     REGISTRY.get_or_init(|| {
         let mut canary = false;
-        let mut sorted: Vec<&'static Registration> = Vec::new();
+        // Sorted with each name beside its registration: no pointer to follow per comparison.
+        let mut keyed: Vec<(&'static str, &'static Registration)> = Vec::new();
         for registration in inventory::iter::<Registration> {
             if registration.canary {
                 canary = true;
             } else {
-                sorted.push(registration);
+                keyed.push((registration.info.name(), registration));
             }
         }
-        sorted.sort_by(|a, b| a.info.name().cmp(b.info.name()).then_with(|| a.info.location().cmp(&b.info.location())));
-        Registry { sorted, canary }
+        keyed.sort_unstable_by(|(a_name, a), (b_name, b)| {
+            a_name.cmp(b_name).then_with(|| a.info.place().cmp(&b.info.place()))
+        });
+        Registry { sorted: keyed.into_iter().map(|(_, registration)| registration).collect(), canary }
     })
 }
 
@@ -104,7 +108,7 @@ pub fn find(name: &str) -> Option<&'static Registration> {
         return inventory::iter::<Registration>
             .into_iter()
             .filter(|r| !r.canary && r.info.name() == name)
-            .min_by_key(|r| r.info.location());
+            .min_by_key(|r| r.info.place());
     };
     let sorted = &registry.sorted;
     sorted.binary_search_by(|r| r.info.name().cmp(name)).ok().map(|at| {
@@ -164,12 +168,14 @@ pub(crate) fn instance(name: &str, args: Args) -> Result<(Box<dyn Autotest>, Arg
 }
 
 /// Every name a user can run, sorted: each test, and each of its variants as
-/// `<test>.<variant>` after it.
-pub fn names() -> impl Iterator<Item = (String, &'static Registration, Option<&'static Variant>)> {
+/// `<test>.<variant>` after it (a test's own name borrowed, a variant's made).
+pub fn names() -> impl Iterator<Item = (Cow<'static, str>, &'static Registration, Option<&'static Variant>)> {
     all().flat_map(|registration| {
         let info = registration.info();
-        std::iter::once((info.name().to_owned(), registration, None)).chain(
-            info.variants().iter().map(move |v| (format!("{}.{}", info.name(), v.name()), registration, Some(v))),
+        std::iter::once((Cow::Borrowed(info.name()), registration, None)).chain(
+            info.variants()
+                .iter()
+                .map(move |v| (Cow::Owned(format!("{}.{}", info.name(), v.name())), registration, Some(v))),
         )
     })
 }
@@ -178,7 +184,7 @@ pub fn names() -> impl Iterator<Item = (String, &'static Registration, Option<&'
 #[must_use]
 pub fn suggestions(name: &str) -> Vec<String> {
     let mut close: Vec<(usize, String)> = names()
-        .map(|(candidate, _, _)| (strsim::levenshtein(name, &candidate), candidate))
+        .map(|(candidate, _, _)| (strsim::levenshtein(name, &candidate), candidate.into_owned()))
         .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(2) || candidate.contains(name))
         .collect();
     close.sort();

@@ -247,6 +247,32 @@ fn a_closed_stdout_does_not_stop_the_job() {
     assert!(results.tests.iter().all(|t| t.status == Status::Good));
 }
 
+/// Guarantee 3, for the commands that print: with stdout a pipe whose reader is
+/// gone before anything is written (`| head` that has exited), each ends without a
+/// panic and with the exit status its work gives.
+#[test]
+fn printing_commands_end_quietly_on_a_closed_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "c.json", r#"{"tests": [{"test": "status_good"}]}"#);
+    let ran = run(dir.path(), &["run", "status_good", "--results", "r", "-q"]);
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    for args in [
+        &["list"][..],
+        &["list", "--json"],
+        &["validate", "--control", "c.json"],
+        &["report", "r"],
+        &["compare", "r", "r"],
+        &["compare", "r", "r", "--json"],
+    ] {
+        let (read, write_end) = nix::unistd::pipe().unwrap();
+        drop(read);
+        let out = harness_in(dir.path()).args(args).stdout(Stdio::from(write_end)).output().unwrap();
+        let stderr = text(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
+
 /// Guarantee 6: a test that changes its working directory still writes inside its output
 /// directory (the job's paths are absolute), and is GOOD.
 #[test]

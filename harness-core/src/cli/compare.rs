@@ -62,9 +62,9 @@ pub(crate) fn load_side(text: &str) -> Result<JobResults, CliError> {
 /// Prints the comparison; its exit status (1 on a regression).
 pub(crate) fn report(comparison: &Comparison, json: bool) -> i32 {
     if json {
-        println!("{}", serde_json::to_string_pretty(comparison).unwrap_or_default());
+        super::print_out(&(serde_json::to_string_pretty(comparison).unwrap_or_default() + "\n"));
     } else {
-        print!("{}", table(comparison));
+        super::print_out(&table(comparison));
     }
     if comparison.regressed() { super::EXIT_FAILED } else { super::EXIT_OK }
 }

@@ -24,29 +24,34 @@ pub(crate) struct Chosen {
 ///
 /// A bad glob or expression, a glob that matches nothing, an unknown name.
 pub(crate) fn chosen(tests: &[String], select: Option<&str>, runnable: bool) -> Result<Vec<Chosen>, CliError> {
-    let names = if tests.is_empty() { select::all_names() } else { select::names(tests)? };
+    let named = if tests.is_empty() {
+        registry::names().collect()
+    } else {
+        let mut named = Vec::new();
+        for name in select::names(tests)? {
+            let Some((registration, variant)) = registry::resolve(&name) else {
+                let suggestions = registry::suggestions(&name);
+                return Err(crate::error::Error::UnknownTest { name, suggestions }.into());
+            };
+            named.push((name.into(), registration, variant));
+        }
+        named
+    };
     let selection = select.map(select::selection).transpose()?;
     let mut out: Vec<Chosen> = Vec::new();
-    for name in names {
-        let (registration, variant) = registry::resolve(&name).ok_or_else(|| {
-            CliError::from(crate::error::Error::UnknownTest {
-                name: name.clone(),
-                suggestions: registry::suggestions(&name),
-            })
-        })?;
-        if selection.as_ref().is_some_and(|s| !select::selects(s, &name)) {
+    // Where each test's entry is in `out`, by the registration's address.
+    let mut index: std::collections::HashMap<*const registry::Registration, usize> = std::collections::HashMap::new();
+    for (name, registration, variant) in named {
+        if selection.as_ref().is_some_and(|s| !s.matches(&name, registration.info().attrs())) {
             continue;
         }
         if runnable && registration.info().check_requirements().is_err() {
             continue;
         }
-        let at = match out.iter().position(|c| std::ptr::eq(c.registration, registration)) {
-            Some(at) => at,
-            None => {
-                out.push(Chosen { registration, itself: false, variants: Vec::new() });
-                out.len() - 1
-            }
-        };
+        let at = *index.entry(std::ptr::from_ref(registration)).or_insert_with(|| {
+            out.push(Chosen { registration, itself: false, variants: Vec::new() });
+            out.len() - 1
+        });
         match variant {
             Some(variant) => out[at].variants.push(variant),
             None => out[at].itself = true,
@@ -186,18 +191,19 @@ pub(crate) fn json(chosen: &[Chosen]) -> String {
 
 /// The list as text.
 pub(crate) fn text(chosen: &[Chosen]) -> String {
+    use std::fmt::Write as _;
     let mut out = String::new();
     for chosen in chosen {
         let info = chosen.registration.info();
-        let summary = info.description().split("\n\n").next().unwrap_or("").replace('\n', " ");
-        out.push_str(&format!("{} (version {})", info.name(), info.version()));
+        let _ = write!(out, "{} (version {})", info.name(), info.version());
+        let summary = info.description().split("\n\n").next().unwrap_or("");
         if !summary.is_empty() {
-            out.push_str(&format!(": {summary}"));
+            let _ = write!(out, ": {}", summary.replace('\n', " "));
         }
         out.push('\n');
         let mut line = |label: &str, text: String| {
             if !text.is_empty() {
-                out.push_str(&format!("    {label}: {text}\n"));
+                let _ = writeln!(out, "    {label}: {text}");
             }
         };
         line("attrs", info.attrs().join(", "));
@@ -218,17 +224,23 @@ pub(crate) fn text(chosen: &[Chosen]) -> String {
             if table.params().is_empty() && !table.accepts_all() {
                 continue;
             }
-            out.push_str(&format!("    {}", table.phase().name()));
+            let _ = write!(out, "    {}", table.phase().name());
             if table.accepts_all() {
                 out.push_str(" (takes every argument)");
             }
             out.push('\n');
             for param in table.params() {
-                let kind =
-                    param.default_text().map_or_else(|| kind(param.kind()).to_owned(), |d| format!("default {d}"));
-                out.push_str(&format!("        {}: {} ({kind})", param.name(), param.type_name()));
+                let _ = write!(out, "        {}: {} (", param.name(), param.type_name());
+                match param.default_text() {
+                    Some(default) => {
+                        let _ = write!(out, "default {default})");
+                    }
+                    None => {
+                        let _ = write!(out, "{})", kind(param.kind()));
+                    }
+                }
                 if !param.doc().is_empty() {
-                    out.push_str(&format!("  {}", param.doc()));
+                    let _ = write!(out, "  {}", param.doc());
                 }
                 out.push('\n');
             }

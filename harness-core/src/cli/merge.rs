@@ -74,13 +74,14 @@ pub(crate) fn merge(
         }
     }
     jobs.sort_by(|a, b| a.started.cmp(&b.started).then_with(|| a.dir.cmp(&b.dir)));
-    let mut tests: Vec<MergedTest> = Vec::new();
+    // In merge order; a test run again in a later shard leaves a hole where it was.
+    let mut slots: Vec<Option<MergedTest>> = Vec::new();
+    let mut at_subdir: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut aborted = false;
     for job in &jobs {
         aborted |= job.log.groups.first().is_some_and(|g| g.status == Status::Abort);
         for test in tests_of(job)? {
-            if let Some(at) = tests.iter().position(|t| t.subdir == test.subdir) {
-                let earlier = tests.remove(at);
+            if let Some(earlier) = at_subdir.insert(test.subdir.clone(), slots.len()).and_then(|at| slots[at].take()) {
                 notes.push(format!(
                     "`{}` ran in {} and in {}: the merge keeps the later run",
                     test.subdir,
@@ -88,9 +89,10 @@ pub(crate) fn merge(
                     test.from.display()
                 ));
             }
-            tests.push(test);
+            slots.push(Some(test));
         }
     }
+    let tests: Vec<MergedTest> = slots.into_iter().flatten().collect();
     claim_empty(into)?;
     // A merge that fails half-way leaves no half-merged job behind.
     let merged = write_job(into, &jobs, &tests, aborted).and_then(|()| finish(into, tests, aborted));
@@ -158,6 +160,10 @@ fn tests_of(job: &ShardJob) -> Result<Vec<MergedTest>, CliError> {
             test.lines.push(line.to_owned());
         }
     }
+    let mut records: std::collections::HashMap<&str, &TestRecord> = std::collections::HashMap::new();
+    for record in job.results.iter().flat_map(|r| r.tests.iter()) {
+        records.entry(record.subdir.as_str()).or_insert(record);
+    }
     for (test, group) in tests.iter_mut().zip(job.log.groups.iter().filter(|g| g.depth == 1)) {
         if group.closed_by_reader {
             let (subdir, operation) = (group.subdir.as_deref(), group.operation.as_deref());
@@ -171,7 +177,7 @@ fn tests_of(job: &ShardJob) -> Result<Vec<MergedTest>, CliError> {
             test.lines.push(format!("\t\t{}", status.render()));
             test.lines.push(format!("\t{}", end.render()));
         }
-        test.record = job.results.as_ref().and_then(|r| r.tests.iter().find(|t| t.subdir == test.subdir).cloned());
+        test.record = records.get(test.subdir.as_str()).map(|record| (*record).clone());
     }
     Ok(tests)
 }

@@ -70,7 +70,7 @@ where
     match cli.command {
         Command::List { tests, select, runnable, json } => match list::chosen(&tests, select.as_deref(), runnable) {
             Ok(chosen) => {
-                print!("{}", if json { list::json(&chosen) + "\n" } else { list::text(&chosen) });
+                print_out(&if json { list::json(&chosen) + "\n" } else { list::text(&chosen) });
                 EXIT_OK
             }
             Err(e) => usage_errors(&[e.into()]),
@@ -78,12 +78,12 @@ where
         Command::Validate { control } => {
             match control::load(&control).map_err(|e| vec![e.into()]).and_then(control::plan) {
                 Ok(plan) => {
-                    println!(
-                        "{}: OK, {} test{}",
+                    print_out(&format!(
+                        "{}: OK, {} test{}\n",
                         control.display(),
                         plan.tests.len(),
                         if plan.tests.len() == 1 { "" } else { "s" }
-                    );
+                    ));
                     EXIT_OK
                 }
                 Err(problems) => usage_errors(&problems),
@@ -115,6 +115,14 @@ where
 /// A run's name for the page: its tag, or its start time.
 fn cli_name(results: &crate::results::JobResults) -> String {
     results.job.tag.clone().unwrap_or_else(|| results.job.start.clone())
+}
+
+/// Writes `text` to stdout. A closed stdout (`| head`) ends the output there,
+/// quietly: the command's exit status stays what its work says.
+pub(crate) fn print_out(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 pub(crate) fn usage_errors(problems: &[error::Problem]) -> i32 {

@@ -111,7 +111,12 @@ pub(crate) fn merged(
             for note in notes {
                 eprintln!("note: {note}");
             }
-            println!("merged {} shard{} into {}", dirs.len(), if dirs.len() == 1 { "" } else { "s" }, into.display());
+            super::print_out(&format!(
+                "merged {} shard{} into {}\n",
+                dirs.len(),
+                if dirs.len() == 1 { "" } else { "s" },
+                into.display()
+            ));
             show_with(&results, into, html, None, console)
         }
         Err(e) => {
@@ -137,7 +142,7 @@ pub(crate) fn history(dirs: &[PathBuf], out: &Path) -> i32 {
         eprintln!("error: cannot write `{}`: {e}", out.display());
         return super::EXIT_FAILED;
     }
-    println!("history of {} runs: {}", runs.len(), out.display());
+    super::print_out(&format!("history of {} runs: {}\n", runs.len(), out.display()));
     super::EXIT_OK
 }
 
@@ -161,7 +166,7 @@ fn show_with(
     baseline: Option<&(String, JobResults)>,
     console: Console,
 ) -> i32 {
-    print!("{}", table(results, console));
+    super::print_out(&table(results, console));
     if let Some(out) = html {
         let page_dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let links = relative(page_dir, dir);
@@ -170,7 +175,7 @@ fn show_with(
             eprintln!("error: cannot write `{}`: {e}", out.display());
             return super::EXIT_FAILED;
         }
-        println!("report: {}", out.display());
+        super::print_out(&format!("report: {}\n", out.display()));
     }
     // GOOD, WARN and TEST_NA jobs passed; a failure or an abort did not.
     if results.job.status.is_failure() { super::EXIT_FAILED } else { super::EXIT_OK }

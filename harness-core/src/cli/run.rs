@@ -197,7 +197,10 @@ pub(crate) fn run(args: &RunArgs, console: Console) -> i32 {
         Ok(Some(plan)) => plan,
         Ok(None) => {
             let dir = args.rerun_failed.as_deref().unwrap_or(Path::new("."));
-            println!("nothing to rerun: every test in {} ended GOOD, WARN or TEST_NA", dir.display());
+            super::print_out(&format!(
+                "nothing to rerun: every test in {} ended GOOD, WARN or TEST_NA\n",
+                dir.display()
+            ));
             return EXIT_OK;
         }
         Err(problems) => return usage_errors(&problems),

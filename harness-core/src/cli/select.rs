@@ -26,9 +26,10 @@ fn is_glob(pattern: &str) -> bool {
 /// A glob that is not one, or that matches nothing.
 pub(crate) fn names(patterns: &[String]) -> Result<Vec<String>, CliError> {
     let mut out: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for pattern in patterns {
         if !is_glob(pattern) {
-            if !out.contains(pattern) {
+            if seen.insert(pattern.clone()) {
                 out.push(pattern.clone());
             }
             continue;
@@ -36,8 +37,8 @@ pub(crate) fn names(patterns: &[String]) -> Result<Vec<String>, CliError> {
         let selection = Selection::name(pattern).map_err(|source| CliError::Select { source })?;
         let before = out.len();
         for (name, registration, _) in registry::names() {
-            if selection.matches(&name, registration.info().attrs()) && !out.contains(&name) {
-                out.push(name);
+            if selection.matches(&name, registration.info().attrs()) && seen.insert(name.to_string()) {
+                out.push(name.into_owned());
             }
         }
         if out.len() == before {
@@ -49,7 +50,7 @@ pub(crate) fn names(patterns: &[String]) -> Result<Vec<String>, CliError> {
 
 /// Every name a user can run, in order.
 pub(crate) fn all_names() -> Vec<String> {
-    registry::names().map(|(name, _, _)| name).collect()
+    registry::names().map(|(name, _, _)| name.into_owned()).collect()
 }
 
 /// Parses `--select`.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::record::{Outcome, RecordData, TestRecord};
 use crate::error::{Error, Result};
-use crate::files::{write_atomic, write_bytes_atomic};
+use crate::files::write_atomic;
 use crate::status::Status;
 
 /// The version of the `results.json` layout; bumped on incompatible changes.
@@ -189,8 +189,7 @@ pub(crate) fn write_job_files(
     })?;
     #[allow(clippy::cast_precision_loss, reason = "milliseconds of a job")]
     let seconds = (finished - started).num_milliseconds().max(0) as f64 / 1000.0;
-    let junit = super::junit::junit_report(resultdir, tag, seconds, records);
-    write_bytes_atomic(&resultdir.join("junit.xml"), junit.as_bytes())
+    write_atomic(&resultdir.join("junit.xml"), |out| super::junit::write_junit(out, resultdir, tag, seconds, records))
 }
 
 /// `results.json` as written: [`JobResults`] borrowing what it holds.

@@ -20,14 +20,49 @@ use crate::status::Status;
 /// How much of a test's debug log goes into its `<system-out>`.
 const DEBUG_TAIL: usize = 8 * 1024;
 
-/// The whole `junit.xml` of a job whose tests are `records` (subtests nested).
-pub(crate) fn junit_report(resultdir: &Path, tag: Option<&str>, seconds: f64, records: &[&TestRecord]) -> String {
+/// Text gathered before it goes to the file, a few kilobytes at a time: a
+/// test may have thousands of perf values.
+struct Spill<'w> {
+    buf: String,
+    out: &'w mut dyn std::io::Write,
+    error: Option<std::io::Error>,
+}
+
+impl Spill<'_> {
+    const AT: usize = 1 << 16;
+
+    /// Writes what is gathered when it is long enough.
+    fn spill(&mut self) {
+        if self.buf.len() >= Self::AT {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.error.is_none()
+            && let Err(error) = self.out.write_all(self.buf.as_bytes())
+        {
+            self.error = Some(error);
+        }
+        self.buf.clear();
+    }
+}
+
+/// Writes the whole `junit.xml` of a job whose tests are `records` (subtests nested).
+pub(crate) fn write_junit(
+    out: &mut dyn std::io::Write,
+    resultdir: &Path,
+    tag: Option<&str>,
+    seconds: f64,
+    records: &[&TestRecord],
+) -> std::io::Result<()> {
     let mut flat = Vec::new();
     flatten(records.iter().copied(), None, &mut flat);
     let count = |wanted: fn(Status) -> bool| flat.iter().filter(|(r, _)| wanted(r.status)).count();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let mut out = Spill { buf: String::with_capacity(Spill::AT + 4096), out, error: None };
+    out.buf.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
-        out,
+        out.buf,
         "<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{}\">",
         Attr(tag.unwrap_or("harness")),
         flat.len(),
@@ -38,8 +73,9 @@ pub(crate) fn junit_report(resultdir: &Path, tag: Option<&str>, seconds: f64, re
     for (record, parent) in &flat {
         suite(&mut out, resultdir, record, *parent);
     }
-    out.push_str("</testsuites>\n");
-    out
+    out.buf.push_str("</testsuites>\n");
+    out.flush();
+    out.error.map_or(Ok(()), Err)
 }
 
 fn is_error(status: Status) -> bool {
@@ -58,7 +94,8 @@ fn flatten<'r>(
     }
 }
 
-fn suite(out: &mut String, resultdir: &Path, record: &TestRecord, parent: Option<&str>) {
+fn suite(spill: &mut Spill<'_>, resultdir: &Path, record: &TestRecord, parent: Option<&str>) {
+    let out = &mut spill.buf;
     let status = record.status;
     let _ = writeln!(
         out,
@@ -77,8 +114,10 @@ fn suite(out: &mut String, resultdir: &Path, record: &TestRecord, parent: Option
         property(out, "parent", parent);
     }
     for perf in &record.perf_values {
-        perf_property(out, perf);
+        perf_property(&mut spill.buf, perf);
+        spill.spill();
     }
+    let out = &mut spill.buf;
     for (key, value) in &record.perf_keyvals {
         property(out, format_args!("perf_keyval:{key}"), float_repr(*value));
     }
@@ -117,6 +156,7 @@ fn suite(out: &mut String, resultdir: &Path, record: &TestRecord, parent: Option
         system_out.push_str(&tail);
     }
     let _ = write!(out, "\n      <system-out>{}</system-out>\n    </testcase>\n  </testsuite>\n", Text(&system_out));
+    spill.spill();
 }
 
 /// `<property name=".." value=".."/>`, both escaped.
@@ -187,6 +227,10 @@ fn xml_char(c: char) -> bool {
 }
 
 fn escape(text: &str, attribute: bool, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    // Most text (names, numbers, units) is printable ASCII with nothing to escape.
+    if text.bytes().all(|b| (b' '..0x7f).contains(&b) && !matches!(b, b'&' | b'<' | b'>' | b'"')) {
+        return f.write_str(text);
+    }
     // Runs of characters that need nothing are written whole.
     let mut start = 0;
     for (at, c) in text.char_indices() {

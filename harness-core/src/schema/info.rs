@@ -343,6 +343,11 @@ impl TestInfo {
         if self.file.is_empty() { "an unknown place".to_owned() } else { format!("{}:{}", self.file, self.line) }
     }
 
+    /// File and line, in the order duplicates are ranked.
+    pub(crate) const fn place(&self) -> (&'static str, u32) {
+        (self.file, self.line)
+    }
+
     /// The table of `phase`, if the test defines it.
     #[must_use]
     pub fn phase(&self, phase: Phase) -> Option<&'static PhaseTable> {

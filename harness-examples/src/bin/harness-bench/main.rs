@@ -5,7 +5,8 @@
 //! Workloads: `perf-same`, `perf-distinct`, `keyval`, `write-loop`, `engine-noop`,
 //! `many-tests`, `files-floor` (the bare file-system cost of `many-tests`),
 //! `many-control` (a control file of N no-op tests through the CLI, a child process
-//! per test, beside `cargo nextest run` on the same bodies), `compile`.
+//! per test, beside `cargo nextest run` on the same bodies), `compile`, `list-many`
+//! (`harness list` in generated binaries of N/10 and N tests).
 //!
 //! `harness-bench whole WORKLOAD N ...` times workloads as whole processes, side by
 //! side (see `whole.rs`).
@@ -20,6 +21,7 @@ use harness_core::prelude::*;
 use harness_core::{Job, registry};
 
 mod compile;
+mod list_many;
 mod many;
 mod many_control;
 mod whole;
@@ -134,12 +136,16 @@ fn main() {
     }
     let (Some(workload), Some(n)) = (args.first(), args.get(1).and_then(|n| n.parse::<u64>().ok())) else {
         eprintln!(
-            "usage: harness-bench WORKLOAD N\nworkloads: perf-same perf-distinct keyval write-loop engine-noop many-tests files-floor many-control compile"
+            "usage: harness-bench WORKLOAD N\nworkloads: perf-same perf-distinct keyval write-loop engine-noop many-tests files-floor many-control compile list-many"
         );
         std::process::exit(2);
     };
     if workload == "compile" {
         compile::compile(usize::try_from(n).unwrap_or(200));
+        return;
+    }
+    if workload == "list-many" {
+        list_many::list_many(usize::try_from(n).unwrap_or(10_000));
         return;
     }
     if workload == "many-control" {
