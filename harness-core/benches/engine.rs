@@ -1,5 +1,6 @@
 //! The costs docs/performance.md reports, measured with criterion inside real
-//! test runs: each sample runs a job whose test times only its own loop.
+//! test runs: each sample runs a job whose test times only its own loop, and
+//! (`whole_job`) the job around it: its files, the test, `Job::complete`.
 //!
 //! `cargo bench -p harness-core --bench engine`
 
@@ -124,6 +125,35 @@ fn sample(work: Option<Work>, iterations: u64) -> Duration {
     WORK.lock().unwrap().1
 }
 
+/// The whole job around `work`, as a user waits for it: the job's files,
+/// the test, and `Job::complete` writing `results.json` and `junit.xml`.
+fn sample_job(work: Work) -> Duration {
+    *WORK.lock().unwrap() = (Some(work), Duration::ZERO);
+    let dir = tempfile::tempdir().unwrap();
+    let start = Instant::now();
+    let job = Job::builder(dir.path().join("r")).build().unwrap();
+    let status = job.run_test_with(Bench, Args::new()).unwrap().status;
+    let _ = job.complete().unwrap();
+    drop(job);
+    let elapsed = start.elapsed();
+    assert_eq!(status, Status::Good);
+    elapsed
+}
+
+fn whole_jobs(c: &mut Criterion) {
+    let mut group = c.benchmark_group("whole_job");
+    group.sample_size(10);
+    for (name, work) in [
+        ("perf_distinct_10000", Work::PerfDistinct(10_000)),
+        ("perf_same_1000000", Work::PerfSame(1_000_000)),
+        ("keyval_100000", Work::Keyval(100_000)),
+        ("write_loop_100000", Work::WriteLoop(100_000)),
+    ] {
+        group.bench_function(name, |b| b.iter_custom(|reps| (0..reps).map(|_| sample_job(work)).sum()));
+    }
+    group.finish();
+}
+
 fn perf_values(c: &mut Criterion) {
     let mut group = c.benchmark_group("output_perf_value");
     group.sample_size(10);
@@ -157,5 +187,5 @@ fn engine_loop(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, perf_values, keyvals, engine_loop);
+criterion_group!(benches, perf_values, keyvals, engine_loop, whole_jobs);
 criterion_main!(benches);

@@ -61,11 +61,11 @@ pub trait Meta {
 )]
 pub trait Phases {
     /// Every named parameter: name, type as written, and the kind of value it takes.
-    const PARAMS: &'static [(&'static str, &'static str, ValueKind)];
+    const PARAMS: &'static [(&'static str, &'static str, ValueKind)] = &[];
     /// Whether a phase takes every argument (`#[args]`).
-    const ACCEPTS_ALL: bool;
+    const ACCEPTS_ALL: bool = false;
     /// The parameters for messages: `size_mb (usize), block_kb (u32)`.
-    const PARAM_LIST: &'static str;
+    const PARAM_LIST: &'static str = "";
 }
 
 /// What a parameter's type takes, or what an argument's expression is, as far

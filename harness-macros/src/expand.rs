@@ -72,12 +72,18 @@ pub(crate) fn test_struct(model: &TestStruct<'_>) -> TokenStream {
         None => (None, None),
     };
     let (metadata, variant_checks) = metadata(model);
+    // Only what differs from `TestInfo::new`'s defaults: each call is one more
+    // const evaluation per test for the compiler.
+    let description = (!description.is_empty()).then(|| quote!(.with_description(#description)));
+    let preserve = preserve.then(|| quote!(.with_preserve_srcdir(true)));
+    let postprocess = postprocess.then(|| quote!(.with_postprocess_profiled_run(true)));
+    let network = network.then(|| quote!(.with_network_destabilizing(true)));
     let meta = quote! {
         #p::TestInfo::new(#name, #version)
-            .with_description(#description)
-            .with_preserve_srcdir(#preserve)
-            .with_postprocess_profiled_run(#postprocess)
-            .with_network_destabilizing(#network)
+            #description
+            #preserve
+            #postprocess
+            #network
             #default_args
             #metadata
             .with_location(::core::file!(), ::core::line!())
@@ -353,6 +359,19 @@ pub(crate) fn test_impl(model: &TestImpl<'_>, stripped: &ItemImpl) -> TokenStrea
     let arms = model.phases.iter().map(dispatch_arm);
     let (schema, param_list) = schema(model);
     let accepts_all = model.phases.iter().any(PhaseFn::accepts_all);
+    // Only what differs from the trait's defaults (no parameters, none taken).
+    let mut phases_consts = TokenStream::new();
+    if !schema.is_empty() {
+        phases_consts.extend(quote! {
+            const PARAMS: &'static [(&'static str, &'static str, #p::ValueKind)] = &[#(#schema),*];
+            const PARAM_LIST: &'static str = #param_list;
+        });
+    }
+    if accepts_all {
+        phases_consts.extend(quote!(
+            const ACCEPTS_ALL: bool = true;
+        ));
+    }
     // Spanned at the type, so a struct without `#[autotest(...)]` is reported there.
     let meta = quote_spanned!(self_ty.span()=> <#self_ty as #p::Meta>::META);
     let build = quote_spanned!(self_ty.span()=> <#self_ty as #p::BuildWithDefault>::__harness_build());
@@ -365,9 +384,7 @@ pub(crate) fn test_impl(model: &TestImpl<'_>, stripped: &ItemImpl) -> TokenStrea
 
             #[automatically_derived]
             impl #p::Phases for #self_ty {
-                const PARAMS: &'static [(&'static str, &'static str, #p::ValueKind)] = &[#(#schema),*];
-                const ACCEPTS_ALL: bool = #accepts_all;
-                const PARAM_LIST: &'static str = #param_list;
+                #phases_consts
             }
 
             #[automatically_derived]
