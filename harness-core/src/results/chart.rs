@@ -117,11 +117,10 @@ impl Group {
         match self {
             Group::One(key, existing) if *key == sub => *existing = entry,
             Group::One(..) => {
-                let Group::One(key, existing) = std::mem::replace(self, Group::Many(Map::default())) else {
-                    unreachable!("matched above")
-                };
                 let mut entries = Map::default();
-                entries.insert(key, existing);
+                if let Group::One(key, existing) = std::mem::replace(self, Group::Many(Map::default())) {
+                    entries.insert(key, existing);
+                }
                 entries.insert(sub, entry);
                 *self = Group::Many(entries);
             }
