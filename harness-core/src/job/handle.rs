@@ -103,8 +103,13 @@ impl Job {
     /// [`Error::Args`] for a tag that cannot be a directory name,
     /// [`Error::OutputDirExists`], and I/O errors on the result directory.
     pub fn run_test(&self, name: &str, args: Args) -> Result<Status> {
+        self.run_named(name, args).map(|record| record.status)
+    }
+
+    /// Runs the test (or variant) a user names; the job keeps the record.
+    fn run_named(&self, name: &str, args: Args) -> Result<Arc<TestRecord>> {
         let (test, args) = crate::registry::instance(name, args)?;
-        engine::run(self.core(), test, args).map(|record| record.status)
+        engine::run(self.core(), test, args)
     }
 
     /// Like [`run_test`](Self::run_test), returning the whole record (autotest's
@@ -114,8 +119,8 @@ impl Job {
     ///
     /// As [`run_test`](Self::run_test).
     pub fn run_test_detail(&self, name: &str, args: Args) -> Result<TestRecord> {
-        let (test, args) = crate::registry::instance(name, args)?;
-        engine::run(self.core(), test, args).map(Arc::unwrap_or_clone)
+        // A copy: the job keeps its own for `complete` (`records()` shares it).
+        self.run_named(name, args).map(Arc::unwrap_or_clone)
     }
 
     /// Runs a test instance that need not be registered (always in this process).
