@@ -13,9 +13,11 @@
 //! Each half goes through the same steps, in this order: `attr` parses the
 //! struct attribute, `model` builds the test from the syntax tree, `valid`
 //! checks the finished model, and `expand` writes its tokens (or, when
-//! anything was wrong, `fallback` writes the errors and a stand-in).
+//! anything was wrong, `fallback` writes the errors and a stand-in). An impl's
+//! function bodies never go through `syn` (`bodies`).
 
 mod attr;
+mod bodies;
 mod errors;
 mod expand;
 mod fallback;
@@ -37,8 +39,17 @@ pub fn autotest(args: proc_macro::TokenStream, item: proc_macro::TokenStream) ->
     autotest_on(args.into(), item.into()).into()
 }
 
-/// `#[autotest(...)]` on anything: a struct (the test) or its inherent impl (the phases).
+/// `#[autotest(...)]` on anything: a struct (the test) or its inherent impl (the
+/// phases). An impl is parsed without its function bodies, which go back into
+/// the expansion as they came (see `bodies`).
 fn autotest_on(args: TokenStream, input: TokenStream) -> TokenStream {
+    if let Some((light, bodies)) = bodies::take(&input)
+        && let Ok(Item::Impl(item)) = syn::parse2::<Item>(light)
+        && item.trait_.is_none()
+        && let Some(out) = bodies::put_back(test_impl(args.clone(), &item), bodies)
+    {
+        return out;
+    }
     let item = match syn::parse2::<Item>(input.clone()) {
         Ok(item) => item,
         // The compiler reports the syntax error itself.

@@ -41,7 +41,7 @@ const LAYERS: Layers = &[
 
 /// harness-macros' layers: parse -> model -> validate -> expand.
 const MACRO_LAYERS: Layers = &[
-    ("helpers", &["errors", "paths", "kinds"]),
+    ("helpers", &["errors", "paths", "kinds", "bodies"]),
     ("parse", &["attr"]),
     ("model", &["model"]),
     ("validate", &["valid"]),
