@@ -98,6 +98,24 @@ pub fn all() -> impl Iterator<Item = &'static Registration> {
     registry().sorted.iter().copied()
 }
 
+/// The crates whose tests are registered, each once, in the registry's order:
+/// (name, version, manifest directory). Worked out once per process: every
+/// job's sysinfo names them, and `test_main` makes a job per test.
+pub(crate) fn crates() -> &'static [(&'static str, &'static str, &'static str)] {
+    static CRATES: OnceLock<Vec<(&'static str, &'static str, &'static str)>> = OnceLock::new();
+    CRATES.get_or_init(|| {
+        let mut seen = std::collections::HashSet::new();
+        all()
+            .map(|registration| {
+                let info = registration.info();
+                let (name, version) = info.crate_version();
+                (name, version, info.manifest_dir())
+            })
+            .filter(|krate| seen.insert(*krate))
+            .collect()
+    })
+}
+
 /// The test registered under `name`: a binary search once the sorted list is
 /// built, else one pass over the registrations (a test's child process looks
 /// up one test and needs no sorted list).

@@ -352,12 +352,7 @@ fn job_keyval(settings: &JobSettings, started: chrono::DateTime<chrono::Utc>) ->
     if let Some(tag) = &settings.tag {
         keyval.push(("label", tag.clone()));
     }
-    let crates = crate::registry::all().map(|r| {
-        let info = r.info();
-        let (name, version) = info.crate_version();
-        (name, version, info.manifest_dir())
-    });
-    let sysinfo: Vec<(String, String)> = crate::results::sysinfo::collect(crates)
+    let sysinfo: Vec<(String, String)> = crate::results::sysinfo::collect(crate::registry::crates().iter().copied())
         .into_iter()
         .filter(|(_, v)| !v.chars().any(char::is_control))
         .map(|(k, v)| (format!("sysinfo-{k}"), v))
