@@ -173,9 +173,11 @@ fn property(out: &mut String, name: impl std::fmt::Display, value: impl std::fmt
 fn perf_property(out: &mut String, perf: &super::record::PerfRecord) {
     out.push_str("      <property name=\"perf:");
     if let Some(graph) = &perf.graph {
-        let _ = write!(out, "{}/", Attr(graph));
+        push_attr(out, graph);
+        out.push('/');
     }
-    let _ = write!(out, "{}\" value=\"", Attr(&perf.description));
+    push_attr(out, &perf.description);
+    out.push_str("\" value=\"");
     if perf.values.len() <= LISTED_VALUES {
         out.push('[');
         for (at, value) in perf.values.iter().enumerate() {
@@ -196,9 +198,27 @@ fn perf_property(out: &mut String, perf: &super::record::PerfRecord) {
         }
     }
     if let Some(units) = &perf.units {
-        let _ = write!(out, " {}", Attr(units));
+        out.push(' ');
+        push_attr(out, units);
     }
-    let _ = writeln!(out, " ({})\"/>", Attr(&perf.improvement_direction));
+    out.push_str(" (");
+    push_attr(out, &perf.improvement_direction);
+    out.push_str(")\"/>\n");
+}
+
+/// `text` escaped for an attribute value, appended without the formatting
+/// machinery when nothing needs escaping (thousands of perf names).
+fn push_attr(out: &mut String, text: &str) {
+    if needs_no_escape(text) {
+        out.push_str(text);
+    } else {
+        let _ = write!(out, "{}", Attr(text));
+    }
+}
+
+/// Printable ASCII without `&`, `<`, `>` or `"`: what most names, numbers and units are.
+fn needs_no_escape(text: &str) -> bool {
+    text.bytes().all(|b| (b' '..0x7f).contains(&b) && !matches!(b, b'&' | b'<' | b'>' | b'"'))
 }
 
 /// How many values a perf property lists before it summarises them.
@@ -227,8 +247,7 @@ fn xml_char(c: char) -> bool {
 }
 
 fn escape(text: &str, attribute: bool, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-    // Most text (names, numbers, units) is printable ASCII with nothing to escape.
-    if text.bytes().all(|b| (b' '..0x7f).contains(&b) && !matches!(b, b'&' | b'<' | b'>' | b'"')) {
+    if needs_no_escape(text) {
         return f.write_str(text);
     }
     // Runs of characters that need nothing are written whole.

@@ -25,6 +25,14 @@ pub const SYSINFO_KEYS: [&str; 12] = [
     "load_average",
 ];
 
+/// `/proc/cpuinfo`, read once per process: the kernel works it out for each
+/// read (asking every CPU its frequency), and every job records it twice (its
+/// model and the raw file).
+fn cpuinfo() -> &'static str {
+    static CPUINFO: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CPUINFO.get_or_init(|| fs::read_to_string("/proc/cpuinfo").unwrap_or_default())
+}
+
 fn first_line(path: &str) -> Option<String> {
     let text = fs::read_to_string(path).ok()?;
     let line = text.lines().next()?.trim();
@@ -40,8 +48,7 @@ fn first_line(path: &str) -> Option<String> {
 pub fn collect<'c>(crates: impl IntoIterator<Item = (&'c str, &'c str, &'c str)>) -> BTreeMap<&'static str, String> {
     let mut info = BTreeMap::new();
     info.insert("build", if cfg!(debug_assertions) { "debug" } else { "release" }.to_owned());
-    let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    if let Some(model) = cpuinfo
+    if let Some(model) = cpuinfo()
         .lines()
         .find(|l| l.starts_with("model name") || l.starts_with("Model"))
         .and_then(|l| l.split_once(':'))
@@ -127,10 +134,16 @@ fn git_commit(dir: &Path) -> Option<String> {
 pub(crate) fn write_dir(resultdir: &Path) -> Result<()> {
     let dir = resultdir.join("sysinfo");
     fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
-    for (name, source) in [("cpuinfo", "/proc/cpuinfo"), ("meminfo", "/proc/meminfo"), ("cmdline", "/proc/cmdline")] {
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.join(name);
+        fs::write(&path, bytes).map_err(|e| Error::io("write", &path, e))
+    };
+    if !cpuinfo().is_empty() {
+        write("cpuinfo", cpuinfo().as_bytes())?;
+    }
+    for (name, source) in [("meminfo", "/proc/meminfo"), ("cmdline", "/proc/cmdline")] {
         if let Ok(bytes) = fs::read(source) {
-            let path = dir.join(name);
-            fs::write(&path, bytes).map_err(|e| Error::io("write", &path, e))?;
+            write(name, &bytes)?;
         }
     }
     if let Ok(u) = nix::sys::utsname::uname() {
