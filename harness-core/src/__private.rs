@@ -190,6 +190,12 @@ impl<T: Default> BuildWithDefault for T {
     }
 }
 
+/// A fresh test of type `T`, boxed: what a registration builds. One generic
+/// function, so a test costs the compiler no constructor of its own to check.
+pub fn make<T: BuildWithDefault + Autotest>() -> Box<dyn Autotest> {
+    Box::new(T::__harness_build())
+}
+
 /// A `cargo_test(arg = value)` value as JSON.
 ///
 /// # Panics

@@ -374,7 +374,7 @@ pub(crate) fn test_impl(model: &TestImpl<'_>, stripped: &ItemImpl) -> TokenStrea
     }
     // Spanned at the type, so a struct without `#[autotest(...)]` is reported there.
     let meta = quote_spanned!(self_ty.span()=> <#self_ty as #p::Meta>::META);
-    let build = quote_spanned!(self_ty.span()=> <#self_ty as #p::BuildWithDefault>::__harness_build());
+    let make = quote_spanned!(self_ty.span()=> #p::make::<#self_ty>);
     quote! {
         #stripped
         const _: () = {
@@ -407,12 +407,8 @@ pub(crate) fn test_impl(model: &TestImpl<'_>, stripped: &ItemImpl) -> TokenStrea
                 }
             }
 
-            fn __harness_make() -> #p::Box<dyn #p::Autotest> {
-                #p::Box::new(#build)
-            }
-
             #p::inventory::submit! {
-                #p::Registration::new(&__HARNESS_INFO, __harness_make)
+                #p::Registration::new(&__HARNESS_INFO, #make)
             }
         };
     }
