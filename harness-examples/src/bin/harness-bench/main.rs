@@ -154,8 +154,9 @@ fn main() {
     }
     // In `$HARNESS_BENCH_DIR` (kept, as a harness run keeps its results; `whole`
     // removes it after the process), else in a temporary directory removed at the end.
-    let root = tempfile::tempdir().expect("a temporary directory");
-    let base = std::env::var_os("HARNESS_BENCH_DIR").map_or_else(|| root.path().to_owned(), std::path::PathBuf::from);
+    let kept = std::env::var_os("HARNESS_BENCH_DIR").map(std::path::PathBuf::from);
+    let root = if kept.is_none() { Some(tempfile::tempdir().expect("a temporary directory")) } else { None };
+    let base = kept.or_else(|| root.as_ref().map(|r| r.path().to_owned())).expect("one of the two");
     let job = Job::builder(base.join("results"))
         .before_iteration_hook(|_| Ok(()))
         .after_iteration_hook(|_| Ok(()))
