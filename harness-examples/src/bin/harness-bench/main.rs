@@ -5,8 +5,9 @@
 //! Workloads: `perf-same`, `perf-distinct`, `keyval`, `write-loop`, `engine-noop`,
 //! `many-tests`, `files-floor` (the bare file-system cost of `many-tests`),
 //! `many-control` (a control file of N no-op tests through the CLI, a child process
-//! per test, beside `cargo nextest run` on the same bodies), `compile`, `list-many`
-//! (`harness list` in generated binaries of N/10 and N tests).
+//! per test, beside `cargo nextest run` on the same bodies), `compile`,
+//! `compile-pieces` (what each piece of the expansion costs the compiler),
+//! `list-many` (`harness list` in generated binaries of N/10 and N tests).
 //!
 //! `harness-bench whole WORKLOAD N ...` times workloads as whole processes, side by
 //! side (see `whole.rs`).
@@ -21,6 +22,7 @@ use harness_core::prelude::*;
 use harness_core::{Job, registry};
 
 mod compile;
+mod compile_pieces;
 mod list_many;
 mod many;
 mod many_control;
@@ -136,12 +138,16 @@ fn main() {
     }
     let (Some(workload), Some(n)) = (args.first(), args.get(1).and_then(|n| n.parse::<u64>().ok())) else {
         eprintln!(
-            "usage: harness-bench WORKLOAD N\nworkloads: perf-same perf-distinct keyval write-loop engine-noop many-tests files-floor many-control compile list-many"
+            "usage: harness-bench WORKLOAD N\nworkloads: perf-same perf-distinct keyval write-loop engine-noop many-tests files-floor many-control compile compile-pieces list-many"
         );
         std::process::exit(2);
     };
     if workload == "compile" {
         compile::compile(usize::try_from(n).unwrap_or(200));
+        return;
+    }
+    if workload == "compile-pieces" {
+        compile_pieces::compile_pieces(usize::try_from(n).unwrap_or(200));
         return;
     }
     if workload == "list-many" {
