@@ -63,9 +63,9 @@ fn write_entry(out: &mut impl Write, entry: &ChartEntry) -> io::Result<()> {
     out.write_all(b"\"\n    }")
 }
 
-/// A JSON string: as it is when nothing needs escaping (sanitised names
-/// never do), else through serde_json.
-fn string(out: &mut impl Write, text: &str) -> io::Result<()> {
+/// A JSON string, as serde_json writes it: as it is when nothing needs
+/// escaping (sanitised names never do), else through serde_json.
+pub(super) fn string(out: &mut impl Write, text: &str) -> io::Result<()> {
     if text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
         return serde_json::to_writer(out, text).map_err(io::Error::from);
     }

@@ -178,27 +178,10 @@ pub(crate) fn write_job_files(
     };
     // Streamed into the file from the records as they are: no copy of them,
     // and no document in memory.
-    let results = Written {
-        schema_version: RESULTS_SCHEMA_VERSION,
-        harness_version: env!("CARGO_PKG_VERSION"),
-        job: &job,
-        tests: records,
-    };
-    write_atomic(&resultdir.join("results.json"), |out| {
-        serde_json::to_writer(out, &results).map_err(std::io::Error::from)
-    })?;
+    write_atomic(&resultdir.join("results.json"), |out| super::results_json::write_results(out, &job, records))?;
     #[allow(clippy::cast_precision_loss, reason = "milliseconds of a job")]
     let seconds = (finished - started).num_milliseconds().max(0) as f64 / 1000.0;
     write_atomic(&resultdir.join("junit.xml"), |out| super::junit::write_junit(out, resultdir, tag, seconds, records))
-}
-
-/// `results.json` as written: [`JobResults`] borrowing what it holds.
-#[derive(Serialize)]
-struct Written<'a> {
-    schema_version: u32,
-    harness_version: &'a str,
-    job: &'a JobInfo,
-    tests: &'a [&'a TestRecord],
 }
 
 /// For each test and subtest of `results` (by output directory), the median

@@ -23,6 +23,7 @@ mod keyval;
 mod perf_value;
 pub(crate) mod pyfmt;
 mod record;
+mod results_json;
 pub(crate) mod rollup;
 mod status_log;
 mod status_reader;
