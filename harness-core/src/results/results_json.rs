@@ -20,14 +20,9 @@ pub(super) fn write_results(out: &mut impl Write, job: &JobInfo, records: &[&Tes
     json(out, env!("CARGO_PKG_VERSION"))?;
     out.write_all(b",\"job\":")?;
     json(out, job)?;
-    out.write_all(b",\"tests\":[")?;
-    for (at, record) in records.iter().enumerate() {
-        if at > 0 {
-            out.write_all(b",")?;
-        }
-        write_record(out, record)?;
-    }
-    out.write_all(b"]}")
+    out.write_all(b",\"tests\":")?;
+    list(out, records, |out, record| write_record(out, record))?;
+    out.write_all(b"}")
 }
 
 /// One record, its fields in [`TestRecord`]'s order and with its serde attributes.
@@ -46,26 +41,14 @@ fn write_record(out: &mut impl Write, r: &TestRecord) -> io::Result<()> {
     field(out, ",\"duration\":", &r.duration)?;
     field(out, ",\"iterations\":", &r.iterations)?;
     field(out, ",\"outputdir\":", &r.outputdir)?;
-    out.write_all(b",\"perf_values\":[")?;
-    for (at, value) in r.perf_values.iter().enumerate() {
-        if at > 0 {
-            out.write_all(b",")?;
-        }
-        write_perf(out, value)?;
-    }
-    out.write_all(b"]")?;
+    out.write_all(b",\"perf_values\":")?;
+    list(out, &r.perf_values, write_perf)?;
     field(out, ",\"keyvals\":", &r.keyvals)?;
     field(out, ",\"perf_keyvals\":", &r.perf_keyvals)?;
     field(out, ",\"keyval_blocks\":", &r.keyval_blocks)?;
     if !r.subtests.is_empty() {
-        out.write_all(b",\"subtests\":[")?;
-        for (at, subtest) in r.subtests.iter().enumerate() {
-            if at > 0 {
-                out.write_all(b",")?;
-            }
-            write_record(out, subtest)?;
-        }
-        out.write_all(b"]")?;
+        out.write_all(b",\"subtests\":")?;
+        list(out, &r.subtests, write_record)?;
     }
     if !r.attrs.is_empty() {
         field(out, ",\"attrs\":", &r.attrs)?;
@@ -84,16 +67,23 @@ fn write_perf(out: &mut impl Write, p: &PerfRecord) -> io::Result<()> {
     string(out, &p.description)?;
     out.write_all(b",\"units\":")?;
     optional(out, p.units.as_deref())?;
-    out.write_all(b",\"values\":[")?;
-    for (at, value) in p.values.iter().enumerate() {
+    out.write_all(b",\"values\":")?;
+    list(out, &p.values, |out, value| number(out, *value))?;
+    out.write_all(b",\"improvement_direction\":")?;
+    string(out, &p.improvement_direction)?;
+    out.write_all(b"}")
+}
+
+/// A JSON array of `items`, each written by `item`.
+fn list<W: Write, T>(out: &mut W, items: &[T], mut item: impl FnMut(&mut W, &T) -> io::Result<()>) -> io::Result<()> {
+    out.write_all(b"[")?;
+    for (at, each) in items.iter().enumerate() {
         if at > 0 {
             out.write_all(b",")?;
         }
-        number(out, *value)?;
+        item(out, each)?;
     }
-    out.write_all(b"],\"improvement_direction\":")?;
-    string(out, &p.improvement_direction)?;
-    out.write_all(b"}")
+    out.write_all(b"]")
 }
 
 /// `prefix` (the key, with what comes before it), then `value` as serde_json writes it.
