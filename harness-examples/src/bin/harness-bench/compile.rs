@@ -29,7 +29,7 @@ fn manifest(name: &str, core: &Path, harness: bool) -> String {
 
 /// The shared body of test `i`, with `size: Option<u32>` in scope; `report` is how
 /// the throughput is reported.
-fn body(i: usize, typical: bool, report: &str) -> String {
+pub(crate) fn body(i: usize, typical: bool, report: &str) -> String {
     if !typical {
         return format!("        assert!(std::hint::black_box(size.unwrap_or({i})) < u32::MAX);\n");
     }

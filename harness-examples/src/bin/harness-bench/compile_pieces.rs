@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::compile::{build, write};
+use crate::compile::{body, build, write};
 
 /// The levels: target name and what its piece is.
 const LEVELS: [(&str, &str); 9] = [
@@ -33,7 +33,8 @@ const P: &str = "::harness_core::__private";
 
 fn user(i: usize) -> String {
     format!(
-        "#[derive(Default)]\nstruct T{i};\nimpl T{i} {{\n    fn run_once(&mut self, size: Option<u32>) {{\n        assert!(std::hint::black_box(size.unwrap_or({i})) < u32::MAX);\n    }}\n}}\n"
+        "#[derive(Default)]\nstruct T{i};\nimpl T{i} {{\n    fn run_once(&mut self, size: Option<u32>) {{\n{}    }}\n}}\n",
+        body(i, false, "")
     )
 }
 
@@ -41,7 +42,8 @@ fn user(i: usize) -> String {
 fn test(level: usize, i: usize) -> String {
     if level == 8 {
         return format!(
-            "/// Test {i}.\n#[autotest(version = 1)]\n#[derive(Default)]\nstruct T{i};\n#[autotest]\nimpl T{i} {{\n    fn run_once(&mut self, size: Option<u32>) {{\n        assert!(std::hint::black_box(size.unwrap_or({i})) < u32::MAX);\n    }}\n}}\n"
+            "/// Test {i}.\n#[autotest(version = 1)]\n#[derive(Default)]\nstruct T{i};\n#[autotest]\nimpl T{i} {{\n    fn run_once(&mut self, size: Option<u32>) {{\n{}    }}\n}}\n",
+            body(i, false, "")
         );
     }
     let mut out = user(i);
@@ -121,7 +123,8 @@ fn source(level: &str, n: usize) -> String {
         for i in 0..n {
             let _ = write!(
                 out,
-                "#[test]\nfn t{i}() {{\n    let size: Option<u32> = std::hint::black_box(None);\n    assert!(std::hint::black_box(size.unwrap_or({i})) < u32::MAX);\n}}\n"
+                "#[test]\nfn t{i}() {{\n    let size: Option<u32> = std::hint::black_box(None);\n{}}}\n",
+                body(i, false, "")
             );
         }
         return out;
@@ -170,7 +173,8 @@ pub(crate) fn compile_pieces(n: usize) {
             *slot = (*slot).min(build(&dir, &target, name));
         }
     }
-    println!("compile-pieces n={n} (fastest of 3 rebuilds; in {})", dir.display());
+    let shown = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+    println!("compile-pieces n={n} (fastest of 3 rebuilds; in {})", shown.display());
     #[allow(clippy::cast_precision_loss, reason = "test counts")]
     let per_test = |a: Duration, b: Duration| (a.as_secs_f64() - b.as_secs_f64()) * 1e3 / n as f64;
     for (k, (name, what)) in LEVELS.iter().enumerate() {
