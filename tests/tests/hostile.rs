@@ -281,3 +281,111 @@ fn hostile_command_lines_are_refused_before_anything_runs() {
         assert!(!dir.path().join("r").exists() && !dir.path().join("x").exists(), "{args:?}");
     }
 }
+
+/// A shard holding one finished job (`<shard>/job`) that ran `hostile_writer`
+/// once with `what`; the job directory and the test's subdir.
+fn shard_job(shard: &Path, what: &str) -> (std::path::PathBuf, String) {
+    let jobdir = shard.join("job");
+    let job = Job::builder(&jobdir).state_dir(shard.join(".state")).build().unwrap();
+    let record = job.test("hostile_writer").tag("t").arg("what", what).arg("text", "why").run_detail().unwrap();
+    let _ = job.complete().unwrap();
+    (jobdir, record.subdir)
+}
+
+/// Rewrites the subdir column of the lines of `subdir` in `jobdir/status.log`.
+fn retarget(jobdir: &Path, subdir: &str, new: &str) {
+    let log = jobdir.join("status.log");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let edited = text.replace(&format!("\t{subdir}\t{subdir}\t"), &format!("\t{new}\t{subdir}\t"));
+    assert_ne!(text, edited);
+    std::fs::write(&log, edited).unwrap();
+}
+
+fn merge_shard(dir: &Path, shard: &Path, into: &Path) -> std::process::Output {
+    harness_tests::harness_in(dir).arg("report").arg("--merge").arg(shard).arg("--into").arg(into).output().unwrap()
+}
+
+#[test]
+fn a_merge_never_copies_outside_its_shard_or_into_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+
+    // `../escaped`: the shard's sibling directory, copied beside `--into`.
+    let shard = dir.join("a");
+    let (jobdir, subdir) = shard_job(&shard, "attr_value");
+    retarget(&jobdir, &subdir, "../escaped");
+    std::fs::create_dir(shard.join("escaped")).unwrap();
+    std::fs::write(shard.join("escaped/planted"), "from outside the job").unwrap();
+    std::fs::create_dir(dir.join("out")).unwrap();
+    let out = merge_shard(dir, &shard, &dir.join("out/merged"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "error: refusing the test directory `../escaped` of {}: it contains `..`; it must stay inside the results directory",
+            jobdir.display()
+        )
+    );
+    assert!(!dir.join("out/escaped").exists(), "the merge wrote outside --into");
+    assert!(!dir.join("out/merged").exists(), "a refused merge leaves nothing");
+
+    // An absolute subdir: the victim would be copied onto itself and truncated.
+    let shard = dir.join("b");
+    let (jobdir, subdir) = shard_job(&shard, "attr_value");
+    let victim = dir.join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    std::fs::write(victim.join("data"), "precious").unwrap();
+    retarget(&jobdir, &subdir, victim.to_str().unwrap());
+    let out = merge_shard(dir, &shard, &dir.join("merged-b"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("refusing the test directory `{}`", victim.display())), "{stderr}");
+    assert_eq!(std::fs::read_to_string(victim.join("data")).unwrap(), "precious");
+    assert!(!dir.join("merged-b").exists());
+
+    // A test directory that is a link: its target's files are never copied in.
+    let shard = dir.join("c");
+    let (jobdir, subdir) = shard_job(&shard, "attr_value");
+    let secret = dir.join("secret");
+    std::fs::create_dir(&secret).unwrap();
+    std::fs::write(secret.join("key"), "private").unwrap();
+    std::fs::remove_dir_all(jobdir.join(&subdir)).unwrap();
+    std::os::unix::fs::symlink(&secret, jobdir.join(&subdir)).unwrap();
+    let out = merge_shard(dir, &shard, &dir.join("merged-c"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "error: refusing the test directory `{subdir}` of {}: `{subdir}` is a symbolic link; a merge never follows links",
+            jobdir.display()
+        )
+    );
+    assert!(!dir.join("merged-c").exists());
+}
+
+#[test]
+fn a_shards_results_json_never_outvotes_its_status_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let shard = dir.join("shard");
+    let (jobdir, subdir) = shard_job(&shard, "fail");
+    let results = jobdir.join("results.json");
+    let text = std::fs::read_to_string(&results).unwrap();
+    assert!(text.contains("\"status\":\"FAIL\""), "{text}");
+    std::fs::write(&results, text.replace("\"status\":\"FAIL\"", "\"status\":\"GOOD\"")).unwrap();
+    let out = merge_shard(dir, &shard, &dir.join("merged"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "error: `{subdir}` in {}: results.json says GOOD, status.log says FAIL; the merge keeps status.log's FAIL",
+            jobdir.display()
+        )),
+        "{stderr}"
+    );
+    let merged = JobResults::read(dir.join("merged/results.json")).unwrap();
+    assert_eq!(merged.tests[0].status, Status::Fail);
+    assert_eq!(merged.job.status, Status::Fail);
+}

@@ -92,6 +92,9 @@ pub(crate) enum CliError {
     /// `report` on a directory that holds no run.
     #[error("`{}` is not a result directory: it holds neither results.json nor status.log", path.display())]
     NotAResultDir { path: PathBuf },
+    /// `report --merge`: a shard's test directory that is not a plain path inside its job.
+    #[error("refusing the test directory `{subdir}` of {}: {reason}", job.display())]
+    UnsafeTestDir { subdir: String, job: PathBuf, reason: String },
     /// An argument refused by the test's tables.
     #[error(transparent)]
     Arg(#[from] ArgError),

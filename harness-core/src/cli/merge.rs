@@ -9,9 +9,17 @@
 //! retry, or shards that overlap) is kept once, from the job that started
 //! last, and reported; a shard without any job is reported; `--shards N`
 //! refuses a merge of another number of shards.
+//!
+//! A shard is data from another machine, not trusted: a test directory must be
+//! a plain relative path inside its job (no `..`, no absolute path, no link on
+//! the way), links inside it are copied as links and never followed, nothing is
+//! written outside `--into`, and where a shard's `results.json` disagrees with
+//! its `status.log` about a verdict, `status.log` (the record) wins and the
+//! disagreement is reported.
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use super::error::CliError;
@@ -44,18 +52,23 @@ struct MergedTest {
     record: Option<TestRecord>,
 }
 
-/// Merges `shards` into `into`; returns the merged results and the notes
-/// for the reader (duplicates, empty shards).
+/// What a merge made, and what the reader must hear about it.
+pub(crate) struct Merged {
+    pub(crate) results: JobResults,
+    /// Duplicates, empty shards.
+    pub(crate) notes: Vec<String>,
+    /// Shards whose `results.json` contradicts their `status.log`: the merge
+    /// kept `status.log`'s verdict, and fails.
+    pub(crate) conflicts: Vec<String>,
+}
+
+/// Merges `shards` into `into`.
 ///
 /// # Errors
 ///
-/// A wrong number of shards, an `into` that holds files, unreadable logs,
-/// I/O errors.
-pub(crate) fn merge(
-    shards: &[PathBuf],
-    into: &Path,
-    expected: Option<usize>,
-) -> Result<(JobResults, Vec<String>), CliError> {
+/// A wrong number of shards, an `into` that holds files, unreadable logs, a
+/// test directory that is not a plain path inside its job, I/O errors.
+pub(crate) fn merge(shards: &[PathBuf], into: &Path, expected: Option<usize>) -> Result<Merged, CliError> {
     if let Some(expected) = expected
         && expected != shards.len()
     {
@@ -93,13 +106,82 @@ pub(crate) fn merge(
         }
     }
     let tests: Vec<MergedTest> = slots.into_iter().flatten().collect();
+    for test in &tests {
+        source_dir(&test.from, &test.subdir)?;
+    }
     claim_empty(into)?;
     // A merge that fails half-way leaves no half-merged job behind.
     let merged = write_job(into, &jobs, &tests, aborted).and_then(|()| finish(into, tests, aborted));
     if merged.is_err() {
         let _ = fs::remove_dir_all(into);
     }
-    Ok((merged?, notes))
+    let (results, conflicts) = merged?;
+    Ok(Merged { results, notes, conflicts })
+}
+
+/// Why `subdir` cannot name a test directory inside a job: not a plain
+/// relative path of safe components.
+fn unsafe_subdir(subdir: &str) -> Option<String> {
+    if Path::new(subdir).is_absolute() {
+        return Some("it is an absolute path; it must stay inside the results directory".to_owned());
+    }
+    subdir.split('/').find_map(|part| match crate::names::check_component("test directory", part) {
+        Err(Error::InvalidName { reason, .. }) => Some(reason.to_owned()),
+        Err(other) => Some(other.to_string()),
+        Ok(()) => None,
+    })
+}
+
+/// The directory of the test `subdir` in the job `job`, when it is one: a
+/// plain path below the job, no link on the way. `None` when it does not exist
+/// (nothing to copy).
+fn source_dir(job: &Path, subdir: &str) -> Result<Option<PathBuf>, CliError> {
+    let refuse =
+        |reason: String| CliError::UnsafeTestDir { subdir: crate::error::shown(subdir), job: job.to_owned(), reason };
+    if let Some(reason) = unsafe_subdir(subdir) {
+        return Err(refuse(reason));
+    }
+    let mut at = job.to_owned();
+    let mut walked = String::new();
+    for part in subdir.split('/') {
+        at.push(part);
+        if !walked.is_empty() {
+            walked.push('/');
+        }
+        walked.push_str(part);
+        match fs::symlink_metadata(&at) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(refuse(format!("`{walked}` is a symbolic link; a merge never follows links")));
+            }
+            Ok(meta) if !meta.is_dir() => return Err(refuse(format!("`{walked}` is not a directory"))),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("read", &at, e).into()),
+        }
+    }
+    Ok(Some(at))
+}
+
+/// Makes the directory `subdir` below `into`, refusing a link on the way (a
+/// link copied in from an earlier test's directory).
+fn target_dir(into: &Path, subdir: &str) -> Result<PathBuf, CliError> {
+    let mut at = into.to_owned();
+    for part in subdir.split('/') {
+        at.push(part);
+        match fs::symlink_metadata(&at) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => {
+                return Err(Error::io(
+                    "create",
+                    &at,
+                    std::io::Error::other("it is already in the merged job, and not as a directory"),
+                )
+                .into());
+            }
+            Err(_) => fs::create_dir(&at).map_err(|e| CliError::from(Error::io("create", &at, e)))?,
+        }
+    }
+    Ok(at)
 }
 
 /// Finds the job directories under `dir`.
@@ -224,7 +306,9 @@ fn write_job(into: &Path, jobs: &[ShardJob], tests: &[MergedTest], aborted: bool
             log.push_str(line);
             log.push('\n');
         }
-        copy_tree(&test.from.join(&test.subdir), &into.join(&test.subdir))?;
+        if let Some(from) = source_dir(&test.from, &test.subdir)? {
+            copy_tree(&from, &target_dir(into, &test.subdir)?)?;
+        }
     }
     let end = if aborted { Status::Abort } else { Status::Good };
     log.push_str(&StatusEntry::new(StatusCode::End(end), None, None, "")?.with_timestamp(finished).render());
@@ -234,16 +318,29 @@ fn write_job(into: &Path, jobs: &[ShardJob], tests: &[MergedTest], aborted: bool
 }
 
 /// `results.json`, `junit.xml` and `.autoserv_execute` of the merged job:
-/// each test's live record where its shard wrote one, else rebuilt.
-fn finish(into: &Path, tests: Vec<MergedTest>, aborted: bool) -> Result<JobResults, CliError> {
+/// each test's live record where its shard wrote one that agrees with its
+/// `status.log`, else rebuilt from the log; and the disagreements.
+fn finish(into: &Path, tests: Vec<MergedTest>, aborted: bool) -> Result<(JobResults, Vec<String>), CliError> {
     let rebuilt = rebuild_job_files(into)?;
-    let mut live: BTreeMap<String, TestRecord> =
-        tests.into_iter().filter_map(|t| t.record.map(|r| (t.subdir, r))).collect();
+    let mut live: BTreeMap<String, (TestRecord, PathBuf)> =
+        tests.into_iter().filter_map(|t| t.record.map(|r| (t.subdir, (r, t.from)))).collect();
+    let mut conflicts = Vec::new();
     let records: Vec<TestRecord> = rebuilt
         .tests
         .into_iter()
         .map(|rebuilt| match live.remove(&rebuilt.subdir) {
-            Some(mut record) => {
+            Some((record, from)) if record.status != rebuilt.status => {
+                conflicts.push(format!(
+                    "`{}` in {}: results.json says {}, status.log says {}; the merge keeps status.log's {}",
+                    rebuilt.subdir,
+                    from.display(),
+                    record.status,
+                    rebuilt.status,
+                    rebuilt.status
+                ));
+                rebuilt
+            }
+            Some((mut record, _)) => {
                 record.outputdir = into.join(&record.subdir);
                 record
             }
@@ -262,30 +359,37 @@ fn finish(into: &Path, tests: Vec<MergedTest>, aborted: bool) -> Result<JobResul
         _ => JobExit::Exited(0),
     };
     write_finished(into, exit)?;
-    Ok(JobResults::read(into.join("results.json"))?)
+    Ok((JobResults::read(into.join("results.json"))?, conflicts))
 }
 
-/// Copies the directory `from` to `to` (files and directories; links as links).
+/// Copies the contents of the directory `from` into the directory `to`
+/// (files and directories; links as links, never followed). Nothing is
+/// written through an existing name: files are created new, so a link already
+/// in `to` cannot redirect a write.
 fn copy_tree(from: &Path, to: &Path) -> Result<(), CliError> {
     let io = |what: &'static str, path: &Path| {
         let path = path.to_owned();
         move |e| CliError::from(Error::io(what, &path, e))
     };
-    if !from.is_dir() {
-        return Ok(());
-    }
-    fs::create_dir_all(to).map_err(io("create", to))?;
     for entry in fs::read_dir(from).map_err(io("read", from))? {
         let entry = entry.map_err(io("read", from))?;
         let (source, target) = (entry.path(), to.join(entry.file_name()));
         let kind = entry.file_type().map_err(io("read", &source))?;
         if kind.is_dir() {
+            fs::create_dir(&target).map_err(io("create", &target))?;
             copy_tree(&source, &target)?;
         } else if kind.is_symlink() {
             let link = fs::read_link(&source).map_err(io("read", &source))?;
             std::os::unix::fs::symlink(link, &target).map_err(io("create", &target))?;
         } else if kind.is_file() {
-            fs::copy(&source, &target).map_err(io("copy", &source))?;
+            let mut reader = fs::File::options()
+                .read(true)
+                .custom_flags(nix::libc::O_NOFOLLOW)
+                .open(&source)
+                .map_err(io("read", &source))?;
+            let mut writer =
+                fs::File::options().write(true).create_new(true).open(&target).map_err(io("create", &target))?;
+            std::io::copy(&mut reader, &mut writer).map_err(io("copy", &source))?;
         }
         // A FIFO, socket or device is not a result: left out (reading a FIFO would block).
     }

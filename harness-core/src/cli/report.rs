@@ -107,9 +107,12 @@ pub(crate) fn merged(
     console: Console,
 ) -> i32 {
     match super::merge::merge(dirs, into, shards) {
-        Ok((results, notes)) => {
+        Ok(super::merge::Merged { results, notes, conflicts }) => {
             for note in notes {
                 eprintln!("note: {note}");
+            }
+            for conflict in &conflicts {
+                eprintln!("error: {conflict}");
             }
             super::print_out(&format!(
                 "merged {} shard{} into {}\n",
@@ -117,7 +120,8 @@ pub(crate) fn merged(
                 if dirs.len() == 1 { "" } else { "s" },
                 into.display()
             ));
-            show_with(&results, into, html, None, console)
+            let shown = show_with(&results, into, html, None, console);
+            if conflicts.is_empty() { shown } else { shown.max(super::EXIT_FAILED) }
         }
         Err(e) => {
             eprintln!("error: {e}");
