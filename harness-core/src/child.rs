@@ -92,6 +92,9 @@ fn run(dir: &Path) -> Result<(), String> {
     let text =
         std::fs::read(spec_path(dir)).map_err(|e| format!("cannot read the child spec in `{}`: {e}", dir.display()))?;
     let spec: ChildSpec = serde_json::from_slice(&text).map_err(|e| format!("invalid child spec: {e}"))?;
+    // Into the test's cgroup before any of its code can start a process.
+    let method = crate::supervisor::join(&spec.holding);
+    crate::debuglog::note_to(&spec.outputdir.join("debug").join(format!("{}.DEBUG", spec.naming.tagged)), &method);
     let parent = Pid::from_raw(spec.parent);
     // If the parent dies from now on, the kernel says so; if it died already, stop here.
     let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM);

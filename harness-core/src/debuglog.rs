@@ -19,10 +19,15 @@ struct Sink {
     file: Mutex<File>,
 }
 
+/// A line of a debug log: `12/07 03:44:34.123 DEBUG| harness| message`.
+fn line(level: &str, target: &str, message: &str) -> String {
+    let now = chrono::Local::now().format("%m/%d %H:%M:%S%.3f");
+    format!("{now} {level:<5}| {target}| {message}\n")
+}
+
 impl Sink {
     fn write(&self, level: &str, target: &str, message: &str) {
-        let now = chrono::Local::now().format("%m/%d %H:%M:%S%.3f");
-        let line = format!("{now} {level:<5}| {target}| {message}\n");
+        let line = line(level, target, message);
         let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
         // The debug log is best effort: a full disk must not fail the test.
         let _ = file.write_all(line.as_bytes());
@@ -61,9 +66,7 @@ impl log::Log for HarnessLogger {
 pub(crate) fn install() {
     INSTALL.call_once(|| {
         if log::set_boxed_logger(Box::new(HarnessLogger)).is_ok() {
-            let level =
-                std::env::var("HARNESS_LOG").ok().and_then(|l| l.parse().ok()).unwrap_or(log::LevelFilter::Debug);
-            log::set_max_level(level);
+            log::set_max_level(level());
         }
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
@@ -74,6 +77,11 @@ pub(crate) fn install() {
             }
         }));
     });
+}
+
+/// The level of the debug logs: `HARNESS_LOG`, else `debug`.
+fn level() -> log::LevelFilter {
+    std::env::var("HARNESS_LOG").ok().and_then(|l| l.parse().ok()).unwrap_or(log::LevelFilter::Debug)
 }
 
 fn record_panic(info: &PanicHookInfo<'_>) {
@@ -159,6 +167,21 @@ pub(crate) fn write(level: &str, target: &str, message: &str) {
 pub(crate) fn note(message: &str) {
     if log::max_level() >= log::LevelFilter::Debug {
         write("DEBUG", "harness", message);
+    }
+}
+
+/// Appends an engine message to the debug log at `path` (made if missing),
+/// from outside the test: what the supervisor notes about a child. One write
+/// in append mode, so it interleaves whole with the child's own lines.
+pub(crate) fn note_to(path: &Path, message: &str) {
+    if level() < log::LevelFilter::Debug {
+        return;
+    }
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Ok(mut file) = OpenOptions::new().create(true).append(true).open(path) {
+        let _ = file.write_all(line("DEBUG", "harness", message).as_bytes());
     }
 }
 

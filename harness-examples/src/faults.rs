@@ -53,7 +53,13 @@ impl FaultHang {
         #[arg(default = 3600.0)] seconds: f64,
         #[arg(default = true, doc = "wait through ctx.sleep")] cooperative: bool,
         #[arg(default = false, doc = "start `sleep 600` first, in the test's process group")] spawn: bool,
+        #[arg(default = false, doc = "leave its process group first, for the harness's own")] leave_group: bool,
     ) -> TestResult {
+        if leave_group {
+            // Out of the group the harness kills, as a test that calls setpgid does.
+            let harness = nix::unistd::getpgid(Some(nix::unistd::getppid()))?;
+            nix::unistd::setpgid(nix::unistd::Pid::from_raw(0), harness)?;
+        }
         if spawn {
             let child = std::process::Command::new("sleep").arg("600").spawn()?;
             ctx.write_test_keyval([("sleeper", child.id())])?;
@@ -74,7 +80,9 @@ impl FaultHang {
 }
 
 /// Starts `sleep 600` and leaves it running (with `setsid`, outside its process
-/// group too): harness kills what a test leaves behind and says so.
+/// group too; with `daemon`, as a double-forked daemon in a session of its own
+/// with its stdio on `/dev/null`): harness kills what a test leaves behind and
+/// says so.
 #[autotest(name = "fault_leak", version = 1)]
 #[derive(Debug, Default)]
 pub struct FaultLeak;
@@ -83,8 +91,19 @@ pub struct FaultLeak;
 impl FaultLeak {
     fn run_once(
         &mut self,
+        ctx: &mut TestContext,
         #[arg(default = false, doc = "escape the process group with setsid")] setsid: bool,
+        #[arg(default = false, doc = "double-fork a daemon that holds nothing of the test's")] daemon: bool,
     ) -> TestResult {
+        if daemon {
+            let out = std::process::Command::new("sh")
+                .args(["-c", "setsid sleep 600 </dev/null >/dev/null 2>&1 & echo $!"])
+                .output()?;
+            let pid = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            ctx.write_test_keyval([("daemon", pid.as_str())])?;
+            log::info!("left daemon {pid} running");
+            return Ok(());
+        }
         let mut command =
             if setsid { std::process::Command::new("setsid") } else { std::process::Command::new("sleep") };
         if setsid {
@@ -93,6 +112,49 @@ impl FaultLeak {
         let child = command.arg("600").spawn()?;
         log::info!("left pid {} running", child.id());
         Ok(())
+    }
+}
+
+/// Writes `megabytes` without a line break into every socket it holds, which
+/// is where harness's private channel to its child is: harness must bound what
+/// it reads.
+#[autotest(name = "fault_flood_channel", version = 1)]
+#[derive(Debug, Default)]
+pub struct FaultFloodChannel;
+
+#[autotest]
+impl FaultFloodChannel {
+    fn run_once(&mut self, #[arg(default = 256)] megabytes: usize) -> TestResult {
+        use std::os::unix::net::UnixStream;
+        let mut sockets = Vec::new();
+        for entry in std::fs::read_dir("/proc/self/fd")?.flatten() {
+            let is_socket = std::fs::read_link(entry.path()).is_ok_and(|t| t.to_string_lossy().starts_with("socket:"));
+            let fd = entry.file_name().to_string_lossy().parse::<i32>();
+            if let (true, Ok(fd)) = (is_socket, fd) {
+                let fd = nix::unistd::dup(listed_fd(fd))?;
+                sockets.push(UnixStream::from(fd));
+            }
+        }
+        // One writer per socket: a socket nobody reads only blocks its own writer.
+        for mut socket in sockets {
+            std::thread::spawn(move || {
+                let block = vec![b'x'; 1 << 20];
+                for _ in 0..megabytes {
+                    let _ = std::io::Write::write_all(&mut socket, &block);
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_secs(600));
+        Ok(())
+    }
+}
+
+/// The descriptor `fd`, borrowed from `/proc/self/fd`'s listing.
+fn listed_fd(fd: i32) -> std::os::fd::BorrowedFd<'static> {
+    #[allow(unsafe_code, reason = "the descriptor was just listed as open in this process; it is only duplicated")]
+    // SAFETY: `fd` is open (listed in /proc/self/fd) and is duplicated at once, never closed here.
+    unsafe {
+        std::os::fd::BorrowedFd::borrow_raw(fd)
     }
 }
 
@@ -176,14 +238,35 @@ impl FaultSquat {
 
 /// Fills its file system with `filler` in its output directory, then writes a
 /// keyval block (which fails, leaving the file as it was); the filler stays
-/// with `keep_full`, so that harness's own status lines fail too.
+/// with `keep_full`, so that harness's own status lines fail too. With
+/// `stdout_kb`, it fills the disk, prints that much to stdout (harness's
+/// capture of it cannot take it all), then makes room again.
 #[autotest(name = "fault_fill_disk", version = 1)]
 #[derive(Debug, Default)]
 pub struct FaultFillDisk;
 
 #[autotest]
 impl FaultFillDisk {
-    fn run_once(&mut self, ctx: &mut TestContext, #[arg(default = false)] keep_full: bool) -> TestResult {
+    fn run_once(
+        &mut self,
+        ctx: &mut TestContext,
+        #[arg(default = false)] keep_full: bool,
+        #[arg(default = 0)] stdout_kb: usize,
+    ) -> TestResult {
+        if stdout_kb > 0 {
+            let filler = ctx.outputdir().join("filler");
+            let mut file = std::fs::File::create(&filler)?;
+            while std::io::Write::write_all(&mut file, &[0u8; 4096]).is_ok() {}
+            drop(file);
+            let mut out = std::io::stdout().lock();
+            std::io::Write::write_all(&mut out, &vec![b'o'; stdout_kb * 1024])?;
+            std::io::Write::flush(&mut out)?;
+            drop(out);
+            // Harness drains the pipe into its file; the room comes back once it has.
+            std::thread::sleep(Duration::from_millis(500));
+            std::fs::remove_file(&filler)?;
+            return Ok(());
+        }
         ctx.write_perf_keyval([("before", 1)])?;
         let filler = ctx.outputdir().join("filler");
         let mut file = std::fs::File::create(&filler)?;

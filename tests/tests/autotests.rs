@@ -122,6 +122,25 @@ impl Hangs {
     }
 }
 
+/// Leaves its process group for the test binary's own, then hangs without
+/// checking for cancellation (when `HARNESS_TESTS_HANG` is set): its 1 s
+/// timeout is enforced all the same.
+#[autotest(name = "nx_leaves_group", version = 1, cargo_test(timeout = 1))]
+#[derive(Default)]
+struct LeavesGroup;
+
+#[autotest]
+impl LeavesGroup {
+    fn run_once(&mut self) -> TestResult {
+        if std::env::var_os("HARNESS_TESTS_HANG").is_some() {
+            let binary = nix::unistd::getpgid(Some(nix::unistd::getppid()))?;
+            nix::unistd::setpgid(nix::unistd::Pid::from_raw(0), binary)?;
+            std::thread::sleep(std::time::Duration::from_secs(600));
+        }
+        Ok(())
+    }
+}
+
 /// Hangs with no timeout (when `HARNESS_TESTS_HANG` is set), starting a
 /// subprocess that holds its output: only a signal ends it.
 #[autotest(name = "nx_hangs_forever", version = 1)]

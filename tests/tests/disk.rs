@@ -102,3 +102,81 @@ fn a_job_whose_disk_stays_full_can_be_rebuilt_afterwards() {
     assert_eq!(rebuilt.tests[0].test, "fault_fill_disk");
     assert!(results.join("junit.xml").is_file());
 }
+
+/// The START lines of `log`, by operation.
+fn starts(log: &StatusLog) -> Vec<String> {
+    log.entries
+        .iter()
+        .filter(|(_, e)| e.code() == harness_core::results::StatusCode::Start)
+        .filter_map(|(_, e)| e.operation().map(str::to_owned))
+        .collect()
+}
+
+/// A test whose START reached the job's status.log but whose own status.log
+/// could not take it (the disk filled up) never reads GOOD: not live, not in
+/// the log, not when `report` rebuilds the job; and it has one START.
+#[test]
+fn a_test_started_on_a_full_disk_is_never_good() {
+    let Some(disk) = Tmpfs::mount("256k") else { return };
+    let state = tempfile::tempdir().unwrap();
+    let results: PathBuf = disk.path().join("r");
+    std::fs::write(
+        state.path().join("c.json"),
+        r#"{"tests": [{"test": "fault_fill_disk", "args": {"keep_full": true}},
+                     {"test": "sleeptest", "args": {"seconds": 0}}]}"#,
+    )
+    .unwrap();
+    let out = harness_in(state.path())
+        .args(["run", "--control", "c.json", "-q", "--results"])
+        .arg(&results)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let verdicts = |log: &StatusLog| -> Vec<(String, Status)> {
+        log.tests().map(|g| (g.operation.clone().unwrap_or_default(), g.status)).collect()
+    };
+    let log = StatusLog::read(results.join("status.log")).unwrap();
+    assert_eq!(starts(&log), ["fault_fill_disk", "sleeptest"], "one START per test");
+    let sleeptest = verdicts(&log).into_iter().find(|(t, _)| t == "sleeptest").unwrap();
+    assert_ne!(sleeptest.1, Status::Good, "{}", std::fs::read_to_string(results.join("status.log")).unwrap());
+    if let Ok(live) = JobResults::read(results.join("results.json")) {
+        assert!(live.tests.iter().all(|t| t.status != Status::Good), "{:?}", live.tests);
+    }
+    // Room again: the rebuilt job agrees.
+    std::fs::remove_file(results.join("fault_fill_disk/filler")).unwrap();
+    let _ = std::fs::remove_file(results.join("results.json"));
+    let report = harness_in(state.path()).arg("report").arg(&results).output().unwrap();
+    assert_eq!(report.status.code(), Some(1), "{}", text(&report.stderr));
+    let rebuilt = JobResults::read(results.join("results.json")).unwrap();
+    let rebuilt: Vec<(String, Status)> = rebuilt.tests.iter().map(|t| (t.test.clone(), t.status)).collect();
+    assert_eq!(rebuilt.len(), 2, "{rebuilt:?}");
+    assert!(rebuilt.iter().all(|(_, s)| *s != Status::Good), "{rebuilt:?}");
+    let sleeptest = rebuilt.iter().find(|(t, _)| t == "sleeptest").unwrap();
+    assert!(matches!(sleeptest.1, Status::Error | Status::Abort), "{rebuilt:?}");
+}
+
+/// A capture of the test's stdout cut short by a full disk is said in the
+/// test's status, with how much was kept.
+#[test]
+fn a_capture_cut_short_by_a_full_disk_is_said() {
+    let Some(disk) = Tmpfs::mount("256k") else { return };
+    let state = tempfile::tempdir().unwrap();
+    let results: PathBuf = disk.path().join("r");
+    let out = harness_in(state.path())
+        .args(["run", "fault_fill_disk", "--arg", "stdout_kb=512", "-q", "--results"])
+        .arg(&results)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let record = &JobResults::read(results.join("results.json")).unwrap().tests[0];
+    assert_eq!(record.status, Status::Warn, "{}", record.reason);
+    let kept = std::fs::metadata(results.join("fault_fill_disk/debug/fault_fill_disk.stdout")).unwrap().len();
+    assert!(kept < 512 * 1024, "{kept}");
+    assert_eq!(
+        record.reason,
+        format!(
+            "the capture `{}` was cut short after {kept} bytes: No space left on device (os error 28)",
+            results.join("fault_fill_disk/debug/fault_fill_disk.stdout").display()
+        )
+    );
+}

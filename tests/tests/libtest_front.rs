@@ -67,11 +67,12 @@ fn squeezed(bytes: &[u8]) -> String {
     out
 }
 
-const ALL: [&str; 15] = [
+const ALL: [&str; 16] = [
     "nx_fails_on_request",
     "nx_good",
     "nx_hangs",
     "nx_hangs_forever",
+    "nx_leaves_group",
     "nx_limited",
     "nx_needs",
     "nx_needs_value",
@@ -104,7 +105,7 @@ fn filters_exact_and_statuses() {
     let stdout = squeezed(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("test nx_with_value ... ok"), "{stdout}");
-    assert!(stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 14 filtered out"), "{stdout}");
+    assert!(stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 15 filtered out"), "{stdout}");
 
     let all = run(&[], dir.path(), &[]);
     let stdout = squeezed(&all.stdout);
@@ -114,7 +115,7 @@ fn filters_exact_and_statuses() {
         "{stdout}"
     );
     assert!(stdout.contains("test nx_needs_value ... ignored"), "{stdout}");
-    assert!(stdout.contains("12 passed; 0 failed; 3 ignored"), "TEST_NA is never a pass: {stdout}");
+    assert!(stdout.contains("13 passed; 0 failed; 3 ignored"), "TEST_NA is never a pass: {stdout}");
     assert!(
         stdout.contains(
             "test nx_needs ... ignored (TEST_NA requirement not met: env(\"HARNESS_TESTS_NEED\"): $HARNESS_TESTS_NEED is not set)"
@@ -212,6 +213,7 @@ fn nextest_partitions_cover_every_test_once() {
         "nx_good",
         "nx_hangs",
         "nx_hangs_forever",
+        "nx_leaves_group",
         "nx_limited",
         "nx_needs",
         "nx_not_applicable",

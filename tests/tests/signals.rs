@@ -151,6 +151,67 @@ fn a_second_interrupt_kills_at_once() {
     assert_eq!(results.tests[0].details, ["killed at once: the job was interrupted again"]);
 }
 
+/// Runs `command` in a process group of its own, and returns its output if it
+/// ends within `seconds`; else kills that group and returns `None`.
+fn output_within(command: &mut Command, seconds: f64) -> Option<std::process::Output> {
+    use std::os::unix::process::CommandExt as _;
+    let child = command.process_group(0).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(Duration::from_secs_f64(seconds)) {
+        Ok(output) => Some(output.unwrap()),
+        Err(_) => {
+            let _ = nix::sys::signal::killpg(Pid::from_raw(i32::try_from(pid).unwrap()), Signal::SIGKILL);
+            None
+        }
+    }
+}
+
+/// A test that leaves its process group (for the harness's own, as `setpgid`
+/// allows) is still ended: after its timeout and grace period, and at once on
+/// a second interrupt; under `run` and under `test_main`.
+#[test]
+fn a_test_that_leaves_its_process_group_is_still_ended() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["run", "fault_hang", "--arg", "cooperative=false", "--arg", "leave_group=true", "--results"];
+    let out =
+        output_within(harness_in(dir.path()).args(args).args(["r", "--timeout", "2", "--grace", "1", "-q"]), 30.0)
+            .expect("no verdict 30 s after a 2 s timeout and a 1 s grace period");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let results = JobResults::read(dir.path().join("r/results.json")).unwrap();
+    assert_eq!((results.tests[0].status, results.tests[0].reason.as_str()), (Status::Error, "Test timeout expired"));
+    assert_eq!(results.tests[0].details, ["killed after the 1 s grace period"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = harness_in(dir.path());
+    harness.args(args).args(["r", "--grace", "600", "-q"]);
+    let debug = dir.path().join("r/fault_hang/debug/fault_hang.DEBUG");
+    let interrupter = std::thread::spawn(move || {
+        assert!(wait_for(30.0, || std::fs::read_to_string(&debug).is_ok_and(|l| l.contains("hanging for"))));
+        let harness = children_of(std::process::id())
+            .into_iter()
+            .find(|p| std::fs::read_link(format!("/proc/{p}/exe")).is_ok_and(|e| e.ends_with("harness")))
+            .expect("the harness process");
+        signal(harness, Signal::SIGINT);
+        std::thread::sleep(Duration::from_millis(300));
+        signal(harness, Signal::SIGINT);
+    });
+    let out = output_within(&mut harness, 30.0).expect("a second interrupt did not end a test that left its group");
+    interrupter.join().unwrap();
+    assert!(text(&out.stderr).contains("interrupted again: killing the test's processes now"), "{}", text(&out.stderr));
+    let results = JobResults::read(dir.path().join("r/results.json")).unwrap();
+    assert_eq!((results.tests[0].status, results.tests[0].reason.as_str()), (Status::Abort, "Interrupted by SIGINT"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = output_within(test_command("autotests", dir.path()).args(["nx_leaves_group", "--exact"]), 60.0)
+        .expect("test_main gave no verdict 60 s after a 1 s timeout");
+    assert_eq!(out.status.code(), Some(101), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("ERROR Test timeout expired"), "{}", text(&out.stdout));
+}
+
 /// What a test leaves running is killed and reported: in its process group, or
 /// escaped from it (`setsid`) but holding its stdout.
 #[test]

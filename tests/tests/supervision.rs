@@ -399,3 +399,98 @@ fn a_child_that_fails_after_reporting_is_not_good() {
         std::fs::read_to_string(dir.path().join("r/fault_panic_on_drop/debug/fault_panic_on_drop.stderr")).unwrap();
     assert!(stderr.contains("panicked while dropping the test"), "{stderr}");
 }
+
+/// Whether this process may make a cgroup (v2) below its own: root, or a
+/// delegated subtree. Says so when it may not.
+fn cgroups_allowed() -> bool {
+    let own = std::fs::read_to_string("/proc/self/cgroup")
+        .ok()
+        .and_then(|text| text.lines().find_map(|l| l.strip_prefix("0::").map(str::to_owned)));
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mount = mounts.lines().find_map(|line| {
+        let (head, tail) = line.split_once(" - ")?;
+        (tail.split_whitespace().next()? == "cgroup2").then(|| head.split_whitespace().nth(4).map(str::to_owned))?
+    });
+    let probe = own.zip(mount).map(|(own, mount)| {
+        Path::new(&mount).join(own.trim_start_matches('/')).join(format!("harness-probe-{}", std::process::id()))
+    });
+    let allowed = probe.is_some_and(|dir| std::fs::create_dir(&dir).is_ok() && std::fs::remove_dir(&dir).is_ok());
+    if !allowed {
+        println!("note: skipped: this process may not make a cgroup v2 here");
+    }
+    allowed
+}
+
+/// Guarantee 13: a double-forked daemon in a session of its own, its stdio on
+/// `/dev/null`, is still found (in the test's cgroup), killed and reported;
+/// the debug log says which method found it.
+#[test]
+fn a_double_forked_daemon_is_found_killed_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["run", "fault_leak", "--arg", "daemon=true", "--results", "r", "-q"]);
+    let debug = std::fs::read_to_string(dir.path().join("r/fault_leak/debug/fault_leak.DEBUG")).unwrap();
+    let daemon: u32 = harness_core::results::read_keyval(dir.path().join("r/fault_leak"), None).unwrap()["daemon"]
+        .to_string()
+        .parse()
+        .unwrap();
+    if !cgroups_allowed() {
+        assert!(
+            debug.contains(
+                "processes the test leaves behind are found by its process group and its output pipes (no cgroup: "
+            ),
+            "{debug}"
+        );
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(i32::try_from(daemon).unwrap()),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+        return;
+    }
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(debug.contains("processes the test leaves behind are found by its cgroup `"), "{debug}");
+    let results = JobResults::read(dir.path().join("r/results.json")).unwrap();
+    assert_eq!(
+        (results.tests[0].status, results.tests[0].reason.as_str()),
+        (Status::Warn, format!("the test left processes running, killed: {daemon} (sleep)").as_str())
+    );
+    assert!(wait_for(5.0, || !harness_tests::alive(daemon)), "the daemon {daemon} still runs");
+}
+
+/// The largest resident size `pid` has had, in kB (`VmHWM`).
+fn peak_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+}
+
+/// Guarantee 14: a test that floods harness's channel to its process (256 MB
+/// without a line break) is killed and ends ERROR, and the harness stays small.
+#[test]
+fn a_flood_on_the_private_channel_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = harness_in(dir.path())
+        .args(["run", "fault_flood_channel", "--results", "r", "--timeout", "120", "-q"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = harness.id();
+    let mut peak = 0;
+    while harness.try_wait().unwrap().is_none() {
+        peak = peak.max(peak_kb(pid).unwrap_or(0));
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let status = harness.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+    let results = JobResults::read(dir.path().join("r/results.json")).unwrap();
+    assert_eq!(
+        (results.tests[0].status, results.tests[0].reason.as_str()),
+        (
+            Status::Error,
+            "the test sent a message of over 1048576 bytes on harness's channel to its process; it was killed"
+        )
+    );
+    assert!(peak < 50_000, "the harness grew to {peak} kB");
+}

@@ -125,6 +125,21 @@ impl JobCore {
         })
     }
 
+    /// Writes a status line and tells the observers: `Err` when the job's log
+    /// did not take it, `Ok(Some(error))` when only the test's own log did not.
+    pub(crate) fn record_partly(
+        &self,
+        code: StatusCode,
+        subdir: Option<&str>,
+        operation: Option<&str>,
+        message: &str,
+    ) -> Result<Option<crate::error::Error>> {
+        let entry = StatusEntry::new(code, subdir, operation, message)?;
+        let own_log = self.logger.record_partly(&entry)?;
+        self.emit(&Event::StatusRecorded(&entry));
+        Ok(own_log)
+    }
+
     /// Writes a status line and tells the observers.
     pub(crate) fn record(
         &self,

@@ -43,6 +43,8 @@ pub(crate) struct Prepared {
     clock: Instant,
     /// The job whose group this run opened, until `finish` closes it.
     open: Option<Arc<JobCore>>,
+    /// Why the test's own `status.log` did not take the START the job's did.
+    start_lost: Option<Error>,
 }
 
 impl Prepared {
@@ -57,6 +59,7 @@ impl Prepared {
             started: chrono::Utc::now(),
             clock: Instant::now(),
             open: None,
+            start_lost: None,
         }
     }
 
@@ -140,7 +143,12 @@ pub(crate) struct Ran {
 /// test is registered, so that the child can find it by name).
 pub(crate) fn run(core: &Arc<JobCore>, mut test: Box<dyn Autotest>, args: Args) -> Result<Arc<TestRecord>> {
     let info = test.info();
-    let prepared = prepare(core, info, &args)?;
+    let mut prepared = prepare(core, info, &args)?;
+    if let Some(error) = prepared.start_lost.take() {
+        // The job's log has the START, the test's own does not (a full disk):
+        // the run ends here, ERROR naming why, never a second START.
+        return finish(core, prepared, &Verdict::of(Status::Error, error.to_string()), RecordData::default());
+    }
     let registered = crate::registry::find(info.name()).is_some_and(|r| std::ptr::eq(r.info(), info));
     match &core.isolation {
         Some(isolation) if registered => {
@@ -230,7 +238,8 @@ pub(crate) fn prepare(core: &Arc<JobCore>, info: &'static TestInfo, args: &Args)
     if let Some(timeout) = engine.timeout {
         start = start.with_field("timeout", &seconds_text(timeout))?;
     }
-    core.logger.record(&start)?;
+    // Once the job's log has the START, this run ends with a status line and END.
+    let start_lost = core.logger.record_partly(&start)?;
     core.emit(&Event::TestStarted { test: info.name(), subdir: &naming.subdir });
     Ok(Prepared {
         info,
@@ -241,10 +250,15 @@ pub(crate) fn prepare(core: &Arc<JobCore>, info: &'static TestInfo, args: &Args)
         started: chrono::Utc::now(),
         clock: Instant::now(),
         open: Some(Arc::clone(core)),
+        start_lost,
     })
 }
 
-/// Writes the status line and END, and records the run.
+/// Writes the status line and END, and records the run. Once START is in
+/// the job's log this never fails: a status line the job's log cannot take
+/// (a full disk) makes the END `END ERROR` naming why, and the record ERROR;
+/// an END it cannot take leaves the group open, which the job's own END (or
+/// any reader) closes as ABORT. Never GOOD either way.
 pub(crate) fn finish(
     core: &JobCore,
     mut prepared: Prepared,
@@ -257,18 +271,31 @@ pub(crate) fn finish(
     let naming = prepared.naming.clone();
     let outputdir = prepared.outputdir.clone();
     let (started, clock) = (prepared.started, prepared.clock);
-    let status = verdict.status;
     let (subdir, operation) = (Some(naming.subdir.as_str()), Some(naming.operation.as_str()));
-    // The END goes in even when the status line cannot (a full disk): no group is left open.
-    let written = core.record(StatusCode::Status(status), subdir, operation, &verdict.reason);
-    core.record(StatusCode::End(status), subdir, operation, "")?;
-    written?;
+    let (status, reason) =
+        match core.record_partly(StatusCode::Status(verdict.status), subdir, operation, &verdict.reason) {
+            Ok(own_log) => {
+                if let Some(error) = own_log {
+                    core.emit(&Event::Notice { subdir: &naming.subdir, text: &error.to_string() });
+                }
+                (verdict.status, verdict.reason.clone())
+            }
+            Err(error) => {
+                let status = if verdict.status == Status::Abort { Status::Abort } else { Status::Error };
+                let first = split_lines(&verdict.reason).first().copied().unwrap_or("").to_owned();
+                (status, format!("its status line could not be written: {error}\nit ended {} {first}", verdict.status))
+            }
+        };
+    let end_message = if status == verdict.status { String::new() } else { split_lines(&reason)[0].to_owned() };
+    if let Err(error) = core.record_partly(StatusCode::End(status), subdir, operation, &end_message) {
+        core.emit(&Event::Notice { subdir: &naming.subdir, text: &format!("its END could not be written: {error}") });
+    }
     let mut outcome = Outcome {
         test: test.to_owned(),
         tag: naming.tag,
         subdir: naming.subdir,
         status,
-        reason: verdict.reason.clone(),
+        reason,
         summary: verdict.summary.clone(),
         raised_at: verdict.raised_at.clone(),
         profiled_iteration: verdict.profiled_iteration,
@@ -285,9 +312,9 @@ pub(crate) fn finish(
     // The test's verdict is its group's, rolled up as TKO rolls it up: a failed
     // subtest or a WARN line inside it makes it worse.
     if let Some((rolled, rolled_reason)) = core.logger.take_closed() {
-        let own_line = StatusEntry::new(StatusCode::Status(status), None, None, &verdict.reason)?;
+        let own_line = StatusEntry::new(StatusCode::Status(status), None, None, &outcome.reason)?;
         if rolled != status || rolled_reason != own_line.message() {
-            let details = split_lines(&verdict.reason).into_iter().skip(1).collect::<Vec<_>>().join("\n");
+            let details = split_lines(&outcome.reason).into_iter().skip(1).collect::<Vec<_>>().join("\n");
             outcome.status = rolled;
             outcome.summary = Some(rolled_reason.clone());
             outcome.reason = if details.is_empty() { rolled_reason } else { format!("{rolled_reason}\n{details}") };

@@ -114,6 +114,10 @@ fn unguarded(message: &str) -> &str {
     }
 }
 
+/// The reason of the `END ABORT` that closes a group whose own `END` could not
+/// be written, before an outer group's `END`.
+const DANGLING_REASON: &str = "its own END could not be written";
+
 /// The fields every entry carries; [`StatusEntry::with_field`] refuses them.
 const STAMP_FIELDS: [&str; 2] = ["timestamp", "localtime"];
 
@@ -418,7 +422,33 @@ impl StatusLogWriter {
     }
 
     /// Appends the entry (one write per file) and moves the nesting level.
+    ///
+    /// The job's `status.log` is the record: once it took the line, the
+    /// nesting moves even if the test's own log could not take it (a full
+    /// disk), and that failure is returned. An `END` for a group that has
+    /// groups still open inside it (their own `END` could not be written)
+    /// first closes them with `END ABORT`; if one of those cannot be written
+    /// either, the `END` is not written, so no reader ever closes an inner
+    /// group with an outer group's status.
     pub(crate) fn record(&self, entry: &StatusEntry) -> Result<()> {
+        match self.record_partly(entry)? {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    /// As [`record`](Self::record), telling apart a line the job's log did
+    /// not take (`Err`) from one only the test's own log did not take
+    /// (`Ok(Some(error))`).
+    pub(crate) fn record_partly(&self, entry: &StatusEntry) -> Result<Option<Error>> {
+        if let StatusCode::End(_) = entry.code {
+            self.close_dangling(entry.subdir.as_deref(), entry.operation.as_deref())?;
+        }
+        self.record_line(entry)
+    }
+
+    /// Appends one entry, as [`record_partly`](Self::record_partly) says.
+    fn record_line(&self, entry: &StatusEntry) -> Result<Option<Error>> {
         let mut state = self.state();
         let level = match entry.code {
             StatusCode::End(_) => state.indent.saturating_sub(1),
@@ -428,29 +458,10 @@ impl StatusLogWriter {
         text.push_str(&entry.render());
         text.push('\n');
         state.job.append(&text)?;
-        if let Some(subdir) = &entry.subdir {
-            let at = match state.subdirs.iter().position(|(s, _)| s == subdir) {
-                Some(at) => Some(at),
-                // A subdir that is not a directory (yet) has no log of its own.
-                None => {
-                    let mut file = AppendFile::new(self.resultdir.join(subdir).join("status.log"));
-                    match file.open() {
-                        Ok(_) => {
-                            state.subdirs.push((subdir.clone(), file));
-                            Some(state.subdirs.len() - 1)
-                        }
-                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                        Err(e) => return Err(Error::io("open", file.path(), e)),
-                    }
-                }
-            };
-            if let Some(at) = at {
-                state.subdirs[at].1.append(&text)?;
-                if matches!(entry.code, StatusCode::End(_)) {
-                    state.subdirs.remove(at);
-                }
-            }
-        }
+        let own_log = match &entry.subdir {
+            Some(subdir) => self.append_to_test_log(&mut state, subdir, &text, entry.code),
+            None => Ok(()),
+        };
         let line = match entry.code {
             StatusCode::Start => {
                 state.indent += 1;
@@ -476,12 +487,68 @@ impl StatusLogWriter {
                 state.roll(&line);
                 line
             }
-            StatusCode::Info => return Ok(()),
+            StatusCode::Info => return Ok(own_log.err()),
         };
         if let Some(lines) = &mut state.lines {
             lines.push(line);
         }
-        Ok(())
+        Ok(own_log.err())
+    }
+
+    /// Appends `text` to the test's own `status.log` (kept open while its
+    /// group is).
+    fn append_to_test_log(&self, state: &mut LoggerState, subdir: &str, text: &str, code: StatusCode) -> Result<()> {
+        let at = match state.subdirs.iter().position(|(s, _)| s == subdir) {
+            Some(at) => at,
+            // A subdir that is not a directory (yet) has no log of its own.
+            None => {
+                let mut file = AppendFile::new(self.resultdir.join(subdir).join("status.log"));
+                match file.open() {
+                    Ok(_) => {
+                        state.subdirs.push((subdir.to_owned(), file));
+                        state.subdirs.len() - 1
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                    Err(e) => return Err(Error::io("open", file.path(), e)),
+                }
+            }
+        };
+        let appended = state.subdirs[at].1.append(text);
+        if matches!(code, StatusCode::End(_)) {
+            state.subdirs.remove(at);
+        }
+        appended
+    }
+
+    /// Closes with `END ABORT` the groups still open inside the innermost open
+    /// group named (`subdir`, `operation`): those whose own `END` could not be
+    /// written. Nothing when that group is the innermost, or is not open here.
+    fn close_dangling(&self, subdir: Option<&str>, operation: Option<&str>) -> Result<()> {
+        loop {
+            let dangling = {
+                let state = self.state();
+                let Some(at) = state
+                    .open
+                    .iter()
+                    .rposition(|g| g.subdir.as_deref() == subdir && g.operation.as_deref() == operation)
+                else {
+                    return Ok(());
+                };
+                if at + 1 == state.open.len() {
+                    return Ok(());
+                }
+                let inner = &state.open[state.open.len() - 1];
+                (inner.subdir.clone(), inner.operation.clone())
+            };
+            let end = StatusEntry::new(
+                StatusCode::End(Status::Abort),
+                dangling.0.as_deref(),
+                dangling.1.as_deref(),
+                DANGLING_REASON,
+            )?;
+            // Only the job's log decides: a test log that could not take the line does not.
+            self.record_line(&end)?;
+        }
     }
 
     /// The roll-up of the group closed last (status and reason), once.
@@ -515,10 +582,11 @@ impl StatusLogWriter {
             };
             let entry =
                 StatusEntry::new(StatusCode::End(Status::Abort), subdir.as_deref(), operation.as_deref(), reason);
-            let recorded = entry.and_then(|entry| self.record(&entry));
-            if recorded.is_err() {
-                // A line that cannot be written (a full disk) leaves the group to readers, which close it as ABORT.
-                self.state().open.pop();
+            if entry.and_then(|entry| self.record_line(&entry)).is_err() {
+                // A line the job's log cannot take (a full disk): this group and
+                // those around it stay open for readers, which close them as
+                // ABORT; no outer END may follow.
+                return;
             }
         }
     }

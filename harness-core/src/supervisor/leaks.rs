@@ -1,6 +1,6 @@
-//! Processes a test leaves behind: those in its process group, and those
-//! elsewhere that still hold its stdout or stderr (nextest's LEAK), found in
-//! `/proc` and killed.
+//! Processes a test leaves behind: those in its cgroup or process group, and
+//! those elsewhere that still hold its stdout or stderr (nextest's LEAK), found
+//! in `/proc` (and the cgroup's `cgroup.procs`) and killed.
 
 use std::fs::{self, File};
 use std::os::unix::fs::MetadataExt as _;
@@ -8,6 +8,8 @@ use std::path::Path;
 
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
+
+use super::cgroup::Containment;
 
 /// The inode of a pipe, to find the processes that hold its other end.
 pub(super) fn pipe_inode(pipe: &impl std::os::fd::AsFd) -> Option<u64> {
@@ -53,17 +55,36 @@ fn holds_any(proc: &Path, wanted: &[String]) -> bool {
         .any(|fd| fs::read_link(fd.path()).is_ok_and(|target| wanted.iter().any(|w| target.as_os_str() == w.as_str())))
 }
 
+/// The command name of `pid` (`sleep`), from `/proc/<pid>/stat`.
+fn comm(pid: Pid) -> String {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(')').and_then(|(head, _)| head.split_once('(')).map_or("", |(_, c)| c).to_owned()
+}
+
 /// Kills what the test left behind; returns it as `1234 (sleep)`.
-pub(super) fn kill_left_behind(group: Pid, pipes: &[Option<Option<u64>>]) -> Vec<String> {
-    // The common case costs one call: an empty group, and no pipe to look for.
+pub(super) fn kill_left_behind(group: Pid, pipes: &[Option<Option<u64>>], containment: &Containment) -> Vec<String> {
+    let in_cgroup = match containment {
+        Containment::Cgroup(cgroup) => cgroup.pids(),
+        Containment::ProcessGroup(_) => Vec::new(),
+    };
+    // The common case costs one call: an empty group, no pipe to look for and an empty cgroup.
     let no_pipes = pipes.iter().all(|p| p.flatten().is_none());
-    if no_pipes && killpg(group, None) == Err(nix::errno::Errno::ESRCH) {
+    if no_pipes && in_cgroup.is_empty() && killpg(group, None) == Err(nix::errno::Errno::ESRCH) {
         return Vec::new();
     }
-    let found = left_behind(group, pipes);
+    let mut found = left_behind(group, pipes);
+    for pid in in_cgroup {
+        if !found.iter().any(|(p, _)| *p == pid) {
+            found.push((pid, comm(pid)));
+        }
+    }
+    if let Containment::Cgroup(cgroup) = containment {
+        cgroup.kill_all();
+    }
     for (pid, _) in &found {
         let _ = kill(*pid, Signal::SIGKILL);
     }
     let _ = killpg(group, Signal::SIGKILL);
+    found.sort_by_key(|(pid, _)| pid.as_raw());
     found.into_iter().map(|(pid, comm)| format!("{pid} ({comm})")).collect()
 }

@@ -2,8 +2,10 @@
 //! supervisor, and the spec and result it shares with the child's entry point
 //! (`child.rs`).
 
+mod cgroup;
 mod leaks;
 mod parent;
 pub(crate) mod spec;
 
+pub(crate) use cgroup::join;
 pub(crate) use parent::ProcessIsolation;

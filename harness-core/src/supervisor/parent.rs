@@ -8,18 +8,26 @@
 //!   `/dev/null`), and stdout and stderr captured into its test's `debug/`.
 //! - Threads wait for the child (a blocking `wait`), read its two streams and
 //!   its channel, and hand everything to one loop over a channel: no polling.
+//! - Where the machine allows it, the child runs in a cgroup of its own
+//!   (`cgroup.rs`), which holds everything it starts; else its process group
+//!   and its output pipes are how what it leaves behind is found. The debug log
+//!   says which.
 //! - A timeout or an interrupt is told to the child over the channel, so its
-//!   cleanup runs; after the grace period its whole process group is killed. A
-//!   second interrupt kills it at once.
+//!   cleanup runs; after the grace period the child, its process group and its
+//!   cgroup are killed. A second interrupt kills them at once.
+//! - Every message read from the child is bounded ([`MAX_MESSAGE`] per line on
+//!   the channel, [`super::spec::MAX_RESULT`] for the result): a child that
+//!   sends more is killed and ends ERROR.
 //! - Ctrl-Z stops the child's process group before this process stops, and
 //!   `fg` resumes it; the clocks of timeout and grace stand still meanwhile.
-//! - Processes the test leaves behind (in its process group, or holding its
-//!   stdout or stderr) are found, killed and reported.
+//! - Processes the test leaves behind (in its cgroup or process group, or
+//!   holding its stdout or stderr) are found, killed and reported; a capture of
+//!   stdout or stderr cut short (a full disk) is said in the test's status.
 //! - The result is believed only if it carries the nonce this child was given
 //!   and the child then exited cleanly.
 
 use std::fs::{self, File};
-use std::io::{self, BufRead as _, BufReader, Write as _};
+use std::io::{self, BufRead as _, BufReader, Read as _, Write as _};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
 use std::path::PathBuf;
@@ -28,9 +36,10 @@ use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, killpg};
+use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
+use super::cgroup::Containment;
 use super::leaks::{kill_left_behind, pipe_inode};
 use super::spec::{
     CHILD_DIR_ENV, ChildDir, ChildMessage, ChildResult, ChildRoot, ChildSpec, ParentMessage, nonce, read_result,
@@ -49,8 +58,14 @@ const LEAK_TIMEOUT: Duration = Duration::from_millis(100);
 /// How much of the child's stderr a verdict may quote.
 const STDERR_TAIL: usize = 2048;
 
+/// The longest line the parent reads from its channel to the child; a child
+/// that sends a longer one is killed.
+pub(crate) const MAX_MESSAGE: usize = 1 << 20;
+
 enum Msg {
     Child(ChildMessage),
+    /// The child sent a line longer than [`MAX_MESSAGE`].
+    Overflow,
     Exited(io::Result<ExitStatus>),
     StreamClosed,
     Cancelled(u32),
@@ -118,8 +133,10 @@ impl Isolate for ProcessIsolation {
 
 impl ProcessIsolation {
     fn run_child(&self, core: &JobCore, prepared: &Prepared, args: &Args) -> ChildResult {
+        let containment = Containment::new();
         let spec = ChildSpec {
             nonce: nonce(),
+            holding: containment.holding(),
             parent: i32::try_from(std::process::id()).unwrap_or(0),
             test: prepared.info.name().to_owned(),
             args: args.clone(),
@@ -139,7 +156,7 @@ impl ProcessIsolation {
         if let Err(e) = written {
             return failed(format!("cannot start the test subprocess: {e}"));
         }
-        let supervisor = Supervisor { job: core, prepared, grace: self.grace, dir: &dir };
+        let supervisor = Supervisor { job: core, containment: &containment, prepared, grace: self.grace, dir: &dir };
         match supervisor.run(&spec, &self.child_args) {
             Ok(result) => result,
             Err(e) => failed(format!("cannot start the test subprocess: {e}")),
@@ -149,6 +166,7 @@ impl ProcessIsolation {
 
 struct Supervisor<'a> {
     job: &'a JobCore,
+    containment: &'a Containment,
     prepared: &'a Prepared,
     grace: Duration,
     dir: &'a ChildDir,
@@ -161,7 +179,19 @@ struct Seen {
     timed_out: bool,
     interrupted: bool,
     killed: Option<String>,
+    /// The child overflowed its channel and was killed.
+    overflowed: bool,
     leaked: Vec<String>,
+}
+
+/// Kills the child `pid`, its process group and its cgroup: a test that left
+/// its group is still ended.
+fn kill_test(pid: Pid, containment: &Containment) {
+    if let Containment::Cgroup(cgroup) = containment {
+        cgroup.kill_all();
+    }
+    let _ = kill(pid, Signal::SIGKILL);
+    let _ = killpg(pid, Signal::SIGKILL);
 }
 
 impl Supervisor<'_> {
@@ -188,11 +218,16 @@ impl Supervisor<'_> {
         let stderr_tail = Arc::new(Mutex::new(Vec::new()));
         let debug = self.prepared.outputdir.join("debug");
         let tagged = &self.prepared.naming.tagged;
+        let cut_short = Arc::new(Mutex::new(Vec::new()));
         if let Some(stdout) = child.stdout.take() {
-            capture(stdout, debug.join(format!("{tagged}.stdout")), None, tx.clone());
+            let to =
+                Capture { path: debug.join(format!("{tagged}.stdout")), tail: None, cut_short: Arc::clone(&cut_short) };
+            capture(stdout, to, tx.clone());
         }
         if let Some(stderr) = child.stderr.take() {
-            capture(stderr, debug.join(format!("{tagged}.stderr")), Some(Arc::clone(&stderr_tail)), tx.clone());
+            let tail = Some(Arc::clone(&stderr_tail));
+            let to = Capture { path: debug.join(format!("{tagged}.stderr")), tail, cut_short: Arc::clone(&cut_short) };
+            capture(stderr, to, tx.clone());
         }
         {
             let tx = tx.clone();
@@ -204,10 +239,22 @@ impl Supervisor<'_> {
         {
             let tx = tx.clone();
             std::thread::spawn(move || {
-                for line in BufReader::new(channel).lines() {
-                    let Ok(line) = line else { break };
-                    if let Ok(message) = serde_json::from_str::<ChildMessage>(&line) {
-                        let _ = tx.send(Msg::Child(message));
+                let mut reader = BufReader::new(channel);
+                let mut line = Vec::new();
+                loop {
+                    line.clear();
+                    let limit = u64::try_from(MAX_MESSAGE).unwrap_or(u64::MAX) + 1;
+                    match (&mut reader).take(limit).read_until(b'\n', &mut line) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) if line.len() > MAX_MESSAGE => {
+                            let _ = tx.send(Msg::Overflow);
+                            break;
+                        }
+                        Ok(_) => {
+                            if let Ok(message) = serde_json::from_slice::<ChildMessage>(&line) {
+                                let _ = tx.send(Msg::Child(message));
+                            }
+                        }
                     }
                 }
             });
@@ -245,9 +292,10 @@ impl Supervisor<'_> {
             let _ = tx.send(Msg::Cancelled(token.level()));
         }
         drop(tx);
-        let seen = self.watch(&rx, pid, &control, &clock, pipes);
+        let seen = self.watch(&rx, pid, &control, &clock, pipes, self.containment);
         let tail = String::from_utf8_lossy(&stderr_tail.lock().unwrap_or_else(PoisonError::into_inner)).into_owned();
-        Ok(self.verdict(spec, seen, &tail))
+        let cut_short = std::mem::take(&mut *cut_short.lock().unwrap_or_else(PoisonError::into_inner));
+        Ok(self.verdict(spec, seen, &tail, &cut_short))
     }
 
     /// The loop: until the child has exited and its streams are closed.
@@ -258,6 +306,7 @@ impl Supervisor<'_> {
         control: &UnixStream,
         clock: &Mutex<PauseClock>,
         pipes: [Option<Option<u64>>; 2],
+        containment: &Containment,
     ) -> Seen {
         let start = Instant::now();
         let running = || clock.lock().unwrap_or_else(PoisonError::into_inner).running(start);
@@ -310,6 +359,12 @@ impl Supervisor<'_> {
                 Ok(Msg::Child(ChildMessage::Notice { subdir, text })) => {
                     self.job.emit(&Event::Notice { subdir: &subdir, text: &text });
                 }
+                Ok(Msg::Overflow) => {
+                    if seen.exit.is_none() {
+                        kill_test(pid, containment);
+                    }
+                    seen.overflowed = true;
+                }
                 Ok(Msg::Exited(status)) => {
                     seen.exit = Some(status);
                     if streams_open > 0 {
@@ -319,7 +374,7 @@ impl Supervisor<'_> {
                 Ok(Msg::StreamClosed) => streams_open -= 1,
                 Ok(Msg::Cancelled(level)) if seen.exit.is_none() => {
                     if level >= 2 {
-                        let _ = killpg(pid, Signal::SIGKILL);
+                        kill_test(pid, containment);
                         seen.killed = Some("killed at once: the job was interrupted again".to_owned());
                         self.notice("interrupted again: killing the test's processes now");
                     } else if !seen.interrupted {
@@ -336,11 +391,11 @@ impl Supervisor<'_> {
                 Err(RecvTimeoutError::Timeout) => {
                     if leak_at.is_some_and(|at| Instant::now() >= at) {
                         leak_at = None;
-                        seen.leaked = kill_left_behind(pid, &pipes);
+                        seen.leaked = kill_left_behind(pid, &pipes, containment);
                         // Whoever held the streams is gone, or out of reach: stop waiting for them.
                         streams_open = 0;
                     } else if seen.exit.is_none() && grace_until.is_some_and(|at| running() >= at) {
-                        let _ = killpg(pid, Signal::SIGKILL);
+                        kill_test(pid, containment);
                         seen.killed = Some(format!("killed after the {grace_text} grace period"));
                         grace_until = None;
                     } else if seen.exit.is_none() && !seen.timed_out && timeout.is_some_and(|t| running() >= t) {
@@ -356,8 +411,8 @@ impl Supervisor<'_> {
                 Err(RecvTimeoutError::Disconnected) => break,
             }
         }
-        // What is still in the test's process group was left behind.
-        let mut left = kill_left_behind(pid, &[None, None]);
+        // What is still in the test's process group or cgroup was left behind.
+        let mut left = kill_left_behind(pid, &[None, None], containment);
         for entry in left.drain(..) {
             if !seen.leaked.contains(&entry) {
                 seen.leaked.push(entry);
@@ -366,14 +421,21 @@ impl Supervisor<'_> {
         seen
     }
 
-    fn verdict(&self, spec: &ChildSpec, seen: Seen, stderr_tail: &str) -> ChildResult {
-        let mut result = read_result(&self.dir.result(), &spec.nonce);
+    fn verdict(&self, spec: &ChildSpec, seen: Seen, stderr_tail: &str, cut_short: &[String]) -> ChildResult {
+        // A child that overflowed was killed for it: whatever it wrote is not believed.
+        let mut result = if seen.overflowed { None } else { read_result(&self.dir.result(), &spec.nonce) };
         let exit = match &seen.exit {
             Some(Ok(status)) => Some(*status),
             _ => None,
         };
         let mut verdict = match &mut result {
             Some(result) => std::mem::replace(&mut result.verdict, Verdict::of(Status::Good, "")),
+            None if seen.overflowed => Verdict::of(
+                Status::Error,
+                format!(
+                    "the test sent a message of over {MAX_MESSAGE} bytes on harness's channel to its process; it was killed"
+                ),
+            ),
             None if seen.timed_out => Verdict::of(Status::Error, "Test timeout expired"),
             None if seen.interrupted || seen.killed.is_some() => {
                 let reason = self.job.cancel.reason().map_or_else(|| "Interrupted".to_owned(), |(_, r)| r);
@@ -399,20 +461,29 @@ impl Supervisor<'_> {
             verdict.reason.push_str(killed);
         }
         if !seen.leaked.is_empty() {
-            let text = format!("the test left processes running, killed: {}", seen.leaked.join(", "));
-            if verdict.status.is_failure() || verdict.status == Status::TestNa {
-                verdict.reason.push('\n');
-                verdict.reason.push_str(&text);
-            } else {
-                verdict.status = Status::Warn;
-                verdict.reason = text;
-            }
+            warn_of(&mut verdict, format!("the test left processes running, killed: {}", seen.leaked.join(", ")));
             self.notice(&format!("killed processes the test left behind: {}", seen.leaked.join(", ")));
+        }
+        for cut in cut_short {
+            warn_of(&mut verdict, cut.clone());
+            self.notice(cut);
         }
         match result {
             Some(result) => ChildResult { verdict, ..result },
             None => ChildResult::failed(&spec.nonce, verdict),
         }
+    }
+}
+
+/// Makes a verdict that passed WARN with `text` as its reason; adds `text` as
+/// a detail line to one that did not pass (or was not applicable).
+fn warn_of(verdict: &mut Verdict, text: String) {
+    if verdict.status.is_failure() || verdict.status == Status::TestNa || verdict.status == Status::Warn {
+        verdict.reason.push('\n');
+        verdict.reason.push_str(&text);
+    } else {
+        verdict.status = Status::Warn;
+        verdict.reason = text;
     }
 }
 
@@ -425,30 +496,51 @@ fn describe_exit(status: ExitStatus) -> String {
     }
 }
 
-/// Copies a child's stream into `path` (made on the first byte), keeping its
-/// last bytes in `tail`; says when it closes.
-fn capture(
-    mut stream: impl io::Read + Send + 'static,
+/// Where a captured stream goes.
+struct Capture {
+    /// The file (made on the first byte).
     path: PathBuf,
+    /// The stream's last bytes, kept for the verdict.
     tail: Option<Arc<Mutex<Vec<u8>>>>,
-    tx: Sender<Msg>,
-) {
+    /// What was lost when the file could not take more (a full disk).
+    cut_short: Arc<Mutex<Vec<String>>>,
+}
+
+/// Copies a child's stream into its file; when the file cannot take more, says
+/// so once and goes on draining the stream, so the child never blocks; says
+/// when the stream closes.
+fn capture(mut stream: impl io::Read + Send + 'static, to: Capture, tx: Sender<Msg>) {
     std::thread::spawn(move || {
+        let Capture { path, tail, cut_short } = to;
         let mut file: Option<File> = None;
+        let mut written: u64 = 0;
+        let mut failed = false;
         let mut buffer = [0u8; 8192];
         while let Ok(n) = stream.read(&mut buffer) {
             if n == 0 {
                 break;
             }
             let bytes = &buffer[..n];
-            if file.is_none() {
+            if file.is_none() && !failed {
                 if let Some(dir) = path.parent() {
                     let _ = fs::create_dir_all(dir);
                 }
-                file = File::options().create(true).append(true).open(&path).ok();
+                match File::options().create(true).append(true).open(&path) {
+                    Ok(opened) => file = Some(opened),
+                    Err(e) => {
+                        failed = true;
+                        let lost = format!("cannot capture the test's output in `{}`: {e}", path.display());
+                        cut_short.lock().unwrap_or_else(PoisonError::into_inner).push(lost);
+                    }
+                }
             }
-            if let Some(file) = file.as_mut() {
-                let _ = file.write_all(bytes);
+            if let Some(open) = file.as_mut()
+                && let Err(e) = write_counting(open, bytes, &mut written)
+            {
+                failed = true;
+                file = None;
+                let lost = format!("the capture `{}` was cut short after {written} bytes: {e}", path.display());
+                cut_short.lock().unwrap_or_else(PoisonError::into_inner).push(lost);
             }
             if let Some(tail) = &tail {
                 let mut tail = tail.lock().unwrap_or_else(PoisonError::into_inner);
@@ -459,4 +551,20 @@ fn capture(
         }
         let _ = tx.send(Msg::StreamClosed);
     });
+}
+
+/// Writes all of `bytes`, counting in `written` what the file took.
+fn write_counting(file: &mut File, mut bytes: &[u8], written: &mut u64) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match file.write(bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                *written += n as u64;
+                bytes = &bytes[n..];
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }

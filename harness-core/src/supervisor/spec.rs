@@ -37,6 +37,8 @@ pub(crate) struct ChildSpec {
     pub(crate) settings: JobSettings,
     /// The nesting of the test's status lines.
     pub(crate) indent: usize,
+    /// The cgroup to join before anything else, or why there is none.
+    pub(crate) holding: super::cgroup::Holding,
 }
 
 /// What a child reports: its verdict, the records of the subtests it ran,
@@ -218,9 +220,18 @@ pub(crate) fn nonce() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The child's result, if there is one that answers this spec.
+/// The largest result a parent reads from its child: a result past it is not
+/// believed, so a test cannot make its parent read without bound.
+pub(crate) const MAX_RESULT: u64 = 64 << 20;
+
+/// The child's result, if there is one that answers this spec (and is at most
+/// [`MAX_RESULT`] bytes).
 pub(crate) fn read_result(path: &Path, nonce: &str) -> Option<ChildResult> {
-    let bytes = fs::read(path).ok()?;
+    let mut bytes = Vec::new();
+    File::open(path).ok()?.take(MAX_RESULT + 1).read_to_end(&mut bytes).ok()?;
+    if bytes.len() as u64 > MAX_RESULT {
+        return None;
+    }
     let result: ChildResult = serde_json::from_slice(&bytes).ok()?;
     (result.nonce == nonce).then_some(result)
 }
