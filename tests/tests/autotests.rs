@@ -141,6 +141,41 @@ impl LeavesGroup {
     }
 }
 
+/// Builds `flavor` into its srcdir in setup (slowly, noting each build in
+/// `setups.log` beside it), and reads it back through each iteration: its
+/// variants, run at once, must never see each other's build.
+#[autotest(
+    name = "nx_built",
+    version = 1,
+    variants(a(flavor = "a"), b(flavor = "b"), c(flavor = "c"), d(flavor = "d"))
+)]
+#[derive(Default)]
+struct Built;
+
+#[autotest]
+impl Built {
+    fn setup(&mut self, ctx: &mut TestContext, flavor: String) -> TestResult {
+        use std::io::Write as _;
+        let mut log = std::fs::File::options().create(true).append(true).open(ctx.bindir().join("setups.log"))?;
+        writeln!(log, "{flavor}")?;
+        std::fs::create_dir_all(ctx.srcdir())?;
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        std::fs::write(ctx.srcdir().join("flavor"), &flavor)?;
+        Ok(())
+    }
+
+    fn run_once(&mut self, ctx: &mut TestContext, flavor: String) -> TestResult {
+        for _ in 0..20 {
+            let built = std::fs::read_to_string(ctx.srcdir().join("flavor"))?;
+            if built != flavor {
+                return Err(Failure::fail(format!("built for {built}, not {flavor}")));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        Ok(())
+    }
+}
+
 /// Hangs with no timeout (when `HARNESS_TESTS_HANG` is set), starting a
 /// subprocess that holds its output: only a signal ends it.
 #[autotest(name = "nx_hangs_forever", version = 1)]

@@ -146,8 +146,18 @@ fn setup_runs(shared: &Path) -> usize {
     std::fs::read_to_string(shared.join("setup.log")).unwrap_or_default().lines().count()
 }
 
+/// The srcdir of `versioned_build`: its setup takes an argument (`log`), so
+/// it builds in `src.<hash of the arguments>`.
+fn srcdir(shared: &Path) -> Option<std::path::PathBuf> {
+    let bindir = shared.join("tests/versioned_build");
+    let mut dirs: Vec<_> = std::fs::read_dir(bindir).ok()?.flatten().map(|e| e.path()).collect();
+    dirs.retain(|d| d.file_name().is_some_and(|n| n.to_string_lossy().starts_with("src.")));
+    assert!(dirs.len() <= 1, "one set of setup arguments, one srcdir: {dirs:?}");
+    dirs.pop()
+}
+
 fn version_file(shared: &Path) -> Option<String> {
-    std::fs::read_to_string(shared.join("tests/versioned_build/src/.version")).ok()
+    std::fs::read_to_string(srcdir(shared)?.join(".version")).ok()
 }
 
 #[test]
@@ -157,7 +167,7 @@ fn eight_processes_share_one_setup() {
     assert_eq!(outcomes, vec!["GOOD completed successfully"; 8]);
     assert_eq!(setup_runs(shared.path()), 1, "setup ran once for all eight");
     assert_eq!(version_file(shared.path()).as_deref(), Some("I3\n."), "`.version` is whole");
-    let srcdir: Vec<_> = std::fs::read_dir(shared.path().join("tests/versioned_build/src"))
+    let srcdir: Vec<_> = std::fs::read_dir(srcdir(shared.path()).unwrap())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect::<std::collections::BTreeSet<_>>()

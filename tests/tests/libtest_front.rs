@@ -67,7 +67,12 @@ fn squeezed(bytes: &[u8]) -> String {
     out
 }
 
-const ALL: [&str; 16] = [
+const ALL: [&str; 21] = [
+    "nx_built",
+    "nx_built.a",
+    "nx_built.b",
+    "nx_built.c",
+    "nx_built.d",
     "nx_fails_on_request",
     "nx_good",
     "nx_hangs",
@@ -94,7 +99,7 @@ fn list_terse_prints_exactly_the_tests() {
     let expected: String = ALL.iter().map(|t| format!("{t}: test\n")).collect();
     assert_eq!(text(&out.stdout), expected);
     let ignored = run(&["--list", "--format", "terse", "--ignored"], dir.path(), &[]);
-    assert_eq!(text(&ignored.stdout), "nx_needs_value: test\n");
+    assert_eq!(text(&ignored.stdout), "nx_built: test\nnx_needs_value: test\n");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "listing writes no results");
 }
 
@@ -105,7 +110,7 @@ fn filters_exact_and_statuses() {
     let stdout = squeezed(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("test nx_with_value ... ok"), "{stdout}");
-    assert!(stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 15 filtered out"), "{stdout}");
+    assert!(stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 20 filtered out"), "{stdout}");
 
     let all = run(&[], dir.path(), &[]);
     let stdout = squeezed(&all.stdout);
@@ -115,7 +120,7 @@ fn filters_exact_and_statuses() {
         "{stdout}"
     );
     assert!(stdout.contains("test nx_needs_value ... ignored"), "{stdout}");
-    assert!(stdout.contains("13 passed; 0 failed; 3 ignored"), "TEST_NA is never a pass: {stdout}");
+    assert!(stdout.contains("17 passed; 0 failed; 4 ignored"), "TEST_NA is never a pass: {stdout}");
     assert!(
         stdout.contains(
             "test nx_needs ... ignored (TEST_NA requirement not met: env(\"HARNESS_TESTS_NEED\"): $HARNESS_TESTS_NEED is not set)"
@@ -209,6 +214,10 @@ fn nextest_partitions_cover_every_test_once() {
     // nx_needs_value is ignored, so nextest skips it; nx_not_applicable runs and
     // exits 0 (nextest has no way to hear of a skip at run time).
     let expected: BTreeSet<String> = [
+        "nx_built.a",
+        "nx_built.b",
+        "nx_built.c",
+        "nx_built.d",
         "nx_fails_on_request",
         "nx_good",
         "nx_hangs",

@@ -617,7 +617,8 @@ fn perf_values_are_flushed_at_phase_ends_and_replaced_atomically() {
 
 /// A deliberate difference from autotest: a versioned setup that already ran
 /// with other setup arguments runs again, so a result is never labelled with
-/// arguments its data was not built with. The same arguments skip it.
+/// arguments its data was not built with. The same arguments skip it; each
+/// set builds in a srcdir of its own, kept for the next run with it.
 #[test]
 fn setup_runs_again_when_its_arguments_change() {
     static SETUP: [harness_core::definition::PhaseTable; 2] = [
@@ -656,10 +657,19 @@ fn setup_runs_again_when_its_arguments_change() {
         let args = Args::new().with("tag", tag).with("size_mb", size).with("iterations", 1);
         assert_eq!(job.run_test_with(Sized(events.clone()), args).unwrap().status, Status::Good);
     }
-    assert_eq!(events.take(), ["setup 4", "setup 8", "setup 4"]);
-    let srcdir = dir.path().join("tests/sized/src");
-    assert_eq!(std::fs::read_to_string(srcdir.join(".version")).unwrap(), "I1\n.");
-    assert_eq!(std::fs::read_to_string(srcdir.join(".harness-setup-args")).unwrap(), r#"{"size_mb":4}"#);
+    // Each set of setup arguments has a srcdir of its own, kept: back to 4 builds nothing.
+    assert_eq!(events.take(), ["setup 4", "setup 8"]);
+    let mut built: Vec<String> = std::fs::read_dir(dir.path().join("tests/sized"))
+        .unwrap()
+        .map(|e| {
+            let srcdir = e.unwrap().path();
+            assert!(srcdir.file_name().unwrap().to_string_lossy().starts_with("src."), "{}", srcdir.display());
+            assert_eq!(std::fs::read_to_string(srcdir.join(".version")).unwrap(), "I1\n.");
+            std::fs::read_to_string(srcdir.join(".harness-setup-args")).unwrap()
+        })
+        .collect();
+    built.sort();
+    assert_eq!(built, [r#"{"size_mb":4}"#, r#"{"size_mb":8}"#]);
 }
 
 /// `ctx.is_profiled_run()` is true in the extra profiled iteration only, and the

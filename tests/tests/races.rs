@@ -184,3 +184,52 @@ fn a_job_dropped_mid_test_never_reads_good() {
     let text = std::fs::read_to_string(dir.path().join("r/status.log")).unwrap();
     assert!(!text.contains("END GOOD"), "{text}");
 }
+
+/// Every file named `name` under `dir`.
+fn find_all(dir: &Path, name: &str, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            find_all(&path, name, out);
+        } else if entry.file_name() == name {
+            out.push(path);
+        }
+    }
+}
+
+/// Four variants of one test, whose setup takes the variant's argument, run
+/// at once under `cargo nextest run -j 8` (with no test group to keep them
+/// apart, as in a workspace that never configured one): none removes the
+/// build another is reading, every one passes, and setup runs once per
+/// distinct arguments, in this run and the next.
+#[test]
+fn variants_with_their_own_setup_arguments_run_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("nextest.toml");
+    std::fs::write(&config, "").unwrap();
+    let results = dir.path().join("results");
+    let nextest = || {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        std::process::Command::new(cargo)
+            .args(["nextest", "run", "--workspace", "--no-fail-fast", "--color", "never", "-j", "8"])
+            .arg("--config-file")
+            .arg(&config)
+            .arg("-E")
+            .arg("binary(autotests) & test(/^nx_built[.]/)")
+            .env("HARNESS_RESULTS_DIR", &results)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("cargo nextest is installed (see .ci/run)")
+    };
+    for round in 1..=2 {
+        let out = nextest();
+        assert!(out.status.success(), "round {round}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("4 tests run: 4 passed"), "round {round}: {}", text(&out.stderr));
+        let mut logs = Vec::new();
+        find_all(&results, "setups.log", &mut logs);
+        assert_eq!(logs.len(), 1, "{logs:?}");
+        let mut setups: Vec<String> = std::fs::read_to_string(&logs[0]).unwrap().lines().map(str::to_owned).collect();
+        setups.sort();
+        assert_eq!(setups, ["a", "b", "c", "d"], "round {round}: setup runs once per distinct arguments");
+    }
+}

@@ -185,7 +185,9 @@ impl TestContext {
         &self.dirs.bindir
     }
 
-    /// `<bindir>/src`: what `setup` builds, kept while the version stays the same.
+    /// `<bindir>/src`: what `setup` builds, kept while the version stays the
+    /// same. A test whose `setup` takes arguments builds each distinct set in
+    /// a srcdir of its own, `<bindir>/src.<hash of the arguments>`.
     #[must_use]
     pub fn srcdir(&self) -> &Path {
         &self.dirs.srcdir

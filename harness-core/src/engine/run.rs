@@ -339,7 +339,7 @@ fn seconds_text(seconds: f64) -> String {
     if seconds.fract() == 0.0 && seconds < 1e15 { format!("{seconds:.0}") } else { float_repr(seconds) }
 }
 
-fn make_dirs(core: &JobCore, naming: &Naming, outputdir: &Path, test: &str) -> Result<TestDirs> {
+fn make_dirs(core: &JobCore, naming: &Naming, outputdir: &Path, test: &str, srcdir: &str) -> Result<TestDirs> {
     // The parent of a child process may have made `debug/` for the child's output already.
     let mkdir_all =
         |path: PathBuf| fs::create_dir_all(&path).map(|()| path.clone()).map_err(|e| Error::io("create", &path, e));
@@ -349,7 +349,7 @@ fn make_dirs(core: &JobCore, naming: &Naming, outputdir: &Path, test: &str) -> R
         profdir: outputdir.join("profiling"),
         debugdir: mkdir_all(outputdir.join("debug"))?,
         outputdir: outputdir.to_owned(),
-        srcdir: bindir.join("src"),
+        srcdir: bindir.join(srcdir),
         bindir,
         tmp_parent: core.settings.tmpdir.clone(),
         tmp_suffix: format!("_{}", naming.tagged),
@@ -362,7 +362,8 @@ pub(crate) fn body(core: &JobCore, test: &mut dyn Autotest, args: &Args, prepare
     let info = test.info();
     let naming = &prepared.naming;
     let mut iterations = 0;
-    let dirs = match make_dirs(core, naming, &prepared.outputdir, info.name()) {
+    let srcdir = super::setup::srcdir_name(info, &args.without(&[&JOB_ARGS]));
+    let dirs = match make_dirs(core, naming, &prepared.outputdir, info.name(), &srcdir) {
         Ok(dirs) => dirs,
         Err(e) => return Ran { verdict: Verdict::of(Status::Error, e.to_string()), data: RecordData::default() },
     };

@@ -1,5 +1,11 @@
 //! Setup once per version: `setup` runs under an exclusive lock on
 //! `<job tmpdir>/.testlock` when `<srcdir>/.version` differs from the test's version.
+//!
+//! Each distinct set of setup arguments builds in a srcdir of its own
+//! (`<bindir>/src` when setup takes none, `<bindir>/src.<hash of the
+//! arguments>` otherwise), so variants whose setup arguments differ, run at
+//! once, never rebuild under each other, and each build is kept for the next
+//! run.
 
 use std::fs;
 use std::io;
@@ -47,6 +53,23 @@ fn setup_args_text(info: &crate::schema::TestInfo, args: &Args) -> String {
     let picked: std::collections::BTreeMap<&str, &serde_json::Value> =
         args.iter().filter(|(name, _)| declared(name) && !crate::validate::EXECUTE_ARGS.contains(name)).collect();
     serde_json::to_string(&picked).unwrap_or_default()
+}
+
+/// The srcdir's name for a run with `args` (without the job's own arguments):
+/// `src` when setup takes no arguments (autotest's) or the test preserves its
+/// srcdir (its sources are shipped there), else `src.<16 hex digits>` of the
+/// arguments (FNV-1a, stable across builds and machines).
+pub(crate) fn srcdir_name(info: &crate::schema::TestInfo, args: &Args) -> String {
+    let text = setup_args_text(info, args);
+    if text == "{}" || info.preserve_srcdir() || !info.has_phase(Phase::Setup) {
+        return "src".to_owned();
+    }
+    format!("src.{:016x}", fnv1a(&text))
+}
+
+/// The 64-bit FNV-1a hash of `text`.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 /// autotest's `update_version` under the job's `.testlock`: when the version file
@@ -115,6 +138,13 @@ pub(crate) fn setup_once(test: &mut dyn Autotest, ctx: &mut TestContext, args: &
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fnv1a_is_the_published_function() {
+        // The FNV-1a 64 test vectors (Fowler, Noll, Vo): "" and "a".
+        assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c);
+    }
 
     #[test]
     fn version_files_are_autotests_pickles() {
