@@ -29,7 +29,9 @@ use crate::event::{Event, Observer};
 use crate::job::JobBuilder;
 use crate::signal::{end_process_group, watch_child};
 use crate::status::Status;
-use crate::supervisor::spec::{ChildMessage, ChildResult, ChildSpec, ParentMessage, result_path, spec_path, write_new};
+use crate::supervisor::spec::{
+    CHILD_DIR_ENV, ChildMessage, ChildResult, ChildSpec, ParentMessage, result_path, spec_path, write_new,
+};
 
 /// Takes the channel the parent passed as stdin, and puts `/dev/null` there.
 fn take_channel() -> Result<UnixStream, String> {
@@ -73,6 +75,22 @@ impl Observer for ToParent {
             let _ = self.channel.lock().unwrap_or_else(PoisonError::into_inner).write_all(line.as_bytes());
         }
     }
+}
+
+/// The private directory a parent left this process, when it is a test's
+/// child: taken out of the environment, so that nothing the test starts (a
+/// harness binary of its own, `cargo test` of a crate using harness) takes
+/// itself for a child.
+pub(crate) fn take_child_dir() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os(CHILD_DIR_ENV)?;
+    #[allow(unsafe_code, reason = "the only way to keep a variable from the processes a test starts")]
+    // SAFETY: called first thing in a child, before harness starts any thread;
+    // other threads that may exist (libtest's, waiting for its one test) do not
+    // read the environment meanwhile.
+    unsafe {
+        std::env::remove_var(CHILD_DIR_ENV);
+    }
+    Some(dir.into())
 }
 
 /// The child's `main`: runs the test described in `dir` and writes its result.

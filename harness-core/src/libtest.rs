@@ -112,8 +112,8 @@ fn end_if_interrupted(cancel: &CancelToken) {
 pub(crate) fn run_cargo_test(registration: &'static crate::registry::Registration, module: &str) {
     let info = registration.info();
     let name = info.name();
-    if let Some(dir) = std::env::var_os(crate::supervisor::spec::CHILD_DIR_ENV) {
-        std::process::exit(crate::child::child_main(std::path::Path::new(&dir)));
+    if let Some(dir) = crate::child::take_child_dir() {
+        std::process::exit(crate::child::child_main(&dir));
     }
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
@@ -172,8 +172,8 @@ pub(crate) fn run_cargo_test(registration: &'static crate::registry::Registratio
 /// listed as ignored, with the reason. SIGTERM (nextest's timeout) ends the
 /// running tests with ERROR "Test timeout expired" after their cleanup.
 pub fn test_main() {
-    if let Some(dir) = std::env::var_os(crate::supervisor::spec::CHILD_DIR_ENV) {
-        std::process::exit(crate::child::child_main(std::path::Path::new(&dir)));
+    if let Some(dir) = crate::child::take_child_dir() {
+        std::process::exit(crate::child::child_main(&dir));
     }
     let (select, rest) = select_argument(std::env::args().collect());
     let mut arguments = libtest_mimic::Arguments::from_iter(rest);

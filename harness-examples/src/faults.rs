@@ -283,3 +283,34 @@ impl FaultFillDisk {
         Ok(())
     }
 }
+
+/// Runs this harness binary again from inside a test (`list`), as a test that
+/// drives another harness does, and fails if any harness variable reached its
+/// own processes.
+#[autotest(name = "fault_nested", version = 1)]
+#[derive(Debug, Default)]
+pub struct FaultNested;
+
+#[autotest]
+impl FaultNested {
+    fn run_once(&mut self, ctx: &mut TestContext) -> TestResult {
+        let inner = std::process::Command::new(std::env::current_exe()?).arg("list").output()?;
+        if !inner.status.success() {
+            return Err(Failure::fail(format!(
+                "the nested harness failed: {}",
+                String::from_utf8_lossy(&inner.stderr).trim_end()
+            )));
+        }
+        let env = std::process::Command::new("env").output()?;
+        let seen: Vec<String> = String::from_utf8_lossy(&env.stdout)
+            .lines()
+            .filter(|line| line.starts_with("HARNESS_CHILD"))
+            .map(str::to_owned)
+            .collect();
+        if !seen.is_empty() {
+            return Err(Failure::fail(format!("the test's processes see {}", seen.join(", "))));
+        }
+        ctx.write_perf_keyval([("nested_tests", String::from_utf8_lossy(&inner.stdout).lines().count())])?;
+        Ok(())
+    }
+}

@@ -32,6 +32,25 @@ impl CtNotApplicable {
     fn run_once(&mut self) {}
 }
 
+/// Runs a process and fails if harness's own variables reached it: a test that
+/// runs `cargo test` of another crate using harness must get a harness there,
+/// not a child.
+#[autotest(name = "ct_sees_no_harness_variables", version = 1, cargo_test)]
+#[derive(Default)]
+struct CtSeesNoHarnessVariables;
+
+#[autotest]
+impl CtSeesNoHarnessVariables {
+    fn run_once(&mut self) -> TestResult {
+        let env = std::process::Command::new("env").output()?;
+        let text = String::from_utf8_lossy(&env.stdout);
+        match text.lines().find(|line| line.starts_with("HARNESS_CHILD")) {
+            Some(line) => Err(Failure::fail(format!("the test's processes see {line}"))),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Fails (when `HARNESS_TESTS_FAIL` is set) at a line of its own.
 #[autotest(name = "ct_fails_on_request", version = 1, cargo_test)]
 #[derive(Default)]

@@ -281,7 +281,7 @@ fn cargo_test_gives_the_same_verdicts() {
     let stdout = squeezed(&out.stdout);
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stdout}{stderr}");
-    assert!(stdout.contains("8 passed; 0 failed"), "{stdout}");
+    assert!(stdout.contains("9 passed; 0 failed"), "{stdout}");
     assert!(
         stderr.contains(
             "autotest_ct_needs: TEST_NA requirement not met: env(\"HARNESS_TESTS_NEED\"): $HARNESS_TESTS_NEED is not set\n"

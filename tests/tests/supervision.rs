@@ -494,3 +494,20 @@ fn a_flood_on_the_private_channel_is_bounded() {
     );
     assert!(peak < 50_000, "the harness grew to {peak} kB");
 }
+
+/// Guarantee 15: a test that runs a harness binary (here, its own binary's
+/// `list`) gets a harness, not a child; its processes see none of harness's
+/// internal variables.
+#[test]
+fn a_test_can_run_another_harness() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["run", "fault_nested", "--results", "r", "-q"]);
+    let results = JobResults::read(dir.path().join("r/results.json")).unwrap();
+    assert_eq!(
+        (results.tests[0].status, results.tests[0].reason.as_str()),
+        (Status::Good, "completed successfully"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(results.tests[0].perf_keyvals["nested_tests"] > 10.0, "{:?}", results.tests[0].perf_keyvals);
+}

@@ -48,8 +48,8 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     // A child process of a running test: its parent left it a spec.
-    if let Some(dir) = std::env::var_os(crate::supervisor::spec::CHILD_DIR_ENV) {
-        return crate::child::child_main(std::path::Path::new(&dir));
+    if let Some(dir) = crate::child::take_child_dir() {
+        return crate::child::child_main(&dir);
     }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
