@@ -389,3 +389,43 @@ fn a_shards_results_json_never_outvotes_its_status_log() {
     assert_eq!(merged.tests[0].status, Status::Fail);
     assert_eq!(merged.job.status, Status::Fail);
 }
+
+/// Every link the report page builds from data is a relative path, and the
+/// page forbids scripts: a test directory named `javascript:...//` (a
+/// results.json edited, or a shard merged) cannot run anything on a click.
+#[test]
+fn report_links_are_relative_paths_and_the_page_runs_no_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let (jobdir, subdir) = shard_job(dir, "attr_value");
+    let results = jobdir.join("results.json");
+    let evil = "javascript:alert(document.domain)//";
+    let text = std::fs::read_to_string(&results).unwrap();
+    std::fs::write(&results, text.replace(&format!("\"subdir\":\"{subdir}\""), &format!("\"subdir\":\"{evil}\"")))
+        .unwrap();
+    let out = harness_tests::harness_in(dir)
+        .arg("report")
+        .arg(&jobdir)
+        .arg("--html")
+        .arg(jobdir.join("page.html"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let page = std::fs::read_to_string(jobdir.join("page.html")).unwrap();
+    assert!(page.contains(evil), "the name is shown, as text");
+    let hrefs: Vec<&str> = page.split("href=\"").skip(1).map(|rest| &rest[..rest.find('"').unwrap()]).collect();
+    assert_eq!(hrefs.len(), 3, "{hrefs:?}");
+    for href in &hrefs {
+        assert!(href.starts_with("./") || href.starts_with("../"), "{href}");
+        assert!(!href.contains(':'), "{href}");
+    }
+    assert_eq!(hrefs[0], "./javascript%3Aalert%28document.domain%29///debug/.DEBUG");
+    assert!(
+        page.contains(
+            r#"<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'">"#
+        ),
+        "{}",
+        &page[..400]
+    );
+    assert!(!page.contains("<script"));
+}

@@ -108,7 +108,7 @@ fn the_report_page_shows_one_chart_per_metric() {
     assert!(not_white > 10_000, "the screenshot is blank: {not_white} non-white pixels");
     assert!(chart_blue > 200, "no chart lines in the screenshot: {chart_blue} pixels of the chart colour");
     // Links to each test's files (from the results directory, for `html_page`).
-    assert!(dom.contains("href=\"report_metrics/debug/report_metrics.DEBUG\""), "{dom}");
+    assert!(dom.contains("href=\"./report_metrics/debug/report_metrics.DEBUG\""), "{dom}");
 
     // Against a baseline: both distributions, side by side, with the verdict;
     // over runs: one chart per metric.
@@ -119,7 +119,7 @@ fn the_report_page_shows_one_chart_per_metric() {
     let vs = report_dom(&browser, dir.path(), &["r2", "--html", "vs.html", "--baseline", "r"], "vs.html");
     assert_eq!(vs.matches("class=\"chart pair verdict-").count(), 3, "{vs}");
     assert!(vs.contains("baseline vs this run: +0.0%"), "{vs}");
-    assert!(vs.contains("href=\"r2/report_metrics/keyval\""), "links relative to the page: {vs}");
+    assert!(vs.contains("href=\"./r2/report_metrics/keyval\""), "links relative to the page: {vs}");
     assert_eq!(vs.matches("<circle").count(), 3 * (3 + 9 + 3), "the run's own charts, and both runs side by side");
     let history = report_dom(&browser, dir.path(), &["--history", "r", "r2", "--html", "history.html"], "history.html");
     assert_eq!(history.matches("<figure class=\"chart\"").count(), 3, "{history}");

@@ -241,13 +241,38 @@ dl.sysinfo { display: grid; grid-template-columns: max-content auto; gap: 2px 12
 dl.sysinfo dt { color: #666; }"
 }
 
+/// What the page may load or run: its own inline styles, nothing else (no
+/// script at all; the charts are inline SVG).
+const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
+
 fn head(title: &str) -> String {
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\n<style>\n{}\n</style></head><body>\n<h1>{}</h1>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{CONTENT_SECURITY_POLICY}\"><title>{}</title>\n<style>\n{}\n</style></head><body>\n<h1>{}</h1>\n",
         text(title),
         style(),
         text(title)
     )
+}
+
+/// A link to `path` (relative to the page, `/`-separated) that is always a
+/// relative path: every byte but letters, digits, `-._~` and `/` is
+/// percent-encoded, and a path that does not start with `../` gets `./`, so
+/// no name from the results (`javascript:...`) can become a scheme.
+fn link(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 2);
+    if !path.starts_with("../") {
+        out.push_str("./");
+    }
+    for byte in path.trim_start_matches('/').bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
 }
 
 /// Every test and subtest, parents first.
@@ -317,9 +342,9 @@ pub(crate) fn page(results: &JobResults, baseline: Option<(&str, &JobResults)>, 
             test.duration,
             test.iterations,
             text(&clean(if test.status == Status::Good { "" } else { &test.reason })),
-            attr(&format!("{here}/debug/{tagged}.DEBUG")),
-            attr(&format!("{here}/keyval")),
-            attr(&format!("{here}/results/keyval")),
+            attr(&link(&format!("{here}/debug/{tagged}.DEBUG"))),
+            attr(&link(&format!("{here}/keyval"))),
+            attr(&link(&format!("{here}/results/keyval"))),
         );
     }
     out.push_str("</tbody></table>\n");
@@ -436,6 +461,15 @@ pub fn history_page(runs: &[(String, JobResults)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_are_relative_and_encoded() {
+        assert_eq!(link("t.quick/debug/t.quick.DEBUG"), "./t.quick/debug/t.quick.DEBUG");
+        assert_eq!(link("../r/t/keyval"), "../r/t/keyval");
+        assert_eq!(link("javascript:alert(1)//x"), "./javascript%3Aalert%281%29//x");
+        assert_eq!(link("/abs/x y"), "./abs/x%20y");
+        assert_eq!(link("é\"<"), "./%C3%A9%22%3C");
+    }
 
     fn perf(description: &str, values: &[f64]) -> PerfRecord {
         let chart = {
