@@ -7,6 +7,8 @@
 //!   With no job registered, the signal ends the process as it would have.
 //!   SIGTSTP stops the running tests' process groups, then this process;
 //!   SIGCONT resumes both ([`on_job_control`]; supervisors pause their clocks).
+//!   In an orphaned process group (no terminal or shell to resume it: `setsid`,
+//!   CI) SIGTSTP is discarded, as the kernel discards it there.
 //! - A child process running one test ([`watch_child`]) turns the same four
 //!   signals, sent from outside, into ABORT `Interrupted by <signal>`; the
 //!   SIGTERM the kernel sends it when its parent dies (`PR_SET_PDEATHSIG`) ends
@@ -83,8 +85,43 @@ fn install_supervising() {
     });
 }
 
+/// `ppid`, `pgrp` and `session` of `pid`, from `/proc/<pid>/stat`.
+fn ids(pid: &str) -> Option<(i32, i32, i32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    let mut fields = rest.split_whitespace().skip(1).map(|f| f.parse::<i32>().ok());
+    Some((fields.next()??, fields.next()??, fields.next()??))
+}
+
+/// Whether this process's group is orphaned, as the kernel judges it for job
+/// control: no member has a parent in another group of the same session, so
+/// nobody (no shell, no terminal) could ever continue it once stopped.
+fn orphaned_process_group() -> bool {
+    let (group, session) = (nix::unistd::getpgrp().as_raw(), nix::unistd::getsid(None).map_or(0, Pid::as_raw));
+    let Ok(entries) = std::fs::read_dir("/proc") else { return false };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit())) else { continue };
+        let Some((parent, pgrp, _)) = ids(pid) else { continue };
+        if pgrp != group {
+            continue;
+        }
+        if let Some((_, parent_group, parent_session)) = ids(&parent.to_string())
+            && parent_group != group
+            && parent_session == session
+        {
+            return false;
+        }
+    }
+    true
+}
+
 fn supervising_signal(signal: i32) {
     match signal {
+        // The kernel's rule for a stop signal with the default action: discarded
+        // in an orphaned process group (no terminal or shell to resume it, as on
+        // CI), where stopping would stop the job and its test for good.
+        SIGTSTP if orphaned_process_group() => {}
         SIGTSTP | SIGCONT => {
             let what = if signal == SIGTSTP { JobControl::Stop } else { JobControl::Continue };
             let listeners: Vec<ControlListener> = registry().control.iter().map(|(_, l)| Arc::clone(l)).collect();

@@ -314,3 +314,18 @@ impl FaultNested {
         Ok(())
     }
 }
+
+/// Sends SIGTSTP (Ctrl-Z's signal) to the harness that runs it, then finishes:
+/// where nobody could ever continue the job (no terminal, an orphaned process
+/// group, as on CI), harness must carry on, as the kernel would.
+#[autotest(name = "fault_stop_harness", version = 1)]
+#[derive(Debug, Default)]
+pub struct FaultStopHarness;
+
+#[autotest]
+impl FaultStopHarness {
+    fn run_once(&mut self, ctx: &mut TestContext) -> TestResult {
+        nix::sys::signal::kill(nix::unistd::getppid(), nix::sys::signal::Signal::SIGTSTP)?;
+        ctx.sleep(Duration::from_millis(500))
+    }
+}

@@ -23,10 +23,15 @@ fn signal(pid: u32, signal: Signal) {
     kill(Pid::from_raw(i32::try_from(pid).unwrap()), signal).unwrap();
 }
 
-/// Starts `harness run ARGS` in `dir`, and waits until its test's child runs and
-/// its debug log holds `ready`.
+/// Starts `harness run ARGS` in `dir`, and waits until its test's child runs
+/// and its debug log holds `ready`. The harness gets a process group of its
+/// own, as a shell's job does, so job control applies to it wherever this test
+/// runs (a group whose parent is in another group of the session is not
+/// orphaned).
 fn start(dir: &Path, args: &[&str], debug: &str, ready: &str) -> (Child, u32) {
-    let child = harness_in(dir).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    use std::os::unix::process::CommandExt as _;
+    let child =
+        harness_in(dir).args(args).process_group(0).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let parent = child.id();
     let log = dir.join(debug);
     assert!(
@@ -119,6 +124,37 @@ fn a_stopped_job_stops_its_test_and_its_clock() {
         "the timeout ignored the pause: {:?} after stopping for {stopped_for:?}",
         begin.elapsed()
     );
+}
+
+/// SIGTSTP to a harness with no terminal to be continued from (`setsid`, as on
+/// CI: its process group is orphaned) is discarded, as the kernel discards it
+/// for a process that keeps the default action: harness and test go on.
+#[test]
+fn a_stop_signal_without_a_terminal_is_discarded() {
+    let dir = tempfile::tempdir().unwrap();
+    let harness = harness_tests::example_harness();
+    let out = output_within(
+        Command::new("setsid")
+            .arg("--wait")
+            .arg(harness)
+            .args(["run", "fault_stop_harness", "--results", "r", "-q"])
+            .current_dir(dir.path())
+            .env("HARNESS_STATE_DIR", dir.path().join(".state"))
+            .env_remove("HARNESS_CHILD_DIR"),
+        60.0,
+    );
+    let Some(out) = out else {
+        // The harness left in its own session, stopped: end it and its test.
+        for pid in std::fs::read_dir("/proc").unwrap().flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()) {
+            if std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(dir.path())) {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            }
+        }
+        panic!("SIGTSTP without a terminal stopped the harness for good");
+    };
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let results = JobResults::read(dir.path().join("r/results.json")).unwrap();
+    assert_eq!(results.tests[0].status, Status::Good, "{}", results.tests[0].reason);
 }
 
 /// A second interrupt kills the test at once, and the harness says what it
