@@ -127,7 +127,7 @@ pub(crate) fn run_cargo_test(registration: &'static crate::registry::Registratio
     let cancel = CancelToken::new();
     let _signals = crate::signal::watch_job(&cancel);
     let job = job_for(name, &cancel, child_args).unwrap_or_else(|e| panic!("cannot start a job for {name}: {e}"));
-    let record = crate::engine::run(job.core(), registration.make(), info.default_args())
+    let record = crate::engine::run(job.core(), registration.make(), info.default_args(), None)
         .unwrap_or_else(|e| panic!("{name} could not run: {e}"));
     let _ = job.complete();
     let thread = std::thread::current().name().unwrap_or(name).to_owned();
@@ -237,7 +237,7 @@ pub fn test_main() {
             let run_name = name.clone();
             libtest_mimic::Trial::ignorable_test(name, move || match missing {
                 Some(reason) => Ok(libtest_mimic::Completion::ignored_with(reason)),
-                None => run_trial(&run_name, registration, args, &cancel),
+                None => run_trial(&run_name, registration, (args, variant.map(Variant::name)), &cancel),
             })
             .with_ignored_flag(ignored)
         })
@@ -274,15 +274,15 @@ fn select_argument(args: Vec<String>) -> (Option<String>, Vec<String>) {
 fn run_trial(
     name: &str,
     registration: &'static crate::registry::Registration,
-    args: Args,
+    (args, variant): (Args, Option<&'static str>),
     cancel: &CancelToken,
 ) -> Result<libtest_mimic::Completion, libtest_mimic::Failed> {
     if cancel.is_cancelled() {
         return Err("not run: the test binary was interrupted".into());
     }
     let job = job_for(name, cancel, Vec::new()).map_err(|e| format!("cannot start a job for {name}: {e}"))?;
-    let record =
-        crate::engine::run(job.core(), registration.make(), args).map_err(|e| format!("{name} could not run: {e}"))?;
+    let record = crate::engine::run(job.core(), registration.make(), args, variant)
+        .map_err(|e| format!("{name} could not run: {e}"))?;
     let _ = job.complete();
     match record.status {
         Status::Good => Ok(libtest_mimic::Completion::Completed),

@@ -219,3 +219,59 @@ fn the_attribute_timeout_limits_every_run_unless_the_run_says_otherwise() {
         run_in(dir.path(), &["run", "status_slow", "--arg", "seconds=1.5", "--timeout", "30", "--results", "r2", "-q"]);
     assert!(longer.status.success(), "a run's own timeout wins: {}", text(&longer.stderr));
 }
+
+/// After a crash (no results.json: the records are rebuilt from the files),
+/// `--rerun-failed` runs exactly what failed: the variant as a variant, with
+/// its tag and its arguments; the rebuilt record keeps test, variant and tag
+/// apart.
+#[test]
+fn rerun_failed_after_a_crash_repeats_exactly_what_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c.json"),
+        r#"{"tests": [{"test": "file_io.small", "tag": "nightly", "args": {"constraints": ["write_mb_s < 0"]}},
+                      {"test": "sleeptest", "tag": "nightly", "args": {"seconds": -1, "timeout": 30}}]}"#,
+    )
+    .unwrap();
+    let first = run_in(dir.path(), &["run", "--control", "c.json", "--results", "r", "-q"]);
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
+    let live = JobResults::read(dir.path().join("r/results.json")).unwrap();
+    // As if the harness had died before writing it.
+    std::fs::remove_file(dir.path().join("r/results.json")).unwrap();
+    let report = run_in(dir.path(), &["report", "r"]);
+    assert_eq!(report.status.code(), Some(1), "{}", text(&report.stderr));
+    let rebuilt = JobResults::read(dir.path().join("r/results.json")).unwrap();
+    let who = |r: &JobResults| -> Vec<(String, Option<String>, Option<String>)> {
+        r.tests.iter().map(|t| (t.test.clone(), t.variant.clone(), t.tag.clone())).collect()
+    };
+    let expected = vec![
+        ("file_io".to_owned(), Some("small".to_owned()), Some("small.nightly".to_owned())),
+        ("sleeptest".to_owned(), None, Some("nightly".to_owned())),
+    ];
+    assert_eq!(who(&live), expected);
+    assert_eq!(who(&rebuilt), expected);
+    assert_eq!(rebuilt.tests[0].args["block_kb"], 4);
+    assert_eq!(rebuilt.tests[0].args["constraints"], serde_json::json!(["write_mb_s < 0"]));
+    assert_eq!(rebuilt.tests[1].args["seconds"], -1);
+    assert_eq!(rebuilt.tests[1].args["timeout"], 30);
+
+    let again = run_in(dir.path(), &["run", "--rerun-failed", "r", "--results", "again", "-q"]);
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again.stderr));
+    let rerun = JobResults::read(dir.path().join("again/results.json")).unwrap();
+    assert_eq!(who(&rerun), expected);
+    let runs: Vec<(&str, Status, &str)> =
+        rerun.tests.iter().map(|t| (t.subdir.as_str(), t.status, t.reason.as_str())).collect();
+    assert_eq!(
+        runs,
+        [
+            ("file_io.small.nightly", Status::Fail, live.tests[0].reason.as_str()),
+            ("sleeptest.nightly", Status::Error, "`seconds` must be a non-negative number, got -1")
+        ]
+    );
+    // The files hold the timeout in force (file_io's attribute gives 120 s),
+    // so the rerun names it; everything else is as given.
+    let mut args = rerun.tests[0].args.clone();
+    assert_eq!(args.remove("timeout"), Some(serde_json::json!(120)));
+    assert_eq!(args, live.tests[0].args);
+    assert_eq!(rerun.tests[1].args, live.tests[1].args);
+}

@@ -122,6 +122,9 @@ fn unique_keys<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Valu
 #[derive(Debug)]
 pub(crate) struct Planned {
     pub(crate) registration: &'static Registration,
+    /// The variant's name, when the entry names one (`file_io.small`).
+    pub(crate) variant: Option<&'static str>,
+    /// The arguments (a variant's merged in).
     pub(crate) args: Args,
     /// Its output directory, as the run will name it.
     pub(crate) subdir: String,
@@ -240,7 +243,8 @@ pub(crate) fn plan(control: ControlFile) -> Result<Plan, Vec<Problem>> {
                         outputs.insert(naming.subdir.clone(), index);
                     }
                 }
-                tests.push(Planned { registration, args, subdir: naming.subdir, place: at(true) });
+                let variant = variant.map(crate::schema::Variant::name);
+                tests.push(Planned { registration, variant, args, subdir: naming.subdir, place: at(true) });
             }
             Err(e) => problems.push(Problem::at(at(true), e)),
         }

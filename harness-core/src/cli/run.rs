@@ -274,7 +274,7 @@ pub(crate) fn run(args: &RunArgs, console: Console) -> i32 {
             break;
         }
         let name = planned.registration.info().name();
-        if let Err(e) = job.run_test(name, planned.args.clone()) {
+        if let Err(e) = job.run_registered(planned.registration, planned.args.clone(), planned.variant) {
             // Validated, and still it could not start (the disk, a race): ERROR, counted.
             if let Err(e) = crate::engine::unrunnable(job.core(), name, Some(&planned.subdir), &e.to_string()) {
                 eprintln!("error: {}{e}", planned.place);

@@ -72,8 +72,9 @@ pub(crate) fn selects(selection: &Selection, name: &str) -> bool {
 }
 
 /// The entries of `--rerun-failed DIR`: every test of the run there that
-/// did not end GOOD, WARN or TEST_NA, with the arguments (its tag among
-/// them) it ran with.
+/// did not end GOOD, WARN or TEST_NA, as it ran: the same test or variant
+/// (`file_io.small`), its tag, and its arguments (from `results.json`, or
+/// from the files when the run died before writing it).
 ///
 /// # Errors
 ///
@@ -84,6 +85,22 @@ pub(crate) fn failed_entries(dir: &Path) -> Result<Vec<TestEntry>, CliError> {
         .tests
         .into_iter()
         .filter(|record| !matches!(record.status, Status::Good | Status::Warn | Status::TestNa))
-        .map(|record| TestEntry { test: record.test, tag: None, args: Value::Object(record.args) })
+        .map(|record| {
+            let mut args = record.args;
+            let tag = match args.remove("tag") {
+                Some(Value::String(tag)) => Some(tag),
+                _ => record.tag,
+            };
+            // A variant's tag starts with its name, which running the variant puts back.
+            let (test, tag) = match &record.variant {
+                Some(variant) => {
+                    let given = tag.as_deref().and_then(|t| t.strip_prefix(variant.as_str()));
+                    let given = given.map(|rest| rest.trim_start_matches('.')).filter(|rest| !rest.is_empty());
+                    (format!("{}.{variant}", record.test), given.map(str::to_owned))
+                }
+                None => (record.test, tag),
+            };
+            TestEntry { test, tag, args: Value::Object(args) }
+        })
         .collect())
 }

@@ -228,8 +228,8 @@ impl JobCore {
 
 impl JobLink for JobCore {
     fn run_subtest(self: Arc<Self>, name: &str, args: Args) -> Result<Status> {
-        let (test, args) = crate::registry::instance(name, args)?;
-        super::run(&self, test, args).map(|record| record.status)
+        let (test, args, variant) = crate::registry::instance(name, args)?;
+        super::run(&self, test, args, variant).map(|record| record.status)
     }
 
     fn record(&self, code: StatusCode, subdir: Option<&str>, operation: Option<&str>, message: &str) -> Result<()> {

@@ -36,6 +36,8 @@ pub(crate) struct Prepared {
     /// The run's arguments as given (`--rerun-failed` gives them again).
     pub(crate) args: Args,
     pub(crate) naming: Naming,
+    /// The variant run (`small` of `file_io.small`), if any.
+    pub(crate) variant: Option<&'static str>,
     pub(crate) outputdir: PathBuf,
     /// The run's arguments, checked once: the engine's own parsed, and every problem.
     pub(crate) checked: Checked,
@@ -54,6 +56,7 @@ impl Prepared {
             info,
             args: args.clone(),
             naming,
+            variant: None,
             outputdir,
             checked: check(info, args),
             started: chrono::Utc::now(),
@@ -141,9 +144,14 @@ pub(crate) struct Ran {
 ///
 /// In a job that isolates its tests, the body runs in a child process (when the
 /// test is registered, so that the child can find it by name).
-pub(crate) fn run(core: &Arc<JobCore>, mut test: Box<dyn Autotest>, args: Args) -> Result<Arc<TestRecord>> {
+pub(crate) fn run(
+    core: &Arc<JobCore>,
+    mut test: Box<dyn Autotest>,
+    args: Args,
+    variant: Option<&'static str>,
+) -> Result<Arc<TestRecord>> {
     let info = test.info();
-    let mut prepared = prepare(core, info, &args)?;
+    let mut prepared = prepare(core, info, &args, variant)?;
     if let Some(error) = prepared.start_lost.take() {
         // The job's log has the START, the test's own does not (a full disk):
         // the run ends here, ERROR naming why, never a second START.
@@ -184,6 +192,7 @@ pub(crate) fn unrunnable(core: &JobCore, test: &str, subdir: Option<&str>, reaso
     let now = chrono::Utc::now();
     let outcome = Outcome {
         test: test.to_owned(),
+        variant: None,
         tag: None,
         subdir: subdir.unwrap_or_else(|| test.to_owned()),
         status: Status::Error,
@@ -207,8 +216,15 @@ pub(crate) fn unrunnable(core: &JobCore, test: &str, subdir: Option<&str>, reaso
     Ok(record)
 }
 
-/// Names the run, creates its output directory and writes START.
-pub(crate) fn prepare(core: &Arc<JobCore>, info: &'static TestInfo, args: &Args) -> Result<Prepared> {
+/// Names the run, creates its output directory and writes START. The START
+/// line of a variant's run says what its operation column cannot: which part
+/// of the tag is the variant (`variant=small`).
+pub(crate) fn prepare(
+    core: &Arc<JobCore>,
+    info: &'static TestInfo,
+    args: &Args,
+    variant: Option<&'static str>,
+) -> Result<Prepared> {
     let checked = check(info, args);
     if let Some(errors) = checked.naming_errors() {
         return Err(Error::Args(errors));
@@ -235,6 +251,9 @@ pub(crate) fn prepare(core: &Arc<JobCore>, info: &'static TestInfo, args: &Args)
         Err(e) => return Err(Error::io("create", &outputdir, e)),
     }
     let mut start = StatusEntry::new(StatusCode::Start, Some(&naming.subdir), Some(&naming.operation), "")?;
+    if let Some(variant) = variant {
+        start = start.with_field("variant", variant)?;
+    }
     if let Some(timeout) = engine.timeout {
         start = start.with_field("timeout", &seconds_text(timeout))?;
     }
@@ -245,6 +264,7 @@ pub(crate) fn prepare(core: &Arc<JobCore>, info: &'static TestInfo, args: &Args)
         info,
         args: args.clone(),
         naming,
+        variant,
         outputdir,
         checked,
         started: chrono::Utc::now(),
@@ -292,6 +312,7 @@ pub(crate) fn finish(
     }
     let mut outcome = Outcome {
         test: test.to_owned(),
+        variant: prepared.variant.map(str::to_owned),
         tag: naming.tag,
         subdir: naming.subdir,
         status,

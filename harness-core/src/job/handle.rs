@@ -108,8 +108,20 @@ impl Job {
 
     /// Runs the test (or variant) a user names; the job keeps the record.
     fn run_named(&self, name: &str, args: Args) -> Result<Arc<TestRecord>> {
-        let (test, args) = crate::registry::instance(name, args)?;
-        engine::run(self.core(), test, args)
+        let (test, args, variant) = crate::registry::instance(name, args)?;
+        engine::run(self.core(), test, args, variant)
+    }
+
+    /// Runs a registration found already (a planned entry, its variant's
+    /// arguments merged in); the job keeps the record.
+    #[cfg(feature = "cli")]
+    pub(crate) fn run_registered(
+        &self,
+        registration: &'static crate::registry::Registration,
+        args: Args,
+        variant: Option<&'static str>,
+    ) -> Result<Arc<TestRecord>> {
+        engine::run(self.core(), registration.make(), args, variant)
     }
 
     /// Like [`run_test`](Self::run_test), returning the whole record (autotest's
@@ -129,7 +141,7 @@ impl Job {
     ///
     /// As [`run_test`](Self::run_test).
     pub fn run_test_with(&self, test: impl Autotest, args: Args) -> Result<TestRecord> {
-        engine::run(self.core(), Box::new(test), args).map(Arc::unwrap_or_clone)
+        engine::run(self.core(), Box::new(test), args, None).map(Arc::unwrap_or_clone)
     }
 
     /// A typed builder for one run: `job.test("sleeptest").tag("quick").iterations(3).arg("seconds", 0.1).run()`.

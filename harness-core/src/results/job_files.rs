@@ -89,18 +89,15 @@ pub fn rebuild_job_files(resultdir: impl AsRef<Path>) -> Result<JobResults> {
     for group in log.tests() {
         close_deeper(&mut open, &mut records, group.depth);
         let subdir = group.subdir.clone().unwrap_or_default();
-        let operation = group.operation.clone().unwrap_or_default();
-        let (test, tag) = match operation.split_once('.') {
-            Some((test, tag)) => (test.to_owned(), Some(tag.to_owned())),
-            None => (operation.clone(), None),
-        };
         let outputdir = resultdir.join(&subdir);
+        let Identity { test, variant, tag, args } = identity(group, &outputdir);
         let start = time(group.started);
         // A test the job did not finish ended when it last wrote something.
         let end = time(group.finished).or_else(|| last_written(&outputdir)).or(start);
         let data = RecordData::read(&outputdir, &[]);
         let outcome = Outcome {
             test,
+            variant,
             tag,
             status: group.status,
             reason: group.reason.clone(),
@@ -120,7 +117,7 @@ pub fn rebuild_job_files(resultdir: impl AsRef<Path>) -> Result<JobResults> {
             subtests: Vec::new(),
             attrs: Vec::new(),
             contacts: Vec::new(),
-            args: serde_json::Map::new(),
+            args,
         };
         open.push((group.depth, TestRecord::new(outcome, data)));
     }
@@ -135,6 +132,48 @@ pub fn rebuild_job_files(resultdir: impl AsRef<Path>) -> Result<JobResults> {
     let tag = keyval.get("label").map(ToString::to_string);
     write_job_files(resultdir, tag.as_deref(), status, started, finished, &records.iter().collect::<Vec<_>>())?;
     JobResults::read(resultdir.join("results.json"))
+}
+
+/// What a rebuilt record knows of the run besides its verdict.
+struct Identity {
+    test: String,
+    variant: Option<String>,
+    tag: Option<String>,
+    args: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The test, variant, tag and arguments of the run of `group`: the test is
+/// the operation up to its first `.` (a test's name holds none), the tag the
+/// rest, the variant the START line's `variant=` field, and the arguments
+/// come from the test keyval's `param-<name>` lines, the START line's
+/// `timeout` and the tag. Of the job's own arguments, `run_cleanup`,
+/// `test_attributes`, `subdir_tag` and `master_testpath` are not in the files.
+fn identity(group: &super::GroupStatus, outputdir: &Path) -> Identity {
+    let field = |key: &str| group.start_fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let operation = group.operation.clone().unwrap_or_default();
+    let (test, tag) = match operation.split_once('.') {
+        Some((test, tag)) => (test.to_owned(), Some(tag.to_owned())),
+        None => (operation.clone(), None),
+    };
+    let mut args = serde_json::Map::new();
+    for (key, value) in super::keyval::read_raw(outputdir) {
+        if let (Some(name), Some(value)) = (key.strip_prefix("param-"), super::pyliteral::parse_literal(&value)) {
+            args.insert(name.to_owned(), value);
+        }
+    }
+    if let Some(timeout) = field("timeout").and_then(|t| t.parse::<f64>().ok()) {
+        let number = if timeout.fract() == 0.0 && timeout.abs() < 1e15 {
+            #[allow(clippy::cast_possible_truncation, reason = "a whole number below 1e15")]
+            serde_json::Value::from(timeout as i64)
+        } else {
+            serde_json::Value::from(timeout)
+        };
+        args.insert("timeout".to_owned(), number);
+    }
+    if let Some(tag) = &tag {
+        args.insert("tag".to_owned(), tag.clone().into());
+    }
+    Identity { test, variant: field("variant"), tag, args }
 }
 
 /// When anything under `dir` was last written (the newest modification time).

@@ -22,6 +22,7 @@ mod junit;
 mod keyval;
 mod perf_value;
 pub(crate) mod pyfmt;
+mod pyliteral;
 mod record;
 mod results_json;
 pub(crate) mod rollup;

@@ -74,6 +74,10 @@ pub struct KeyvalBlock {
 pub struct TestRecord {
     /// The test's name.
     pub test: String,
+    /// The variant run (`small` of `file_io.small`), if any; its name also
+    /// starts the tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
     /// The tag (the part of the tagged name after the test name), if any.
     pub tag: Option<String>,
     /// The output directory relative to the job's result directory.
@@ -137,6 +141,7 @@ pub struct TestRecord {
 #[derive(Debug)]
 pub(crate) struct Outcome {
     pub(crate) test: String,
+    pub(crate) variant: Option<String>,
     pub(crate) tag: Option<String>,
     pub(crate) subdir: String,
     pub(crate) status: Status,
@@ -214,6 +219,7 @@ impl TestRecord {
         let reason = lines.next().unwrap_or_default();
         TestRecord {
             test: outcome.test,
+            variant: outcome.variant,
             tag: outcome.tag,
             subdir: outcome.subdir,
             status: outcome.status,

@@ -28,6 +28,9 @@ pub(super) fn write_results(out: &mut impl Write, job: &JobInfo, records: &[&Tes
 /// One record, its fields in [`TestRecord`]'s order and with its serde attributes.
 fn write_record(out: &mut impl Write, r: &TestRecord) -> io::Result<()> {
     field(out, "{\"test\":", &r.test)?;
+    if let Some(variant) = &r.variant {
+        field(out, ",\"variant\":", variant)?;
+    }
     field(out, ",\"tag\":", &r.tag)?;
     field(out, ",\"subdir\":", &r.subdir)?;
     field(out, ",\"status\":", &r.status)?;
@@ -130,7 +133,8 @@ mod tests {
     /// A record with every field set, a subtest of its own and names that need escaping.
     fn full() -> TestRecord {
         let mut record = bare("sleeptest");
-        record.tag = Some("fast".to_owned());
+        record.variant = Some("small".to_owned());
+        record.tag = Some("small.fast".to_owned());
         record.details = vec!["caused by: \"disk\"\tfull".to_owned()];
         record.raised_at = Some("src/lib.rs:3:9".to_owned());
         record.profiled_iteration = Some(4);
