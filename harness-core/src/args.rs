@@ -191,6 +191,14 @@ pub enum ArgError {
         /// The value given, as JSON.
         got: String,
     },
+    /// A value nested deeper than harness keeps (32 levels of lists and objects).
+    #[error(
+        "`{name}` nests lists and objects more than 32 levels deep; harness keeps arguments at most 32 levels deep"
+    )]
+    TooDeep {
+        /// The argument.
+        name: String,
+    },
     /// A constraint that does not parse.
     #[error(transparent)]
     Constraint(#[from] ConstraintError),

@@ -29,6 +29,17 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// A test (a subtest of a subtest of ...) that would nest deeper than 32
+    /// levels.
+    #[error(
+        "`{test}` would run {depth} levels deep: harness runs tests at most 32 levels deep (a test, its subtests, theirs, ...)"
+    )]
+    TooDeep {
+        /// The test asked for.
+        test: String,
+        /// The level it would run at (1 for a test of the job).
+        depth: usize,
+    },
     /// A keyval key does not match autotest's key pattern (`[-.\w]+`, plus the
     /// `{attr}`/`{perf}` suffix for iteration keyvals).
     #[error("Invalid key: {}", shown(key))]

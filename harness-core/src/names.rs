@@ -9,6 +9,12 @@ use crate::error::{Error, Result, shown};
 /// it must fit the file system's 255 bytes too.
 pub(crate) const MAX_NAME: usize = 200;
 
+/// How deep tests nest: a test, its subtests, theirs, ... at most 32 levels,
+/// and an argument's value at most 32 levels of lists and objects. Within
+/// both, every file harness writes (results.json, a child's result) stays
+/// under serde_json's limit of 128 nested levels, so it reads back.
+pub(crate) const MAX_DEPTH: usize = 32;
+
 /// Where a run's output goes and what it is called in `status.log`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Naming {

@@ -46,6 +46,24 @@ impl Checked {
     }
 }
 
+/// How many levels of lists and objects `value` nests (0 for a scalar), counted
+/// without recursion.
+fn depth(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 0)];
+    while let Some((value, level)) = stack.pop() {
+        match value {
+            Value::Array(items) => stack.extend(items.iter().map(|item| (item, level + 1))),
+            Value::Object(map) => stack.extend(map.values().map(|item| (item, level + 1))),
+            _ => {}
+        }
+        if matches!(value, Value::Array(_) | Value::Object(_)) {
+            deepest = deepest.max(level + 1);
+        }
+    }
+    deepest
+}
+
 /// The first required parameter without a value in `args`, as `(name, type)`.
 pub(crate) fn missing_required(info: &TestInfo, args: &Args) -> Option<(&'static str, &'static str)> {
     info.params()
@@ -156,6 +174,10 @@ pub(crate) fn check(info: &TestInfo, args: &Args) -> Checked {
     let accepts_all = info.phases().iter().any(PhaseTable::accepts_all);
     let accepted: Vec<String> = info.params().map(|(_, p)| p.name().to_owned()).collect();
     for (name, value) in args.iter() {
+        if depth(value) > crate::names::MAX_DEPTH {
+            errors.push(ArgError::TooDeep { name: crate::error::shown(name) });
+            continue;
+        }
         if ENGINE_ARGS.contains(&name) {
             continue;
         }

@@ -329,3 +329,23 @@ impl FaultStopHarness {
         ctx.sleep(Duration::from_millis(500))
     }
 }
+
+/// Runs itself as a subtest `depth` times over, each one nested in the last:
+/// harness runs tests at most 32 levels deep and refuses deeper ones clearly.
+#[autotest(name = "fault_nest", version = 1)]
+#[derive(Debug, Default)]
+pub struct FaultNest;
+
+#[autotest]
+impl FaultNest {
+    fn run_once(&mut self, ctx: &mut TestContext, depth: u32) -> TestResult {
+        if depth == 0 {
+            return Ok(());
+        }
+        let args = Args::new().with("depth", depth - 1).with("tag", format!("d{depth}"));
+        match ctx.runsubtest("fault_nest", args)? {
+            Status::Good => Ok(()),
+            other => Err(Failure::fail(format!("the subtest ended {other}"))),
+        }
+    }
+}

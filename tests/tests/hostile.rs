@@ -429,3 +429,79 @@ fn report_links_are_relative_paths_and_the_page_runs_no_script() {
     );
     assert!(!page.contains("<script"));
 }
+
+/// Harness runs tests at most 32 levels deep (a test, its subtests, theirs):
+/// a run at the limit is GOOD and every file reads back; a deeper subtest is
+/// refused with a clear reason, never a crash; a status.log nested far deeper
+/// (64, 20,000 groups) is refused by `report` with a message, never a crash or
+/// a results.json it cannot read back.
+#[test]
+fn nesting_is_bounded_and_everything_written_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let run = |depth: u32, results: &str| {
+        harness_tests::harness_in(dir)
+            .args(["run", "fault_nest", "--arg", &format!("depth={depth}"), "--results", results, "-q"])
+            .output()
+            .unwrap()
+    };
+    let deepest = run(31, "at_limit");
+    assert_eq!(deepest.status.code(), Some(0), "{}", String::from_utf8_lossy(&deepest.stderr));
+    let results = JobResults::read(dir.join("at_limit/results.json")).unwrap();
+    let mut levels = 1;
+    let mut record = &results.tests[0];
+    while let Some(sub) = record.subtests.first() {
+        levels += 1;
+        record = sub;
+    }
+    assert_eq!(levels, 32);
+    let report = harness_tests::harness_in(dir).args(["report", "at_limit"]).output().unwrap();
+    assert_eq!(report.status.code(), Some(0));
+    std::fs::remove_file(dir.join("at_limit/results.json")).unwrap();
+    let rebuilt = harness_tests::harness_in(dir).args(["report", "at_limit"]).output().unwrap();
+    assert_eq!(rebuilt.status.code(), Some(0), "{}", String::from_utf8_lossy(&rebuilt.stderr));
+    JobResults::read(dir.join("at_limit/results.json")).unwrap();
+
+    let deeper = run(70, "past_limit");
+    assert_eq!(deeper.status.code(), Some(1), "{}", String::from_utf8_lossy(&deeper.stderr));
+    let results = JobResults::read(dir.join("past_limit/results.json")).unwrap();
+    assert_eq!(results.tests[0].status, Status::Fail);
+    assert!(
+        results.tests[0].reason.contains("harness runs tests at most 32 levels deep"),
+        "{}",
+        results.tests[0].reason
+    );
+
+    // An argument nested deeper than 32 levels is refused before anything runs.
+    let deep = format!("seconds={}{}", "[".repeat(40), "]".repeat(40));
+    let out = harness_tests::harness_in(dir)
+        .args(["run", "sleeptest", "--arg", &deep, "--results", "deep_arg"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "error: `seconds` nests lists and objects more than 32 levels deep; harness keeps arguments at most 32 levels deep"
+    );
+    assert!(!dir.join("deep_arg").exists());
+
+    for groups in [64, 20_000] {
+        let job = dir.join(format!("deep_{groups}"));
+        std::fs::create_dir(&job).unwrap();
+        write_keyval(&job, [("status_version", "1"), ("job_started", "1")], None).unwrap();
+        let mut log = String::from("START\t----\t----\ttimestamp=1\t\n");
+        for depth in 1..=groups {
+            log.push_str(&"\t".repeat(depth));
+            log.push_str("START\tt\tt\ttimestamp=1\t\n");
+        }
+        std::fs::write(job.join("status.log"), log).unwrap();
+        let out = harness_tests::harness_in(dir).arg("report").arg(&job).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{groups}: {stderr}");
+        assert!(
+            stderr.contains(&format!("nests {groups} tests deep; harness reads at most 32 levels")),
+            "{groups}: {stderr}"
+        );
+        assert!(!job.join("results.json").exists(), "{groups}");
+    }
+}

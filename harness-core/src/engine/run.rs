@@ -229,6 +229,11 @@ pub(crate) fn prepare(
     if let Some(errors) = checked.naming_errors() {
         return Err(Error::Args(errors));
     }
+    // The job's group is the first open one: a top-level test is at level 1.
+    let depth = core.indent();
+    if depth > crate::names::MAX_DEPTH {
+        return Err(Error::TooDeep { test: info.name().to_owned(), depth });
+    }
     let engine = &checked.engine;
     let settings = &core.settings;
     let sequence = settings.use_sequence_number.then(|| core.next_sequence());

@@ -70,6 +70,15 @@ impl StatusLog {
     ///
     /// [`Error::StatusLog`] (with the line number) for a line that is not a status line.
     pub fn parse(text: &str) -> Result<Self> {
+        // Checked before anything is built: harness never writes deeper, and
+        // every open group takes each line (TKO's roll-up).
+        let tests = nesting(text).saturating_sub(1);
+        if tests > crate::names::MAX_DEPTH {
+            return Err(Error::StatusLog(format!(
+                "it nests {tests} tests deep; harness reads at most {} levels (a test, its subtests, theirs, ...)",
+                crate::names::MAX_DEPTH
+            )));
+        }
         let mut log = StatusLog::default();
         let mut open: Vec<Open> = Vec::new();
         // A last line without its newline is one a writer never finished.
@@ -136,6 +145,21 @@ impl StatusLog {
         }
         Ok(log)
     }
+}
+
+/// The deepest nesting of groups in `text` (1 for a job without tests).
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for line in super::complete_lines(text) {
+        let body = line.trim_start_matches('\t');
+        if body.starts_with("START\t") {
+            depth += 1;
+            deepest = deepest.max(depth);
+        } else if body.starts_with("END ") && !line.starts_with("  ") {
+            depth = depth.saturating_sub(1);
+        }
+    }
+    deepest
 }
 
 struct Open {
