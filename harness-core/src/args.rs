@@ -139,7 +139,7 @@ impl<K: Into<String>, V: Into<Value>> FromIterator<(K, V)> for Args {
 #[non_exhaustive]
 pub enum ArgError {
     /// No phase declares the name and none takes every argument.
-    #[error("Unknown parameter: {name} ({})", accepted_text(test, accepted, suggestion.as_deref()))]
+    #[error("Unknown parameter: {} ({})", crate::text::shown(name), accepted_text(test, accepted, suggestion.as_deref()))]
     Unknown {
         /// The argument's name.
         name: String,
@@ -161,7 +161,7 @@ pub enum ArgError {
         type_name: String,
     },
     /// A value that does not deserialize as the parameter's type.
-    #[error("`{name}`{}{place} expects {expected}, got {got}", if place.is_empty() { "" } else { " of " })]
+    #[error("`{}`{}{place} expects {expected}, got {got}", crate::text::shown(name), if place.is_empty() { "" } else { " of " })]
     WrongType {
         /// The parameter.
         name: String,
@@ -193,7 +193,8 @@ pub enum ArgError {
     },
     /// A value nested deeper than harness keeps (32 levels of lists and objects).
     #[error(
-        "`{name}` nests lists and objects more than 32 levels deep; harness keeps arguments at most 32 levels deep"
+        "`{}` nests lists and objects more than 32 levels deep; harness keeps arguments at most 32 levels deep",
+        crate::text::shown(name)
     )]
     TooDeep {
         /// The argument.

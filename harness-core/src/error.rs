@@ -4,6 +4,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::args::ArgErrors;
+use crate::text::shown;
 use crate::constraint::ConstraintError;
 
 /// A `Result` whose error is the harness [`Error`].
@@ -180,23 +181,6 @@ impl Error {
     pub(crate) fn perf(description: &str, message: impl Into<String>) -> Self {
         Error::PerfValue { description: description.to_owned(), message: message.into() }
     }
-}
-
-/// `text` for an error message: control characters escaped (`\n`, `\0`, ...), so
-/// the message stays one line, and only the first 100 characters of a long text.
-pub(crate) fn shown(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars().take(100) {
-        if c.is_control() {
-            out.extend(c.escape_debug());
-        } else {
-            out.push(c);
-        }
-    }
-    if text.chars().nth(100).is_some() {
-        out.push_str("...");
-    }
-    out
 }
 
 #[cfg(test)]

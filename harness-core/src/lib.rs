@@ -89,6 +89,7 @@ mod state;
 pub mod stats;
 mod status;
 mod supervisor;
+mod text;
 mod validate;
 
 #[doc(hidden)]

@@ -3,7 +3,8 @@
 //! path component. The one code path that names a run, for `validate` and for
 //! `run` alike.
 
-use crate::error::{Error, Result, shown};
+use crate::error::{Error, Result};
+use crate::text::shown;
 
 /// The longest tagged name: it is a directory name, and `<name>.DEBUG` inside
 /// it must fit the file system's 255 bytes too.

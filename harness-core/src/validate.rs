@@ -175,7 +175,7 @@ pub(crate) fn check(info: &TestInfo, args: &Args) -> Checked {
     let accepted: Vec<String> = info.params().map(|(_, p)| p.name().to_owned()).collect();
     for (name, value) in args.iter() {
         if depth(value) > crate::names::MAX_DEPTH {
-            errors.push(ArgError::TooDeep { name: crate::error::shown(name) });
+            errors.push(ArgError::TooDeep { name: name.to_owned() });
             continue;
         }
         if ENGINE_ARGS.contains(&name) {

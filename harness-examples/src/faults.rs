@@ -349,3 +349,21 @@ impl FaultNest {
         }
     }
 }
+
+/// A requirement check of the test's own that panics (as an `unwrap` on a
+/// missing sysfs file would): the requirement is unmet, with the panic's
+/// message, in `list` and in `run`.
+#[autotest(name = "fault_requirement_panics", version = 1, requires(fn(probe_device)))]
+#[derive(Debug, Default)]
+pub struct FaultRequirementPanics;
+
+/// Looks for a device that is never there, the careless way.
+fn probe_device() -> Result<(), String> {
+    let model = std::fs::read_to_string("/sys/class/harness-example-device/model");
+    model.map(drop).map_err(|e| e.to_string()).map_err(|e| panic!("probing the device: {e}"))
+}
+
+#[autotest]
+impl FaultRequirementPanics {
+    fn run_once(&mut self) {}
+}

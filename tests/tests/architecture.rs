@@ -25,6 +25,7 @@ const LAYERS: Layers = &[
             "error",
             "files",
             "names",
+            "text",
             "debuglog",
             "failure",
             "select",

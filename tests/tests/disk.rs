@@ -180,3 +180,30 @@ fn a_capture_cut_short_by_a_full_disk_is_said() {
         )
     );
 }
+
+/// A run refused at its start because the disk is full leaves nothing
+/// behind: once there is room, the same `--results` runs.
+#[test]
+fn a_run_refused_on_a_full_disk_leaves_its_directory_usable() {
+    let Some(disk) = Tmpfs::mount("64k") else { return };
+    let state = tempfile::tempdir().unwrap();
+    let filler = disk.path().join("filler");
+    let mut file = std::fs::File::create(&filler).unwrap();
+    while std::io::Write::write_all(&mut file, &[0u8; 4096]).is_ok() {}
+    drop(file);
+    let results: PathBuf = disk.path().join("r");
+    let run = || {
+        harness_in(state.path())
+            .args(["run", "sleeptest", "--arg", "seconds=0", "-q", "--results"])
+            .arg(&results)
+            .output()
+            .unwrap()
+    };
+    let refused = run();
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert!(text(&refused.stderr).contains("No space left on device"), "{}", text(&refused.stderr));
+    assert!(!results.exists(), "{:?}", harness_tests::tree(&results));
+    std::fs::remove_file(&filler).unwrap();
+    let ran = run();
+    assert_eq!(ran.status.code(), Some(0), "{}", text(&ran.stderr));
+}

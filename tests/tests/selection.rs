@@ -275,3 +275,25 @@ fn rerun_failed_after_a_crash_repeats_exactly_what_failed() {
     assert_eq!(args, live.tests[0].args);
     assert_eq!(rerun.tests[1].args, live.tests[1].args);
 }
+
+/// A requirement check that panics is an unmet requirement with the panic's
+/// message: `list`, `list --json` and `run` say so and go on.
+#[test]
+fn a_requirement_check_that_panics_is_unmet() {
+    let dir = tempfile::tempdir().unwrap();
+    let reason = "requirement not met: fn(probe_device): the check panicked: probing the device: No such file or directory (os error 2)";
+    let list = run_in(dir.path(), &["list", "fault_requirement_panics"]);
+    assert_eq!(list.status.code(), Some(0), "{}", text(&list.stderr));
+    assert!(text(&list.stdout).starts_with("fault_requirement_panics (version 1)"), "{}", text(&list.stdout));
+    let json = run_in(dir.path(), &["list", "--json", "fault_requirement_panics"]);
+    assert_eq!(json.status.code(), Some(0), "{}", text(&json.stderr));
+    let list: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(list["tests"][0]["unmet"], reason);
+    let runnable = run_in(dir.path(), &["list", "--runnable", "fault_requirement_panics"]);
+    assert_eq!(runnable.status.code(), Some(0), "{}", text(&runnable.stderr));
+    assert!(!text(&runnable.stderr).contains("panicked at"), "{}", text(&runnable.stderr));
+    let out = run_in(dir.path(), &["run", "fault_requirement_panics", "--results", "r", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let results = JobResults::read(dir.path().join("r/results.json")).unwrap();
+    assert_eq!((results.tests[0].status, results.tests[0].reason.as_str()), (Status::TestNa, reason));
+}

@@ -511,3 +511,35 @@ fn a_test_can_run_another_harness() {
     );
     assert!(results.tests[0].perf_keyvals["nested_tests"] > 10.0, "{:?}", results.tests[0].perf_keyvals);
 }
+
+/// Guarantee 16: a 5,000-character reason is one line on the console, cut to
+/// the width (the whole reason is in results.json and the debug log); a
+/// 100 kB argument name is shown cut, never echoed whole.
+#[test]
+fn long_reasons_and_names_are_cut_on_the_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let reason = "r".repeat(5000);
+    let out = harness_in(dir.path())
+        .env("COLUMNS", "80")
+        .args(["run", "fault_reason", "--arg", &format!("reason={reason}"), "--results", "r", "--color", "never"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    let line = stdout.lines().find(|l| l.starts_with("FAIL")).unwrap();
+    assert_eq!(line.chars().count(), 80, "{line}");
+    assert!(line.ends_with("rrr…"), "{line}");
+    let results = JobResults::read(dir.path().join("r/results.json")).unwrap();
+    assert_eq!(results.tests[0].reason, reason);
+    let debug = std::fs::read_to_string(dir.path().join("r/fault_reason/debug/fault_reason.DEBUG")).unwrap();
+    assert!(debug.contains(&reason), "the debug log has the whole reason");
+
+    let name = "n".repeat(100_000);
+    for args in [vec!["--arg".to_owned(), format!("{name}=1")], vec!["--arg".to_owned(), name.clone()]] {
+        let out = harness_in(dir.path()).args(["run", "sleeptest", "--results", "r2"]).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = text(&out.stderr);
+        assert!(stderr.len() < 1000, "{} bytes: {}...", stderr.len(), &stderr[..200]);
+        assert!(stderr.contains(&format!("{}...", "n".repeat(100))), "{stderr}");
+    }
+}

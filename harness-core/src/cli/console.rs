@@ -28,6 +28,9 @@ pub(crate) enum ColorChoice {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Console {
     color: bool,
+    /// How many characters a line may take: the terminal's width, else
+    /// `COLUMNS`, else 200 (a CI log).
+    width: usize,
 }
 
 impl Console {
@@ -42,7 +45,24 @@ impl Console {
                     && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
             }
         };
-        Console { color }
+        let width = terminal_size::terminal_size_of(std::io::stdout())
+            .map(|(terminal_size::Width(w), _)| usize::from(w))
+            .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+            .filter(|w| *w > 0)
+            .unwrap_or(200);
+        Console { color, width }
+    }
+
+    /// `text` cut to fit after `used` characters of a line: its last character
+    /// is `…` when it was cut.
+    pub(crate) fn fit(self, text: &str, used: usize) -> String {
+        let room = self.width.saturating_sub(used).max(1);
+        if text.chars().count() <= room {
+            return text.to_owned();
+        }
+        let mut cut: String = text.chars().take(room - 1).collect();
+        cut.push('…');
+        cut
     }
 
     fn style(status: Status) -> Style {
@@ -110,18 +130,16 @@ impl Reporter {
         if record.subdir.contains('/') {
             return;
         }
+        let line = format!("{:<32} {:>8.2} s", record.subdir, record.duration);
+        // One line per test: a long reason is cut to the console's width (the
+        // whole of it is in results.json and the test's debug log).
         let reason = if record.status == Status::Good {
             String::new()
         } else {
             let shown = if record.summary.is_empty() { &record.reason } else { &record.summary };
-            format!("  {}", escaped(shown))
+            format!("  {}", self.console.fit(&escaped(shown), 9 + line.chars().count() + 2))
         };
-        self.say(&format!(
-            "{} {:<32} {:>8.2} s{reason}",
-            self.console.status(record.status, 8),
-            record.subdir,
-            record.duration
-        ));
+        self.say(&format!("{} {line}{reason}", self.console.status(record.status, 8)));
     }
 
     fn summary(&self, summary: &JobSummary) {
@@ -190,9 +208,11 @@ mod tests {
 
     #[test]
     fn statuses_are_coloured_only_when_asked() {
-        let plain = Console { color: false };
+        let plain = Console { color: false, width: 20 };
         assert_eq!(plain.status(Status::Fail, 6), "FAIL  ");
-        let colour = Console { color: true };
+        assert_eq!(plain.fit("0123456789", 10), "0123456789");
+        assert_eq!(plain.fit("0123456789a", 10), "012345678…");
+        let colour = Console { color: true, width: 80 };
         assert_eq!(colour.status(Status::Good, 5), "\u{1b}[32mGOOD \u{1b}[0m");
         assert_eq!(colour.status(Status::Fail, 4), "\u{1b}[1m\u{1b}[31mFAIL\u{1b}[0m");
         assert_eq!(escaped("\u{1b}[32mGOOD\r\n"), "\\u{1b}[32mGOOD\\r\\n");

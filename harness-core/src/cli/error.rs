@@ -66,13 +66,13 @@ pub(crate) enum CliError {
     #[error("--select `{expr}` selects none of the tests")]
     NoneSelected { expr: String },
     /// `--arg` without `=`.
-    #[error("invalid --arg `{text}`: expected NAME=VALUE")]
+    #[error("invalid --arg `{}`: expected NAME=VALUE", crate::text::shown(text))]
     ArgWithoutValue { text: String },
     /// `--arg =value`.
-    #[error("invalid --arg `{text}`: the name is empty")]
+    #[error("invalid --arg `{}`: the name is empty", crate::text::shown(text))]
     ArgWithoutName { text: String },
     /// `--arg` given twice for one name.
-    #[error("--arg `{name}` is given twice")]
+    #[error("--arg `{}` is given twice", crate::text::shown(name))]
     ArgTwice { name: String },
     /// A number of seconds that is not finite.
     #[error("{option} must be a finite number of seconds, got {seconds}")]

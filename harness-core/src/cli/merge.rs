@@ -137,7 +137,7 @@ fn unsafe_subdir(subdir: &str) -> Option<String> {
 /// (nothing to copy).
 fn source_dir(job: &Path, subdir: &str) -> Result<Option<PathBuf>, CliError> {
     let refuse =
-        |reason: String| CliError::UnsafeTestDir { subdir: crate::error::shown(subdir), job: job.to_owned(), reason };
+        |reason: String| CliError::UnsafeTestDir { subdir: crate::text::shown(subdir), job: job.to_owned(), reason };
     if let Some(reason) = unsafe_subdir(subdir) {
         return Err(refuse(reason));
     }

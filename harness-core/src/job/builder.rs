@@ -407,6 +407,12 @@ fn claim(dir: &Path, keyval: &str) -> Result<Claimed> {
         }
         Err(e) => return Err(Error::io("create", &path, e)),
     };
-    file.write_all(keyval.as_bytes()).map_err(|e| Error::io("write", &path, e))?;
-    Ok(Claimed { made_dir })
+    let claimed = Claimed { made_dir };
+    if let Err(e) = file.write_all(keyval.as_bytes()) {
+        // A full disk: nothing of this run stays, so the same directory can be used again.
+        drop(file);
+        claimed.undo(dir);
+        return Err(Error::io("write", &path, e));
+    }
+    Ok(claimed)
 }

@@ -92,7 +92,7 @@ impl Requirement {
                 Some(have) => Err(format!("{:.1} GiB of memory", have as f64 / (1024.0 * 1024.0))),
                 None => Err("the memory size is unknown (/proc/meminfo)".to_owned()),
             },
-            Requirement::Check(_, check) => check(),
+            Requirement::Check(_, check) => checked(check),
         }
     }
 
@@ -100,6 +100,20 @@ impl Requirement {
     #[must_use]
     pub fn unmet(&self, why: &str) -> String {
         format!("requirement not met: {self}: {why}")
+    }
+}
+
+/// Runs a check of the test's own; one that panics is unmet, with the panic's
+/// message (and the panic is not printed: `list` and `run` go on).
+fn checked(check: fn() -> Result<(), String>) -> Result<(), String> {
+    crate::debuglog::install();
+    let _scope = crate::debuglog::PhaseScope::enter();
+    match std::panic::catch_unwind(check) {
+        Ok(result) => result,
+        Err(payload) => {
+            let _ = crate::debuglog::take_panic();
+            Err(format!("the check panicked: {}", crate::debuglog::payload_text(payload.as_ref())))
+        }
     }
 }
 
