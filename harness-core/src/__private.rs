@@ -113,6 +113,8 @@ pub enum ArgProblem {
     Unknown,
     /// The parameter's type (given) cannot take the value.
     WrongType(&'static str),
+    /// The parameter's integer type (given) cannot hold the literal.
+    OutOfRange(&'static str),
 }
 
 /// What is wrong with `name = <a value of kind value>` for the test `T`.
@@ -131,6 +133,86 @@ pub const fn arg_problem<T: Phases>(name: &str, value: ValueKind) -> ArgProblem 
         i += 1;
     }
     if T::ACCEPTS_ALL { ArgProblem::Fine } else { ArgProblem::Unknown }
+}
+
+/// Whether `text` ends with `suffix`.
+const fn ends_with(text: &str, suffix: &str) -> bool {
+    let (text, suffix) = (text.as_bytes(), suffix.as_bytes());
+    if suffix.len() > text.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < suffix.len() {
+        if text[text.len() - suffix.len() + i] != suffix[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The values an integer type named `type_name` (as written: `u32`,
+/// `std::num::NonZeroU8`) holds; `None` for any other type.
+const fn int_range(type_name: &str) -> Option<(i128, i128)> {
+    // Longest names first: `NonZeroU8` before `u8`.
+    let ranges: [(&str, i128, i128); 24] = [
+        ("NonZeroUsize", 1, usize::MAX as i128),
+        ("NonZeroIsize", isize::MIN as i128, isize::MAX as i128),
+        ("NonZeroU128", 1, i128::MAX),
+        ("NonZeroI128", i128::MIN, i128::MAX),
+        ("NonZeroU64", 1, u64::MAX as i128),
+        ("NonZeroI64", i64::MIN as i128, i64::MAX as i128),
+        ("NonZeroU32", 1, u32::MAX as i128),
+        ("NonZeroI32", i32::MIN as i128, i32::MAX as i128),
+        ("NonZeroU16", 1, u16::MAX as i128),
+        ("NonZeroI16", i16::MIN as i128, i16::MAX as i128),
+        ("NonZeroU8", 1, u8::MAX as i128),
+        ("NonZeroI8", i8::MIN as i128, i8::MAX as i128),
+        ("usize", 0, usize::MAX as i128),
+        ("isize", isize::MIN as i128, isize::MAX as i128),
+        ("u128", 0, i128::MAX),
+        ("i128", i128::MIN, i128::MAX),
+        ("u64", 0, u64::MAX as i128),
+        ("i64", i64::MIN as i128, i64::MAX as i128),
+        ("u32", 0, u32::MAX as i128),
+        ("i32", i32::MIN as i128, i32::MAX as i128),
+        ("u16", 0, u16::MAX as i128),
+        ("i16", i16::MIN as i128, i16::MAX as i128),
+        ("u8", 0, u8::MAX as i128),
+        ("i8", i8::MIN as i128, i8::MAX as i128),
+    ];
+    let mut i = 0;
+    while i < ranges.len() {
+        let (name, low, high) = ranges[i];
+        let exact = same(type_name, name);
+        let path = ends_with(type_name, name) && type_name.len() > name.len() + 1 && {
+            let bytes = type_name.as_bytes();
+            bytes[bytes.len() - name.len() - 1] == b':'
+        };
+        if exact || path {
+            return Some((low, high));
+        }
+        i += 1;
+    }
+    None
+}
+
+/// What is wrong with `name = <the integer literal value>` for the test `T`,
+/// once its kind fits: a literal its integer type cannot hold.
+#[must_use]
+pub const fn int_problem<T: Phases>(name: &str, value: i128) -> ArgProblem {
+    let mut i = 0;
+    while i < T::PARAMS.len() {
+        let (param, type_name, _) = T::PARAMS[i];
+        if same(param, name) {
+            return match int_range(type_name) {
+                Some((low, high)) if value < low || value > high => ArgProblem::OutOfRange(type_name),
+                _ => ArgProblem::Fine,
+            };
+        }
+        i += 1;
+    }
+    ArgProblem::Fine
 }
 
 /// The bytes of `parts` joined, for a compile-time message (`N` is their total length).
@@ -242,8 +324,19 @@ impl IntoTestResult for () {
     }
 }
 
-impl<E: Into<Failure>> IntoTestResult for Result<(), E> {
+impl<E> IntoTestResult for Result<(), E>
+where
+    Failure: From<E>,
+{
+    /// The failure is placed where the dispatcher calls this: the phase's
+    /// return type, in the test's own source (`Failure::from` tracks its
+    /// caller, and so does this; `map_err(Into::into)` would place it in the
+    /// standard library's closure shim).
+    #[track_caller]
     fn into_test_result(self) -> TestResult {
-        self.map_err(Into::into)
+        match self {
+            Ok(()) => Ok(()),
+            Err(error) => Err(Failure::from(error)),
+        }
     }
 }

@@ -4,8 +4,8 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::args::ArgErrors;
-use crate::text::shown;
 use crate::constraint::ConstraintError;
+use crate::text::shown;
 
 /// A `Result` whose error is the harness [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

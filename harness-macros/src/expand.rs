@@ -182,12 +182,35 @@ fn arg_check(ident: &syn::Ident, test: &str, place: &str, arg: &syn::Ident, valu
     let kind = format_ident!("{}", kinds::expr_kind(value));
     let unknown = format!("`{place}`: `{test}` has no parameter `{name}`; it takes ");
     let wrong = format!("`{place}`: `{name}` of `{test}` is `");
-    let given = format!("`, which cannot take {}", kinds::describe(kinds::expr_kind(value)));
+    let wrong_kind = format!("`, which cannot take {}", kinds::describe(kinds::expr_kind(value)));
+    // An integer literal is checked against its type's range too: `-5` for a `u32`.
+    let (problem, given) = match kinds::int_literal(value) {
+        Some(literal) => {
+            let out_of_range = format!("`, which cannot hold {literal}");
+            (
+                quote_spanned! {arg.span()=>
+                    match #p::arg_problem::<#ident>(#name, #p::ValueKind::#kind) {
+                        #p::ArgProblem::Fine => #p::int_problem::<#ident>(#name, #literal),
+                        other => other,
+                    }
+                },
+                quote_spanned! {arg.span()=>
+                    match PROBLEM {
+                        #p::ArgProblem::OutOfRange(_) => #out_of_range,
+                        _ => #wrong_kind,
+                    }
+                },
+            )
+        }
+        None => {
+            (quote_spanned!(arg.span()=> #p::arg_problem::<#ident>(#name, #p::ValueKind::#kind)), quote!(#wrong_kind))
+        }
+    };
     quote_spanned! {arg.span()=>
         const _: () = {
-            const PROBLEM: #p::ArgProblem = #p::arg_problem::<#ident>(#name, #p::ValueKind::#kind);
+            const PROBLEM: #p::ArgProblem = #problem;
             const TYPE: &str = match PROBLEM {
-                #p::ArgProblem::WrongType(type_name) => type_name,
+                #p::ArgProblem::WrongType(type_name) | #p::ArgProblem::OutOfRange(type_name) => type_name,
                 _ => "",
             };
             const UNKNOWN: &[&str] = &[#unknown, <#ident as #p::Phases>::PARAM_LIST];
@@ -198,7 +221,9 @@ fn arg_check(ident: &syn::Ident, test: &str, place: &str, arg: &syn::Ident, valu
             const WRONG_TEXT: [u8; WRONG_LEN] = #p::concat::<WRONG_LEN>(WRONG);
             match PROBLEM {
                 #p::ArgProblem::Unknown => ::core::panic!("{}", #p::as_str(&UNKNOWN_TEXT)),
-                #p::ArgProblem::WrongType(_) => ::core::panic!("{}", #p::as_str(&WRONG_TEXT)),
+                #p::ArgProblem::WrongType(_) | #p::ArgProblem::OutOfRange(_) => {
+                    ::core::panic!("{}", #p::as_str(&WRONG_TEXT))
+                }
                 #p::ArgProblem::Fine => {}
             }
         };
@@ -316,7 +341,12 @@ fn dispatch_arm(phase: &PhaseFn<'_>) -> TokenStream {
     };
     // The result gets the return type's span, so a wrong type is reported there.
     let result = syn::Ident::new("__harness_result", result_span);
-    let convert = quote_spanned!(result_span=> #p::IntoTestResult::into_test_result(#result));
+    // Every token of the call at the return type, the path's too: the failure
+    // an error returned through `?` becomes is placed there, in the test's
+    // source (with the macro's own spans anywhere in the call, the compiler
+    // would place it at the attribute).
+    let at = private_at(result_span);
+    let convert = quote_spanned!(result_span=> #at::IntoTestResult::into_test_result(#result));
     quote! {
         #p::Phase::#variant => {
             #(#bindings)*

@@ -85,6 +85,20 @@ pub(crate) fn is_str_literal(expr: &Expr) -> bool {
     }
 }
 
+/// The value of an integer literal (`5`, `-5`, `0x10`), when `expr` is one.
+pub(crate) fn int_literal(expr: &Expr) -> Option<i128> {
+    match expr {
+        Expr::Lit(lit) => match &lit.lit {
+            Lit::Int(int) => int.base10_parse::<i128>().ok(),
+            _ => None,
+        },
+        Expr::Unary(unary) if matches!(unary.op, syn::UnOp::Neg(_)) => int_literal(&unary.expr)?.checked_neg(),
+        Expr::Group(group) => int_literal(&group.expr),
+        Expr::Paren(paren) => int_literal(&paren.expr),
+        _ => None,
+    }
+}
+
 /// The kind of value `expr` is.
 pub(crate) fn expr_kind(expr: &Expr) -> Kind {
     if string_literal(expr).is_some() {

@@ -51,6 +51,23 @@ impl CtSeesNoHarnessVariables {
     }
 }
 
+/// Returns `Result<(), std::io::Error>` and fails through `?` (when
+/// `HARNESS_TESTS_FAIL` is set): the failure is placed at the phase's own
+/// line, never in the standard library or harness.
+#[autotest(name = "ct_question_mark", version = 1, cargo_test)]
+#[derive(Default)]
+struct CtQuestionMark;
+
+#[autotest]
+impl CtQuestionMark {
+    fn run_once(&mut self) -> Result<(), std::io::Error> {
+        if std::env::var_os("HARNESS_TESTS_FAIL").is_some() {
+            std::fs::read("/nonexistent/harness-config")?;
+        }
+        Ok(())
+    }
+}
+
 /// Fails (when `HARNESS_TESTS_FAIL` is set) at a line of its own.
 #[autotest(name = "ct_fails_on_request", version = 1, cargo_test)]
 #[derive(Default)]

@@ -281,7 +281,7 @@ fn cargo_test_gives_the_same_verdicts() {
     let stdout = squeezed(&out.stdout);
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stdout}{stderr}");
-    assert!(stdout.contains("9 passed; 0 failed"), "{stdout}");
+    assert!(stdout.contains("10 passed; 0 failed"), "{stdout}");
     assert!(
         stderr.contains(
             "autotest_ct_needs: TEST_NA requirement not met: env(\"HARNESS_TESTS_NEED\"): $HARNESS_TESTS_NEED is not set\n"
@@ -304,6 +304,10 @@ fn cargo_test_gives_the_same_verdicts() {
     let fail_at = format!("tests/tests/cargo_test_front.rs:{}:", line_of("Failure::fail(\"latency over budget\")"));
     assert!(stdout.contains(&format!("thread 'autotest_ct_fails_on_request' panicked at {fail_at}")), "{stdout}");
     assert!(stdout.contains("ct_fails_on_request ended FAIL latency over budget\n"), "{stdout}");
+    let question_at =
+        format!("tests/tests/cargo_test_front.rs:{}:", line_of("fn run_once(&mut self) -> Result<(), std::io::Error>"));
+    assert!(stdout.contains(&format!("thread 'autotest_ct_question_mark' panicked at {question_at}")), "{stdout}");
+    assert!(stdout.contains("ct_question_mark ended FAIL Unhandled io::Error: No such file or directory"), "{stdout}");
     let panic_at = format!("tests/tests/cargo_test_front.rs:{}:", line_of("assert!(!fail"));
     assert!(stdout.contains(&format!("panicked at {panic_at}")), "{stdout}");
     assert!(stdout.contains("ended FAIL Unhandled panic: device vanished"), "{stdout}");
