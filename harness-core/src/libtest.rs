@@ -168,8 +168,9 @@ pub(crate) fn run_cargo_test(registration: &'static crate::registry::Registratio
 /// never overwrite each other), with the arguments of its
 /// `#[autotest(cargo_test(...))]`. GOOD and WARN pass (WARN prints its reason);
 /// TEST_NA is reported as ignored with its reason; FAIL, ERROR and ABORT fail with
-/// the status and reason. A test with a required parameter and no value for it is
-/// listed as ignored, with the reason. SIGTERM (nextest's timeout) ends the
+/// the status and reason. A test with a required parameter and no value for it,
+/// or whose `requires(...)` this machine does not meet, is listed as ignored,
+/// with the reason (so nextest shows it skipped). SIGTERM (nextest's timeout) ends the
 /// running tests with ERROR "Test timeout expired" after their cleanup.
 pub fn test_main() {
     if let Some(dir) = crate::child::take_child_dir() {
@@ -229,11 +230,18 @@ pub fn test_main() {
             let missing = crate::validate::missing_required(info, &args).map(|(name, ty)| {
                 format!("needs a value for `{name}` ({ty}): give it with #[autotest(cargo_test({name} = ...))]")
             });
+            // What the machine lacks is known now: the test is listed as ignored,
+            // so nextest shows it skipped, never passed (run with --ignored, it
+            // ends TEST_NA naming the requirement, or runs if it is met by then).
+            let unmet = if missing.is_none() { info.check_requirements().err() } else { None };
             if let Some(reason) = &missing {
                 notes.push(format!("{name}: ignored, {reason}"));
             }
+            if let Some(reason) = &unmet {
+                notes.push(format!("{name}: ignored, TEST_NA {reason}"));
+            }
             let cancel = cancel.clone();
-            let ignored = missing.is_some();
+            let ignored = missing.is_some() || unmet.is_some();
             let run_name = name.clone();
             libtest_mimic::Trial::ignorable_test(name, move || match missing {
                 Some(reason) => Ok(libtest_mimic::Completion::ignored_with(reason)),

@@ -99,7 +99,7 @@ fn list_terse_prints_exactly_the_tests() {
     let expected: String = ALL.iter().map(|t| format!("{t}: test\n")).collect();
     assert_eq!(text(&out.stdout), expected);
     let ignored = run(&["--list", "--format", "terse", "--ignored"], dir.path(), &[]);
-    assert_eq!(text(&ignored.stdout), "nx_built: test\nnx_needs_value: test\n");
+    assert_eq!(text(&ignored.stdout), "nx_built: test\nnx_needs: test\nnx_needs_value: test\n");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "listing writes no results");
 }
 
@@ -121,13 +121,14 @@ fn filters_exact_and_statuses() {
     );
     assert!(stdout.contains("test nx_needs_value ... ignored"), "{stdout}");
     assert!(stdout.contains("17 passed; 0 failed; 4 ignored"), "TEST_NA is never a pass: {stdout}");
-    assert!(
-        stdout.contains(
-            "test nx_needs ... ignored (TEST_NA requirement not met: env(\"HARNESS_TESTS_NEED\"): $HARNESS_TESTS_NEED is not set)"
-        ),
-        "{stdout}"
-    );
+    assert!(stdout.contains("test nx_needs ... ignored\n"), "{stdout}");
     let stderr = text(&all.stderr);
+    assert!(
+        stderr.contains(
+            "note: nx_needs: ignored, TEST_NA requirement not met: env(\"HARNESS_TESTS_NEED\"): $HARNESS_TESTS_NEED is not set"
+        ),
+        "{stderr}"
+    );
     assert!(stderr.contains("nx_warn: WARN slow but fine"), "{stderr}");
     assert!(stderr.contains("note: nx_needs_value: ignored, needs a value for `device` (String)"), "{stderr}");
     assert!(
@@ -211,7 +212,8 @@ fn nextest_partitions_cover_every_test_once() {
     let (a, b) = (passed(&first), passed(&second));
     assert!(a.is_disjoint(&b), "{a:?} {b:?}");
     let union: BTreeSet<String> = a.union(&b).cloned().collect();
-    // nx_needs_value is ignored, so nextest skips it; nx_not_applicable runs and
+    // nx_needs_value and nx_needs (its requirement unmet) are ignored, so
+    // nextest skips them; nx_not_applicable runs and
     // exits 0 (nextest has no way to hear of a skip at run time).
     let expected: BTreeSet<String> = [
         "nx_built.a",
@@ -224,7 +226,6 @@ fn nextest_partitions_cover_every_test_once() {
         "nx_hangs_forever",
         "nx_leaves_group",
         "nx_limited",
-        "nx_needs",
         "nx_not_applicable",
         "nx_sized",
         "nx_sized.large",
@@ -251,6 +252,38 @@ fn nextest_partitions_cover_every_test_once() {
         .collect();
     assert_eq!(attempt_dirs.len(), 1);
     assert!(attempt_dirs[0].ends_with("-attempt1"), "{attempt_dirs:?}");
+}
+
+/// A test whose requirement is unmet is known to be so when the tests are
+/// listed: nextest shows it as skipped, never as a pass; with the requirement
+/// met it runs.
+#[test]
+fn nextest_skips_a_test_whose_requirement_is_unmet() {
+    let dir = tempfile::tempdir().unwrap();
+    let nextest = |need: bool| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let mut command = Command::new(cargo);
+        command
+            .args(["nextest", "run", "--workspace", "--color", "never", "--status-level", "skip", "--no-tests", "pass"])
+            .args(["-E", "binary(autotests) & test(=nx_needs)"])
+            .env("HARNESS_RESULTS_DIR", dir.path())
+            .env_remove("HARNESS_TESTS_NEED")
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if need {
+            command.env("HARNESS_TESTS_NEED", "1");
+        }
+        command.output().expect("cargo nextest is installed (see .ci/run)")
+    };
+    let unmet = nextest(false);
+    let stderr = text(&unmet.stderr);
+    assert!(unmet.status.success(), "{stderr}");
+    assert!(stderr.contains("SKIP [         ] (───) harness-tests::autotests nx_needs\n"), "{stderr}");
+    assert!(stderr.contains("0 tests run: 0 passed"), "{stderr}");
+    assert!(!stderr.contains("PASS"), "{stderr}");
+    let met = nextest(true);
+    let stderr = text(&met.stderr);
+    assert!(met.status.success(), "{stderr}");
+    assert!(stderr.contains("1 test run: 1 passed"), "{stderr}");
 }
 
 /// The workspace's `.config/nextest.toml` puts `autotests` in a test group of
