@@ -16,8 +16,8 @@ pub(crate) const JOB_ARGS: [&str; 6] =
 
 /// The engine arguments autotest's base `execute` consumes: `run_once` and the
 /// phases around each iteration never see them.
-pub(crate) const EXECUTE_ARGS: [&str; 5] =
-    ["iterations", "test_length", "profile_only", "postprocess_profiled_run", "constraints"];
+pub(crate) const EXECUTE_ARGS: [&str; 6] =
+    ["iterations", "retries", "test_length", "profile_only", "postprocess_profiled_run", "constraints"];
 
 /// A run's arguments, checked: the engine's own parsed, and every problem.
 #[derive(Debug)]
@@ -76,6 +76,7 @@ pub(crate) fn missing_required(info: &TestInfo, args: &Args) -> Option<(&'static
 #[derive(Debug, Clone, Default)]
 pub(crate) struct EngineArgs {
     pub(crate) iterations: Option<u64>,
+    pub(crate) retries: Option<u32>,
     pub(crate) test_length: Option<f64>,
     pub(crate) profile_only: Option<bool>,
     pub(crate) postprocess_profiled_run: Option<bool>,
@@ -101,6 +102,11 @@ impl EngineArgs {
                 "iterations" => {
                     value.as_u64().map(|n| engine.iterations = Some(n)).ok_or_else(|| bad("a non-negative integer"))
                 }
+                "retries" => value
+                    .as_u64()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .map(|n| engine.retries = Some(n))
+                    .ok_or_else(|| bad("a whole number from 0 to 4294967295")),
                 "test_length" => value
                     .as_f64()
                     .filter(|s| s.is_finite() && *s >= 0.0)
@@ -169,8 +175,9 @@ fn parse_constraints(value: &Value, out: &mut Vec<Constraint>) -> Result<(), Opt
 pub(crate) fn check(info: &TestInfo, args: &Args) -> Checked {
     let mut errors = Vec::new();
     let mut engine = EngineArgs::parse(args, &mut errors);
-    // The test's own time limit, unless the run gives one.
+    // The test's own time limit and retries, unless the run gives them.
     engine.timeout = engine.timeout.or(info.timeout());
+    engine.retries = engine.retries.or(info.retries());
     let accepts_all = info.phases().iter().any(PhaseTable::accepts_all);
     let accepted: Vec<String> = info.params().map(|(_, p)| p.name().to_owned()).collect();
     for (name, value) in args.iter() {

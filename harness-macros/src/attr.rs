@@ -9,7 +9,7 @@ use syn::{Expr, ExprLit, Ident, Lit, LitInt, LitStr, Token};
 use crate::errors::Errors;
 
 /// The valid arguments, for the "unknown argument" message.
-pub(crate) const ARGUMENTS: [&str; 11] = [
+pub(crate) const ARGUMENTS: [&str; 12] = [
     "name",
     "version",
     "preserve_srcdir",
@@ -19,6 +19,7 @@ pub(crate) const ARGUMENTS: [&str; 11] = [
     "attrs",
     "contacts",
     "timeout",
+    "retries",
     "requires",
     "variants",
 ];
@@ -70,6 +71,8 @@ pub(crate) struct TestAttrs {
     pub(crate) contacts: Vec<LitStr>,
     /// Seconds, as an `f64` literal.
     pub(crate) timeout: Option<syn::LitFloat>,
+    /// Retries of an iteration that fails with `fail_retry`.
+    pub(crate) retries: Option<syn::LitInt>,
     pub(crate) requires: Vec<RequireAttr>,
     pub(crate) variants: Vec<VariantAttr>,
 }
@@ -212,6 +215,21 @@ fn parse_argument(
                     attrs.timeout = Some(syn::LitFloat::new(&format!("{seconds:?}f64"), value.span()));
                 }
                 _ => errors.spanned(&value, "`timeout` must be a positive number of seconds: `timeout = 120`"),
+            }
+        }
+        "retries" => {
+            if !input.peek(Token![=]) {
+                errors.at(ident.span(), "`retries` needs a number: `retries = 2`");
+                return skip_value(input);
+            }
+            input.parse::<Token![=]>()?;
+            let value: Expr = input.parse()?;
+            match literal(&value).and_then(|lit| match lit {
+                Lit::Int(int) => int.base10_parse::<u32>().ok(),
+                _ => None,
+            }) {
+                Some(retries) => attrs.retries = Some(syn::LitInt::new(&format!("{retries}u32"), value.span())),
+                None => errors.spanned(&value, "`retries` must be a whole number from 0 to 4294967295: `retries = 2`"),
             }
         }
         "requires" => {

@@ -106,7 +106,7 @@ pub(crate) fn test_struct(model: &TestStruct<'_>) -> TokenStream {
     }
 }
 
-/// `attrs`, `contacts`, `timeout`, `requires` and `variants` as `TestInfo`
+/// `attrs`, `contacts`, `timeout`, `retries`, `requires` and `variants` as `TestInfo`
 /// builder calls, and the compile-time checks of each variant's arguments.
 fn metadata(model: &TestStruct<'_>) -> (TokenStream, Vec<TokenStream>) {
     let TestStruct { item, attrs, name } = model;
@@ -122,6 +122,9 @@ fn metadata(model: &TestStruct<'_>) -> (TokenStream, Vec<TokenStream>) {
     }
     if let Some(timeout) = &attrs.timeout {
         calls.extend(quote!(.with_timeout(#timeout)));
+    }
+    if let Some(retries) = &attrs.retries {
+        calls.extend(quote!(.with_retries(#retries)));
     }
     if !attrs.requires.is_empty() {
         let entries = attrs.requires.iter().map(|requirement| match requirement {

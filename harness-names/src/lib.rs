@@ -23,8 +23,9 @@ pub const PHASES: [&str; 10] = [
 
 /// The arguments the engine consumes itself; no phase may declare a parameter
 /// named like one of these.
-pub const ENGINE_ARGS: [&str; 11] = [
+pub const ENGINE_ARGS: [&str; 12] = [
     "iterations",
+    "retries",
     "test_length",
     "profile_only",
     "postprocess_profiled_run",

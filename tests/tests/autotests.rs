@@ -176,6 +176,26 @@ impl Built {
     }
 }
 
+/// Fails the first try of its iteration with `fail_retry`; its attribute's
+/// `retries = 1` runs it again in the same process, so it passes.
+#[autotest(name = "nx_flaky", version = 1, retries = 1)]
+#[derive(Default)]
+struct Flaky {
+    tries: u32,
+}
+
+#[autotest]
+impl Flaky {
+    fn run_once(&mut self, ctx: &mut TestContext) -> TestResult {
+        self.tries += 1;
+        if self.tries == 1 {
+            return Err(Failure::fail_retry("flaked on the first try"));
+        }
+        ctx.write_perf_keyval([("tries", self.tries)])?;
+        Ok(())
+    }
+}
+
 /// Hangs with no timeout (when `HARNESS_TESTS_HANG` is set), starting a
 /// subprocess that holds its output: only a signal ends it.
 #[autotest(name = "nx_hangs_forever", version = 1)]

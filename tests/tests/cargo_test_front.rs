@@ -68,6 +68,26 @@ impl CtQuestionMark {
     }
 }
 
+/// Fails the first try of its iteration with `fail_retry`: `cargo_test(retries
+/// = 1)` runs it again in the same process (its count survives), so it passes.
+#[autotest(name = "ct_flaky", version = 1, cargo_test(retries = 1))]
+#[derive(Default)]
+struct CtFlaky {
+    tries: u32,
+}
+
+#[autotest]
+impl CtFlaky {
+    fn run_once(&mut self, ctx: &mut TestContext) -> TestResult {
+        self.tries += 1;
+        if self.tries == 1 {
+            return Err(Failure::fail_retry("flaked on the first try"));
+        }
+        ctx.write_perf_keyval([("tries", self.tries)])?;
+        Ok(())
+    }
+}
+
 /// Fails (when `HARNESS_TESTS_FAIL` is set) at a line of its own.
 #[autotest(name = "ct_fails_on_request", version = 1, cargo_test)]
 #[derive(Default)]

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use harness_core::Status;
 use harness_core::results::JobResults;
 
 /// A test binary of this package, built beside this one.
@@ -47,7 +48,7 @@ fn run_binary(target: &str, args: &[&str], results: &Path, env: &[(&str, &str)])
 fn span(results: &Path, binary: &str, test: &str) -> (String, String) {
     let runs = results.join(binary).join(test);
     let run = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap().path();
-    let results = harness_core::results::JobResults::read(run.join("results.json")).unwrap();
+    let results = JobResults::read(run.join("results.json")).unwrap();
     (results.tests[0].start.clone(), results.tests[0].end.clone())
 }
 
@@ -67,13 +68,14 @@ fn squeezed(bytes: &[u8]) -> String {
     out
 }
 
-const ALL: [&str; 21] = [
+const ALL: [&str; 22] = [
     "nx_built",
     "nx_built.a",
     "nx_built.b",
     "nx_built.c",
     "nx_built.d",
     "nx_fails_on_request",
+    "nx_flaky",
     "nx_good",
     "nx_hangs",
     "nx_hangs_forever",
@@ -110,7 +112,7 @@ fn filters_exact_and_statuses() {
     let stdout = squeezed(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("test nx_with_value ... ok"), "{stdout}");
-    assert!(stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 20 filtered out"), "{stdout}");
+    assert!(stdout.contains("1 passed; 0 failed; 0 ignored; 0 measured; 21 filtered out"), "{stdout}");
 
     let all = run(&[], dir.path(), &[]);
     let stdout = squeezed(&all.stdout);
@@ -120,7 +122,7 @@ fn filters_exact_and_statuses() {
         "{stdout}"
     );
     assert!(stdout.contains("test nx_needs_value ... ignored"), "{stdout}");
-    assert!(stdout.contains("17 passed; 0 failed; 4 ignored"), "TEST_NA is never a pass: {stdout}");
+    assert!(stdout.contains("18 passed; 0 failed; 4 ignored"), "TEST_NA is never a pass: {stdout}");
     assert!(stdout.contains("test nx_needs ... ignored\n"), "{stdout}");
     let stderr = text(&all.stderr);
     assert!(
@@ -221,6 +223,7 @@ fn nextest_partitions_cover_every_test_once() {
         "nx_built.c",
         "nx_built.d",
         "nx_fails_on_request",
+        "nx_flaky",
         "nx_good",
         "nx_hangs",
         "nx_hangs_forever",
@@ -314,7 +317,7 @@ fn cargo_test_gives_the_same_verdicts() {
     let stdout = squeezed(&out.stdout);
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stdout}{stderr}");
-    assert!(stdout.contains("10 passed; 0 failed"), "{stdout}");
+    assert!(stdout.contains("11 passed; 0 failed"), "{stdout}");
     assert!(
         stderr.contains(
             "autotest_ct_needs: TEST_NA requirement not met: env(\"HARNESS_TESTS_NEED\"): $HARNESS_TESTS_NEED is not set\n"
@@ -389,4 +392,40 @@ fn select_requirements_and_timeouts_under_test_main() {
     let runs: Vec<_> = std::fs::read_dir(dir.path().join("autotests/nx_sized.large")).unwrap().flatten().collect();
     let record = &JobResults::read(runs[0].path().join("results.json")).unwrap().tests[0];
     assert_eq!((record.subdir.as_str(), record.iterations, record.perf_keyvals["size"]), ("nx_sized.large", 2, 64.0));
+}
+
+/// The engine's retries behave the same in every front end, in one process
+/// (so a test's state survives a retry, as in autotest): the attribute's
+/// `retries` under `test_main`, `cargo_test(retries = N)` under `cargo test`,
+/// and `--retries` or a control file's `retries` argument under the CLI.
+#[test]
+fn retries_run_in_process_in_every_front_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let retried = |results: &Path, binary: &str, test: &str| {
+        let runs = results.join(binary).join(test);
+        let run = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap().path();
+        let results = JobResults::read(run.join("results.json")).unwrap();
+        let record = results.tests[0].clone();
+        (record.status, record.keyvals.get("test_retries_before_success").cloned(), record.perf_keyvals["tries"])
+    };
+    let out = run(&["nx_flaky", "--exact"], dir.path(), &[]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert_eq!(retried(dir.path(), "autotests", "nx_flaky"), (Status::Good, Some("1".to_owned()), 2.0));
+    let out = run_binary("cargo_test_front", &["autotest_ct_flaky", "--exact"], dir.path(), &[]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert_eq!(retried(dir.path(), "cargo_test_front", "ct_flaky"), (Status::Good, Some("1".to_owned()), 2.0));
+
+    let cli = |args: &[&str]| harness_tests::harness_in(dir.path()).args(args).output().unwrap();
+    let flaky = |results: &str| {
+        let results = JobResults::read(dir.path().join(results).join("results.json")).unwrap();
+        (results.tests[0].status, results.tests[0].keyvals.get("test_retries_before_success").cloned())
+    };
+    assert!(cli(&["run", "status_flaky", "--retries", "1", "--results", "r1", "-q"]).status.success());
+    assert_eq!(flaky("r1"), (Status::Good, Some("1".to_owned())));
+    std::fs::write(dir.path().join("c.json"), r#"{"tests": [{"test": "status_flaky", "args": {"retries": 1}}]}"#)
+        .unwrap();
+    assert!(cli(&["run", "--control", "c.json", "--results", "r2", "-q"]).status.success());
+    assert_eq!(flaky("r2"), (Status::Good, Some("1".to_owned())));
+    assert_eq!(cli(&["run", "status_flaky", "--results", "r3", "-q"]).status.code(), Some(1));
+    assert_eq!(flaky("r3"), (Status::Fail, None));
 }

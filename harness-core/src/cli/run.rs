@@ -35,7 +35,7 @@ fn checked_seconds(option: &'static str, seconds: Option<f64>, zero: bool) -> Re
 }
 
 /// The engine options of the command line (`--iterations`, `--test-length`,
-/// `--profile-only`, `--constraint`, `--timeout`), as arguments.
+/// `--profile-only`, `--constraint`, `--timeout`, `--retries`), as arguments.
 fn engine_options(args: &RunArgs) -> Result<serde_json::Map<String, Value>, Vec<Problem>> {
     let mut problems = Vec::new();
     for (option, seconds, zero) in [("--test-length", args.test_length, true), ("--timeout", args.timeout, false)] {
@@ -61,6 +61,9 @@ fn engine_options(args: &RunArgs) -> Result<serde_json::Map<String, Value>, Vec<
     }
     if let Some(secs) = args.timeout {
         options.insert("timeout".to_owned(), secs.into());
+    }
+    if let Some(retries) = args.retries {
+        options.insert("retries".to_owned(), retries.into());
     }
     Ok(options)
 }
@@ -92,7 +95,7 @@ fn command_line_control(args: &RunArgs, tests: Vec<String>) -> Result<ControlFil
         .map(|test| TestEntry { test, tag: args.tag.clone(), args: Value::Object(test_args.clone()) })
         .collect();
     Ok(ControlFile {
-        job: JobOptions { test_retry: args.retries, ..JobOptions::default() },
+        job: JobOptions::default(),
         profilers: args.profilers.iter().map(|p| ProfilerSpec::parse_cli(p)).collect(),
         tests,
         from_command_line: true,
@@ -125,11 +128,8 @@ fn plan(args: &RunArgs) -> Result<Option<Plan>, Vec<Problem>> {
     let Some(mut control) = requested(args)? else { return Ok(None) };
     if !control.from_command_line {
         // A control file's or a rerun's entries, with the command line's
-        // profilers, retries and engine options on top.
+        // profilers and engine options (`--retries` among them) on top.
         control.profilers.extend(args.profilers.iter().map(|p| ProfilerSpec::parse_cli(p)));
-        if args.retries.is_some() {
-            control.job.test_retry = args.retries;
-        }
         let options = engine_options(args)?;
         for entry in &mut control.tests {
             if let Value::Object(entry_args) = &mut entry.args {

@@ -23,6 +23,8 @@ use crate::results::pyfmt::float_repr;
 #[derive(Debug)]
 pub(crate) struct Schedule<'a> {
     pub(crate) iterations: Option<u64>,
+    /// How often an iteration failing with `fail_retry` runs again.
+    pub(crate) retries: u32,
     pub(crate) test_length: Option<f64>,
     pub(crate) profile_only: bool,
     pub(crate) postprocess_profiled_run: Option<bool>,
@@ -60,8 +62,8 @@ pub(crate) fn execute(
     if job.profilers_query("active") {
         job.profilers().stop(ctx)?;
     }
-    if job.settings.test_retry != 0 {
-        note(&format!("Test will be retried a maximum of {} times", job.settings.test_retry));
+    if schedule.retries != 0 {
+        note(&format!("Test will be retried a maximum of {} times", schedule.retries));
     }
     let mut run = Run { job, test, args, schedule, failed_constraints: Vec::new(), constraint_summaries: Vec::new() };
     let begin = Instant::now();
@@ -124,7 +126,7 @@ pub(crate) fn execute(
 impl Run<'_> {
     /// autotest's `_call_run_once_with_retry`.
     fn once_with_retry(&mut self, ctx: &mut TestContext) -> TestResult {
-        let max = self.job.settings.test_retry;
+        let max = self.schedule.retries;
         let mut retry = 0;
         loop {
             match self.once(ctx) {

@@ -504,6 +504,8 @@ fn lifecycle(
         let run_cleanup = engine.run_cleanup.unwrap_or(core.settings.run_test_cleanup);
         let schedule = Schedule {
             iterations: engine.iterations,
+            // The run's `retries`, else the test's attribute, else the job's `test_retry`.
+            retries: engine.retries.unwrap_or(core.settings.test_retry),
             test_length: engine.test_length,
             profile_only: engine.profile_only.unwrap_or(core.settings.default_profile_only),
             postprocess_profiled_run: engine.postprocess_profiled_run,

@@ -58,6 +58,7 @@ pub struct TestInfo {
     attrs: &'static [&'static str],
     contacts: &'static [&'static str],
     timeout: Option<f64>,
+    retries: Option<u32>,
     requirements: &'static [Requirement],
     variants: &'static [Variant],
     crate_name: &'static str,
@@ -112,6 +113,7 @@ impl TestInfo {
             attrs: &[],
             contacts: &[],
             timeout: None,
+            retries: None,
             requirements: &[],
             variants: &[],
             crate_name: "",
@@ -163,6 +165,14 @@ impl TestInfo {
         self
     }
 
+    /// How often an iteration failing with `fail_retry` runs again, unless the
+    /// run says (a `retries` argument wins; without either, the job's `test_retry`).
+    #[must_use]
+    pub const fn with_retries(mut self, retries: u32) -> Self {
+        self.retries = Some(retries);
+        self
+    }
+
     /// What the machine must have; checked before `initialize`.
     #[must_use]
     pub const fn with_requirements(mut self, requirements: &'static [Requirement]) -> Self {
@@ -193,6 +203,12 @@ impl TestInfo {
     #[must_use]
     pub const fn timeout(&self) -> Option<f64> {
         self.timeout
+    }
+
+    /// The default retries of an iteration failing with `fail_retry`.
+    #[must_use]
+    pub const fn retries(&self) -> Option<u32> {
+        self.retries
     }
 
     /// The requirements.
