@@ -421,7 +421,7 @@ fn cgroups_allowed() -> bool {
     allowed
 }
 
-/// Guarantee 13: a double-forked daemon in a session of its own, its stdio on
+/// Guarantee 15: a double-forked daemon in a session of its own, its stdio on
 /// `/dev/null`, is still found (in the test's cgroup), killed and reported;
 /// the debug log says which method found it.
 #[test]
@@ -465,7 +465,7 @@ fn peak_kb(pid: u32) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
 }
 
-/// Guarantee 14: a test that floods harness's channel to its process (256 MB
+/// Guarantee 18: a test that floods harness's channel to its process (256 MB
 /// without a line break) is killed and ends ERROR, and the harness stays small.
 #[test]
 fn a_flood_on_the_private_channel_is_bounded() {
@@ -495,7 +495,7 @@ fn a_flood_on_the_private_channel_is_bounded() {
     assert!(peak < 50_000, "the harness grew to {peak} kB");
 }
 
-/// Guarantee 15: a test that runs a harness binary (here, its own binary's
+/// Guarantee 19: a test that runs a harness binary (here, its own binary's
 /// `list`) gets a harness, not a child; its processes see none of harness's
 /// internal variables.
 #[test]
@@ -512,7 +512,7 @@ fn a_test_can_run_another_harness() {
     assert!(results.tests[0].perf_keyvals["nested_tests"] > 10.0, "{:?}", results.tests[0].perf_keyvals);
 }
 
-/// Guarantee 16: a 5,000-character reason is one line on the console, cut to
+/// Guarantee 24: a 5,000-character reason is one line on the console, cut to
 /// the width (the whole reason is in results.json and the debug log); a
 /// 100 kB argument name is shown cut, never echoed whole.
 #[test]
