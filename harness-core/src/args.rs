@@ -135,7 +135,7 @@ impl<K: Into<String>, V: Into<Value>> FromIterator<(K, V)> for Args {
 }
 
 /// One problem with an argument.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum ArgError {
     /// No phase declares the name and none takes every argument.
@@ -178,7 +178,7 @@ pub enum ArgError {
         /// The engine argument.
         name: String,
         /// What it takes.
-        expected: &'static str,
+        expected: std::borrow::Cow<'static, str>,
         /// The value given, as JSON.
         got: String,
     },

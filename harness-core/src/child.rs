@@ -24,7 +24,6 @@ use nix::sys::stat::{SFlag, fstat};
 use nix::unistd::Pid;
 
 use crate::cancel::CancelToken;
-use crate::engine::Prepared;
 use crate::event::{Event, Observer};
 use crate::job::JobBuilder;
 use crate::signal::{end_process_group, watch_child};
@@ -67,7 +66,9 @@ impl Observer for ToParent {
                 test_length,
                 elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
             },
-            Event::Notice { subdir, text } => ChildMessage::Notice { subdir: subdir.to_owned(), text: text.to_owned() },
+            Event::Notice { subdir, kind, text } => {
+                ChildMessage::Notice { subdir: subdir.to_owned(), kind, text: text.to_owned() }
+            }
             _ => return,
         };
         if let Ok(mut line) = serde_json::to_string(&message) {
@@ -119,8 +120,7 @@ fn run(dir: &Path) -> Result<(), String> {
     if nix::unistd::getppid() != parent {
         end_process_group();
     }
-    let registration =
-        crate::registry::find(&spec.test).ok_or_else(|| format!("unknown test `{}` in a child", spec.test))?;
+    let planned = spec.planned.plan()?;
     let cancel = CancelToken::new();
     watch_child(&cancel, parent);
     {
@@ -148,17 +148,18 @@ fn run(dir: &Path) -> Result<(), String> {
         builder = builder.profiler(profiler.build().map_err(|e| e.to_string())?);
     }
     let job = builder.build().map_err(|e| e.to_string())?;
-    let prepared = Prepared::resume(registration.info(), spec.naming, spec.outputdir, &spec.args);
-    let mut test = registration.make();
-    let ran = crate::engine::body(job.core(), test.as_mut(), &spec.args, &prepared);
-    let core = job.core();
+    // The test is dropped after its result is written: a destructor that
+    // fails then makes the process fail after the verdict, which the parent sees.
+    let mut test = planned.registration().ok_or("a child runs only registered tests")?.make();
+    let (ran, lines) = job.run_body(planned, test.as_mut(), spec.naming, spec.outputdir);
     let result = ChildResult {
         nonce: spec.nonce,
-        verdict: ran.verdict,
-        records: core.records().into_iter().map(Arc::unwrap_or_clone).collect(),
-        lines: core.logger.take_lines(),
         kinds: ran.data.blocks.iter().map(|b| (b.kind, b.iteration.unwrap_or(0))).collect(),
+        ending: ran.ending,
+        lines,
     };
     let bytes = serde_json::to_vec(&result).map_err(|e| e.to_string())?;
-    write_new(&result_path(dir), &bytes).map_err(|e| format!("cannot write the result of {}: {e}", spec.test))
+    write_new(&result_path(dir), &bytes).map_err(|e| format!("cannot write the result: {e}"))?;
+    drop(test);
+    Ok(())
 }

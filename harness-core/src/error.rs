@@ -96,6 +96,19 @@ pub enum Error {
         /// The result directory.
         path: PathBuf,
     },
+    /// A directory that holds no run.
+    #[error("`{}` is not a result directory: it holds neither results.json nor status.log", path.display())]
+    NotResults {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// A run to compare with that is neither a results directory, a
+    /// `results.json` nor a kept baseline.
+    #[error("`{what}` is neither a results directory, a results.json nor a baseline in results/baselines/")]
+    NoSuchRun {
+        /// What was given.
+        what: String,
+    },
     /// No registered test has this name.
     #[error("unknown test `{name}`{}", suggest(suggestions))]
     UnknownTest {

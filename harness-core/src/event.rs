@@ -19,6 +19,8 @@ pub enum Event<'a> {
         test: &'a str,
         /// Its output directory, relative to the result directory.
         subdir: &'a str,
+        /// How deep it runs: 1 for a test of the job, 2 for a subtest of one, ...
+        depth: usize,
     },
     /// An iteration of `run_once` ended.
     IterationFinished {
@@ -38,8 +40,8 @@ pub enum Event<'a> {
     /// The engine asked the profilers whether they are `active` or `present`,
     /// at the points autotest's `execute` asks.
     ProfilersQueried {
-        /// `"active"` or `"present"`.
-        query: &'static str,
+        /// What it asked.
+        query: ProfilerQuery,
         /// The answer.
         answer: bool,
     },
@@ -48,13 +50,57 @@ pub enum Event<'a> {
     Notice {
         /// The test's output directory.
         subdir: &'a str,
+        /// What it is about.
+        kind: NoticeKind,
         /// What happened, as a sentence.
         text: &'a str,
     },
     /// A test ended (its END line is written).
-    TestFinished(&'a TestRecord),
+    TestFinished {
+        /// How it went.
+        record: &'a TestRecord,
+        /// How deep it ran: 1 for a test of the job, 2 for a subtest of one, ...
+        depth: usize,
+    },
     /// The job ended: [`Job::complete`](crate::job::Job::complete) ran.
     JobFinished(&'a JobSummary),
+}
+
+/// What a [`Event::Notice`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum NoticeKind {
+    /// Perf numbers come from a debug build: the job's, said once per job.
+    DebugBuild,
+    /// Something a downstream reader would lose: a perf value without units,
+    /// a key or reason too long for TKO's database.
+    DataLoss,
+    /// A status line the disk did not take.
+    StatusLog,
+    /// What the supervisor waits for or did: an interrupt, a kill, processes
+    /// left behind, output cut.
+    Supervisor,
+}
+
+/// What the engine asks of the profilers (autotest's `job.profilers.active()`
+/// and `present()`); shown as `active` and `present`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProfilerQuery {
+    /// Whether the profilers are running now.
+    Active,
+    /// Whether the job has any profiler.
+    Present,
+}
+
+impl std::fmt::Display for ProfilerQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ProfilerQuery::Active => "active",
+            ProfilerQuery::Present => "present",
+        })
+    }
 }
 
 /// Watches a job: told every [`Event`], in order, on the thread that caused it.
@@ -68,7 +114,7 @@ pub enum Event<'a> {
 ///
 /// impl Observer for Finished {
 ///     fn on_event(&self, event: &Event<'_>) {
-///         if let Event::TestFinished(record) = event {
+///         if let Event::TestFinished { record, .. } = event {
 ///             self.0.lock().unwrap().push(format!("{} {}", record.subdir, record.status));
 ///         }
 ///     }

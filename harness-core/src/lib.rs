@@ -44,6 +44,8 @@
 //! | [`main`], [`test_main`] | the command line of a harness binary; a `harness = false` test target |
 //! | [`definition`] | what a test is, for tests written without `#[autotest]`: `Autotest`, `TestInfo`, `Phase`, the parameter tables |
 //! | [`results`] | writers and readers of every result file, and the records of a run |
+//! | [`compare`] | two runs compared metric by metric; baselines |
+//! | [`console`] | how harness's command lines print (colours, escaping, widths) |
 //! | [`event`] | what a job tells its observers |
 //! | [`registry`] | every `#[autotest]` test of the binary |
 //! | [`constraint`] | the perf-constraint language |
@@ -65,6 +67,9 @@ pub mod cancel;
 mod child;
 #[cfg(feature = "cli")]
 mod cli;
+pub mod compare;
+#[cfg(feature = "cli")]
+pub mod console;
 pub mod constraint;
 mod context;
 mod debuglog;
@@ -78,6 +83,7 @@ mod job;
 mod libtest;
 mod names;
 mod phase;
+mod plan;
 pub mod profiler;
 pub mod registry;
 pub mod results;

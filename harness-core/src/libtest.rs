@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::args::Args;
 use crate::cancel::CancelToken;
 use crate::job::Job;
+use crate::plan::PlannedRun;
 use crate::registry::Registration;
 use crate::results::TestRecord;
 use crate::schema::{TestInfo, Variant};
@@ -127,7 +127,8 @@ pub(crate) fn run_cargo_test(registration: &'static crate::registry::Registratio
     let cancel = CancelToken::new();
     let _signals = crate::signal::watch_job(&cancel);
     let job = job_for(name, &cancel, child_args).unwrap_or_else(|e| panic!("cannot start a job for {name}: {e}"));
-    let record = crate::engine::run(job.core(), registration.make(), info.default_args(), None)
+    let record = job
+        .run(PlannedRun::of(registration, None, info.default_args()))
         .unwrap_or_else(|e| panic!("{name} could not run: {e}"));
     let _ = job.complete();
     let thread = std::thread::current().name().unwrap_or(name).to_owned();
@@ -223,11 +224,8 @@ pub fn test_main() {
         .into_iter()
         .map(|(name, registration, variant)| {
             let info = registration.info();
-            let args = match variant {
-                Some(variant) => crate::registry::variant_args(variant, info.default_args()),
-                None => info.default_args(),
-            };
-            let missing = crate::validate::missing_required(info, &args).map(|(name, ty)| {
+            let planned = PlannedRun::of(registration, variant, info.default_args());
+            let missing = planned.checked().missing().map(|(name, ty)| {
                 format!("needs a value for `{name}` ({ty}): give it with #[autotest(cargo_test({name} = ...))]")
             });
             // What the machine lacks is known now: the test is listed as ignored,
@@ -245,7 +243,7 @@ pub fn test_main() {
             let run_name = name.clone();
             libtest_mimic::Trial::ignorable_test(name, move || match missing {
                 Some(reason) => Ok(libtest_mimic::Completion::ignored_with(reason)),
-                None => run_trial(&run_name, registration, (args, variant.map(Variant::name)), &cancel),
+                None => run_trial(&run_name, planned, &cancel),
             })
             .with_ignored_flag(ignored)
         })
@@ -281,16 +279,15 @@ fn select_argument(args: Vec<String>) -> (Option<String>, Vec<String>) {
 
 fn run_trial(
     name: &str,
-    registration: &'static crate::registry::Registration,
-    (args, variant): (Args, Option<&'static str>),
+    planned: PlannedRun,
     cancel: &CancelToken,
 ) -> Result<libtest_mimic::Completion, libtest_mimic::Failed> {
     if cancel.is_cancelled() {
         return Err("not run: the test binary was interrupted".into());
     }
+    let info = planned.info();
     let job = job_for(name, cancel, Vec::new()).map_err(|e| format!("cannot start a job for {name}: {e}"))?;
-    let record = crate::engine::run(job.core(), registration.make(), args, variant)
-        .map_err(|e| format!("{name} could not run: {e}"))?;
+    let record = job.run(planned).map_err(|e| format!("{name} could not run: {e}"))?;
     let _ = job.complete();
     match record.status {
         Status::Good => Ok(libtest_mimic::Completion::Completed),
@@ -299,6 +296,6 @@ fn run_trial(
             Ok(libtest_mimic::Completion::Completed)
         }
         Status::TestNa => Ok(libtest_mimic::Completion::ignored_with(format!("{} {}", record.status, record.summary))),
-        _ => Err(verdict_text(&record, registration.info(), true).into()),
+        _ => Err(verdict_text(&record, info, true).into()),
     }
 }

@@ -65,6 +65,30 @@ pub(crate) fn check_component(what: &'static str, text: &str) -> Result<()> {
     }
 }
 
+/// Checks that `subdir` is a test directory a job could have made: a plain
+/// relative path of safe components (not empty, no `..`, no control
+/// character, at most 200 bytes each; no absolute path). What a reader of
+/// results from elsewhere (a merged shard) checks before it uses a
+/// `status.log`'s subdir as a path.
+///
+/// # Errors
+///
+/// [`Error::InvalidName`] saying why.
+pub fn check_subdir(subdir: &str) -> Result<()> {
+    if subdir.starts_with('/') {
+        return Err(Error::InvalidName {
+            what: "test directory",
+            value: shown(subdir),
+            reason: "it is an absolute path; it must stay inside the results directory",
+        });
+    }
+    // The whole directory is named, not only the part refused.
+    subdir.split('/').try_for_each(|part| check_component("test directory", part)).map_err(|error| match error {
+        Error::InvalidName { what, reason, .. } => Error::InvalidName { what, value: shown(subdir), reason },
+        other => other,
+    })
+}
+
 /// autotest's `_build_tagged_test_name` for the test `name`.
 ///
 /// # Errors

@@ -169,23 +169,6 @@ pub fn variant_args(variant: &Variant, given: Args) -> Args {
     args
 }
 
-/// A fresh instance of the test a user names (a variant included), the
-/// arguments to run it with (a variant's under those given) and the variant's
-/// name.
-///
-/// # Errors
-///
-/// [`Error::UnknownTest`], with the closest names.
-pub(crate) fn instance(name: &str, args: Args) -> Result<(Box<dyn Autotest>, Args, Option<&'static str>)> {
-    let (registration, variant) =
-        resolve(name).ok_or_else(|| Error::UnknownTest { name: name.to_owned(), suggestions: suggestions(name) })?;
-    let args = match variant {
-        Some(variant) => variant_args(variant, args),
-        None => args,
-    };
-    Ok((registration.make(), args, variant.map(Variant::name)))
-}
-
 /// Every name a user can run, sorted: each test, and each of its variants as
 /// `<test>.<variant>` after it (a test's own name borrowed, a variant's made).
 pub fn names() -> impl Iterator<Item = (Cow<'static, str>, &'static Registration, Option<&'static Variant>)> {

@@ -2,7 +2,7 @@
 //! as autotest's `_validate_args` / `_cherry_pick_args` did, and parsing the
 //! engine's own arguments ([`EngineArgs`]) once for the whole run.
 
-use harness_names::ENGINE_ARGS;
+use harness_names::{Consumer, ENGINE_ARGS, consumed_by, consumed_count};
 use serde_json::{Map, Value};
 
 use crate::args::{ArgError, ArgErrors, Args, shown};
@@ -11,26 +11,32 @@ use crate::schema::{ParamKind, PhaseTable, TestInfo};
 
 /// The engine arguments autotest's `job.run_test`, `runtest` and `_exec` remove
 /// before any phase sees the arguments; never written as `param-<name>` keyvals.
-pub(crate) const JOB_ARGS: [&str; 6] =
-    ["tag", "subdir_tag", "timeout", "master_testpath", "run_cleanup", "test_attributes"];
+pub(crate) const JOB_ARGS: [&str; consumed_count(Consumer::Job)] = consumed_by(Consumer::Job);
 
 /// The engine arguments autotest's base `execute` consumes: `run_once` and the
 /// phases around each iteration never see them.
-pub(crate) const EXECUTE_ARGS: [&str; 6] =
-    ["iterations", "retries", "test_length", "profile_only", "postprocess_profiled_run", "constraints"];
+pub(crate) const EXECUTE_ARGS: [&str; consumed_count(Consumer::Execute)] = consumed_by(Consumer::Execute);
 
 /// A run's arguments, checked: the engine's own parsed, and every problem.
-#[derive(Debug)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Checked {
-    test: &'static str,
+    test: String,
     pub(crate) engine: EngineArgs,
     pub(crate) errors: Vec<ArgError>,
 }
 
 impl Checked {
+    /// The first required parameter without a value, as `(name, type)`.
+    pub(crate) fn missing(&self) -> Option<(&str, &str)> {
+        self.errors.iter().find_map(|error| match error {
+            ArgError::Missing { name, type_name, .. } => Some((name.as_str(), type_name.as_str())),
+            _ => None,
+        })
+    }
+
     /// Every problem, if there is one.
     pub(crate) fn problems(&self) -> Option<ArgErrors> {
-        (!self.errors.is_empty()).then(|| ArgErrors::new(self.test, self.errors.clone()))
+        (!self.errors.is_empty()).then(|| ArgErrors::new(&self.test, self.errors.clone()))
     }
 
     /// The problems that keep a run from being named (a `tag`, `subdir_tag` or
@@ -42,7 +48,7 @@ impl Checked {
             .filter(|e| matches!(e, ArgError::Engine { name, .. } if matches!(name.as_str(), "tag" | "subdir_tag" | "master_testpath")))
             .cloned()
             .collect();
-        (!naming.is_empty()).then(|| ArgErrors::new(self.test, naming))
+        (!naming.is_empty()).then(|| ArgErrors::new(&self.test, naming))
     }
 }
 
@@ -64,16 +70,8 @@ fn depth(value: &Value) -> usize {
     deepest
 }
 
-/// The first required parameter without a value in `args`, as `(name, type)`.
-pub(crate) fn missing_required(info: &TestInfo, args: &Args) -> Option<(&'static str, &'static str)> {
-    info.params()
-        .map(|(_, param)| param)
-        .find(|p| p.kind() == ParamKind::Required && matches!(args.get(p.name()), None | Some(Value::Null)))
-        .map(|p| (p.name(), p.type_name()))
-}
-
 /// The engine's own arguments, parsed and checked.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct EngineArgs {
     pub(crate) iterations: Option<u64>,
     pub(crate) retries: Option<u32>,
@@ -97,7 +95,11 @@ impl EngineArgs {
             if value.is_null() {
                 continue;
             }
-            let bad = |expected: &'static str| ArgError::Engine { name: name.to_owned(), expected, got: shown(value) };
+            let bad = |expected: &'static str| ArgError::Engine {
+                name: name.to_owned(),
+                expected: std::borrow::Cow::Borrowed(expected),
+                got: shown(value),
+            };
             let result = match name {
                 "iterations" => {
                     value.as_u64().map(|n| engine.iterations = Some(n)).ok_or_else(|| bad("a non-negative integer"))
@@ -231,7 +233,7 @@ pub(crate) fn check(info: &TestInfo, args: &Args) -> Checked {
             }
         }
     }
-    Checked { test: info.name(), engine, errors }
+    Checked { test: info.name().to_owned(), engine, errors }
 }
 
 #[cfg(test)]
@@ -240,6 +242,33 @@ mod tests {
     use crate::phase::Phase;
     use crate::schema::{Param, Version};
     use serde_json::json;
+
+    /// Every engine argument of the one table is parsed, and the job-level
+    /// and execute-level sets split it without overlap or gap: a name added to
+    /// the table but not to the parser (or the other way) fails here.
+    #[test]
+    fn the_engine_argument_table_and_its_parser_agree() {
+        for name in ENGINE_ARGS {
+            // `[[1]]` is the right type for no engine argument.
+            let args = Args::from_json(json!({ name: [[1]] })).unwrap();
+            let mut errors = Vec::new();
+            let _ = EngineArgs::parse(&args, &mut errors);
+            assert!(
+                matches!(errors.as_slice(), [ArgError::Engine { name: n, .. }] if n == name),
+                "the parser does not handle `{name}`: {errors:?}"
+            );
+            assert_eq!(
+                usize::from(JOB_ARGS.contains(&name)) + usize::from(EXECUTE_ARGS.contains(&name)),
+                1,
+                "`{name}` is in the job-level or execute-level set, exactly one"
+            );
+        }
+        assert_eq!(JOB_ARGS.len() + EXECUTE_ARGS.len(), ENGINE_ARGS.len());
+        // A name outside the table is not the parser's.
+        let mut errors = Vec::new();
+        let _ = EngineArgs::parse(&Args::from_json(json!({ "seconds": [[1]] })).unwrap(), &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+    }
 
     static SLEEP: TestInfo = TestInfo::new("sleeptest", Version::Int(1)).with_phases(&[
         PhaseTable::new(Phase::Initialize, &[Param::optional::<String>("mode", "Option<String>")]),

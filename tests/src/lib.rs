@@ -2,7 +2,10 @@
 //! the engine makes, written against the core trait by hand (no macro), and a
 //! recording profiler.
 
+mod fixture;
 pub mod tko;
+
+pub use fixture::Fixture;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -305,6 +308,36 @@ pub fn example_harness() -> &'static Path {
         let exe = std::env::current_exe().expect("the test binary's path");
         exe.parent().and_then(Path::parent).expect("target/<profile>/deps").join("harness")
     })
+}
+
+/// The results tools' binary (`cargo-harness`), built once per test binary.
+///
+/// # Panics
+///
+/// When the build fails.
+#[must_use]
+pub fn results_tools() -> &'static Path {
+    static BINARY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BINARY.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "-q", "-p", "cargo-harness", "--bin", "cargo-harness"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building cargo-harness failed");
+        let exe = std::env::current_exe().expect("the test binary's path");
+        exe.parent().and_then(Path::parent).expect("target/<profile>/deps").join("cargo-harness")
+    })
+}
+
+/// A command running the results tools (`cargo-harness`) in `dir`, with no
+/// inherited colour setting.
+#[must_use]
+pub fn tools_in(dir: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(results_tools());
+    command.current_dir(dir).env_remove("NO_COLOR");
+    command
 }
 
 /// Runs `command` with stdin, stdout and stderr on a new pseudo-terminal, as a

@@ -24,6 +24,11 @@ fn run_in(dir: &Path, args: &[&str]) -> Output {
     harness_command(dir).args(args).output().unwrap()
 }
 
+/// The results tools (`cargo-harness`) in `dir`.
+fn tools(dir: &Path, args: &[&str]) -> Output {
+    harness_tests::tools_in(dir).args(args).output().unwrap()
+}
+
 fn harness_command(dir: &Path) -> Command {
     let mut command = Command::new(harness());
     command.current_dir(dir).env_remove("HARNESS_LOG").env_remove("NO_COLOR").env("HARNESS_STATE_DIR", state_dir(dir));
@@ -383,7 +388,7 @@ fn report_prints_a_table_and_writes_a_page() {
         &["run", "checksum_throughput", "--arg", "size_mb=1", "--iterations", "3", "--results", "r", "-q"],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let report = run_in(dir.path(), &["report", "r", "--html", "page.html"]);
+    let report = tools(dir.path(), &["report", "r", "--html", "page.html"]);
     let stdout = text(&report.stdout);
     assert!(report.status.success(), "{}", text(&report.stderr));
     let lines: Vec<&str> = stdout.lines().collect();
@@ -405,13 +410,13 @@ fn report_rebuilds_results_from_the_status_log() {
     assert!(out.status.success());
     std::fs::remove_file(dir.path().join("r/results.json")).unwrap();
     std::fs::remove_file(dir.path().join("r/junit.xml")).unwrap();
-    let report = run_in(dir.path(), &["report", "r"]);
+    let report = tools(dir.path(), &["report", "r"]);
     assert!(report.status.success());
     assert!(text(&report.stderr).contains("rebuilt it (and junit.xml) from status.log"));
     let rebuilt = JobResults::read(dir.path().join("r/results.json")).unwrap();
     assert_eq!((rebuilt.tests[0].test.as_str(), rebuilt.tests[0].status), ("sleeptest", Status::Good));
     assert!(dir.path().join("r/junit.xml").is_file());
-    let missing = run_in(dir.path(), &["report", "nowhere"]);
+    let missing = tools(dir.path(), &["report", "nowhere"]);
     assert_eq!(missing.status.code(), Some(2));
 }
 

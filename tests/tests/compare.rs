@@ -22,6 +22,11 @@ fn harness(dir: &Path, args: &[&str]) -> Output {
     harness_in(dir).args(args).output().unwrap()
 }
 
+/// The results tools (`cargo-harness`) in `dir`.
+fn tools(dir: &Path, args: &[&str]) -> Output {
+    harness_tests::tools_in(dir).args(args).output().unwrap()
+}
+
 /// A run of `perf_sample` with `values` (one per iteration) into `dir/name`.
 fn sample(dir: &Path, name: &str, values: &[f64], extra: &[&str]) -> Output {
     let list = format!("values={}", serde_json::to_string(values).unwrap());
@@ -45,7 +50,7 @@ fn scaled(factor: f64) -> Vec<f64> {
 fn compare_json(dir: &Path, base: &str, new: &str, extra: &[&str]) -> (Option<i32>, Value) {
     let mut args = vec!["compare", base, new, "--json"];
     args.extend_from_slice(extra);
-    let out = harness(dir, &args);
+    let out = tools(dir, &args);
     let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
     (out.status.code(), json)
 }
@@ -91,18 +96,18 @@ fn compare_tells_regressions_from_improvements_and_noise() {
     let (code, strict) = compare_json(dir.path(), "tight", "noise", &["--noise", "0.005"]);
     assert_eq!((code, strict["metrics"][0]["verdict"].as_str()), (Some(1), Some("regressed")));
     // The table for people.
-    let table = harness(dir.path(), &["compare", "base", "slower"]);
+    let table = tools(dir.path(), &["compare", "base", "slower"]);
     assert_eq!(table.status.code(), Some(1));
     let table = text(&table.stdout);
     assert!(table.contains("perf_sample/latency"), "{table}");
     assert!(table.contains("regressed"), "{table}");
     assert!(table.ends_with("1 regression (alpha 0.05, noise 2%)\n"), "{table}");
-    let bad = harness(dir.path(), &["compare", "base", "slower", "--alpha", "2"]);
+    let bad = tools(dir.path(), &["compare", "base", "slower", "--alpha", "2"]);
     assert_eq!(
         (bad.status.code(), text(&bad.stderr)),
         (Some(2), "error: --alpha must be between 0 and 1, got 2\n".into())
     );
-    let nowhere = harness(dir.path(), &["compare", "base", "nowhere"]);
+    let nowhere = tools(dir.path(), &["compare", "base", "nowhere"]);
     assert_eq!(nowhere.status.code(), Some(2));
     assert!(text(&nowhere.stderr).contains("`nowhere` is neither a results directory"));
 }
@@ -238,7 +243,7 @@ fn every_job_records_its_machine_and_compare_shows_what_differs() {
     json["job"]["sysinfo"]["build"] = "release".into();
     let other = dir.path().join("other.json");
     std::fs::write(&other, serde_json::to_string(&json).unwrap()).unwrap();
-    let compared = harness(dir.path(), &["compare", "a2/results.json", "other.json"]);
+    let compared = tools(dir.path(), &["compare", "a2/results.json", "other.json"]);
     let table = text(&compared.stdout);
     let build = if cfg!(debug_assertions) { "debug" } else { "release" };
     if build == "debug" {

@@ -95,7 +95,7 @@ fn a_job_whose_disk_stays_full_can_be_rebuilt_afterwards() {
     // Room again: `report` rebuilds what the full disk kept from being written.
     std::fs::remove_file(results.join("fault_fill_disk/filler")).unwrap();
     let _ = std::fs::remove_file(results.join("results.json"));
-    let report = harness_in(state.path()).arg("report").arg(&results).output().unwrap();
+    let report = harness_tests::tools_in(state.path()).arg("report").arg(&results).output().unwrap();
     assert!(text(&report.stderr).contains("rebuilt it (and junit.xml) from status.log"), "{}", text(&report.stderr));
     let rebuilt = JobResults::read(results.join("results.json")).unwrap();
     assert_eq!(rebuilt.tests.len(), 1);
@@ -145,7 +145,7 @@ fn a_test_started_on_a_full_disk_is_never_good() {
     // Room again: the rebuilt job agrees.
     std::fs::remove_file(results.join("fault_fill_disk/filler")).unwrap();
     let _ = std::fs::remove_file(results.join("results.json"));
-    let report = harness_in(state.path()).arg("report").arg(&results).output().unwrap();
+    let report = harness_tests::tools_in(state.path()).arg("report").arg(&results).output().unwrap();
     assert_eq!(report.status.code(), Some(1), "{}", text(&report.stderr));
     let rebuilt = JobResults::read(results.join("results.json")).unwrap();
     let rebuilt: Vec<(String, Status)> = rebuilt.tests.iter().map(|t| (t.test.clone(), t.status)).collect();

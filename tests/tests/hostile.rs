@@ -302,7 +302,7 @@ fn retarget(jobdir: &Path, subdir: &str, new: &str) {
 }
 
 fn merge_shard(dir: &Path, shard: &Path, into: &Path) -> std::process::Output {
-    harness_tests::harness_in(dir).arg("report").arg("--merge").arg(shard).arg("--into").arg(into).output().unwrap()
+    harness_tests::tools_in(dir).arg("report").arg("--merge").arg(shard).arg("--into").arg(into).output().unwrap()
 }
 
 #[test]
@@ -403,7 +403,7 @@ fn report_links_are_relative_paths_and_the_page_runs_no_script() {
     let text = std::fs::read_to_string(&results).unwrap();
     std::fs::write(&results, text.replace(&format!("\"subdir\":\"{subdir}\""), &format!("\"subdir\":\"{evil}\"")))
         .unwrap();
-    let out = harness_tests::harness_in(dir)
+    let out = harness_tests::tools_in(dir)
         .arg("report")
         .arg(&jobdir)
         .arg("--html")
@@ -455,10 +455,10 @@ fn nesting_is_bounded_and_everything_written_reads_back() {
         record = sub;
     }
     assert_eq!(levels, 32);
-    let report = harness_tests::harness_in(dir).args(["report", "at_limit"]).output().unwrap();
+    let report = harness_tests::tools_in(dir).args(["report", "at_limit"]).output().unwrap();
     assert_eq!(report.status.code(), Some(0));
     std::fs::remove_file(dir.join("at_limit/results.json")).unwrap();
-    let rebuilt = harness_tests::harness_in(dir).args(["report", "at_limit"]).output().unwrap();
+    let rebuilt = harness_tests::tools_in(dir).args(["report", "at_limit"]).output().unwrap();
     assert_eq!(rebuilt.status.code(), Some(0), "{}", String::from_utf8_lossy(&rebuilt.stderr));
     JobResults::read(dir.join("at_limit/results.json")).unwrap();
 
@@ -495,7 +495,7 @@ fn nesting_is_bounded_and_everything_written_reads_back() {
             log.push_str("START\tt\tt\ttimestamp=1\t\n");
         }
         std::fs::write(job.join("status.log"), log).unwrap();
-        let out = harness_tests::harness_in(dir).arg("report").arg(&job).output().unwrap();
+        let out = harness_tests::tools_in(dir).arg("report").arg(&job).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{groups}: {stderr}");
         assert!(

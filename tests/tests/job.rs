@@ -7,7 +7,7 @@ use harness_core::Job;
 use harness_core::prelude::*;
 use harness_core::profiler::{CommandProfiler, ProfilerSet, StopSignal};
 use harness_core::results::{StatusCode, StatusLog};
-use harness_tests::{Events, Recorder, job_builder, status_lines};
+use harness_tests::{Events, Fixture, Recorder, job_builder, status_lines};
 
 /// Runs a subtest from its run_once.
 #[autotest(version = 1)]
@@ -122,9 +122,7 @@ fn a_test_writes_status_lines_through_its_job_view() {
 
 #[test]
 fn tagged_names_follow_build_tagged_test_name() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = job_builder(dir.path(), &events).use_sequence_number(true).automatic_test_tag("auto").build().unwrap();
+    let fx = Fixture::with(|builder, _| builder.use_sequence_number(true).automatic_test_tag("auto"));
     let cases = [
         (Args::new(), "t._01_.auto", "t._01_.auto", Some("_01_.auto")),
         (Args::new().with("tag", "tag"), "t.tag._02_.auto", "t.tag._02_.auto", Some("tag._02_.auto")),
@@ -136,13 +134,13 @@ fn tagged_names_follow_build_tagged_test_name() {
         ),
     ];
     for (args, subdir, operation, tag) in cases {
-        let record = job.run_test_with(Recorder::new("t", &events), args).unwrap();
+        let record = fx.run(fx.recorder("t"), args);
         assert_eq!((record.subdir.as_str(), record.tag.as_deref()), (subdir, tag));
-        let start = status_lines(dir.path().join("results").join(subdir).join("status.log")).remove(0);
+        let start = status_lines(fx.results(subdir).join("status.log")).remove(0);
         assert_eq!(start, format!("\tSTART\t{subdir}\t{operation}\t"));
     }
-    let plain = job_builder(&dir.path().join("plain"), &events).build().unwrap();
-    let record = plain.run_test_with(Recorder::new("t", &events), Args::new().with("subdir_tag", "subdirtag")).unwrap();
+    let plain = Fixture::new();
+    let record = plain.run(plain.recorder("t"), Args::new().with("subdir_tag", "subdirtag"));
     assert_eq!((record.subdir.as_str(), record.tag.as_deref()), ("t.subdirtag", Some("subdirtag")));
 }
 
@@ -242,27 +240,22 @@ fn dropping_caches_without_permission_warns_once_and_carries_on() {
 
 #[test]
 fn job_complete_writes_results_json_and_junit() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = job_builder(dir.path(), &events).tag("nightly").build().unwrap();
-    job.run_test_with(Recorder::new("good", &events), Args::new()).unwrap();
-    job.run_test_with(
-        Recorder::new("bad", &events).on(harness_core::definition::Phase::RunOnce, |ctx, _| {
+    let fx = Fixture::with(|builder, _| builder.tag("nightly"));
+    fx.run(fx.recorder("good"), Args::new());
+    fx.run(
+        fx.recorder("bad").on(harness_core::definition::Phase::RunOnce, |ctx, _| {
             ctx.output_perf_value(PerfValue::new("latency", vec![1.5, 2.5]).units("ms"))?;
             Err(Failure::fail("too slow"))
         }),
         Args::new(),
-    )
-    .unwrap();
-    job.run_test_with(
-        Recorder::new("na", &events)
-            .on(harness_core::definition::Phase::Setup, |_, _| Err(Failure::not_applicable("no gpu"))),
+    );
+    fx.run(
+        fx.recorder("na").on(harness_core::definition::Phase::Setup, |_, _| Err(Failure::not_applicable("no gpu"))),
         Args::new(),
-    )
-    .unwrap();
-    let summary = job.complete().unwrap();
+    );
+    let summary = fx.job.complete().unwrap();
     assert!(summary.has_failures());
-    let results = harness_core::results::JobResults::read(dir.path().join("results/results.json")).unwrap();
+    let results = harness_core::results::JobResults::read(fx.results("results.json")).unwrap();
     assert_eq!(results.schema_version, 1);
     assert_eq!(results.job.tag.as_deref(), Some("nightly"));
     let statuses: Vec<(&str, Status, &str)> =
@@ -276,13 +269,13 @@ fn job_complete_writes_results_json_and_junit() {
         ]
     );
     assert_eq!(results.tests[1].perf_values[0].values, [1.5, 2.5]);
-    let junit = std::fs::read_to_string(dir.path().join("results/junit.xml")).unwrap();
+    let junit = std::fs::read_to_string(fx.results("junit.xml")).unwrap();
     assert!(junit.contains("<testsuites name=\"nightly\" tests=\"3\" failures=\"1\" errors=\"0\""), "{junit}");
     assert!(junit.contains("<failure message=\"too slow\" type=\"FAIL\"/>"), "{junit}");
     assert!(junit.contains("<skipped message=\"no gpu\" type=\"TEST_NA\"/>"), "{junit}");
     assert!(junit.contains("<property name=\"perf:latency\" value=\"[1.5, 2.5] ms (down)\"/>"), "{junit}");
     assert!(junit.contains("<testsuite name=\"na\" tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"1\""), "{junit}");
-    let log = StatusLog::read(dir.path().join("results/status.log")).unwrap();
+    let log = StatusLog::read(fx.results("status.log")).unwrap();
     assert_eq!(log.groups[0].status, Status::Good);
 }
 

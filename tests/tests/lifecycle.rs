@@ -8,16 +8,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use harness_core::definition::Phase;
 use harness_core::results::StatusLog;
 use harness_core::results::TestRecord;
-use harness_core::{Args, Failure, Job, Status};
-use harness_tests::{Events, Recorder, RecorderInfo, RecordingProfiler, job_builder, lines, status_lines};
+use harness_core::{Args, Failure, Job, JobBuilder, Status};
+use harness_tests::{Events, Fixture, Recorder, RecorderInfo, RecordingProfiler, lines, status_lines};
 use serde_json::json;
 
-fn run(job: &Job, test: Recorder, args: Args) -> TestRecord {
-    job.run_test_with(test, args).expect("the run is recorded")
-}
-
-fn profiled_job(root: &std::path::Path, events: &Events) -> Job {
-    job_builder(root, events)
+/// A job with a recording profiler and iteration hooks that record too.
+fn profiled(builder: JobBuilder, events: &Events) -> JobBuilder {
+    builder
         .profiler(RecordingProfiler { name: "rec".into(), events: events.clone() })
         .before_iteration_hook({
             let events = events.clone();
@@ -33,20 +30,16 @@ fn profiled_job(root: &std::path::Path, events: &Events) -> Job {
                 Ok(())
             }
         })
-        .build()
-        .unwrap()
 }
 
 #[test]
 fn two_iterations_with_profilers_follow_the_original() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = profiled_job(dir.path(), &events);
-    let record = run(&job, Recorder::new("t", &events), Args::new().with("iterations", 2));
+    let fx = Fixture::with(profiled);
+    let record = fx.run(fx.recorder("t"), Args::new().with("iterations", 2));
     assert_eq!(record.status, Status::Good);
     assert_eq!(record.iterations, 2);
     assert_eq!(
-        events.take(),
+        fx.events.take(),
         [
             "initialize",
             "setup",
@@ -74,44 +67,37 @@ fn two_iterations_with_profilers_follow_the_original() {
             "cleanup",
         ]
     );
-    let outputdir = dir.path().join("results/t");
+    let outputdir = fx.results("t");
     assert_eq!(std::fs::read_to_string(outputdir.join("profiling/iteration.3/rec")).unwrap(), "profile");
     assert_eq!(lines(outputdir.join("keyval")), ["param-iterations=2", "version=1"]);
 }
 
 #[test]
 fn zero_iterations_run_only_the_profiled_run_and_postprocess() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = job_builder(dir.path(), &events).build().unwrap();
-    let record = run(&job, Recorder::new("t", &events), Args::new().with("iterations", 0));
+    let fx = Fixture::new();
+    let record = fx.run(fx.recorder("t"), Args::new().with("iterations", 0));
     assert_eq!(record.status, Status::Good);
     assert_eq!(record.iterations, 0);
-    assert_eq!(events.take(), ["initialize", "setup", "warmup", "postprocess 1", "cleanup"]);
+    assert_eq!(fx.events.take(), ["initialize", "setup", "warmup", "postprocess 1", "cleanup"]);
 }
 
 #[test]
 fn test_length_wins_over_iterations() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
     let ticks = Arc::new(AtomicUsize::new(0));
     #[allow(clippy::cast_precision_loss, reason = "small tick counts")]
-    let job =
-        job_builder(dir.path(), &events).clock(move || ticks.fetch_add(1, Ordering::SeqCst) as f64).build().unwrap();
-    let record = run(&job, Recorder::new("t", &events), Args::new().with("iterations", 1).with("test_length", 3));
+    let fx = Fixture::with(|builder, _| builder.clock(move || ticks.fetch_add(1, Ordering::SeqCst) as f64));
+    let record = fx.run(fx.recorder("t"), Args::new().with("iterations", 1).with("test_length", 3));
     assert_eq!(record.iterations, 3);
     let runs: Vec<String> =
-        events.take().into_iter().filter(|e| e.starts_with("run_once") || e.starts_with("postprocess ")).collect();
+        fx.events.take().into_iter().filter(|e| e.starts_with("run_once") || e.starts_with("postprocess ")).collect();
     // Deliberate difference: the counter counts up in test_length mode (the original leaves it at 0).
     assert_eq!(runs, ["run_once 1", "run_once 2", "run_once 3", "postprocess 4"]);
 }
 
 #[test]
 fn profile_only_profiles_every_iteration_and_adds_no_extra_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = profiled_job(dir.path(), &events);
-    let record = run(&job, Recorder::new("t", &events), Args::new().with("iterations", 2).with("profile_only", true));
+    let fx = Fixture::with(profiled);
+    let record = fx.run(fx.recorder("t"), Args::new().with("iterations", 2).with("profile_only", true));
     assert_eq!(record.status, Status::Good);
     let expected: Vec<String> = (1..=2)
         .flat_map(|i| {
@@ -130,25 +116,23 @@ fn profile_only_profiles_every_iteration_and_adds_no_extra_run() {
             .map(|e| format!("{e} {i}"))
         })
         .collect();
-    let events = events.take();
+    let events = fx.events.take();
     assert_eq!(events[..3], ["initialize", "setup", "warmup"]);
     assert_eq!(events[3..events.len() - 2], expected[..]);
     assert_eq!(events[events.len() - 2..], ["postprocess 2", "cleanup"]);
     for i in 1..=2 {
-        assert!(dir.path().join(format!("results/t/profiling/iteration.{i}/rec")).is_file());
+        assert!(fx.results(&format!("t/profiling/iteration.{i}/rec")).is_file());
     }
 }
 
 #[test]
 fn profile_only_without_profilers_warns_and_runs_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = job_builder(dir.path(), &events).build().unwrap();
-    let record = run(&job, Recorder::new("t", &events), Args::new().with("iterations", 2).with("profile_only", true));
+    let fx = Fixture::new();
+    let record = fx.run(fx.recorder("t"), Args::new().with("iterations", 2).with("profile_only", true));
     // The WARN line inside the test's group makes the test WARN, as TKO rolls it up.
     assert_eq!(record.status, Status::Warn, "{}", record.reason);
     assert_eq!(
-        events.take(),
+        fx.events.take(),
         [
             "initialize",
             "setup",
@@ -160,38 +144,31 @@ fn profile_only_without_profilers_warns_and_runs_nothing() {
         ]
     );
     let warn = "\t\tWARN\t----\t----\tNo profilers have been added but profile_only is set - nothing will be run";
-    let log = status_lines(dir.path().join("results/status.log"));
+    let log = status_lines(fx.results("status.log"));
     assert_eq!(log.iter().filter(|l| *l == warn).count(), 2, "{log:#?}");
 }
 
 #[test]
 fn default_profile_only_comes_from_the_job() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = job_builder(dir.path(), &events)
-        .default_profile_only(true)
-        .profiler(RecordingProfiler { name: "rec".into(), events: events.clone() })
-        .build()
-        .unwrap();
-    run(&job, Recorder::new("t", &events), Args::new().with("iterations", 3));
-    let starts: Vec<String> = events.take().into_iter().filter(|e| e.starts_with("profilers.start")).collect();
+    let fx = Fixture::with(|builder, events| {
+        builder.default_profile_only(true).profiler(RecordingProfiler { name: "rec".into(), events: events.clone() })
+    });
+    fx.run(fx.recorder("t"), Args::new().with("iterations", 3));
+    let starts: Vec<String> = fx.events.take().into_iter().filter(|e| e.starts_with("profilers.start")).collect();
     assert_eq!(starts, ["profilers.start 1", "profilers.start 2", "profilers.start 3"]);
 }
 
 fn profiled_run_events(attribute: bool, argument: Option<bool>) -> Vec<String> {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = job_builder(dir.path(), &events)
-        .profiler(RecordingProfiler { name: "rec".into(), events: events.clone() })
-        .build()
-        .unwrap();
+    let fx = Fixture::with(|builder, events| {
+        builder.profiler(RecordingProfiler { name: "rec".into(), events: events.clone() })
+    });
     let mut args = Args::new().with("iterations", 1);
     if let Some(argument) = argument {
         args.set("postprocess_profiled_run", argument);
     }
     let info = RecorderInfo { postprocess_profiled_run: attribute, ..RecorderInfo::new("t") };
-    run(&job, Recorder::with_info(info, &events), args);
-    let events = events.take();
+    fx.run(Recorder::with_info(info, &fx.events), args);
+    let events = fx.events.take();
     let at = events.iter().position(|e| e == "profilers.start 2").unwrap();
     events[at + 1..events.len() - 2].to_vec()
 }
@@ -207,44 +184,39 @@ fn postprocess_profiled_run_argument_wins_over_the_attribute() {
     assert_eq!(profiled_run_events(true, Some(false)), without);
 }
 
-fn retry_run(
-    test_retry: u32,
-    fail_calls: u32,
-    failure: fn() -> Failure,
-) -> (TestRecord, Vec<String>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = job_builder(dir.path(), &events).test_retry(test_retry).build().unwrap();
-    let test = Recorder::new("t", &events)
-        .on(Phase::RunOnce, move |_, calls| if calls <= fail_calls { Err(failure()) } else { Ok(()) });
-    let record = run(&job, test, Args::new());
-    (record, events.take(), dir)
+fn retry_run(test_retry: u32, fail_calls: u32, failure: fn() -> Failure) -> (TestRecord, Vec<String>, Fixture) {
+    let fx = Fixture::with(|builder, _| builder.test_retry(test_retry));
+    let test =
+        fx.recorder("t").on(Phase::RunOnce, move |_, calls| if calls <= fail_calls { Err(failure()) } else { Ok(()) });
+    let record = fx.run(test, Args::new());
+    let events = fx.events.take();
+    (record, events, fx)
 }
 
 #[test]
 fn retries_exhausted() {
-    let (record, events, dir) = retry_run(5, 99, || Failure::fail_retry("fail"));
+    let (record, events, fx) = retry_run(5, 99, || Failure::fail_retry("fail"));
     assert_eq!((record.status, record.reason.as_str()), (Status::Fail, "fail"));
     assert_eq!(events.iter().filter(|e| *e == "run_once 1").count(), 6);
     assert!(!events.contains(&"after_run_once 1".to_owned()));
     let infos: Vec<String> =
-        status_lines(dir.path().join("results/status.log")).into_iter().filter(|l| l.contains("INFO")).collect();
+        status_lines(fx.results("status.log")).into_iter().filter(|l| l.contains("INFO")).collect();
     let expected: Vec<String> = (0..5).map(|r| format!("\t\tINFO\t----\t----\tRun {r} failed with fail")).collect();
     assert_eq!(infos, expected);
-    assert_eq!(lines(dir.path().join("results/t/keyval")), ["version=1"]);
+    assert_eq!(lines(fx.results("t/keyval")), ["version=1"]);
 }
 
 #[test]
 fn only_fail_retry_is_retried() {
-    let (record, events, dir) = retry_run(5, 1, || Failure::fail("fail"));
+    let (record, events, fx) = retry_run(5, 1, || Failure::fail("fail"));
     assert_eq!((record.status, record.reason.as_str()), (Status::Fail, "fail"));
     assert_eq!(events.iter().filter(|e| *e == "run_once 1").count(), 1);
-    assert!(!std::fs::read_to_string(dir.path().join("results/status.log")).unwrap().contains("INFO"));
+    assert!(!std::fs::read_to_string(fx.results("status.log")).unwrap().contains("INFO"));
 }
 
 #[test]
 fn passing_after_two_retries() {
-    let (record, events, dir) = retry_run(5, 2, || Failure::fail_retry("fail"));
+    let (record, events, fx) = retry_run(5, 2, || Failure::fail_retry("fail"));
     assert_eq!(record.status, Status::Good);
     assert_eq!(
         events,
@@ -264,19 +236,17 @@ fn passing_after_two_retries() {
             "cleanup"
         ]
     );
-    assert_eq!(lines(dir.path().join("results/t/keyval")), ["version=1", "test_retries_before_success=2"]);
+    assert_eq!(lines(fx.results("t/keyval")), ["version=1", "test_retries_before_success=2"]);
 }
 
 #[test]
 fn a_failing_run_once_still_runs_after_hooks_and_cleanup_but_not_postprocess() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = profiled_job(dir.path(), &events);
-    let test = Recorder::new("t", &events).on(Phase::RunOnce, |_, _| Err(std::io::Error::other("boom"))?);
-    let record = run(&job, test, Args::new().with("iterations", 3));
+    let fx = Fixture::with(profiled);
+    let test = fx.recorder("t").on(Phase::RunOnce, |_, _| Err(std::io::Error::other("boom"))?);
+    let record = fx.run(test, Args::new().with("iterations", 3));
     assert_eq!((record.status, record.reason.as_str()), (Status::Fail, "Unhandled io::Error: boom"));
     assert_eq!(
-        events.take(),
+        fx.events.take(),
         [
             "initialize",
             "setup",
@@ -292,14 +262,12 @@ fn a_failing_run_once_still_runs_after_hooks_and_cleanup_but_not_postprocess() {
 
 #[test]
 fn a_good_run_writes_autotests_status_lines() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = job_builder(dir.path(), &events).build().unwrap();
-    run(&job, Recorder::new("sleeptest", &events), Args::new().with("tag", "quick").with("timeout", 60));
-    let summary = job.complete().unwrap();
+    let fx = Fixture::new();
+    fx.run(fx.recorder("sleeptest"), Args::new().with("tag", "quick").with("timeout", 60));
+    let summary = fx.job.complete().unwrap();
     assert_eq!(summary.status(), Status::Good);
     assert_eq!(
-        status_lines(dir.path().join("results/status.log")),
+        status_lines(fx.results("status.log")),
         [
             "START\t----\t----\t",
             "\tSTART\tsleeptest.quick\tsleeptest.quick\ttimeout=60\t",
@@ -308,11 +276,8 @@ fn a_good_run_writes_autotests_status_lines() {
             "END GOOD\t----\t----\t",
         ]
     );
-    assert_eq!(
-        status_lines(dir.path().join("results/sleeptest.quick/status.log")),
-        status_lines(dir.path().join("results/status.log"))[1..4]
-    );
-    let keyval = lines(dir.path().join("results/keyval"));
+    assert_eq!(status_lines(fx.results("sleeptest.quick/status.log")), status_lines(fx.results("status.log"))[1..4]);
+    let keyval = lines(fx.results("keyval"));
     let keys: Vec<&str> = keyval
         .iter()
         .map(|line| line.split('=').next().unwrap())
@@ -340,16 +305,14 @@ fn unhandled_failures_map_to_fail_or_error_by_phase() {
     ];
     for panics in [false, true] {
         for (phase, status) in cases {
-            let dir = tempfile::tempdir().unwrap();
-            let events = Events::new();
-            let job = profiled_job(dir.path(), &events);
-            let test = Recorder::new("t", &events).on(phase, move |_, _| {
+            let fx = Fixture::with(profiled);
+            let test = fx.recorder("t").on(phase, move |_, _| {
                 if panics {
                     panic!("boom in {phase}");
                 }
                 Err(std::fmt::Error)?
             });
-            let record = run(&job, test, Args::new());
+            let record = fx.run(test, Args::new());
             let expected_reason = if panics {
                 format!("Unhandled panic: boom in {phase}")
             } else {
@@ -359,13 +322,13 @@ fn unhandled_failures_map_to_fail_or_error_by_phase() {
             if panics {
                 assert!(record.details[0].starts_with("panicked at tests/tests/lifecycle.rs:"), "{:?}", record.details);
             }
-            let events = events.take();
+            let events = fx.events.take();
             assert_eq!(
                 events.last().map(String::as_str),
                 Some("cleanup"),
                 "{phase}: cleanup runs on every path: {events:?}"
             );
-            let log = StatusLog::read(dir.path().join("results/status.log")).unwrap();
+            let log = StatusLog::read(fx.results("status.log")).unwrap();
             let test_group = log.tests().next().unwrap();
             assert_eq!((test_group.status, test_group.closed_by_reader), (status, false));
         }
@@ -382,10 +345,8 @@ fn explicit_outcomes_keep_their_status_everywhere() {
     ];
     for (make, status) in outcomes {
         for phase in [Phase::Initialize, Phase::RunOnce, Phase::Cleanup] {
-            let dir = tempfile::tempdir().unwrap();
-            let events = Events::new();
-            let job = job_builder(dir.path(), &events).build().unwrap();
-            let record = run(&job, Recorder::new("t", &events).on(phase, move |_, _| Err(make())), Args::new());
+            let fx = Fixture::new();
+            let record = fx.run(fx.recorder("t").on(phase, move |_, _| Err(make())), Args::new());
             assert_eq!(record.status, status, "{phase}");
         }
     }
@@ -393,17 +354,16 @@ fn explicit_outcomes_keep_their_status_everywhere() {
 
 #[test]
 fn cleanup_failure_loses_to_the_original_error_and_counts_after_success() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = job_builder(dir.path(), &events).build().unwrap();
-    let both = Recorder::new("both", &events)
+    let fx = Fixture::new();
+    let both = fx
+        .recorder("both")
         .on(Phase::RunOnce, |_, _| Err(Failure::fail("run failed")))
         .on(Phase::Cleanup, |_, _| Err(Failure::fail("cleanup failed")));
-    assert_eq!(run(&job, both, Args::new()).reason, "run failed");
-    let debug = std::fs::read_to_string(dir.path().join("results/both/debug/both.DEBUG")).unwrap();
+    assert_eq!(fx.run(both, Args::new()).reason, "run failed");
+    let debug = std::fs::read_to_string(fx.results("both/debug/both.DEBUG")).unwrap();
     assert!(debug.contains("cleanup failed as well (the original failure is reported): cleanup failed"), "{debug}");
-    let only = Recorder::new("only", &events).on(Phase::Cleanup, |_, _| Err(std::fmt::Error)?);
-    let record = run(&job, only, Args::new());
+    let only = fx.recorder("only").on(Phase::Cleanup, |_, _| Err(std::fmt::Error)?);
+    let record = fx.run(only, Args::new());
     assert_eq!(
         (record.status, record.reason.as_str()),
         (Status::Error, "Unhandled fmt::Error: an error occurred when formatting an argument")
@@ -412,54 +372,43 @@ fn cleanup_failure_loses_to_the_original_error_and_counts_after_success() {
 
 #[test]
 fn run_cleanup_false_skips_cleanup() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = job_builder(dir.path(), &events).build().unwrap();
-    run(&job, Recorder::new("t", &events), Args::new().with("run_cleanup", false));
-    assert!(!events.take().contains(&"cleanup".to_owned()));
-    let job = job_builder(&dir.path().join("2"), &events).run_test_cleanup(false).build().unwrap();
-    run(&job, Recorder::new("t", &events), Args::new());
-    assert!(!events.take().contains(&"cleanup".to_owned()));
-    run(&job, Recorder::new("t", &events), Args::new().with("run_cleanup", true).with("tag", "x"));
-    assert!(events.take().contains(&"cleanup".to_owned()));
+    let fx = Fixture::new();
+    fx.run(fx.recorder("t"), Args::new().with("run_cleanup", false));
+    assert!(!fx.events.take().contains(&"cleanup".to_owned()));
+    let off = Fixture::with(|builder, _| builder.run_test_cleanup(false));
+    off.run(off.recorder("t"), Args::new());
+    assert!(!off.events.take().contains(&"cleanup".to_owned()));
+    off.run(off.recorder("t"), Args::new().with("run_cleanup", true).with("tag", "x"));
+    assert!(off.events.take().contains(&"cleanup".to_owned()));
 }
 
 #[test]
 fn hooks_that_panic_do_not_take_the_runner_down() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = job_builder(dir.path(), &events)
-        .after_iteration_hook(|_| panic!("hook panic"))
-        .after_test_hook(|_| panic!("after test panic"))
-        .build()
-        .unwrap();
-    let record = run(&job, Recorder::new("t", &events), Args::new());
+    let fx = Fixture::with(|builder, _| {
+        builder.after_iteration_hook(|_| panic!("hook panic")).after_test_hook(|_| panic!("after test panic"))
+    });
+    let record = fx.run(fx.recorder("t"), Args::new());
     assert_eq!((record.status, record.reason.as_str()), (Status::Fail, "Unhandled panic: hook panic"));
-    assert_eq!(events.take().last().unwrap(), "cleanup");
-    let record = run(&job, Recorder::new("u", &events), Args::new().with("iterations", 0));
+    assert_eq!(fx.events.take().last().unwrap(), "cleanup");
+    let record = fx.run(fx.recorder("u"), Args::new().with("iterations", 0));
     assert_eq!((record.status, record.reason.as_str()), (Status::Error, "Unhandled panic: after test panic"));
-    let _ = job.complete().unwrap();
-    let log = StatusLog::read(dir.path().join("results/status.log")).unwrap();
+    let _ = fx.job.complete().unwrap();
+    let log = StatusLog::read(fx.results("status.log")).unwrap();
     assert!(log.groups.iter().all(|g| !g.closed_by_reader));
     assert_eq!(log.tests().count(), 2);
 }
 
 #[test]
 fn a_failing_before_test_hook_is_an_error_and_the_test_does_not_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job =
-        job_builder(dir.path(), &events).before_test_hook(|_| Err(Failure::unhandled("no sysinfo"))).build().unwrap();
-    let record = run(&job, Recorder::new("t", &events), Args::new());
+    let fx = Fixture::with(|builder, _| builder.before_test_hook(|_| Err(Failure::unhandled("no sysinfo"))));
+    let record = fx.run(fx.recorder("t"), Args::new());
     assert_eq!((record.status, record.reason.as_str()), (Status::Error, "no sysinfo"));
-    assert!(events.take().is_empty());
+    assert!(fx.events.take().is_empty());
 }
 
 #[test]
 fn unknown_arguments_are_an_error_before_initialize() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = job_builder(dir.path(), &events).build().unwrap();
+    let fx = Fixture::new();
     let test = harness_core::definition::TestInfo::new("strict", harness_core::definition::Version::Int(1));
     struct Strict(&'static harness_core::definition::TestInfo, Events);
     impl harness_core::definition::Autotest for Strict {
@@ -471,24 +420,24 @@ fn unknown_arguments_are_an_error_before_initialize() {
             Ok(())
         }
     }
-    let record =
-        job.run_test_with(Strict(Box::leak(Box::new(test)), events.clone()), Args::new().with("bogus", 1)).unwrap();
+    let record = fx
+        .job
+        .run_test_with(Strict(Box::leak(Box::new(test)), fx.events.clone()), Args::new().with("bogus", 1))
+        .unwrap();
     assert_eq!(
         (record.status, record.reason.as_str()),
         (Status::Error, "Unknown parameter: bogus (strict takes no parameters)")
     );
-    assert!(events.take().is_empty(), "nothing runs, not even cleanup");
-    assert_eq!(lines(dir.path().join("results/strict/keyval")), ["param-bogus=1", "version=1"]);
-    let log = status_lines(dir.path().join("results/strict/status.log"));
+    assert!(fx.events.take().is_empty(), "nothing runs, not even cleanup");
+    assert_eq!(lines(fx.results("strict/keyval")), ["param-bogus=1", "version=1"]);
+    let log = status_lines(fx.results("strict/status.log"));
     assert_eq!(log[1], "\t\tERROR\tstrict\tstrict\tUnknown parameter: bogus (strict takes no parameters)");
 }
 
 #[test]
 fn bad_tags_and_existing_output_dirs_are_refused_before_anything_is_written() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = job_builder(dir.path(), &events).build().unwrap();
-    let before = harness_tests::tree(dir.path());
+    let fx = Fixture::new();
+    let before = harness_tests::tree(fx.root());
     for (tag, message) in [
         (
             "../escape",
@@ -497,26 +446,24 @@ fn bad_tags_and_existing_output_dirs_are_refused_before_anything_is_written() {
         ("a..b", "invalid tag `a..b`: it contains `..`; it must stay inside the results directory"),
         ("new\nline", "invalid tag `new\\nline`: it contains a control character"),
     ] {
-        let err = job.run_test_with(Recorder::new("t", &events), Args::new().with("tag", tag)).unwrap_err();
+        let err = fx.job.run_test_with(fx.recorder("t"), Args::new().with("tag", tag)).unwrap_err();
         assert_eq!(err.to_string(), message);
     }
-    let err = job.run_test_with(Recorder::new("t", &events), Args::new().with("tag", json!({"a": 1}))).unwrap_err();
+    let err = fx.job.run_test_with(fx.recorder("t"), Args::new().with("tag", json!({"a": 1}))).unwrap_err();
     assert_eq!(err.to_string(), "`tag` expects a string, got {\"a\":1}");
-    assert_eq!(harness_tests::tree(dir.path()), before);
-    assert!(events.take().is_empty());
-    run(&job, Recorder::new("t", &events), Args::new());
-    let status_before = std::fs::read_to_string(dir.path().join("results/status.log")).unwrap();
-    let err = job.run_test_with(Recorder::new("t", &events), Args::new()).unwrap_err();
+    assert_eq!(harness_tests::tree(fx.root()), before);
+    assert!(fx.events.take().is_empty());
+    fx.run(fx.recorder("t"), Args::new());
+    let status_before = std::fs::read_to_string(fx.results("status.log")).unwrap();
+    let err = fx.job.run_test_with(fx.recorder("t"), Args::new()).unwrap_err();
     assert_eq!(err.to_string(), "t already exists; multiple tests cannot run with the same subdirectory");
-    assert_eq!(std::fs::read_to_string(dir.path().join("results/status.log")).unwrap(), status_before);
+    assert_eq!(std::fs::read_to_string(fx.results("status.log")).unwrap(), status_before);
 }
 
 #[test]
 fn invalid_keyvals_write_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = job_builder(dir.path(), &events).build().unwrap();
-    let test = Recorder::new("t", &events).on(Phase::RunOnce, |ctx, _| {
+    let fx = Fixture::new();
+    let test = fx.recorder("t").on(Phase::RunOnce, |ctx, _| {
         let invalid = ctx.write_perf_keyval([("a", 1.0), ("b c", 2.0)]).unwrap_err();
         assert_eq!(invalid.to_string(), "Invalid key: b c{perf}");
         let nan = ctx.write_perf_keyval([("a", 1.0), ("b", f64::NAN)]).unwrap_err();
@@ -526,32 +473,30 @@ fn invalid_keyvals_write_nothing() {
         assert_eq!(ctx.write_test_keyval([("sp ace", 1)]).unwrap_err().to_string(), "Invalid key: sp ace");
         Ok(())
     });
-    assert_eq!(run(&job, test, Args::new()).status, Status::Good);
-    assert!(!dir.path().join("results/t/results/keyval").exists());
-    assert_eq!(lines(dir.path().join("results/t/keyval")), ["version=1"]);
+    assert_eq!(fx.run(test, Args::new()).status, Status::Good);
+    assert!(!fx.results("t/results/keyval").exists());
+    assert_eq!(lines(fx.results("t/keyval")), ["version=1"]);
 }
 
 #[test]
 fn setup_runs_once_per_version_and_a_failed_setup_leaves_no_version() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = job_builder(dir.path(), &events).build().unwrap();
+    let fx = Fixture::new();
     let build = |ctx: &mut harness_core::TestContext, _| {
         std::fs::create_dir_all(ctx.srcdir()).map_err(Failure::from)?;
         Ok(())
     };
-    let srcdir = dir.path().join("tests/t/src");
-    let failing = Recorder::new("t", &events).on(Phase::Setup, |ctx, _| {
+    let srcdir = fx.root().join("tests/t/src");
+    let failing = fx.recorder("t").on(Phase::Setup, |ctx, _| {
         std::fs::create_dir_all(ctx.srcdir()).map_err(Failure::from)?;
         Err(Failure::error("compiler missing"))
     });
-    let record = run(&job, failing, Args::new().with("tag", "a"));
+    let record = fx.run(failing, Args::new().with("tag", "a"));
     assert_eq!((record.status, record.reason.as_str()), (Status::Error, "compiler missing"));
     assert!(!srcdir.join(".version").exists());
-    run(&job, Recorder::new("t", &events).on(Phase::Setup, build), Args::new().with("tag", "b"));
+    fx.run(fx.recorder("t").on(Phase::Setup, build), Args::new().with("tag", "b"));
     assert_eq!(std::fs::read_to_string(srcdir.join(".version")).unwrap(), "I1\n.");
-    run(&job, Recorder::new("t", &events).on(Phase::Setup, build), Args::new().with("tag", "c"));
-    let setups = events.take().into_iter().filter(|e| e == "setup").count();
+    fx.run(fx.recorder("t").on(Phase::Setup, build), Args::new().with("tag", "c"));
+    let setups = fx.events.take().into_iter().filter(|e| e == "setup").count();
     assert_eq!(setups, 2, "the failed setup, then once for version 1");
 }
 
@@ -589,20 +534,19 @@ fn concurrent_jobs_run_setup_exactly_once() {
 
 #[test]
 fn perf_values_are_flushed_at_phase_ends_and_replaced_atomically() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = job_builder(dir.path(), &events).flush_interval(std::time::Duration::from_secs(3600)).build().unwrap();
-    let chart_path = dir.path().join("results/t/results/results-chart.json");
+    let fx = Fixture::with(|builder, _| builder.flush_interval(std::time::Duration::from_secs(3600)));
+    let chart_path = fx.results("t/results/results-chart.json");
     let seen_in_warmup = Arc::new(std::sync::Mutex::new(None));
     let seen = Arc::clone(&seen_in_warmup);
     let path = chart_path.clone();
-    let test = Recorder::new("t", &events)
+    let test = fx
+        .recorder("t")
         .on(Phase::Initialize, |ctx, _| Ok(ctx.output_perf_value(harness_core::PerfValue::new("init", 1))?))
         .on(Phase::Warmup, move |ctx, _| {
             *seen.lock().unwrap() = Some(std::fs::read_to_string(&path).unwrap());
             Ok(ctx.output_perf_value(harness_core::PerfValue::new("warm", 2))?)
         });
-    run(&job, test, Args::new());
+    fx.run(test, Args::new());
     let in_warmup: serde_json::Value =
         serde_json::from_str(seen_in_warmup.lock().unwrap().as_deref().unwrap()).unwrap();
     assert_eq!(
@@ -611,7 +555,7 @@ fn perf_values_are_flushed_at_phase_ends_and_replaced_atomically() {
     );
     let at_end: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&chart_path).unwrap()).unwrap();
     assert_eq!(at_end.as_object().unwrap().keys().collect::<Vec<_>>(), ["init", "warm"]);
-    let leftovers: Vec<String> = harness_tests::tree(&dir.path().join("results/t/results"));
+    let leftovers: Vec<String> = harness_tests::tree(&fx.results("t/results"));
     assert_eq!(leftovers, ["results-chart.json"]);
 }
 
@@ -650,16 +594,14 @@ fn setup_runs_again_when_its_arguments_change() {
             Ok(())
         }
     }
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = job_builder(dir.path(), &events).build().unwrap();
+    let fx = Fixture::new();
     for (tag, size) in [("a", 4), ("b", 4), ("c", 8), ("d", 8), ("e", 4)] {
         let args = Args::new().with("tag", tag).with("size_mb", size).with("iterations", 1);
-        assert_eq!(job.run_test_with(Sized(events.clone()), args).unwrap().status, Status::Good);
+        assert_eq!(fx.job.run_test_with(Sized(fx.events.clone()), args).unwrap().status, Status::Good);
     }
     // Each set of setup arguments has a srcdir of its own, kept: back to 4 builds nothing.
-    assert_eq!(events.take(), ["setup 4", "setup 8"]);
-    let mut built: Vec<String> = std::fs::read_dir(dir.path().join("tests/sized"))
+    assert_eq!(fx.events.take(), ["setup 4", "setup 8"]);
+    let mut built: Vec<String> = std::fs::read_dir(fx.root().join("tests/sized"))
         .unwrap()
         .map(|e| {
             let srcdir = e.unwrap().path();
@@ -676,26 +618,20 @@ fn setup_runs_again_when_its_arguments_change() {
 /// record names that iteration.
 #[test]
 fn the_profiled_run_is_told_and_marked() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = job_builder(dir.path(), &events)
-        .profiler(RecordingProfiler { name: "rec".into(), events: events.clone() })
-        .build()
-        .unwrap();
-    let seen = events.clone();
-    let test = Recorder::new("t", &events).on(Phase::RunOnce, move |ctx, _| {
+    let fx = Fixture::with(|builder, events| {
+        builder.profiler(RecordingProfiler { name: "rec".into(), events: events.clone() })
+    });
+    let seen = fx.events.clone();
+    let test = fx.recorder("t").on(Phase::RunOnce, move |ctx, _| {
         seen.push(format!("profiled {}", ctx.is_profiled_run()));
         Ok(())
     });
-    let record = run(&job, test, Args::new().with("iterations", 2));
-    let profiled: Vec<String> = events.take().into_iter().filter(|e| e.starts_with("profiled ")).collect();
+    let record = fx.run(test, Args::new().with("iterations", 2));
+    let profiled: Vec<String> = fx.events.take().into_iter().filter(|e| e.starts_with("profiled ")).collect();
     assert_eq!(profiled, ["profiled false", "profiled false", "profiled true"]);
     assert_eq!((record.iterations, record.profiled_iteration), (2, Some(3)));
-    let plain = run(
-        &job_builder(&dir.path().join("plain"), &events).build().unwrap(),
-        Recorder::new("t", &events),
-        Args::new(),
-    );
+    let without = Fixture::new();
+    let plain = without.run(without.recorder("t"), Args::new());
     assert_eq!(plain.profiled_iteration, None, "no profilers, no profiled run");
 }
 
@@ -704,16 +640,14 @@ fn the_profiled_run_is_told_and_marked() {
 /// text; the debug log names the constraint instead of an engine line.
 #[test]
 fn constraint_failures_show_the_measured_values() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = job_builder(dir.path(), &events).build().unwrap();
-    let test = Recorder::new("t", &events).on(Phase::RunOnce, |ctx, _| {
+    let fx = Fixture::new();
+    let test = fx.recorder("t").on(Phase::RunOnce, |ctx, _| {
         let rate = if ctx.iteration() == 2 { 812.4 } else { 60_000.0 };
         ctx.write_perf_keyval([("write_mb_s", rate)])?;
         Ok(())
     });
     let args = Args::new().with("iterations", 3).with("constraints", json!(["write_mb_s > 50000", "missing > 1"]));
-    let record = run(&job, test, args);
+    let record = fx.run(test, args);
     assert_eq!(record.status, Status::Fail);
     assert_eq!(
         record.reason,
@@ -742,16 +676,14 @@ fn constraint_failures_show_the_measured_values() {
 /// Where a failure was raised is the test's own line.
 #[test]
 fn failures_know_the_line_that_raised_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let events = Events::new();
-    let job = job_builder(dir.path(), &events).build().unwrap();
+    let fx = Fixture::new();
     let line = line!() + 1;
-    let test = Recorder::new("t", &events).on(Phase::RunOnce, |_, _| Err(Failure::fail("too slow")));
-    let record = run(&job, test, Args::new());
+    let test = fx.recorder("t").on(Phase::RunOnce, |_, _| Err(Failure::fail("too slow")));
+    let record = fx.run(test, Args::new());
     let at = record.raised_at.unwrap();
     assert!(at.starts_with(&format!("{}:{line}:", file!())), "{at}");
-    let panics = Recorder::new("p", &events).on(Phase::Warmup, |_, _| panic!("boom"));
-    let record = run(&job, panics, Args::new());
+    let panics = fx.recorder("p").on(Phase::Warmup, |_, _| panic!("boom"));
+    let record = fx.run(panics, Args::new());
     let at = record.raised_at.unwrap();
     assert!(at.starts_with(&format!("{}:{}:", file!(), line!() - 3)), "{at}");
 }

@@ -71,7 +71,7 @@ fn the_report_page_shows_one_chart_per_metric() {
     let _ = job.complete().unwrap();
     let results = JobResults::read(dir.path().join("r/results.json")).unwrap();
     let page = dir.path().join("report.html");
-    std::fs::write(&page, harness_core::results::html_page(&results)).unwrap();
+    std::fs::write(&page, cargo_harness::html::html_page(&results)).unwrap();
     let url = format!("file://{}", page.display());
     let browser = chromium();
 
@@ -128,7 +128,7 @@ fn the_report_page_shows_one_chart_per_metric() {
 
 /// Runs `harness report ARGS` in `dir` and returns the DOM Chromium makes of `page`.
 fn report_dom(browser: &str, dir: &Path, args: &[&str], page: &str) -> String {
-    let out = harness_tests::harness_in(dir).arg("report").args(args).output().unwrap();
+    let out = harness_tests::tools_in(dir).arg("report").args(args).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let dom = headless(browser, &dir.join(format!("profile-{page}")))
         .args(["--dump-dom", &format!("file://{}", dir.join(page).display())])

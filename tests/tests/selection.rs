@@ -238,7 +238,7 @@ fn rerun_failed_after_a_crash_repeats_exactly_what_failed() {
     let live = JobResults::read(dir.path().join("r/results.json")).unwrap();
     // As if the harness had died before writing it.
     std::fs::remove_file(dir.path().join("r/results.json")).unwrap();
-    let report = run_in(dir.path(), &["report", "r"]);
+    let report = harness_tests::tools_in(dir.path()).args(["report", "r"]).output().unwrap();
     assert_eq!(report.status.code(), Some(1), "{}", text(&report.stderr));
     let rebuilt = JobResults::read(dir.path().join("r/results.json")).unwrap();
     let who = |r: &JobResults| -> Vec<(String, Option<String>, Option<String>)> {

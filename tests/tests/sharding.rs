@@ -39,7 +39,7 @@ fn run_archive(archive: &Path, partition: Option<&str>, results: &Path) -> Outpu
 }
 
 fn merge(dir: &Path, args: &[&str]) -> Output {
-    harness_in(dir).arg("report").arg("--merge").args(args).output().unwrap()
+    harness_tests::tools_in(dir).arg("report").arg("--merge").args(args).output().unwrap()
 }
 
 /// (subdir, status, iterations) of every test, sorted.
@@ -95,7 +95,8 @@ fn archive_partitions_and_merge_give_one_unsharded_run() {
     assert!(dir.path().join("merged/nx_good/debug/nx_good.DEBUG").is_file(), "test directories are copied");
     let junit = std::fs::read_to_string(dir.path().join("merged/junit.xml")).unwrap();
     assert!(junit_schema_errors(&junit).is_empty());
-    let page = harness_in(dir.path()).args(["report", "merged", "--html", "merged.html"]).output().unwrap();
+    let page =
+        harness_tests::tools_in(dir.path()).args(["report", "merged", "--html", "merged.html"]).output().unwrap();
     assert!(page.status.success());
     assert!(std::fs::read_to_string(dir.path().join("merged.html")).unwrap().contains("nx_sized.small"));
 

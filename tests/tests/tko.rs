@@ -86,7 +86,7 @@ struct Notices(Mutex<Vec<String>>);
 
 impl Observer for Notices {
     fn on_event(&self, event: &Event<'_>) {
-        if let Event::Notice { subdir, text } = event {
+        if let Event::Notice { subdir, text, .. } = event {
             self.0.lock().unwrap_or_else(PoisonError::into_inner).push(format!("{subdir}: {text}"));
         }
     }
@@ -234,7 +234,7 @@ fn subtests_and_inner_warnings_roll_up_as_tko_reads_them() {
             ("tko_probe.plain", None)
         ]
     );
-    let report = harness_in(dir.path()).args(["report", "r"]).output().unwrap();
+    let report = harness_tests::tools_in(dir.path()).args(["report", "r"]).output().unwrap();
     assert_eq!(report.status.code(), Some(1), "a FAIL job: {}", String::from_utf8_lossy(&report.stdout));
     let table = String::from_utf8_lossy(&report.stdout);
     assert!(table.ends_with("job FAIL: 1 FAIL, 1 GOOD, 1 WARN\n"), "{table}");
@@ -403,7 +403,7 @@ fn a_killed_job_is_abort_and_its_rebuilt_report_is_real() {
     // What `report` finds later must come from the files, not from its own clock.
     std::thread::sleep(std::time::Duration::from_millis(1500));
     let before_report = chrono::Utc::now();
-    let report = harness_in(dir.path()).args(["report", "r"]).output().unwrap();
+    let report = harness_tests::tools_in(dir.path()).args(["report", "r"]).output().unwrap();
     assert_eq!(report.status.code(), Some(1), "an aborted job is not a pass");
     let rebuilt = JobResults::read(r.join("results.json")).unwrap();
     assert_eq!(rebuilt.job.status, Status::Abort);

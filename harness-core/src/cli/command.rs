@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args as ClapArgs, Parser, Subcommand};
 
-use super::console::ColorChoice;
+use crate::console::ColorArg;
 
 /// Runs autotest-style tests of this binary and writes autotest's result files.
 #[derive(Debug, Parser)]
@@ -12,9 +12,8 @@ use super::console::ColorChoice;
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
-    /// When to colour statuses: on a terminal (`auto`, unless `NO_COLOR` is set), `always` or `never`.
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub(crate) color: ColorChoice,
+    #[command(flatten)]
+    pub(crate) color: ColorArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,46 +40,10 @@ pub(crate) enum Command {
         #[arg(long, value_name = "FILE")]
         control: PathBuf,
     },
-    /// Compare the perf metrics of two runs: statistics, verdicts, exit 1 on a significant regression.
-    Compare {
-        /// The run to compare against: a results directory, a results.json, or a baseline name.
-        base: String,
-        /// The run to judge: the same kinds.
-        new: String,
-        /// The significance level of the Mann-Whitney U test.
-        #[arg(long, default_value_t = 0.05, value_name = "P")]
-        alpha: f64,
-        /// Changes smaller than this fraction are noise (a metric's `regression_threshold` wins for regressions).
-        #[arg(long, default_value_t = 0.02, value_name = "FRACTION")]
-        noise: f64,
-        /// Print the comparison as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-    /// Summarize a finished run: a table in the terminal, or a self-contained HTML page.
-    Report {
-        /// The run's result directory (the one holding status.log); with `--merge`, the shards' directories.
-        #[arg(required = true, value_name = "DIR")]
-        dirs: Vec<PathBuf>,
-        /// Join the results of several shards (nextest `--partition`) into one job in `--into`.
-        #[arg(long, requires = "into")]
-        merge: bool,
-        /// Where `--merge` writes the joined job (a new or empty directory).
-        #[arg(long, value_name = "OUT", requires = "merge")]
-        into: Option<PathBuf>,
-        /// With `--merge`: how many shards there are; fewer or more directories is an error.
-        #[arg(long, value_name = "N", requires = "merge")]
-        shards: Option<usize>,
-        /// With `--html`: compare with this run or baseline, drawing both distributions and the verdicts.
-        #[arg(long, value_name = "RUN")]
-        baseline: Option<String>,
-        /// Draw each metric over the runs DIR... (oldest first) into the `--html` page.
-        #[arg(long, requires = "html", conflicts_with_all = ["merge", "baseline"])]
-        history: bool,
-        /// Write an HTML page with one chart per perf metric.
-        #[arg(long, value_name = "OUT.html")]
-        html: Option<PathBuf>,
-    },
+    /// The commands that read results (`report`, `compare`) are the results
+    /// tools' (`cargo harness ...`): say where they went.
+    #[command(external_subcommand)]
+    Moved(Vec<String>),
 }
 
 #[derive(Debug, ClapArgs)]

@@ -10,9 +10,9 @@ use serde_json::Value;
 use super::error::{CliError, MAX_CONTROL_BYTES, Problem};
 use crate::args::Args;
 use crate::names::{NameParts, check_component, naming};
+use crate::plan::PlannedRun;
 use crate::profiler::ProfilerSpec;
-use crate::registry::{self, Registration};
-use crate::validate;
+use crate::registry;
 
 /// A whole control file.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -118,14 +118,11 @@ fn unique_keys<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Valu
     Unique::deserialize(deserializer).map(|Unique(value)| value)
 }
 
-/// A test ready to run: its registration and the arguments of its entry.
+/// An entry ready to run: its planned run, where its files will go, and how
+/// messages name it.
 #[derive(Debug)]
 pub(crate) struct Planned {
-    pub(crate) registration: &'static Registration,
-    /// The variant's name, when the entry names one (`file_io.small`).
-    pub(crate) variant: Option<&'static str>,
-    /// The arguments (a variant's merged in).
-    pub(crate) args: Args,
+    pub(crate) run: PlannedRun,
     /// Its output directory, as the run will name it.
     pub(crate) subdir: String,
     /// How messages name the entry: `tests[2] (sleeptest): `, or nothing for `run TEST`.
@@ -213,16 +210,13 @@ pub(crate) fn plan(control: ControlFile) -> Result<Plan, Vec<Problem>> {
             }
             args.set("tag", tag);
         }
-        if let Some(variant) = variant {
-            args = registry::variant_args(variant, args);
-        }
-        let checked = validate::check(registration.info(), &args);
-        for error in &checked.errors {
+        let run = PlannedRun::of(registration, variant, args);
+        for error in &run.checked().errors {
             problems.push(Problem::at(at(true), error.clone()));
         }
         // The names the run will give it, by the code that will give them
         // (engine arguments of the wrong kind are reported above).
-        let engine = &checked.engine;
+        let engine = &run.checked().engine;
         let naming = naming(
             registration.info().name(),
             NameParts {
@@ -243,8 +237,7 @@ pub(crate) fn plan(control: ControlFile) -> Result<Plan, Vec<Problem>> {
                         outputs.insert(naming.subdir.clone(), index);
                     }
                 }
-                let variant = variant.map(crate::schema::Variant::name);
-                tests.push(Planned { registration, variant, args, subdir: naming.subdir, place: at(true) });
+                tests.push(Planned { run, subdir: naming.subdir, place: at(true) });
             }
             Err(e) => problems.push(Problem::at(at(true), e)),
         }

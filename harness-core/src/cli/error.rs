@@ -41,21 +41,6 @@ pub(crate) enum CliError {
         "nothing to run: name a test (`run sleeptest`; `list` shows them) or a control file (`run --control FILE`)"
     )]
     NothingToRun,
-    /// `report --merge --shards N` with another number of shards.
-    #[error("--shards {expected}: {got} shard director{} given; a shard is missing or one too many", if *got == 1 { "y" } else { "ies" })]
-    ShardCount { expected: usize, got: usize },
-    /// `report --merge` without `--into`, or `report` of several directories without `--merge`.
-    #[error("{0}")]
-    ReportUsage(&'static str),
-    /// A baseline name that cannot be a file name.
-    #[error("invalid baseline name `{name}`: use letters, digits, `_`, `-` and `.` (not first)")]
-    BaselineName { name: String },
-    /// `compare` given something that is neither a run nor a baseline.
-    #[error("`{what}` is neither a results directory, a results.json nor a baseline in results/baselines/")]
-    NoSuchRun { what: String },
-    /// `--alpha` or `--noise` out of range.
-    #[error("{option} must be {expected}, got {value}")]
-    Knob { option: &'static str, value: f64, expected: &'static str },
     /// `--select` does not parse.
     #[error("{source}")]
     Select { source: crate::select::SelectError },
@@ -89,12 +74,6 @@ pub(crate) enum CliError {
     /// A directory the command must make.
     #[error("cannot create `{}`: {source}", path.display())]
     CreateDir { path: PathBuf, source: io::Error },
-    /// `report` on a directory that holds no run.
-    #[error("`{}` is not a result directory: it holds neither results.json nor status.log", path.display())]
-    NotAResultDir { path: PathBuf },
-    /// `report --merge`: a shard's test directory that is not a plain path inside its job.
-    #[error("refusing the test directory `{subdir}` of {}: {reason}", job.display())]
-    UnsafeTestDir { subdir: String, job: PathBuf, reason: String },
     /// An argument refused by the test's tables.
     #[error(transparent)]
     Arg(#[from] ArgError),

@@ -100,7 +100,7 @@ impl Observer for Progress {
             Event::IterationFinished { subdir, iteration, planned, test_length, elapsed } => {
                 self.iteration(subdir, iteration, planned, test_length, elapsed);
             }
-            Event::TestFinished(record) => {
+            Event::TestFinished { record, .. } => {
                 let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
                 if current.as_ref().is_some_and(|(subdir, _)| *subdir == record.subdir) {
                     finish(current.take());

@@ -9,13 +9,15 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::command::RunArgs;
-use super::console::{Console, Reporter};
 use super::control::{self, ControlFile, JobOptions, Plan, TestEntry};
 use super::error::{CliError, Problem};
+use super::exit::{EXIT_FAILED, EXIT_OK, usage_errors};
 use super::progress::Progress;
-use super::{EXIT_FAILED, EXIT_OK, usage_errors};
-use super::{compare, select};
+use super::reporter::Reporter;
+use super::select;
 use crate::cancel::CancelToken;
+use crate::compare;
+use crate::console::{Console, print_out};
 use crate::job::Job;
 use crate::profiler::ProfilerSpec;
 use crate::settings::Isolation;
@@ -197,28 +199,28 @@ pub(crate) fn run(args: &RunArgs, console: Console) -> i32 {
         Ok(Some(plan)) => plan,
         Ok(None) => {
             let dir = args.rerun_failed.as_deref().unwrap_or(Path::new("."));
-            super::print_out(&format!(
-                "nothing to rerun: every test in {} ended GOOD, WARN or TEST_NA\n",
-                dir.display()
-            ));
+            print_out(&format!("nothing to rerun: every test in {} ended GOOD, WARN or TEST_NA\n", dir.display()));
             return EXIT_OK;
         }
         Err(problems) => return usage_errors(&problems),
     };
     // A baseline to compare with is found before anything runs.
     let baseline = match &args.baseline {
-        Some(name) => match compare::baseline_path(Path::new(RESULTS_ROOT), name).and_then(|path| {
-            crate::results::JobResults::read(&path).map_err(|_| CliError::NoSuchRun { what: name.clone() })
-        }) {
-            Ok(results) => Some(results),
-            Err(e) => return usage_errors(&[e.into()]),
+        Some(name) => match compare::load_run(Path::new(RESULTS_ROOT), name) {
+            Ok((results, rebuilt)) => {
+                if rebuilt {
+                    eprintln!("note: {name} has no results.json; rebuilt it (and junit.xml) from status.log");
+                }
+                Some(results)
+            }
+            Err(e) => return usage_errors(&[CliError::from(e).into()]),
         },
         None => None,
     };
     if let Some(name) = &args.save_baseline
         && let Err(e) = compare::baseline_path(Path::new(RESULTS_ROOT), name)
     {
-        return usage_errors(&[e.into()]);
+        return usage_errors(&[CliError::from(e).into()]);
     }
     let (resultdir, default_dir) = match &args.results {
         Some(dir) => (dir.clone(), false),
@@ -273,12 +275,9 @@ pub(crate) fn run(args: &RunArgs, console: Console) -> i32 {
         if cancel.is_cancelled() {
             break;
         }
-        let name = planned.registration.info().name();
-        if let Err(e) = job.run_registered(planned.registration, planned.args.clone(), planned.variant) {
-            // Validated, and still it could not start (the disk, a race): ERROR, counted.
-            if let Err(e) = crate::engine::unrunnable(job.core(), name, Some(&planned.subdir), &e.to_string()) {
-                eprintln!("error: {}{e}", planned.place);
-            }
+        // Validated, and still it may not start (the disk, a race): ERROR, counted.
+        if let Err(e) = job.run_counted(planned.run.clone(), &planned.subdir) {
+            eprintln!("error: {}{e}", planned.place);
         }
     }
     let summary = match job.complete() {
@@ -288,7 +287,7 @@ pub(crate) fn run(args: &RunArgs, console: Console) -> i32 {
             return EXIT_FAILED;
         }
     };
-    let all_ran = summary.records().iter().filter(|r| !r.subdir.contains('/')).count() >= plan.tests.len();
+    let all_ran = summary.records().len() >= plan.tests.len();
     let mut status = if summary.has_failures() || !all_ran { EXIT_FAILED } else { EXIT_OK };
     if let Some(name) = &args.save_baseline {
         match compare::save_baseline(Path::new(RESULTS_ROOT), &resultdir, name) {
@@ -302,7 +301,13 @@ pub(crate) fn run(args: &RunArgs, console: Console) -> i32 {
     if let Some(base) = baseline {
         let knobs = compare::Knobs { alpha: 0.05, noise: 0.02 };
         match crate::results::JobResults::read(resultdir.join("results.json")) {
-            Ok(new) => status = status.max(compare::report(&compare::compare(&base, &new, knobs), false)),
+            Ok(new) => {
+                let comparison = compare::compare(&base, &new, knobs);
+                print_out(&comparison.table());
+                if comparison.regressed() {
+                    status = EXIT_FAILED;
+                }
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 status = EXIT_FAILED;

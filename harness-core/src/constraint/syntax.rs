@@ -1,7 +1,7 @@
 //! The constraint language's lexer, parser and evaluator: text to tokens to an
 //! expression tree, and the tree evaluated with Python's rules.
 
-use super::ConstraintError;
+use super::error::ConstraintError;
 
 /// How deep parentheses, `not` and unary signs may nest.
 pub(super) const MAX_DEPTH: usize = 64;
@@ -91,12 +91,7 @@ struct Lexer<'a> {
 }
 
 pub(super) fn error(text: &str, byte: usize, message: impl Into<String>) -> ConstraintError {
-    // Long input is shortened so that an error message stays readable.
-    let constraint = match text.char_indices().nth(100) {
-        Some((cut, _)) => format!("{}...", &text[..cut]),
-        None => text.to_owned(),
-    };
-    ConstraintError { constraint, column: text[..byte.min(text.len())].chars().count() + 1, message: message.into() }
+    ConstraintError::at(text, byte, message)
 }
 
 impl<'a> Lexer<'a> {

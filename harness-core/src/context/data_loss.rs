@@ -4,14 +4,15 @@
 //! latin1. Warnings, not errors, as autotest's: the files stay as written;
 //! each is said once per test and key, in the debug log and on the console.
 
-use super::TestContext;
-use crate::results::TKO_KEY_LIMIT;
+use super::test_context::TestContext;
+use crate::event::NoticeKind;
+use crate::results::formats::iteration_keyval::TKO_KEY_LIMIT;
 
-/// The longest reason TKO's database keeps (`varchar(4096)`, latin1).
 /// The warning of a perf test in a debug build (the console says it once per job).
-pub(crate) const DEBUG_BUILD: &str = "WARNING: this is a debug build: perf numbers from debug builds mislead \
+const DEBUG_BUILD: &str = "WARNING: this is a debug build: perf numbers from debug builds mislead \
      (often 10x slower, and not in proportion); build and run with --release";
 
+/// The longest reason TKO's database keeps (`varchar(4096)`, latin1).
 const TKO_REASON_LIMIT: usize = 4096;
 
 /// What a reason loses in TKO's database, if anything.
@@ -29,25 +30,25 @@ pub(crate) fn reason_loss(reason: &str) -> Option<String> {
 impl TestContext {
     /// Says `text` once per test for `key`: a warning in the debug log and a
     /// notice on the console.
-    pub(crate) fn warn_once(&mut self, key: String, text: impl FnOnce() -> String) {
+    pub(crate) fn warn_once(&mut self, key: String, kind: NoticeKind, text: impl FnOnce() -> String) {
         if self.warned.insert(key) {
             let text = text();
             log::warn!("{text}");
-            self.job.notice(&self.subdir, &text);
+            self.job.notice(&self.subdir, kind, &text);
         }
     }
 
     /// Warns, once per test, that perf numbers from a debug build mislead.
     pub(crate) fn check_build(&mut self) {
         if cfg!(debug_assertions) {
-            self.warn_once("debug build".to_owned(), || DEBUG_BUILD.to_owned());
+            self.warn_once("debug build".to_owned(), NoticeKind::DebugBuild, || DEBUG_BUILD.to_owned());
         }
     }
 
     /// Warns about a perf value the dashboard would refuse.
     /// `name` is the value's `graph/description` as given.
     pub(crate) fn warn_no_units(&mut self, name: &str) {
-        self.warn_once(format!("units {name}"), || {
+        self.warn_once(format!("units {name}"), NoticeKind::DataLoss, || {
             format!(
                 "perf value `{name}` has no units: the perf dashboard refuses the whole test's upload \
                  (\"Units must be specified in the chart data\"); give it `.units(..)`"
@@ -59,7 +60,7 @@ impl TestContext {
     pub(crate) fn check_key_lengths<'k>(&mut self, keys: impl IntoIterator<Item = &'k str>) {
         for key in keys {
             if key.len() > TKO_KEY_LIMIT {
-                self.warn_once(format!("key {key}"), || {
+                self.warn_once(format!("key {key}"), NoticeKind::DataLoss, || {
                     format!(
                         "keyval key `{key}` is {} characters long; TKO's database keeps the first {TKO_KEY_LIMIT}",
                         key.chars().count()

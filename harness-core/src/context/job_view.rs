@@ -10,21 +10,22 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use crate::args::Args;
 use crate::cancel::CancelToken;
 use crate::error::{Error, Result};
-use crate::results::StatusCode;
-use crate::status::Status;
+use crate::event::NoticeKind;
+use crate::results::formats::status_entry::StatusCode;
+use crate::results::outputs::record::TestRecord;
 
 /// What a test may ask of its job beyond data: run a subtest (autotest's
 /// `runsubtest`) and write a status line (`job.record`). The job's engine
 /// implements it; the context only holds it, weakly.
 pub(crate) trait JobLink: Send + Sync {
-    /// Runs `name` with `args` and returns how it ended.
-    fn run_subtest(self: Arc<Self>, name: &str, args: Args) -> Result<Status>;
+    /// Runs `name` with `args` and returns its record.
+    fn run_subtest(self: Arc<Self>, name: &str, args: Args) -> Result<TestRecord>;
 
     /// Writes a status line and tells the job's observers.
     fn record(&self, code: StatusCode, subdir: Option<&str>, operation: Option<&str>, message: &str) -> Result<()>;
 
     /// Tells the job's observers something a person should know now.
-    fn notice(&self, subdir: &str, text: &str);
+    fn notice(&self, subdir: &str, kind: NoticeKind, text: &str);
 }
 
 /// What a test sees of the job running it: `ctx.job()`.
@@ -125,14 +126,14 @@ impl JobView {
     }
 
     /// Tells the job's observers (the console) something about test `subdir`.
-    pub(crate) fn notice(&self, subdir: &str, text: &str) {
+    pub(crate) fn notice(&self, subdir: &str, kind: NoticeKind, text: &str) {
         if let Some(link) = self.inner.link.upgrade() {
-            link.notice(subdir, text);
+            link.notice(subdir, kind, text);
         }
     }
 
     /// Runs a subtest in the job.
-    pub(crate) fn run_subtest(&self, name: &str, args: Args) -> Result<Status> {
+    pub(crate) fn run_subtest(&self, name: &str, args: Args) -> Result<TestRecord> {
         self.inner.link.upgrade().ok_or(Error::JobEnded)?.run_subtest(name, args)
     }
 }

@@ -4,10 +4,14 @@
 use std::fmt::Display;
 use std::path::PathBuf;
 
-use super::TestContext;
+use super::test_context::TestContext;
 use crate::error::Result;
 use crate::phase::Phase;
-use crate::results::{BlockKind, PerfChart, PerfNumber, PerfValue, write_keyval};
+use crate::results::formats::chart::PerfChart;
+use crate::results::formats::iteration_keyval::BlockKind;
+use crate::results::formats::keyval::write_keyval;
+use crate::results::formats::perf_number::PerfNumber;
+use crate::results::formats::perf_value::PerfValue;
 
 impl TestContext {
     /// Appends `key=value` lines to the test keyval (`<outputdir>/keyval`).

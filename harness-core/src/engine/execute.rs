@@ -13,11 +13,11 @@ use crate::constraint::Constraint;
 use crate::context::TestContext;
 use crate::debuglog::note;
 use crate::definition::Autotest;
-use crate::event::Event;
+use crate::event::{Event, ProfilerQuery};
 use crate::failure::{Failure, TestResult};
 use crate::phase::Phase;
-use crate::results::StatusCode;
-use crate::results::pyfmt::float_repr;
+use crate::results::formats::pyfmt::float_repr;
+use crate::results::formats::status_entry::StatusCode;
 
 /// How `execute` runs: the engine arguments that shape the loop.
 #[derive(Debug)]
@@ -59,7 +59,7 @@ pub(crate) fn execute(
     schedule: &Schedule<'_>,
     started: &mut u64,
 ) -> TestResult {
-    if job.profilers_query("active") {
+    if job.profilers_query(ProfilerQuery::Active) {
         job.profilers().stop(ctx)?;
     }
     if schedule.retries != 0 {
@@ -176,7 +176,7 @@ impl Run<'_> {
 
     fn body(&mut self, ctx: &mut TestContext) -> TestResult {
         if self.schedule.profile_only {
-            if !self.job.profilers_query("present") {
+            if !self.job.profilers_query(ProfilerQuery::Present) {
                 self.job.record(
                     StatusCode::Status(crate::status::Status::Warn),
                     None,
@@ -198,7 +198,7 @@ impl Run<'_> {
     /// autotest's `run_once_profiling`: nothing without profilers; otherwise
     /// `run_once` between the profilers' start and stop, and their report.
     fn profiled(&mut self, ctx: &mut TestContext) -> TestResult {
-        if !self.job.profilers_query("present") {
+        if !self.job.profilers_query(ProfilerQuery::Present) {
             return Ok(());
         }
         if ctx.profiled_run {

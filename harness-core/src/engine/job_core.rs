@@ -1,22 +1,20 @@
 //! [`JobCore`]: what the engine needs from the job running a test, as one
 //! explicit value: settings, hooks, profilers, observers, the status logger,
-//! the clock, cancellation, where bodies run, and the records so far. The job
-//! owns one and hands it to every run; the engine never sees the `Job`.
+//! the clock and cancellation. The job owns one and hands it to every run;
+//! the engine never sees the `Job`.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
-use super::run::{Prepared, Verdict};
-use crate::args::Args;
 use crate::cancel::CancelToken;
 use crate::context::{Hook, JobLink, JobView};
 use crate::error::Result;
-use crate::event::{Event, Observer};
+use crate::event::{Event, Observer, ProfilerQuery};
 use crate::profiler::ProfilerSet;
-use crate::results::{BlockKind, StatusCode, StatusEntry, StatusLogWriter, TestRecord};
+use crate::results::formats::status_entry::{StatusCode, StatusEntry};
+use crate::results::formats::status_log::StatusLogWriter;
 use crate::settings::JobSettings;
-use crate::status::Status;
 
 /// The job's hooks, run with each test's context.
 #[derive(Default, Clone)]
@@ -42,24 +40,6 @@ pub(crate) type Clock = Arc<dyn Fn() -> f64 + Send + Sync>;
 /// What dropping the page cache does.
 pub(crate) type CacheDropper = Arc<dyn Fn() -> io::Result<()> + Send + Sync>;
 
-/// Where a prepared test's body runs when not on the calling thread: the
-/// supervisor's child process. The job chooses; the engine calls.
-pub(crate) trait Isolate: Send + Sync {
-    /// Runs the body of `prepared` with `args` elsewhere, rolls the status
-    /// lines it wrote into the core's open groups, and returns how it ended.
-    fn run_body(&self, core: &JobCore, prepared: &Prepared, args: &Args) -> Isolated;
-}
-
-/// How a body run elsewhere ended.
-#[derive(Debug)]
-pub(crate) struct Isolated {
-    pub(crate) verdict: Verdict,
-    /// The records of the subtests it ran.
-    pub(crate) records: Vec<TestRecord>,
-    /// What wrote each block of its `results/keyval`.
-    pub(crate) kinds: Vec<(BlockKind, u64)>,
-}
-
 /// The parts of a job the engine runs tests with.
 pub(crate) struct JobCore {
     pub(crate) settings: JobSettings,
@@ -71,11 +51,8 @@ pub(crate) struct JobCore {
     pub(crate) cancel: CancelToken,
     observers: Vec<Arc<dyn Observer>>,
     pub(crate) logger: StatusLogWriter,
-    /// Where registered tests' bodies run; `None`: in this process.
-    pub(crate) isolation: Option<Box<dyn Isolate>>,
     /// The sequence number of the last test (`use_sequence_number`).
     sequence: Mutex<u32>,
-    records: Mutex<Vec<Arc<TestRecord>>>,
     /// What a test sees of the job.
     pub(crate) view: JobView,
 }
@@ -96,7 +73,6 @@ pub(crate) struct CoreParts {
     pub(crate) cancel: CancelToken,
     pub(crate) observers: Vec<Arc<dyn Observer>>,
     pub(crate) logger: StatusLogWriter,
-    pub(crate) isolation: Option<Box<dyn Isolate>>,
 }
 
 impl JobCore {
@@ -117,9 +93,7 @@ impl JobCore {
                 cancel: parts.cancel,
                 observers: parts.observers,
                 logger: parts.logger,
-                isolation: parts.isolation,
                 sequence: Mutex::new(0),
-                records: Mutex::new(Vec::new()),
                 view,
             }
         })
@@ -167,10 +141,10 @@ impl JobCore {
     }
 
     /// autotest's `job.profilers.active()` / `present()`, told to the observers.
-    pub(crate) fn profilers_query(&self, query: &'static str) -> bool {
+    pub(crate) fn profilers_query(&self, query: ProfilerQuery) -> bool {
         let answer = match query {
-            "active" => self.profilers().active(),
-            _ => self.profilers().present(),
+            ProfilerQuery::Active => self.profilers().active(),
+            ProfilerQuery::Present => self.profilers().present(),
         };
         self.emit(&Event::ProfilersQueried { query, answer });
         answer
@@ -196,47 +170,8 @@ impl JobCore {
         *sequence
     }
 
-    pub(crate) fn push_record(&self, record: Arc<TestRecord>) {
-        self.records.lock().unwrap_or_else(PoisonError::into_inner).push(record);
-    }
-
-    /// Takes the records of the subtests of `subdir` (those under `subdir/`)
-    /// out of the job's list: they are nested in its record.
-    pub(crate) fn take_records_under(&self, subdir: &str) -> Vec<TestRecord> {
-        let prefix = format!("{subdir}/");
-        let mut records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
-        if !records.iter().any(|r| r.subdir.starts_with(&prefix)) {
-            return Vec::new();
-        }
-        let (under, rest): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut *records).into_iter().partition(|r| r.subdir.starts_with(&prefix));
-        *records = rest;
-        // The runs that made them keep no copy by now: they move.
-        under.into_iter().map(Arc::unwrap_or_clone).collect()
-    }
-
-    /// The records of the tests run so far.
-    pub(crate) fn records(&self) -> Vec<Arc<TestRecord>> {
-        self.records.lock().unwrap_or_else(PoisonError::into_inner).clone()
-    }
-
     /// The nesting of this job's status lines.
     pub(crate) fn indent(&self) -> usize {
         self.logger.indent()
-    }
-}
-
-impl JobLink for JobCore {
-    fn run_subtest(self: Arc<Self>, name: &str, args: Args) -> Result<Status> {
-        let (test, args, variant) = crate::registry::instance(name, args)?;
-        super::run(&self, test, args, variant).map(|record| record.status)
-    }
-
-    fn record(&self, code: StatusCode, subdir: Option<&str>, operation: Option<&str>, message: &str) -> Result<()> {
-        JobCore::record(self, code, subdir, operation, message)
-    }
-
-    fn notice(&self, subdir: &str, text: &str) {
-        self.emit(&crate::event::Event::Notice { subdir, text });
     }
 }

@@ -18,7 +18,7 @@ use crate::definition::Autotest;
 use crate::failure::{Failure, TestResult};
 use crate::files::{open_no_follow, read_no_follow, write_bytes_atomic};
 use crate::phase::Phase;
-use crate::results::pyfmt::str_repr;
+use crate::results::formats::pyfmt::str_repr;
 use crate::schema::Version;
 
 /// The bytes autotest's `update_version` pickles for a version (Python 2, protocol

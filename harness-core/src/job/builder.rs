@@ -19,7 +19,9 @@ use crate::event::Observer;
 use crate::failure::TestResult;
 use crate::files::{absolute, private_dir};
 use crate::profiler::{Profiler, ProfilerSet};
-use crate::results::{StatusCode, StatusLogWriter, format_keyval};
+use crate::results::formats::keyval::format_keyval;
+use crate::results::formats::status_entry::StatusCode;
+use crate::results::formats::status_log::StatusLogWriter;
 use crate::settings::{Isolation, JobSettings};
 
 /// Builds a [`Job`].
@@ -49,6 +51,13 @@ pub struct JobBuilder {
 impl fmt::Debug for JobBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JobBuilder").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+impl Job {
+    /// A builder for a job writing into `resultdir`.
+    pub fn builder(resultdir: impl Into<PathBuf>) -> JobBuilder {
+        JobBuilder::new(resultdir.into())
     }
 }
 
@@ -217,7 +226,7 @@ impl JobBuilder {
     /// baseline's keyval blocks. Without it, such a constraint cannot be
     /// evaluated, and says so.
     pub fn baseline(mut self, results: &crate::results::JobResults) -> Self {
-        self.settings.baseline = crate::results::baseline_medians(results);
+        self.settings.baseline = crate::results::outputs::job_files::baseline_medians(results);
         self
     }
     /// Adds an observer: told every [`Event`](crate::event::Event) of the job.
@@ -289,7 +298,7 @@ impl JobBuilder {
         }
         if owns_group {
             settings.resultdir = absolute(&settings.resultdir);
-            if let Err(e) = crate::results::write_started(&settings.resultdir)
+            if let Err(e) = crate::results::outputs::exit_status::write_started(&settings.resultdir)
                 .and_then(|()| crate::results::sysinfo::write_dir(&settings.resultdir))
             {
                 if let Some(claimed) = claimed {
@@ -322,9 +331,8 @@ impl JobBuilder {
             cache_dropper: self.cache_dropper.unwrap_or_else(|| Arc::new(crate::caches::drop_caches)),
             cancel: self.cancel.unwrap_or_default(),
             observers,
-            isolation,
         });
-        let inner = JobInner::new(core, files, owns_group, started);
+        let inner = JobInner::new(core, isolation, files, owns_group, started);
         let job = Job { inner: Arc::new(inner) };
         if owns_group {
             job.record(StatusCode::Start, None, None, "")?;
@@ -371,7 +379,7 @@ impl Claimed {
     /// Gives the directory back as it was (for a job that then fails to start).
     fn undo(self, dir: &Path) {
         let _ = fs::remove_file(dir.join("keyval"));
-        let _ = fs::remove_file(dir.join(crate::results::EXIT_STATUS_FILE));
+        let _ = fs::remove_file(dir.join(crate::results::outputs::exit_status::EXIT_STATUS_FILE));
         let _ = fs::remove_dir_all(dir.join("sysinfo"));
         if self.made_dir {
             let _ = fs::remove_dir(dir);

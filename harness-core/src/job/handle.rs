@@ -4,39 +4,53 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::builder::JobBuilder;
 use super::files::JobFiles;
-use super::test_builder::TestBuilder;
 use crate::args::Args;
 use crate::cancel::CancelToken;
 use crate::definition::Autotest;
-use crate::engine::{self, JobCore};
+use crate::engine::{self, Isolate, JobCore, Prepared, Ran};
 use crate::error::Result;
+use crate::names::Naming;
+use crate::plan::PlannedRun;
 use crate::profiler::ProfilerSet;
+use crate::results::formats::rollup::Line;
 use crate::results::{JobExit, JobSummary, StatusCode, StatusEntry, TestRecord, write_keyval};
 use crate::settings::JobSettings;
 use crate::status::Status;
 
 pub(crate) struct JobInner {
-    pub(crate) core: Arc<JobCore>,
+    core: Arc<JobCore>,
+    /// Where registered tests' bodies run; `None`: in this process.
+    isolation: Option<Box<dyn Isolate>>,
+    /// The records of the tests run so far (their subtests inside them).
+    records: Mutex<Vec<Arc<TestRecord>>>,
     /// The writer of `results.json` and `junit.xml` (none for a job attached to another process's).
-    pub(crate) files: Option<Arc<JobFiles>>,
+    files: Option<Arc<JobFiles>>,
     /// Whether this job writes its own START and END (not a child's job).
-    pub(crate) owns_group: bool,
-    pub(crate) started: chrono::DateTime<chrono::Utc>,
+    owns_group: bool,
+    started: chrono::DateTime<chrono::Utc>,
     completed: AtomicBool,
 }
 
 impl JobInner {
     pub(crate) fn new(
         core: Arc<JobCore>,
+        isolation: Option<Box<dyn Isolate>>,
         files: Option<Arc<JobFiles>>,
         owns_group: bool,
         started: chrono::DateTime<chrono::Utc>,
     ) -> Self {
-        JobInner { core, files, owns_group, started, completed: AtomicBool::new(false) }
+        JobInner {
+            core,
+            isolation,
+            records: Mutex::new(Vec::new()),
+            files,
+            owns_group,
+            started,
+            completed: AtomicBool::new(false),
+        }
     }
 }
 
@@ -86,11 +100,6 @@ impl fmt::Debug for Job {
 }
 
 impl Job {
-    /// A builder for a job writing into `resultdir`.
-    pub fn builder(resultdir: impl Into<PathBuf>) -> JobBuilder {
-        JobBuilder::new(resultdir.into())
-    }
-
     /// Runs a registered test by name (autotest's `job.run_test`), mixing engine
     /// arguments (`iterations`, `tag`, ...) and test arguments in one [`Args`].
     ///
@@ -103,25 +112,7 @@ impl Job {
     /// [`Error::Args`] for a tag that cannot be a directory name,
     /// [`Error::OutputDirExists`], and I/O errors on the result directory.
     pub fn run_test(&self, name: &str, args: Args) -> Result<Status> {
-        self.run_named(name, args).map(|record| record.status)
-    }
-
-    /// Runs the test (or variant) a user names; the job keeps the record.
-    fn run_named(&self, name: &str, args: Args) -> Result<Arc<TestRecord>> {
-        let (test, args, variant) = crate::registry::instance(name, args)?;
-        engine::run(self.core(), test, args, variant)
-    }
-
-    /// Runs a registration found already (a planned entry, its variant's
-    /// arguments merged in); the job keeps the record.
-    #[cfg(feature = "cli")]
-    pub(crate) fn run_registered(
-        &self,
-        registration: &'static crate::registry::Registration,
-        args: Args,
-        variant: Option<&'static str>,
-    ) -> Result<Arc<TestRecord>> {
-        engine::run(self.core(), registration.make(), args, variant)
+        self.run(PlannedRun::named(name, args)?).map(|record| record.status)
     }
 
     /// Like [`run_test`](Self::run_test), returning the whole record (autotest's
@@ -132,7 +123,7 @@ impl Job {
     /// As [`run_test`](Self::run_test).
     pub fn run_test_detail(&self, name: &str, args: Args) -> Result<TestRecord> {
         // A copy: the job keeps its own for `complete` (`records()` shares it).
-        self.run_named(name, args).map(Arc::unwrap_or_clone)
+        self.run(PlannedRun::named(name, args)?).map(Arc::unwrap_or_clone)
     }
 
     /// Runs a test instance that need not be registered (always in this process).
@@ -141,12 +132,62 @@ impl Job {
     ///
     /// As [`run_test`](Self::run_test).
     pub fn run_test_with(&self, test: impl Autotest, args: Args) -> Result<TestRecord> {
-        engine::run(self.core(), Box::new(test), args, None).map(Arc::unwrap_or_clone)
+        let planned = PlannedRun::instance(&test, args);
+        self.run_with(planned, Box::new(test)).map(Arc::unwrap_or_clone)
     }
 
-    /// A typed builder for one run: `job.test("sleeptest").tag("quick").iterations(3).arg("seconds", 0.1).run()`.
-    pub fn test(&self, name: &str) -> TestBuilder<'_> {
-        TestBuilder::new(self, name)
+    /// Runs a planned run of a registered test: the one way into the engine
+    /// for every front end. The job keeps the record.
+    pub(crate) fn run(&self, planned: PlannedRun) -> Result<Arc<TestRecord>> {
+        match planned.registration() {
+            Some(registration) => self.run_with(planned, registration.make()),
+            None => Err(crate::error::Error::UnknownTest {
+                name: planned.info().name().to_owned(),
+                suggestions: Vec::new(),
+            }),
+        }
+    }
+
+    fn run_with(&self, planned: PlannedRun, test: Box<dyn Autotest>) -> Result<Arc<TestRecord>> {
+        let record = engine::run(&self.inner.core, planned, test, self.inner.isolation.as_deref())?;
+        self.inner.records.lock().unwrap_or_else(PoisonError::into_inner).push(Arc::clone(&record));
+        Ok(record)
+    }
+
+    /// As [`run`](Self::run), for a run planned and checked before the job
+    /// began: one that cannot start even so (the disk, a race) is recorded as
+    /// ERROR with the reason (written under `subdir`), so it is counted.
+    ///
+    /// # Errors
+    ///
+    /// Status lines the job's log cannot take.
+    #[cfg(feature = "cli")]
+    pub(crate) fn run_counted(&self, planned: PlannedRun, subdir: &str) -> Result<Arc<TestRecord>> {
+        match self.run(planned.clone()) {
+            Ok(record) => Ok(record),
+            Err(error) => {
+                let record = engine::unrunnable(&self.inner.core, &planned, subdir, &error.to_string())?;
+                self.inner.records.lock().unwrap_or_else(PoisonError::into_inner).push(Arc::clone(&record));
+                Ok(record)
+            }
+        }
+    }
+
+    /// In a test's child process: the body of `planned` run on `test` (which
+    /// the child drops only once it has sent the result), whose START the
+    /// parent wrote, named `naming`, in `outputdir`; how it ended, and the
+    /// status lines it wrote (for the parent's roll-up).
+    pub(crate) fn run_body(
+        &self,
+        planned: PlannedRun,
+        test: &mut dyn Autotest,
+        naming: Naming,
+        outputdir: PathBuf,
+    ) -> (Ran, Vec<Line>) {
+        let core = &self.inner.core;
+        let prepared = Prepared::resume(planned, naming, outputdir);
+        let ran = engine::body(core, test, &prepared);
+        (ran, core.logger.take_lines())
     }
 
     /// Writes a status line (autotest's `job.record`): `INFO` or a status, with an
@@ -156,18 +197,18 @@ impl Job {
     ///
     /// [`Error::StatusLog`] for a subdir or operation with a tab or line break, I/O errors.
     pub fn record(&self, code: StatusCode, subdir: Option<&str>, operation: Option<&str>, message: &str) -> Result<()> {
-        self.core().record(code, subdir, operation, message)
+        self.inner.core.record(code, subdir, operation, message)
     }
 
     /// The profilers the profiled iteration runs.
     pub fn profilers(&self) -> MutexGuard<'_, ProfilerSet> {
-        self.core().profilers()
+        self.inner.core.profilers()
     }
 
     /// The records of the tests run so far.
     #[must_use]
     pub fn records(&self) -> Vec<Arc<TestRecord>> {
-        self.core().records()
+        self.inner.records.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// The result directory (absolute).
@@ -203,33 +244,28 @@ impl Job {
     /// The token that interrupts and timeouts cancel.
     #[must_use]
     pub fn cancel_token(&self) -> &CancelToken {
-        &self.core().cancel
+        &self.inner.core.cancel
     }
 
     /// Turns off a kind of warning (autotest's `disable_warnings`, used for
     /// `network_destabilizing` tests with "NETWORK").
     pub fn disable_warnings(&self, kind: &str) {
-        self.core().view.disable_warnings(kind);
+        self.inner.core.view.disable_warnings(kind);
     }
 
     /// Turns a kind of warning back on.
     pub fn enable_warnings(&self, kind: &str) {
-        self.core().view.enable_warnings(kind);
+        self.inner.core.view.enable_warnings(kind);
     }
 
     /// Whether a kind of warning is turned off.
     #[must_use]
     pub fn warnings_disabled(&self, kind: &str) -> bool {
-        self.core().view.warnings_disabled(kind)
+        self.inner.core.view.warnings_disabled(kind)
     }
 
     pub(crate) fn settings(&self) -> &JobSettings {
         &self.inner.core.settings
-    }
-
-    /// What the engine runs this job's tests with.
-    pub(crate) fn core(&self) -> &Arc<JobCore> {
-        &self.inner.core
     }
 
     /// Ends the job: the closing `END` line of `status.log`, `job_finished` in the
@@ -240,14 +276,14 @@ impl Job {
     /// I/O errors writing the files.
     pub fn complete(&self) -> Result<JobSummary> {
         let first = !self.inner.completed.swap(true, Ordering::SeqCst);
-        let core = self.core();
+        let core = &self.inner.core;
         let aborted = matches!(core.cancel.reason(), Some((Status::Abort, _)));
         // The job's own END line is autotest's: GOOD unless the job was
         // interrupted; its tests' verdicts are in their own groups.
         let status = if aborted { Status::Abort } else { Status::Good };
         let finished = chrono::Utc::now();
         let summary = JobSummary::new(
-            core.records(),
+            self.records(),
             aborted,
             self.resultdir().to_owned(),
             self.settings().tag.clone(),

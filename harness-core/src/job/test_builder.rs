@@ -17,6 +17,13 @@ pub struct TestBuilder<'j> {
     args: Args,
 }
 
+impl Job {
+    /// A typed builder for one run: `job.test("sleeptest").tag("quick").iterations(3).arg("seconds", 0.1).run()`.
+    pub fn test(&self, name: &str) -> TestBuilder<'_> {
+        TestBuilder::new(self, name)
+    }
+}
+
 impl<'j> TestBuilder<'j> {
     pub(crate) fn new(job: &'j Job, name: &str) -> Self {
         TestBuilder { job, name: name.to_owned(), args: Args::new() }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
-use super::Profiler;
+use super::set::Profiler;
 use crate::context::TestContext;
 use crate::error::{Error, Result};
 

@@ -1,6 +1,7 @@
 //! [`ProfilerSpec`]: a profiler as a control file or a command line names it.
 
-use super::{CommandProfiler, Profiler as _, StopSignal};
+use super::command::{CommandProfiler, StopSignal};
+use super::set::Profiler as _;
 use crate::error::{Error, Result};
 
 /// A profiler as a control file or a command line names it: a built-in

@@ -2,7 +2,9 @@
 //! supervisor, and the spec and result it shares with the child's entry point
 //! (`child.rs`).
 
+mod capture;
 mod cgroup;
+mod exit;
 mod leaks;
 mod parent;
 pub(crate) mod spec;

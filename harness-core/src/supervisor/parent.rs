@@ -26,11 +26,9 @@
 //! - The result is believed only if it carries the nonce this child was given
 //!   and the child then exited cleanly.
 
-use std::fs::{self, File};
 use std::io::{self, BufRead as _, BufReader, Read as _, Write as _};
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
-use std::path::PathBuf;
+use std::os::unix::process::CommandExt as _;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -39,24 +37,23 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
+use super::capture::{Capture, capture};
 use super::cgroup::Containment;
+use super::exit::{describe_exit, warn_of};
 use super::leaks::{kill_left_behind, pipe_inode};
 use super::spec::{
     CHILD_DIR_ENV, ChildDir, ChildMessage, ChildResult, ChildRoot, ChildSpec, ParentMessage, nonce, read_result,
     write_new,
 };
-use crate::args::Args;
-use crate::engine::{Isolate, Isolated, JobCore, Prepared, Verdict};
-use crate::event::Event;
+use crate::engine::{Isolate, JobCore, Prepared, Ran};
+use crate::event::{Event, NoticeKind};
+use crate::results::outputs::record::{Ending, RecordData};
 use crate::signal::{JobControl, on_job_control};
 use crate::status::Status;
 
 /// How long after the child exits its stdout and stderr may stay open before
 /// whoever holds them counts as left behind.
 const LEAK_TIMEOUT: Duration = Duration::from_millis(100);
-
-/// How much of the child's stderr a verdict may quote.
-const STDERR_TAIL: usize = 2048;
 
 /// The longest line the parent reads from its channel to the child; a child
 /// that sends a longer one is killed.
@@ -84,6 +81,14 @@ impl PauseClock {
     fn running(&self, start: Instant) -> Duration {
         let end = self.paused_at.unwrap_or_else(Instant::now);
         end.saturating_duration_since(start).saturating_sub(self.total)
+    }
+}
+
+/// What a capture thread calls when its stream closes.
+fn closed(tx: &Sender<Msg>) -> impl FnOnce() + Send + 'static {
+    let tx = tx.clone();
+    move || {
+        let _ = tx.send(Msg::StreamClosed);
     }
 }
 
@@ -124,28 +129,31 @@ impl ProcessIsolation {
 impl Isolate for ProcessIsolation {
     /// Runs the body of the prepared test in a child process and returns what
     /// it ended with. Never fails: whatever goes wrong is the test's verdict.
-    fn run_body(&self, core: &JobCore, prepared: &Prepared, args: &Args) -> Isolated {
-        let result = self.run_child(core, prepared, args);
+    fn run_body(&self, core: &JobCore, prepared: &Prepared) -> Ran {
+        let result = self.run_child(core, prepared);
         core.logger.fold_in(&result.lines);
-        Isolated { verdict: result.verdict, records: result.records, kinds: result.kinds }
+        Ran { data: RecordData::read(&prepared.outputdir, &result.kinds), ending: result.ending }
     }
 }
 
 impl ProcessIsolation {
-    fn run_child(&self, core: &JobCore, prepared: &Prepared, args: &Args) -> ChildResult {
+    fn run_child(&self, core: &JobCore, prepared: &Prepared) -> ChildResult {
         let containment = Containment::new();
+        let nonce = nonce();
+        let Some(planned) = prepared.planned.wire() else {
+            return ChildResult::failed(&nonce, Ending::of(Status::Error, "only a registered test runs in a child"));
+        };
         let spec = ChildSpec {
-            nonce: nonce(),
+            nonce,
             holding: containment.holding(),
             parent: i32::try_from(std::process::id()).unwrap_or(0),
-            test: prepared.info.name().to_owned(),
-            args: args.clone(),
+            planned,
             naming: prepared.naming.clone(),
             outputdir: prepared.outputdir.clone(),
             settings: core.settings.clone(),
             indent: core.indent(),
         };
-        let failed = |reason: String| ChildResult::failed(&spec.nonce, Verdict::of(Status::Error, reason));
+        let failed = |reason: String| ChildResult::failed(&spec.nonce, Ending::of(Status::Error, reason));
         let dir = match self.child_root(core).and_then(|root| root.child()) {
             Ok(dir) => dir,
             Err(e) => return failed(format!("cannot start the test subprocess: {e}")),
@@ -196,7 +204,7 @@ fn kill_test(pid: Pid, containment: &Containment) {
 
 impl Supervisor<'_> {
     fn notice(&self, text: &str) {
-        self.job.emit(&Event::Notice { subdir: &self.prepared.naming.subdir, text });
+        self.job.emit(&Event::Notice { subdir: &self.prepared.naming.subdir, kind: NoticeKind::Supervisor, text });
     }
 
     fn run(&self, spec: &ChildSpec, child_args: &[String]) -> io::Result<ChildResult> {
@@ -222,12 +230,12 @@ impl Supervisor<'_> {
         if let Some(stdout) = child.stdout.take() {
             let to =
                 Capture { path: debug.join(format!("{tagged}.stdout")), tail: None, cut_short: Arc::clone(&cut_short) };
-            capture(stdout, to, tx.clone());
+            capture(stdout, to, closed(&tx));
         }
         if let Some(stderr) = child.stderr.take() {
             let tail = Some(Arc::clone(&stderr_tail));
             let to = Capture { path: debug.join(format!("{tagged}.stderr")), tail, cut_short: Arc::clone(&cut_short) };
-            capture(stderr, to, tx.clone());
+            capture(stderr, to, closed(&tx));
         }
         {
             let tx = tx.clone();
@@ -356,8 +364,8 @@ impl Supervisor<'_> {
                         elapsed: Duration::from_millis(elapsed_ms),
                     });
                 }
-                Ok(Msg::Child(ChildMessage::Notice { subdir, text })) => {
-                    self.job.emit(&Event::Notice { subdir: &subdir, text: &text });
+                Ok(Msg::Child(ChildMessage::Notice { subdir, kind, text })) => {
+                    self.job.emit(&Event::Notice { subdir: &subdir, kind, text: &text });
                 }
                 Ok(Msg::Overflow) => {
                     if seen.exit.is_none() {
@@ -428,143 +436,51 @@ impl Supervisor<'_> {
             Some(Ok(status)) => Some(*status),
             _ => None,
         };
-        let mut verdict = match &mut result {
-            Some(result) => std::mem::replace(&mut result.verdict, Verdict::of(Status::Good, "")),
-            None if seen.overflowed => Verdict::of(
+        let mut ending = match &mut result {
+            Some(result) => std::mem::replace(&mut result.ending, Ending::of(Status::Good, "")),
+            None if seen.overflowed => Ending::of(
                 Status::Error,
                 format!(
                     "the test sent a message of over {MAX_MESSAGE} bytes on harness's channel to its process; it was killed"
                 ),
             ),
-            None if seen.timed_out => Verdict::of(Status::Error, "Test timeout expired"),
+            None if seen.timed_out => Ending::of(Status::Error, "Test timeout expired"),
             None if seen.interrupted || seen.killed.is_some() => {
                 let reason = self.job.cancel.reason().map_or_else(|| "Interrupted".to_owned(), |(_, r)| r);
-                Verdict::of(Status::Abort, reason)
+                Ending::of(Status::Abort, reason)
             }
-            None => Verdict::of(Status::Error, exit.map_or_else(|| "Test subprocess failed".to_owned(), describe_exit)),
+            None => Ending::of(Status::Error, exit.map_or_else(|| "Test subprocess failed".to_owned(), describe_exit)),
         };
         if result.is_none() {
             for line in stderr_tail.lines().rev().take(10).collect::<Vec<_>>().into_iter().rev() {
-                verdict.reason.push_str("\n  stderr: ");
-                verdict.reason.push_str(line);
+                ending.reason.push_str("\n  stderr: ");
+                ending.reason.push_str(line);
             }
         } else if let Some(status) = exit.filter(|s| !s.success())
             && !seen.timed_out
             && !seen.interrupted
         {
             // The test reported, then its process failed (a panic in a destructor, say).
-            let reported = format!("{} {}", verdict.status, verdict.reason.lines().next().unwrap_or(""));
-            verdict = Verdict::of(Status::Error, format!("{} after the test ended {reported}", describe_exit(status)));
+            let reported = format!("{} {}", ending.status, ending.reason.lines().next().unwrap_or(""));
+            let subtests = std::mem::take(&mut ending.subtests);
+            ending = Ending::of(Status::Error, format!("{} after the test ended {reported}", describe_exit(status)));
+            ending.subtests = subtests;
         }
         if let Some(killed) = &seen.killed {
-            verdict.reason.push('\n');
-            verdict.reason.push_str(killed);
+            ending.reason.push('\n');
+            ending.reason.push_str(killed);
         }
         if !seen.leaked.is_empty() {
-            warn_of(&mut verdict, format!("the test left processes running, killed: {}", seen.leaked.join(", ")));
+            warn_of(&mut ending, format!("the test left processes running, killed: {}", seen.leaked.join(", ")));
             self.notice(&format!("killed processes the test left behind: {}", seen.leaked.join(", ")));
         }
         for cut in cut_short {
-            warn_of(&mut verdict, cut.clone());
+            warn_of(&mut ending, cut.clone());
             self.notice(cut);
         }
         match result {
-            Some(result) => ChildResult { verdict, ..result },
-            None => ChildResult::failed(&spec.nonce, verdict),
+            Some(result) => ChildResult { ending, ..result },
+            None => ChildResult::failed(&spec.nonce, ending),
         }
     }
-}
-
-/// Makes a verdict that passed WARN with `text` as its reason; adds `text` as
-/// a detail line to one that did not pass (or was not applicable).
-fn warn_of(verdict: &mut Verdict, text: String) {
-    if verdict.status.is_failure() || verdict.status == Status::TestNa || verdict.status == Status::Warn {
-        verdict.reason.push('\n');
-        verdict.reason.push_str(&text);
-    } else {
-        verdict.status = Status::Warn;
-        verdict.reason = text;
-    }
-}
-
-/// How a child ended, in autotest's words where it has them.
-fn describe_exit(status: ExitStatus) -> String {
-    match (status.code(), status.signal()) {
-        (Some(code), _) => format!("Test subprocess failed rc={code}"),
-        (None, Some(signal)) => format!("Test subprocess died from signal {signal} ({})", crate::signal::name(signal)),
-        _ => "Test subprocess failed".to_owned(),
-    }
-}
-
-/// Where a captured stream goes.
-struct Capture {
-    /// The file (made on the first byte).
-    path: PathBuf,
-    /// The stream's last bytes, kept for the verdict.
-    tail: Option<Arc<Mutex<Vec<u8>>>>,
-    /// What was lost when the file could not take more (a full disk).
-    cut_short: Arc<Mutex<Vec<String>>>,
-}
-
-/// Copies a child's stream into its file; when the file cannot take more, says
-/// so once and goes on draining the stream, so the child never blocks; says
-/// when the stream closes.
-fn capture(mut stream: impl io::Read + Send + 'static, to: Capture, tx: Sender<Msg>) {
-    std::thread::spawn(move || {
-        let Capture { path, tail, cut_short } = to;
-        let mut file: Option<File> = None;
-        let mut written: u64 = 0;
-        let mut failed = false;
-        let mut buffer = [0u8; 8192];
-        while let Ok(n) = stream.read(&mut buffer) {
-            if n == 0 {
-                break;
-            }
-            let bytes = &buffer[..n];
-            if file.is_none() && !failed {
-                if let Some(dir) = path.parent() {
-                    let _ = fs::create_dir_all(dir);
-                }
-                match File::options().create(true).append(true).open(&path) {
-                    Ok(opened) => file = Some(opened),
-                    Err(e) => {
-                        failed = true;
-                        let lost = format!("cannot capture the test's output in `{}`: {e}", path.display());
-                        cut_short.lock().unwrap_or_else(PoisonError::into_inner).push(lost);
-                    }
-                }
-            }
-            if let Some(open) = file.as_mut()
-                && let Err(e) = write_counting(open, bytes, &mut written)
-            {
-                failed = true;
-                file = None;
-                let lost = format!("the capture `{}` was cut short after {written} bytes: {e}", path.display());
-                cut_short.lock().unwrap_or_else(PoisonError::into_inner).push(lost);
-            }
-            if let Some(tail) = &tail {
-                let mut tail = tail.lock().unwrap_or_else(PoisonError::into_inner);
-                tail.extend_from_slice(bytes);
-                let excess = tail.len().saturating_sub(STDERR_TAIL);
-                tail.drain(..excess);
-            }
-        }
-        let _ = tx.send(Msg::StreamClosed);
-    });
-}
-
-/// Writes all of `bytes`, counting in `written` what the file took.
-fn write_counting(file: &mut File, mut bytes: &[u8], written: &mut u64) -> io::Result<()> {
-    while !bytes.is_empty() {
-        match file.write(bytes) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => {
-                *written += n as u64;
-                bytes = &bytes[n..];
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }

@@ -11,12 +11,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use crate::args::Args;
-use crate::engine::Verdict;
 use crate::error::{Error, Result};
 use crate::names::Naming;
-use crate::results::rollup::Line;
-use crate::results::{BlockKind, TestRecord};
+use crate::plan::WirePlan;
+use crate::results::formats::iteration_keyval::BlockKind;
+use crate::results::formats::rollup::Line;
+use crate::results::outputs::record::Ending;
 use crate::settings::JobSettings;
 
 /// The environment variable that makes a harness process a test's child: it
@@ -30,8 +30,8 @@ pub(crate) struct ChildSpec {
     pub(crate) nonce: String,
     /// The supervising process, as this child sees it.
     pub(crate) parent: i32,
-    pub(crate) test: String,
-    pub(crate) args: Args,
+    /// The run, planned and checked by the parent.
+    pub(crate) planned: WirePlan,
     pub(crate) naming: Naming,
     pub(crate) outputdir: PathBuf,
     pub(crate) settings: JobSettings,
@@ -41,15 +41,14 @@ pub(crate) struct ChildSpec {
     pub(crate) holding: super::cgroup::Holding,
 }
 
-/// What a child reports: its verdict, the records of the subtests it ran,
-/// the status lines it wrote inside its test's group (for the parent's
-/// roll-up) and what wrote each keyval block.
+/// What a child reports: how its test ended (with the subtests it ran), the
+/// status lines it wrote inside its test's group (for the parent's roll-up)
+/// and what wrote each keyval block.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct ChildResult {
     /// The nonce of the spec it answers.
     pub(crate) nonce: String,
-    pub(crate) verdict: Verdict,
-    pub(crate) records: Vec<TestRecord>,
+    pub(crate) ending: Ending,
     #[serde(default)]
     pub(crate) lines: Vec<Line>,
     #[serde(default)]
@@ -57,9 +56,9 @@ pub(crate) struct ChildResult {
 }
 
 impl ChildResult {
-    /// A child that did not report: `verdict`, nothing else.
-    pub(crate) fn failed(nonce: &str, verdict: Verdict) -> Self {
-        ChildResult { nonce: nonce.to_owned(), verdict, records: Vec::new(), lines: Vec::new(), kinds: Vec::new() }
+    /// A child that did not report: `ending`, nothing else.
+    pub(crate) fn failed(nonce: &str, ending: Ending) -> Self {
+        ChildResult { nonce: nonce.to_owned(), ending, lines: Vec::new(), kinds: Vec::new() }
     }
 }
 
@@ -83,6 +82,8 @@ pub(crate) enum ChildMessage {
     Notice {
         /// The test's output directory.
         subdir: String,
+        /// What it is about.
+        kind: crate::event::NoticeKind,
         /// What happened.
         text: String,
     },

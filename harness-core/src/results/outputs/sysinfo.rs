@@ -163,6 +163,8 @@ pub(crate) fn write_dir(resultdir: &Path) -> Result<()> {
 
 /// The `sysinfo-*` keys of a job keyval, without the prefix.
 #[must_use]
-pub fn from_keyval(keyval: &BTreeMap<String, super::KeyvalValue>) -> BTreeMap<String, String> {
+pub fn from_keyval(
+    keyval: &BTreeMap<String, crate::results::formats::keyval::KeyvalValue>,
+) -> BTreeMap<String, String> {
     keyval.iter().filter_map(|(k, v)| k.strip_prefix("sysinfo-").map(|k| (k.to_owned(), v.to_string()))).collect()
 }

@@ -3,9 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::console::{Console, escaped};
-use super::error::CliError;
-use crate::results::{JobResults, TestRecord, rebuild_job_files};
+use harness_core::Status;
+use harness_core::console::{Console, escaped, print_out};
+use harness_core::results::{JobResults, TestRecord, read_or_rebuild};
+
+use crate::error::CliError;
 
 fn mean(values: &[f64]) -> f64 {
     #[allow(clippy::cast_precision_loss, reason = "counts of perf values")]
@@ -14,17 +16,13 @@ fn mean(values: &[f64]) -> f64 {
 }
 
 /// The results of a run: `results.json`, or rebuilt from `status.log` when the
-/// job died before writing it.
+/// job died before writing it (and said so).
 pub(crate) fn load(dir: &Path) -> Result<JobResults, CliError> {
-    let path = dir.join("results.json");
-    if path.is_file() {
-        return Ok(JobResults::read(&path)?);
+    let (results, rebuilt) = read_or_rebuild(dir)?;
+    if rebuilt {
+        eprintln!("note: {} has no results.json; rebuilt it (and junit.xml) from status.log", dir.display());
     }
-    if !dir.join("status.log").is_file() {
-        return Err(CliError::NotAResultDir { path: dir.to_owned() });
-    }
-    eprintln!("note: {} has no results.json; rebuilt it (and junit.xml) from status.log", dir.display());
-    Ok(rebuild_job_files(dir)?)
+    Ok(results)
 }
 
 /// The table printed in the terminal.
@@ -35,8 +33,7 @@ pub(crate) fn table(results: &JobResults, console: Console) -> String {
     let width = rows.iter().map(|(t, depth)| t.subdir.len() + 2 * depth).max().unwrap_or(4).max(4);
     out.push_str(&format!("{:<8} {:<width$} {:>9} {:>10}  REASON\n", "STATUS", "TEST", "TIME", "ITERATIONS"));
     for (test, depth) in rows {
-        let reason =
-            if test.status == crate::status::Status::Good { String::new() } else { escaped(shown_reason(test)) };
+        let reason = if test.status == Status::Good { String::new() } else { escaped(shown_reason(test)) };
         let line = format!(
             "{} {:<width$} {:>7.2} s {:>10}  {reason}",
             console.status(test.status, 8),
@@ -93,7 +90,7 @@ pub(crate) fn report(
         Ok(results) => show_with(&results, dir, html, baseline, console),
         Err(e) => {
             eprintln!("error: {e}");
-            super::EXIT_USAGE
+            crate::EXIT_USAGE
         }
     }
 }
@@ -106,26 +103,26 @@ pub(crate) fn merged(
     html: Option<&Path>,
     console: Console,
 ) -> i32 {
-    match super::merge::merge(dirs, into, shards) {
-        Ok(super::merge::Merged { results, notes, conflicts }) => {
+    match crate::merge::merge(dirs, into, shards) {
+        Ok(crate::merge::Merged { results, notes, conflicts }) => {
             for note in notes {
                 eprintln!("note: {note}");
             }
             for conflict in &conflicts {
                 eprintln!("error: {conflict}");
             }
-            super::print_out(&format!(
+            print_out(&format!(
                 "merged {} shard{} into {}\n",
                 dirs.len(),
                 if dirs.len() == 1 { "" } else { "s" },
                 into.display()
             ));
             let shown = show_with(&results, into, html, None, console);
-            if conflicts.is_empty() { shown } else { shown.max(super::EXIT_FAILED) }
+            if conflicts.is_empty() { shown } else { shown.max(crate::EXIT_FAILED) }
         }
         Err(e) => {
             eprintln!("error: {e}");
-            super::EXIT_USAGE
+            crate::EXIT_USAGE
         }
     }
 }
@@ -138,16 +135,16 @@ pub(crate) fn history(dirs: &[PathBuf], out: &Path) -> i32 {
             Ok(results) => runs.push((dir.display().to_string(), results)),
             Err(e) => {
                 eprintln!("error: {e}");
-                return super::EXIT_USAGE;
+                return crate::EXIT_USAGE;
             }
         }
     }
-    if let Err(e) = std::fs::write(out, crate::results::history_page(&runs)) {
+    if let Err(e) = std::fs::write(out, crate::html::history_page(&runs)) {
         eprintln!("error: cannot write `{}`: {e}", out.display());
-        return super::EXIT_FAILED;
+        return crate::EXIT_FAILED;
     }
-    super::print_out(&format!("history of {} runs: {}\n", runs.len(), out.display()));
-    super::EXIT_OK
+    print_out(&format!("history of {} runs: {}\n", runs.len(), out.display()));
+    crate::EXIT_OK
 }
 
 /// `to` as a path from the directory `from` (`..` where needed); `to` as it
@@ -170,17 +167,17 @@ fn show_with(
     baseline: Option<&(String, JobResults)>,
     console: Console,
 ) -> i32 {
-    super::print_out(&table(results, console));
+    print_out(&table(results, console));
     if let Some(out) = html {
         let page_dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let links = relative(page_dir, dir);
-        let page = crate::results::html_page_with(results, baseline.map(|(n, b)| (n.as_str(), b)), &links);
+        let page = crate::html::page(results, baseline.map(|(n, b)| (n.as_str(), b)), &links);
         if let Err(e) = std::fs::write(out, page) {
             eprintln!("error: cannot write `{}`: {e}", out.display());
-            return super::EXIT_FAILED;
+            return crate::EXIT_FAILED;
         }
-        super::print_out(&format!("report: {}\n", out.display()));
+        print_out(&format!("report: {}\n", out.display()));
     }
     // GOOD, WARN and TEST_NA jobs passed; a failure or an abort did not.
-    if results.job.status.is_failure() { super::EXIT_FAILED } else { super::EXIT_OK }
+    if results.job.status.is_failure() { crate::EXIT_FAILED } else { crate::EXIT_OK }
 }

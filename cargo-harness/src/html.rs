@@ -12,11 +12,10 @@ use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
-use super::comparison::{Comparison, Knobs, MetricRow, compare};
-use super::job_files::JobResults;
-use super::record::{PerfRecord, TestRecord};
-use crate::stats::Summary;
-use crate::status::Status;
+use harness_core::Status;
+use harness_core::compare::{Comparison, Knobs, MetricRow, compare};
+use harness_core::results::{JobResults, PerfRecord, TestRecord};
+use harness_core::stats::Summary;
 
 const WIDTH: u32 = 520;
 const HEIGHT: u32 = 240;
@@ -288,7 +287,7 @@ fn flat(tests: &[TestRecord]) -> Vec<&TestRecord> {
 /// The report page for a run.
 ///
 /// ```
-/// use harness_core::results::html_page;
+/// use cargo_harness::html::html_page;
 /// # let dir = tempfile::tempdir()?;
 /// # let job = harness_core::Job::builder(dir.path().join("r")).build()?;
 /// # let _ = job.complete()?;
@@ -378,7 +377,7 @@ pub(crate) fn page(results: &JobResults, baseline: Option<(&str, &JobResults)>, 
                     Some(graph) => format!("{graph}.{}", perf.description),
                     None => perf.description.clone(),
                 };
-                c.metrics.iter().find(|m| m.test == test.subdir && m.metric == key)
+                c.metrics().iter().find(|m| m.test == test.subdir && m.metric == key)
             });
             if let (Some(row), Some((_, base))) = (row, baseline) {
                 out.push_str(&pair_figure(&name, row, base, perf, &units));
@@ -472,12 +471,11 @@ mod tests {
     }
 
     fn perf(description: &str, values: &[f64]) -> PerfRecord {
-        let chart = {
-            let mut chart = crate::results::PerfChart::new();
-            chart.add(&crate::results::PerfValue::new(description, values.to_vec()).units("ms")).unwrap();
-            chart
-        };
-        chart.into_records().remove(0)
+        serde_json::from_value(serde_json::json!({
+            "graph": null, "description": description, "units": "ms", "values": values,
+            "improvement_direction": "down",
+        }))
+        .unwrap()
     }
 
     #[test]

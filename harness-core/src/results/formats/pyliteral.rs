@@ -156,7 +156,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::results::pyfmt::value_repr;
+    use crate::results::formats::pyfmt::value_repr;
 
     #[test]
     fn what_value_repr_writes_reads_back() {

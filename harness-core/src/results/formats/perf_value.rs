@@ -181,9 +181,9 @@ impl PerfValue {
     /// The keyval that keeps the regression threshold, with its value.
     pub(crate) fn threshold_keyval(&self) -> Option<(String, f64)> {
         let threshold = self.regression_threshold.filter(|t| t.is_finite() && *t >= 0.0)?;
-        let description = super::chart::sanitize(&self.description, &self.replacement);
+        let description = sanitize(&self.description, &self.replacement);
         let name = match &self.graph {
-            Some(graph) => format!("{}.{description}", super::chart::sanitize(graph, &self.replacement)),
+            Some(graph) => format!("{}.{description}", sanitize(graph, &self.replacement)),
             None => description,
         };
         Some((threshold_key(&name), threshold))
@@ -194,4 +194,32 @@ impl PerfValue {
 /// `graph.description` or the description).
 pub(crate) fn threshold_key(name: &str) -> String {
     format!("regression_threshold-{name}")
+}
+
+/// What autotest allows in descriptions, units and replacement strings: `[-.\w]`.
+pub(super) fn is_legal(c: char) -> bool {
+    super::keyval::is_key_char(c)
+}
+
+/// `text` with every character autotest does not allow replaced.
+pub(super) fn sanitize(text: &str, replacement: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_legal(c) {
+            out.push(c);
+        } else {
+            out.push_str(replacement);
+        }
+    }
+    out
+}
+
+/// `text` sanitised, moved as it is when nothing needs replacing.
+pub(super) fn sanitized(text: String, replacement: &str) -> String {
+    if text.chars().all(is_legal) { text } else { sanitize(&text, replacement) }
+}
+
+/// Whether `text` is longer than `max` characters (its bytes first: most names are short).
+pub(super) fn longer_than(text: &str, max: usize) -> bool {
+    text.len() > max && text.chars().count() > max
 }

@@ -60,8 +60,13 @@ pub(crate) fn write_started(resultdir: &Path) -> Result<()> {
     write_bytes_atomic(&resultdir.join(EXIT_STATUS_FILE), format!("{}\n", std::process::id()).as_bytes())
 }
 
-/// Rewrites the file with line 2, how the job ended.
-pub(crate) fn write_finished(resultdir: &Path, exit: JobExit) -> Result<()> {
+/// Writes `.autoserv_execute` with its second line, how the job ended (TKO
+/// reads the job's status there): this process's pid, then the wait status.
+///
+/// # Errors
+///
+/// I/O errors writing the file.
+pub fn write_finished(resultdir: &Path, exit: JobExit) -> Result<()> {
     let text = format!("{}\n{}\n", std::process::id(), exit.wait_status());
     write_bytes_atomic(&resultdir.join(EXIT_STATUS_FILE), text.as_bytes())
 }

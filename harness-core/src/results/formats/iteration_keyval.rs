@@ -8,11 +8,29 @@ use std::collections::BTreeMap;
 use std::fmt::{Display, Write as _};
 use std::path::PathBuf;
 
-use super::keyval::{PerfNumber, check_value, is_plain_key};
+use super::keyval::{check_value, is_plain_key};
+use super::perf_number::PerfNumber;
 use super::pyfmt::float_repr;
-use super::record::BlockKind;
 use crate::error::{Error, Result};
 use crate::files::AppendFile;
+use serde::{Deserialize, Serialize};
+
+/// What wrote a block of `results/keyval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum BlockKind {
+    /// An iteration of `run_once` (or the phases around it).
+    Iteration,
+    /// The extra profiled iteration (autotest's `run_once_profiling`).
+    Profiled,
+    /// `postprocess`, after the iterations (TKO counts it as one more iteration).
+    Postprocess,
+    /// Another phase (`initialize`, `warmup`, `cleanup`, `execute` of its own).
+    Other,
+    /// Not known: a record rebuilt from the files after the job died.
+    Unknown,
+}
 
 /// A test's `results/keyval`, and the perf values of its last block.
 #[derive(Debug)]

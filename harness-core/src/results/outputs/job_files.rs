@@ -1,65 +1,35 @@
-//! The job-level files today's tools read: `results.json` and `junit.xml`, written
-//! atomically when the job ends.
+//! The job-level files today's tools read, `results.json` and `junit.xml`:
+//! written atomically when the job ends, and rebuilt from `status.log` and the
+//! test directories for a job that died before writing them.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
-use super::record::{Outcome, RecordData, TestRecord};
+use super::job_results::{JobInfo, JobResults};
+use super::record::{Ending, RecordData, RunIdentity, TestRecord, Times};
 use crate::error::{Error, Result};
 use crate::files::write_atomic;
 use crate::status::Status;
 
-/// The version of the `results.json` layout; bumped on incompatible changes.
-pub const RESULTS_SCHEMA_VERSION: u32 = 1;
-
-/// The whole `results.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct JobResults {
-    /// [`RESULTS_SCHEMA_VERSION`].
-    pub schema_version: u32,
-    /// The harness version that wrote the file.
-    pub harness_version: String,
-    /// The job.
-    pub job: JobInfo,
-    /// Every test run, in order.
-    pub tests: Vec<TestRecord>,
-}
-
-/// The job part of `results.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct JobInfo {
-    /// The job's tag, if any.
-    pub tag: Option<String>,
-    /// GOOD, or ABORT when interrupted.
-    pub status: Status,
-    /// Start, RFC 3339.
-    pub start: String,
-    /// End, RFC 3339.
-    pub end: String,
-    /// How many tests ended with each status.
-    pub counts: std::collections::BTreeMap<String, usize>,
-    /// The machine and build the job ran on (`sysinfo-*` of the job keyval,
-    /// without the prefix; see docs/file-formats.md).
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub sysinfo: std::collections::BTreeMap<String, String>,
-}
-
-impl JobResults {
-    /// Reads a `results.json`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Io`] or [`Error::Json`].
-    pub fn read(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let text = fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
-        serde_json::from_str(&text).map_err(|source| Error::Json { path: path.to_owned(), source })
+/// The results of the job in `resultdir`: its `results.json`, or rebuilt from
+/// its `status.log` and test directories (with `junit.xml`) when the job died
+/// before writing it; and whether it was rebuilt.
+///
+/// # Errors
+///
+/// [`Error::NotResults`] for a directory that holds neither file; what
+/// [`JobResults::read`] and [`rebuild_job_files`] return.
+pub fn read_or_rebuild(resultdir: impl AsRef<Path>) -> Result<(JobResults, bool)> {
+    let resultdir = resultdir.as_ref();
+    let path = resultdir.join("results.json");
+    if path.is_file() {
+        return Ok((JobResults::read(&path)?, false));
     }
+    if !resultdir.join("status.log").is_file() {
+        return Err(Error::NotResults { path: resultdir.to_owned() });
+    }
+    Ok((rebuild_job_files(resultdir)?, true))
 }
 
 /// Rebuilds `results.json` and `junit.xml` of a job from its `status.log` and
@@ -72,7 +42,7 @@ impl JobResults {
 /// errors writing the files.
 pub fn rebuild_job_files(resultdir: impl AsRef<Path>) -> Result<JobResults> {
     let resultdir = resultdir.as_ref();
-    let log = super::StatusLog::read(resultdir.join("status.log"))?;
+    let log = crate::results::formats::status_reader::StatusLog::read(resultdir.join("status.log"))?;
     let time = |ts: Option<i64>| ts.and_then(|t| chrono::DateTime::<chrono::Utc>::from_timestamp(t, 0));
     // Tests by depth: a group nested in another is its subtest.
     let mut open: Vec<(usize, TestRecord)> = Vec::new();
@@ -95,40 +65,26 @@ pub fn rebuild_job_files(resultdir: impl AsRef<Path>) -> Result<JobResults> {
         // A test the job did not finish ended when it last wrote something.
         let end = time(group.finished).or_else(|| last_written(&outputdir)).or(start);
         let data = RecordData::read(&outputdir, &[]);
-        let outcome = Outcome {
-            test,
-            variant,
-            tag,
-            status: group.status,
-            reason: group.reason.clone(),
-            summary: None,
-            raised_at: None,
-            profiled_iteration: None,
-            start,
-            end,
-            #[allow(clippy::cast_precision_loss, reason = "milliseconds of a test run")]
-            duration: match (start, end) {
-                (Some(s), Some(e)) => (e - s).num_milliseconds().max(0) as f64 / 1000.0,
-                _ => 0.0,
-            },
-            iterations: data.blocks.len() as u64,
-            outputdir,
-            subdir,
-            subtests: Vec::new(),
-            attrs: Vec::new(),
-            contacts: Vec::new(),
-            args,
+        let mut ending = Ending::of(group.status, group.reason.clone());
+        #[allow(clippy::cast_precision_loss, reason = "milliseconds of a test run")]
+        let duration = match (start, end) {
+            (Some(s), Some(e)) => (e - s).num_milliseconds().max(0) as f64 / 1000.0,
+            _ => 0.0,
         };
-        open.push((group.depth, TestRecord::new(outcome, data)));
+        ending.times = Times { start, end, duration };
+        ending.iterations = data.blocks.len() as u64;
+        let run = RunIdentity { test, variant, tag, subdir, outputdir, attrs: Vec::new(), contacts: Vec::new(), args };
+        open.push((group.depth, TestRecord::new(run, ending, data)));
     }
     close_deeper(&mut open, &mut records, 0);
     let job = log.groups.first();
     let started = job.and_then(|g| time(g.started)).unwrap_or_else(chrono::Utc::now);
     let finished = job.and_then(|g| time(g.finished)).or_else(|| last_written(resultdir)).unwrap_or(started);
-    let signalled = matches!(super::read_job_exit(resultdir), Ok(Some(super::JobExit::Signalled(_))));
+    let signalled =
+        matches!(super::exit_status::read_job_exit(resultdir), Ok(Some(super::exit_status::JobExit::Signalled(_))));
     let aborted = signalled || job.is_none_or(|g| g.closed_by_reader || g.status == Status::Abort);
     let status = if aborted { Status::Abort } else { Status::of_job(records.iter().map(|r| r.status)) };
-    let keyval = super::read_keyval(resultdir, None).unwrap_or_default();
+    let keyval = crate::results::formats::keyval::read_keyval(resultdir, None).unwrap_or_default();
     let tag = keyval.get("label").map(ToString::to_string);
     write_job_files(resultdir, tag.as_deref(), status, started, finished, &records.iter().collect::<Vec<_>>())?;
     JobResults::read(resultdir.join("results.json"))
@@ -148,7 +104,7 @@ struct Identity {
 /// come from the test keyval's `param-<name>` lines, the START line's
 /// `timeout` and the tag. Of the job's own arguments, `run_cleanup`,
 /// `test_attributes`, `subdir_tag` and `master_testpath` are not in the files.
-fn identity(group: &super::GroupStatus, outputdir: &Path) -> Identity {
+fn identity(group: &crate::results::formats::status_reader::GroupStatus, outputdir: &Path) -> Identity {
     let field = |key: &str| group.start_fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
     let operation = group.operation.clone().unwrap_or_default();
     let (test, tag) = match operation.split_once('.') {
@@ -156,8 +112,10 @@ fn identity(group: &super::GroupStatus, outputdir: &Path) -> Identity {
         None => (operation.clone(), None),
     };
     let mut args = serde_json::Map::new();
-    for (key, value) in super::keyval::read_raw(outputdir) {
-        if let (Some(name), Some(value)) = (key.strip_prefix("param-"), super::pyliteral::parse_literal(&value)) {
+    for (key, value) in crate::results::formats::keyval::read_raw(outputdir) {
+        if let (Some(name), Some(value)) =
+            (key.strip_prefix("param-"), crate::results::formats::pyliteral::parse_literal(&value))
+        {
             args.insert(name.to_owned(), value);
         }
     }
@@ -194,8 +152,15 @@ fn last_written(dir: &Path) -> Option<chrono::DateTime<chrono::Utc>> {
     newest.map(chrono::DateTime::<chrono::Utc>::from)
 }
 
-/// Writes `results.json` and `junit.xml` into `resultdir`.
-pub(crate) fn write_job_files(
+/// Writes `results.json` and `junit.xml` into `resultdir`, atomically, for a
+/// job with these records (a merged job, or one rebuilt from its files; a job
+/// writes its own when it completes). The job's machine is read from the job
+/// keyval's `sysinfo-*` lines.
+///
+/// # Errors
+///
+/// I/O errors writing either file.
+pub fn write_job_files(
     resultdir: &Path,
     tag: Option<&str>,
     status: Status,
@@ -213,7 +178,9 @@ pub(crate) fn write_job_files(
         start: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         end: finished.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         counts,
-        sysinfo: super::sysinfo::from_keyval(&super::read_keyval(resultdir, None).unwrap_or_default()),
+        sysinfo: super::sysinfo::from_keyval(
+            &crate::results::formats::keyval::read_keyval(resultdir, None).unwrap_or_default(),
+        ),
     };
     // Streamed into the file from the records as they are: no copy of them,
     // and no document in memory.

@@ -4,7 +4,7 @@ use std::fs;
 use std::path::Path;
 
 use super::rollup::{Line, RollUp};
-use super::status_log::{StatusCode, StatusEntry};
+use super::status_entry::{StatusCode, StatusEntry};
 use crate::error::{Error, Result};
 use crate::status::Status;
 
@@ -82,7 +82,7 @@ impl StatusLog {
         let mut log = StatusLog::default();
         let mut open: Vec<Open> = Vec::new();
         // A last line without its newline is one a writer never finished.
-        for (number, line) in super::complete_lines(text).enumerate() {
+        for (number, line) in super::keyval::complete_lines(text).enumerate() {
             if line.is_empty() {
                 continue;
             }
@@ -150,7 +150,7 @@ impl StatusLog {
 /// The deepest nesting of groups in `text` (1 for a job without tests).
 fn nesting(text: &str) -> usize {
     let (mut depth, mut deepest) = (0usize, 0usize);
-    for line in super::complete_lines(text) {
+    for line in super::keyval::complete_lines(text) {
         let body = line.trim_start_matches('\t');
         if body.starts_with("START\t") {
             depth += 1;

@@ -1,10 +1,11 @@
 //! What a job and its tests did ([`JobSummary`], [`TestRecord`],
 //! [`PerfRecord`]), for `results.json`, `junit.xml`, reports and callers.
 //!
-//! A record is built one way, [`TestRecord::new`], from how the run went
-//! ([`Outcome`]) and its data ([`RecordData`]): from memory for a run in this
-//! process, read from its output directory for a run in a child process and
-//! for a job rebuilt from its files.
+//! A record is built one way, [`TestRecord::new`], from which run it is
+//! ([`RunIdentity`]), how it ended ([`Ending`], the one shape of an ending)
+//! and its data ([`RecordData`]): from memory for a run in this process, read
+//! from its output directory for a run in a child process and for a job
+//! rebuilt from its files.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -13,9 +14,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::chart::PerfChart;
-use super::keyval::{read_iterations, read_raw};
-use super::status_log::split_lines;
+use crate::results::formats::chart::PerfChart;
+use crate::results::formats::iteration_keyval::BlockKind;
+use crate::results::formats::keyval::{read_iterations, read_raw};
+use crate::results::formats::perf_value::PerfData;
+use crate::results::formats::status_entry::split_lines;
 use crate::status::Status;
 
 /// One perf value of a finished test, as `results-chart.json` holds it.
@@ -32,23 +35,6 @@ pub struct PerfRecord {
     pub values: Vec<f64>,
     /// `"up"` or `"down"`.
     pub improvement_direction: Cow<'static, str>,
-}
-
-/// What wrote a block of `results/keyval`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum BlockKind {
-    /// An iteration of `run_once` (or the phases around it).
-    Iteration,
-    /// The extra profiled iteration (autotest's `run_once_profiling`).
-    Profiled,
-    /// `postprocess`, after the iterations (TKO counts it as one more iteration).
-    Postprocess,
-    /// Another phase (`initialize`, `warmup`, `cleanup`, `execute` of its own).
-    Other,
-    /// Not known: a record rebuilt from the files after the job died.
-    Unknown,
 }
 
 /// One block of a test's `results/keyval`: what TKO loads as one iteration,
@@ -136,28 +122,66 @@ pub struct TestRecord {
     pub args: serde_json::Map<String, serde_json::Value>,
 }
 
-/// How a run went, as its status lines tell it: everything of a record but
-/// its data.
-#[derive(Debug)]
-pub(crate) struct Outcome {
-    pub(crate) test: String,
-    pub(crate) variant: Option<String>,
-    pub(crate) tag: Option<String>,
-    pub(crate) subdir: String,
+/// How a run ended: its status and reason (with detail lines), what a person
+/// reads, where it was raised, when, how many iterations began, the profiled
+/// one, and the records of the subtests it ran. The one shape of an ending:
+/// the body of a run returns it (in this process or a child's), the status
+/// lines are written from it, and a record is made of it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Ending {
     pub(crate) status: Status,
     /// The reason with its detail lines, as the status log gets it.
     pub(crate) reason: String,
     /// What a person reads, when it differs from the reason's first line.
     pub(crate) summary: Option<String>,
+    /// Where the failure was raised in the test's code (`file:line:col`).
     pub(crate) raised_at: Option<String>,
+    /// When the run started and ended, and how long it took: the job that
+    /// wrote its START and END says (a child's own times are not kept).
+    #[serde(skip)]
+    pub(crate) times: Times,
+    /// Iterations of `run_once` begun.
+    pub(crate) iterations: u64,
+    /// The extra profiled iteration's number, if it ran.
     pub(crate) profiled_iteration: Option<u64>,
+    /// The records of the subtests it ran, in order.
+    pub(crate) subtests: Vec<TestRecord>,
+}
+
+/// When a run started and ended, and its duration in seconds.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Times {
     pub(crate) start: Option<chrono::DateTime<chrono::Utc>>,
     pub(crate) end: Option<chrono::DateTime<chrono::Utc>>,
     pub(crate) duration: f64,
-    pub(crate) iterations: u64,
+}
+
+impl Ending {
+    /// A run that ended with `status` and `reason` before or outside the
+    /// test's own code (a crash, a timeout, a test that could not start).
+    pub(crate) fn of(status: Status, reason: impl Into<String>) -> Self {
+        Ending {
+            status,
+            reason: reason.into(),
+            summary: None,
+            raised_at: None,
+            times: Times::default(),
+            iterations: 0,
+            profiled_iteration: None,
+            subtests: Vec::new(),
+        }
+    }
+}
+
+/// Which run a record is of: the test, its variant and tag, its directory,
+/// its metadata and the arguments it was given.
+#[derive(Debug, Clone)]
+pub(crate) struct RunIdentity {
+    pub(crate) test: String,
+    pub(crate) variant: Option<String>,
+    pub(crate) tag: Option<String>,
+    pub(crate) subdir: String,
     pub(crate) outputdir: PathBuf,
-    /// The records of the subtests it ran, in order.
-    pub(crate) subtests: Vec<TestRecord>,
     /// The test's attributes and contacts.
     pub(crate) attrs: Vec<String>,
     pub(crate) contacts: Vec<String>,
@@ -207,6 +231,28 @@ pub(crate) fn read_blocks(outputdir: &Path, kinds: &[(BlockKind, u64)]) -> Vec<K
         .collect()
 }
 
+/// Every entry of `chart` as a record, moving its strings and values: the
+/// graph is `None` for a description's own `"summary"` entry.
+pub(crate) fn perf_records(chart: PerfChart) -> Vec<PerfRecord> {
+    let mut out = Vec::new();
+    chart.drain_into(|top, sub, entry| {
+        let values = match entry.data {
+            PerfData::Scalar(value) => vec![value],
+            PerfData::List(values) => values,
+        };
+        let (graph, description) = if sub == "summary" { (None, top) } else { (Some(top), sub.into_owned()) };
+        let direction = if entry.higher_is_better { "up" } else { "down" };
+        out.push(PerfRecord {
+            graph,
+            description,
+            units: entry.units,
+            values,
+            improvement_direction: Cow::Borrowed(direction),
+        });
+    });
+    out
+}
+
 fn rfc3339(time: Option<chrono::DateTime<chrono::Utc>>) -> String {
     time.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).unwrap_or_default()
 }
@@ -214,33 +260,33 @@ fn rfc3339(time: Option<chrono::DateTime<chrono::Utc>>) -> String {
 impl TestRecord {
     /// The record of a run: its reason split into lines as the status log
     /// splits them.
-    pub(crate) fn new(outcome: Outcome, data: RecordData) -> TestRecord {
-        let mut lines = split_lines(&outcome.reason).into_iter().map(str::to_owned);
+    pub(crate) fn new(run: RunIdentity, ending: Ending, data: RecordData) -> TestRecord {
+        let mut lines = split_lines(&ending.reason).into_iter().map(str::to_owned);
         let reason = lines.next().unwrap_or_default();
         TestRecord {
-            test: outcome.test,
-            variant: outcome.variant,
-            tag: outcome.tag,
-            subdir: outcome.subdir,
-            status: outcome.status,
-            summary: outcome.summary.unwrap_or_else(|| reason.clone()),
+            test: run.test,
+            variant: run.variant,
+            tag: run.tag,
+            subdir: run.subdir,
+            status: ending.status,
+            summary: ending.summary.unwrap_or_else(|| reason.clone()),
             reason,
             details: lines.collect(),
-            raised_at: outcome.raised_at,
-            profiled_iteration: outcome.profiled_iteration,
-            start: rfc3339(outcome.start),
-            end: rfc3339(outcome.end),
-            duration: outcome.duration,
-            iterations: outcome.iterations,
-            outputdir: outcome.outputdir,
-            perf_values: data.chart.into_records(),
+            raised_at: ending.raised_at,
+            profiled_iteration: ending.profiled_iteration,
+            start: rfc3339(ending.times.start),
+            end: rfc3339(ending.times.end),
+            duration: ending.times.duration,
+            iterations: ending.iterations,
+            outputdir: run.outputdir,
+            perf_values: perf_records(data.chart),
             keyvals: data.keyvals,
             perf_keyvals: data.perf_keyvals,
             keyval_blocks: data.blocks,
-            subtests: outcome.subtests,
-            attrs: outcome.attrs,
-            contacts: outcome.contacts,
-            args: outcome.args,
+            subtests: ending.subtests,
+            attrs: run.attrs,
+            contacts: run.contacts,
+            args: run.args,
         }
     }
 }

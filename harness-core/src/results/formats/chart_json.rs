@@ -4,11 +4,39 @@
 //! entries (the chart is rewritten at every flush).
 
 use std::io::{self, Write};
+use std::path::Path;
 
 use serde_json::ser::{CompactFormatter, Formatter};
 
-use super::chart::{ChartEntry, PerfChart};
+use super::chart::PerfChart;
+use super::chart_entry::ChartEntry;
 use super::perf_value::PerfData;
+use crate::error::Result;
+
+impl PerfChart {
+    /// The chart as JSON: 2-space indent, insertion order, no trailing newline.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        let mut out = Vec::new();
+        // Serializing maps of strings and finite floats into memory cannot fail.
+        let _ = self.write_json(&mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    pub(crate) fn write_json(&self, mut out: impl io::Write) -> io::Result<()> {
+        super::chart_json::write_pretty(self, &mut out)
+    }
+
+    /// Writes the chart to `path` atomically: a temporary file in the same
+    /// directory, then a rename over `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the directory is not writable.
+    pub fn write_atomic(&self, path: &Path) -> Result<()> {
+        crate::files::write_atomic(path, |out| self.write_json(out))
+    }
+}
 
 /// Writes `chart` as serde_json's `to_writer_pretty` would.
 pub(super) fn write_pretty(chart: &PerfChart, out: &mut impl Write) -> io::Result<()> {
@@ -65,7 +93,7 @@ fn write_entry(out: &mut impl Write, entry: &ChartEntry) -> io::Result<()> {
 
 /// A JSON string, as serde_json writes it: as it is when nothing needs
 /// escaping (sanitised names never do), else through serde_json.
-pub(super) fn string(out: &mut impl Write, text: &str) -> io::Result<()> {
+pub(crate) fn string(out: &mut impl Write, text: &str) -> io::Result<()> {
     if text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
         return serde_json::to_writer(out, text).map_err(io::Error::from);
     }

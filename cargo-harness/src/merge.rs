@@ -22,13 +22,14 @@ use std::fs;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
-use super::error::CliError;
-use crate::error::Error;
-use crate::results::{
+use harness_core::Error;
+use harness_core::Status;
+use harness_core::results::{
     JobExit, JobResults, StatusCode, StatusEntry, StatusLog, TestRecord, read_keyval, rebuild_job_files,
     write_finished, write_job_files, write_keyval,
 };
-use crate::status::Status;
+
+use crate::error::CliError;
 
 /// How deep under a shard job directories are looked for
 /// (`<root>/<binary>/<test>/<run>` is three levels).
@@ -78,7 +79,7 @@ pub(crate) fn merge(shards: &[PathBuf], into: &Path, expected: Option<usize>) ->
     let mut jobs = Vec::new();
     for shard in shards {
         if !shard.is_dir() {
-            return Err(CliError::NotAResultDir { path: shard.clone() });
+            return Err(Error::NotResults { path: shard.clone() }.into());
         }
         let before = jobs.len();
         find_jobs(shard, 0, &mut jobs)?;
@@ -119,28 +120,19 @@ pub(crate) fn merge(shards: &[PathBuf], into: &Path, expected: Option<usize>) ->
     Ok(Merged { results, notes, conflicts })
 }
 
-/// Why `subdir` cannot name a test directory inside a job: not a plain
-/// relative path of safe components.
-fn unsafe_subdir(subdir: &str) -> Option<String> {
-    if Path::new(subdir).is_absolute() {
-        return Some("it is an absolute path; it must stay inside the results directory".to_owned());
-    }
-    subdir.split('/').find_map(|part| match crate::names::check_component("test directory", part) {
-        Err(Error::InvalidName { reason, .. }) => Some(reason.to_owned()),
-        Err(other) => Some(other.to_string()),
-        Ok(()) => None,
-    })
-}
-
 /// The directory of the test `subdir` in the job `job`, when it is one: a
 /// plain path below the job, no link on the way. `None` when it does not exist
 /// (nothing to copy).
 fn source_dir(job: &Path, subdir: &str) -> Result<Option<PathBuf>, CliError> {
-    let refuse =
-        |reason: String| CliError::UnsafeTestDir { subdir: crate::text::shown(subdir), job: job.to_owned(), reason };
-    if let Some(reason) = unsafe_subdir(subdir) {
-        return Err(refuse(reason));
-    }
+    // A refused subdir is shown as `check_subdir` shows it: cut, and escaped.
+    let shown = match harness_core::results::check_subdir(subdir) {
+        Ok(()) => subdir.to_owned(),
+        Err(Error::InvalidName { value, reason, .. }) => {
+            return Err(CliError::UnsafeTestDir { subdir: value, job: job.to_owned(), reason: reason.to_owned() });
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let refuse = |reason: String| CliError::UnsafeTestDir { subdir: shown.clone(), job: job.to_owned(), reason };
     let mut at = job.to_owned();
     let mut walked = String::new();
     for part in subdir.split('/') {
@@ -156,7 +148,7 @@ fn source_dir(job: &Path, subdir: &str) -> Result<Option<PathBuf>, CliError> {
             Ok(meta) if !meta.is_dir() => return Err(refuse(format!("`{walked}` is not a directory"))),
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io("read", &at, e).into()),
+            Err(e) => return Err(CliError::io("read", &at, e)),
         }
     }
     Ok(Some(at))
@@ -171,14 +163,13 @@ fn target_dir(into: &Path, subdir: &str) -> Result<PathBuf, CliError> {
         match fs::symlink_metadata(&at) {
             Ok(meta) if meta.is_dir() => {}
             Ok(_) => {
-                return Err(Error::io(
+                return Err(CliError::io(
                     "create",
                     &at,
                     std::io::Error::other("it is already in the merged job, and not as a directory"),
-                )
-                .into());
+                ));
             }
-            Err(_) => fs::create_dir(&at).map_err(|e| CliError::from(Error::io("create", &at, e)))?,
+            Err(_) => fs::create_dir(&at).map_err(|e| CliError::io("create", &at, e))?,
         }
     }
     Ok(at)
@@ -190,7 +181,7 @@ fn find_jobs(dir: &Path, depth: usize, out: &mut Vec<ShardJob>) -> Result<(), Cl
     if log.is_file() && dir.join("keyval").is_file() {
         let keyval = read_keyval(dir, None).map_err(CliError::from)?;
         if keyval.contains_key("status_version") {
-            let text = fs::read_to_string(&log).map_err(|e| CliError::from(Error::io("read", &log, e)))?;
+            let text = fs::read_to_string(&log).map_err(|e| CliError::io("read", &log, e))?;
             let results = JobResults::read(dir.join("results.json")).ok();
             out.push(ShardJob {
                 dir: dir.to_owned(),
@@ -206,7 +197,7 @@ fn find_jobs(dir: &Path, depth: usize, out: &mut Vec<ShardJob>) -> Result<(), Cl
         return Ok(());
     }
     let mut entries: Vec<PathBuf> = fs::read_dir(dir)
-        .map_err(|e| CliError::from(Error::io("read", dir, e)))?
+        .map_err(|e| CliError::io("read", dir, e))?
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .map(|e| e.path())
@@ -223,7 +214,7 @@ fn find_jobs(dir: &Path, depth: usize, out: &mut Vec<ShardJob>) -> Result<(), Cl
 fn tests_of(job: &ShardJob) -> Result<Vec<MergedTest>, CliError> {
     let mut tests: Vec<MergedTest> = Vec::new();
     let mut groups = job.log.groups.iter().filter(|g| g.depth == 1);
-    for line in crate::results::complete_lines(&job.text) {
+    for line in harness_core::results::complete_lines(&job.text) {
         let indent = line.len() - line.trim_start_matches('\t').len();
         if indent == 0 && !line.starts_with("  ") {
             continue;
@@ -253,7 +244,7 @@ fn tests_of(job: &ShardJob) -> Result<Vec<MergedTest>, CliError> {
                 StatusCode::Status(Status::Abort),
                 subdir,
                 operation,
-                crate::results::ABORTED_UNEXPECTEDLY,
+                harness_core::results::ABORTED_UNEXPECTEDLY,
             )?;
             let end = StatusEntry::new(StatusCode::End(Status::Abort), subdir, operation, "")?;
             test.lines.push(format!("\t\t{}", status.render()));
@@ -268,11 +259,11 @@ fn tests_of(job: &ShardJob) -> Result<Vec<MergedTest>, CliError> {
 fn claim_empty(into: &Path) -> Result<(), CliError> {
     match fs::create_dir_all(into) {
         Ok(()) => {}
-        Err(e) => return Err(Error::io("create", into, e).into()),
+        Err(e) => return Err(CliError::io("create", into, e)),
     }
-    let occupied = fs::read_dir(into).map_err(|e| CliError::from(Error::io("read", into, e)))?.next().is_some();
+    let occupied = fs::read_dir(into).map_err(|e| CliError::io("read", into, e))?.next().is_some();
     if occupied {
-        return Err(Error::ResultDirExists { path: into.to_owned() }.into());
+        return Err(CliError::IntoNotEmpty { path: into.to_owned() });
     }
     Ok(())
 }
@@ -314,7 +305,7 @@ fn write_job(into: &Path, jobs: &[ShardJob], tests: &[MergedTest], aborted: bool
     log.push_str(&StatusEntry::new(StatusCode::End(end), None, None, "")?.with_timestamp(finished).render());
     log.push('\n');
     let path = into.join("status.log");
-    fs::write(&path, log).map_err(|e| CliError::from(Error::io("write", &path, e)))
+    fs::write(&path, log).map_err(|e| CliError::io("write", &path, e))
 }
 
 /// `results.json`, `junit.xml` and `.autoserv_execute` of the merged job:
@@ -369,7 +360,7 @@ fn finish(into: &Path, tests: Vec<MergedTest>, aborted: bool) -> Result<(JobResu
 fn copy_tree(from: &Path, to: &Path) -> Result<(), CliError> {
     let io = |what: &'static str, path: &Path| {
         let path = path.to_owned();
-        move |e| CliError::from(Error::io(what, &path, e))
+        move |e| CliError::io(what, &path, e)
     };
     for entry in fs::read_dir(from).map_err(io("read", from))? {
         let entry = entry.map_err(io("read", from))?;

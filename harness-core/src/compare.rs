@@ -1,50 +1,82 @@
 //! Two runs side by side, metric by metric: the statistics of
-//! `crate::stats`, and a verdict that knows each metric's direction. Used by
-//! `compare`, `run --baseline` and the report page.
+//! [`crate::stats`], and a verdict that knows each metric's direction. Used by
+//! `run --baseline` and by the results tools (`cargo harness compare`, the
+//! report page); also where baselines are kept ([`baseline_path`],
+//! [`save_baseline`]).
+//!
+//! ```
+//! use harness_core::compare::{Knobs, compare};
+//! # let dir = tempfile::tempdir()?;
+//! # let job = harness_core::Job::builder(dir.path().join("r")).build()?;
+//! # let _ = job.complete()?;
+//! let run = harness_core::results::JobResults::read(dir.path().join("r/results.json"))?;
+//! let comparison = compare(&run, &run, Knobs { alpha: 0.05, noise: 0.02 });
+//! assert!(!comparison.regressed());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{JobResults, PerfRecord, TestRecord, threshold_key};
+use crate::error::{Error, Result};
+use crate::results::formats::perf_value::threshold_key;
+use crate::results::{JobResults, PerfRecord, TestRecord};
 use crate::stats::{Summary, mann_whitney_p, shift_interval};
 
 /// The statistical knobs: significance level and noise threshold.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Knobs {
-    pub(crate) alpha: f64,
-    pub(crate) noise: f64,
+pub struct Knobs {
+    /// The significance level of the Mann-Whitney U test.
+    pub alpha: f64,
+    /// Changes smaller than this fraction are noise (a metric's
+    /// `regression_threshold` keyval wins for regressions).
+    pub noise: f64,
 }
 
 /// One metric of one test in both runs.
 #[derive(Debug, Serialize)]
-pub(crate) struct MetricRow {
-    pub(crate) test: String,
-    pub(crate) metric: String,
-    pub(crate) units: Option<String>,
+#[non_exhaustive]
+pub struct MetricRow {
+    /// The test's subdir.
+    pub test: String,
+    /// `graph.description`, or the description.
+    pub metric: String,
+    /// The units (NEW's).
+    pub units: Option<String>,
     /// `up` (higher is better) or `down`.
-    pub(crate) direction: String,
-    pub(crate) base: SideStats,
-    pub(crate) new: SideStats,
+    pub direction: String,
+    /// BASE's values, summarised.
+    pub base: SideStats,
+    /// NEW's values, summarised.
+    pub new: SideStats,
     /// The Hodges-Lehmann shift relative to the base median, in percent.
-    pub(crate) change_percent: f64,
+    pub change_percent: f64,
     /// Its `1 - alpha` confidence interval, in percent.
-    pub(crate) ci_percent: [f64; 2],
+    pub ci_percent: [f64; 2],
     /// The two-sided Mann-Whitney U p-value.
-    pub(crate) p: f64,
+    pub p: f64,
     /// The change beyond which a significant worsening is a regression, in percent.
-    pub(crate) threshold_percent: f64,
+    pub threshold_percent: f64,
     /// `regressed`, `improved` or `no change`.
-    pub(crate) verdict: &'static str,
+    pub verdict: &'static str,
 }
 
+/// One side's values of a metric, summarised.
 #[derive(Debug, Serialize)]
-pub(crate) struct SideStats {
-    pub(crate) n: usize,
-    pub(crate) median: f64,
-    pub(crate) mean: f64,
-    pub(crate) q1: f64,
-    pub(crate) q3: f64,
+#[non_exhaustive]
+pub struct SideStats {
+    /// How many values.
+    pub n: usize,
+    /// Their median.
+    pub median: f64,
+    /// Their mean.
+    pub mean: f64,
+    /// The first quartile.
+    pub q1: f64,
+    /// The third quartile.
+    pub q3: f64,
 }
 
 impl From<Summary> for SideStats {
@@ -63,11 +95,11 @@ struct ContextDiff {
 
 /// The whole comparison (what `--json` prints).
 #[derive(Debug, Serialize)]
-pub(crate) struct Comparison {
+pub struct Comparison {
     alpha: f64,
     noise: f64,
     context: Vec<ContextDiff>,
-    pub(crate) metrics: Vec<MetricRow>,
+    metrics: Vec<MetricRow>,
     /// Tests of BASE that NEW does not have.
     missing: Vec<String>,
     /// Tests of NEW that BASE does not have.
@@ -78,9 +110,22 @@ pub(crate) struct Comparison {
 }
 
 impl Comparison {
-    #[cfg(feature = "cli")]
-    pub(crate) fn regressed(&self) -> bool {
+    /// Whether a metric regressed.
+    #[must_use]
+    pub fn regressed(&self) -> bool {
         self.regressions > 0
+    }
+
+    /// Every metric both runs have, test by test.
+    #[must_use]
+    pub fn metrics(&self) -> &[MetricRow] {
+        &self.metrics
+    }
+
+    /// The comparison as a table, as `compare` prints it.
+    #[must_use]
+    pub fn table(&self) -> String {
+        table(self)
     }
 }
 
@@ -100,7 +145,8 @@ fn metric_name(perf: &PerfRecord) -> String {
 }
 
 /// Compares two runs.
-pub(crate) fn compare(base: &JobResults, new: &JobResults, knobs: Knobs) -> Comparison {
+#[must_use]
+pub fn compare(base: &JobResults, new: &JobResults, knobs: Knobs) -> Comparison {
     let (mut old_tests, mut new_tests) = (BTreeMap::new(), BTreeMap::new());
     by_subdir(&base.tests, &mut old_tests);
     by_subdir(&new.tests, &mut new_tests);
@@ -180,9 +226,7 @@ fn context(base: &JobResults, new: &JobResults) -> Vec<ContextDiff> {
         .collect()
 }
 
-/// The comparison as a table.
-#[cfg(feature = "cli")]
-pub(crate) fn table(comparison: &Comparison) -> String {
+fn table(comparison: &Comparison) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     for diff in &comparison.context {
@@ -229,4 +273,69 @@ pub(crate) fn table(comparison: &Comparison) -> String {
         comparison.noise * 100.0
     );
     out
+}
+
+/// Where baselines live: `baselines/` in the results root.
+pub const BASELINES: &str = "baselines";
+
+/// Where baseline `name` of the results root `root` is kept:
+/// `<root>/baselines/<name>.json`.
+///
+/// # Errors
+///
+/// [`Error::InvalidName`] for a name that is not letters, digits, `_`, `-`
+/// and `.` (not first).
+pub fn baseline_path(root: &Path, name: &str) -> Result<PathBuf> {
+    let fine = !name.is_empty()
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+    if !fine {
+        return Err(Error::InvalidName {
+            what: "baseline name",
+            value: crate::text::shown(name),
+            reason: "use letters, digits, `_`, `-` and `.` (not first)",
+        });
+    }
+    Ok(root.join(BASELINES).join(format!("{name}.json")))
+}
+
+/// A run to compare with, as a user names it: a results directory (its
+/// `results.json`, or rebuilt from its `status.log`), a `results.json`, or
+/// the name of a baseline kept under the results root `root`; and whether it
+/// was rebuilt.
+///
+/// # Errors
+///
+/// [`Error::NoSuchRun`] when `text` is none of these; what
+/// [`read_or_rebuild`](crate::results::read_or_rebuild) and
+/// [`JobResults::read`] return.
+pub fn load_run(root: &Path, text: &str) -> Result<(JobResults, bool)> {
+    let path = Path::new(text);
+    if path.is_dir() {
+        return crate::results::read_or_rebuild(path);
+    }
+    if path.is_file() {
+        return Ok((JobResults::read(path)?, false));
+    }
+    let no_such_run = || Error::NoSuchRun { what: text.to_owned() };
+    let baseline = baseline_path(root, text).map_err(|_| no_such_run())?;
+    if baseline.is_file() { Ok((JobResults::read(&baseline)?, false)) } else { Err(no_such_run()) }
+}
+
+/// Keeps the run in `resultdir` as baseline `name` of the results root
+/// `root` (its `results.json`: every value of every iteration, with the
+/// machine's sysinfo), replacing one of that name; returns where.
+///
+/// # Errors
+///
+/// A name [`baseline_path`] refuses; I/O errors.
+pub fn save_baseline(root: &Path, resultdir: &Path, name: &str) -> Result<PathBuf> {
+    let path = baseline_path(root, name)?;
+    let results = resultdir.join("results.json");
+    let bytes = std::fs::read(&results).map_err(|e| Error::io("read", &results, e))?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+    }
+    crate::files::write_bytes_atomic(&path, &bytes)?;
+    Ok(path)
 }

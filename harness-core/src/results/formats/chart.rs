@@ -10,81 +10,10 @@ use std::io;
 use std::path::Path;
 
 use indexmap::IndexMap;
-use serde::Deserialize;
 
-use super::perf_value::{PerfData, PerfValue};
-use super::record::PerfRecord;
+use super::chart_entry::{ChartEntry, RawEntry};
+use super::perf_value::{PerfData, PerfValue, is_legal, longer_than, sanitized};
 use crate::error::{Error, Result};
-
-/// What autotest allows in descriptions, units and replacement strings: `[-.\w]`.
-fn is_legal(c: char) -> bool {
-    super::keyval::is_key_char(c)
-}
-
-/// One entry of the chart: units, values and direction.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChartEntry {
-    units: Option<String>,
-    data: PerfData,
-    higher_is_better: bool,
-}
-
-impl ChartEntry {
-    /// The units, if any.
-    #[must_use]
-    pub fn units(&self) -> Option<&str> {
-        self.units.as_deref()
-    }
-
-    /// The values; one for a scalar entry.
-    #[must_use]
-    pub fn values(&self) -> &[f64] {
-        self.data.as_slice()
-    }
-
-    /// Whether this is a `scalar` entry (else `list_of_scalar_values`).
-    #[must_use]
-    pub fn is_scalar(&self) -> bool {
-        matches!(self.data, PerfData::Scalar(_))
-    }
-
-    pub(super) fn data(&self) -> &PerfData {
-        &self.data
-    }
-
-    /// `"up"` when higher is better, else `"down"`.
-    #[must_use]
-    pub fn improvement_direction(&self) -> &'static str {
-        if self.higher_is_better { "up" } else { "down" }
-    }
-}
-
-#[derive(Deserialize)]
-struct RawEntry {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    units: Option<String>,
-    #[serde(default)]
-    value: Option<f64>,
-    #[serde(default)]
-    values: Option<Vec<f64>>,
-    #[serde(default)]
-    improvement_direction: Option<String>,
-}
-
-impl TryFrom<RawEntry> for ChartEntry {
-    type Error = String;
-
-    fn try_from(raw: RawEntry) -> std::result::Result<Self, String> {
-        let data = match (raw.kind.as_str(), raw.value, raw.values) {
-            ("scalar", Some(value), _) => PerfData::Scalar(value),
-            ("list_of_scalar_values", _, Some(values)) => PerfData::List(values),
-            (kind, _, _) => return Err(format!("entry of type `{kind}` without its value(s)")),
-        };
-        Ok(ChartEntry { units: raw.units, data, higher_is_better: raw.improvement_direction.as_deref() == Some("up") })
-    }
-}
 
 /// The hasher of the chart's maps: descriptions come from the test's own code.
 type Map<K, V> = IndexMap<K, V, foldhash::fast::RandomState>;
@@ -159,28 +88,6 @@ impl Group {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PerfChart {
     charts: Map<String, Group>,
-}
-
-pub(super) fn sanitize(text: &str, replacement: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if is_legal(c) {
-            out.push(c);
-        } else {
-            out.push_str(replacement);
-        }
-    }
-    out
-}
-
-/// `text` sanitised, moved as it is when nothing needs replacing.
-fn sanitized(text: String, replacement: &str) -> String {
-    if text.chars().all(is_legal) { text } else { sanitize(&text, replacement) }
-}
-
-/// Whether `text` is longer than `max` characters (its bytes first: most names are short).
-fn longer_than(text: &str, max: usize) -> bool {
-    text.len() > max && text.chars().count() > max
 }
 
 impl PerfChart {
@@ -327,36 +234,20 @@ impl PerfChart {
         self.charts.iter().flat_map(|(top, group)| group.iter().map(move |(sub, entry)| (top.as_str(), sub, entry)))
     }
 
-    /// Every entry as a record, moving its strings and values: the graph is
-    /// `None` for a description's own `"summary"` entry.
-    pub(crate) fn into_records(self) -> Vec<PerfRecord> {
-        let mut out = Vec::with_capacity(self.charts.len());
-        let mut push = |top: String, sub: Cow<'static, str>, entry: ChartEntry| {
-            let values = match entry.data {
-                PerfData::Scalar(value) => vec![value],
-                PerfData::List(values) => values,
-            };
-            let (graph, description) = if sub == "summary" { (None, top) } else { (Some(top), sub.into_owned()) };
-            let direction = if entry.higher_is_better { "up" } else { "down" };
-            out.push(PerfRecord {
-                graph,
-                description,
-                units: entry.units,
-                values,
-                improvement_direction: Cow::Borrowed(direction),
-            });
-        };
+    /// Gives every entry to `each`, moving its strings and values: the
+    /// graph, the description (`"summary"` for a description's own entry)
+    /// and the entry, in the chart's order.
+    pub(crate) fn drain_into(self, mut each: impl FnMut(String, Cow<'static, str>, ChartEntry)) {
         for (top, group) in self.charts {
             match group {
-                Group::One(sub, entry) => push(top, sub, entry),
+                Group::One(sub, entry) => each(top, sub, entry),
                 Group::Many(entries) => {
                     for (sub, entry) in entries {
-                        push(top.clone(), sub, entry);
+                        each(top.clone(), sub, entry);
                     }
                 }
             }
         }
-        out
     }
 
     /// Whether nothing was recorded.
@@ -365,32 +256,9 @@ impl PerfChart {
         self.charts.is_empty()
     }
 
-    /// The chart as JSON: 2-space indent, insertion order, no trailing newline.
-    #[must_use]
-    pub fn to_json(&self) -> String {
-        let mut out = Vec::new();
-        // Serializing maps of strings and finite floats into memory cannot fail.
-        let _ = self.write_json(&mut out);
-        String::from_utf8(out).unwrap_or_default()
-    }
-
-    fn write_json(&self, mut out: impl io::Write) -> io::Result<()> {
-        super::chart_json::write_pretty(self, &mut out)
-    }
-
     /// Each key of the chart with its entries, in order.
     pub(super) fn groups(&self) -> impl Iterator<Item = (&str, impl Iterator<Item = (&str, &ChartEntry)>)> {
         self.charts.iter().map(|(top, group)| (top.as_str(), group.iter()))
-    }
-
-    /// Writes the chart to `path` atomically: a temporary file in the same
-    /// directory, then a rename over `path`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Io`] when the directory is not writable.
-    pub fn write_atomic(&self, path: &Path) -> Result<()> {
-        crate::files::write_atomic(path, |out| self.write_json(out))
     }
 
     /// Reads a `results-chart.json`; a missing or empty file is an empty chart (as TKO reads it).

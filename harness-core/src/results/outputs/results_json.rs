@@ -10,9 +10,9 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::ser::{CompactFormatter, Formatter};
 
-use super::chart_json::string;
-use super::job_files::{JobInfo, RESULTS_SCHEMA_VERSION};
+use super::job_results::{JobInfo, RESULTS_SCHEMA_VERSION};
 use super::record::{PerfRecord, TestRecord};
+use crate::results::formats::chart_json::string;
 
 /// Writes the whole file: the job and its records, in order.
 pub(super) fn write_results(out: &mut impl Write, job: &JobInfo, records: &[&TestRecord]) -> io::Result<()> {

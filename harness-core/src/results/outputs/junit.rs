@@ -13,8 +13,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::pyfmt::{float_repr, write_float_repr};
 use super::record::TestRecord;
+use crate::results::formats::pyfmt::{float_repr, write_float_repr};
 use crate::status::Status;
 
 /// How much of a test's debug log goes into its `<system-out>`.

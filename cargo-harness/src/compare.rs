@@ -1,0 +1,52 @@
+//! `compare BASE NEW`: every perf metric of two runs side by side, with the
+//! statistics of `harness_core::stats`, a verdict that knows the metric's
+//! direction, and an exit status that fails CI on a real regression only.
+
+use std::path::Path;
+
+use harness_core::compare::{Knobs, compare, load_run};
+use harness_core::console::print_out;
+use harness_core::results::JobResults;
+
+use crate::error::CliError;
+
+/// Where `run` keeps its results, and so its baselines.
+const RESULTS_ROOT: &str = "results";
+
+/// A side of `compare`: a results directory, a `results.json`, or the name of
+/// a baseline in `./results/baselines/`.
+pub(crate) fn load_side(text: &str) -> Result<JobResults, CliError> {
+    let (results, rebuilt) = load_run(Path::new(RESULTS_ROOT), text)?;
+    if rebuilt {
+        eprintln!("note: {text} has no results.json; rebuilt it (and junit.xml) from status.log");
+    }
+    Ok(results)
+}
+
+/// `compare BASE NEW`: the table (or JSON); exit 1 on a regression.
+pub(crate) fn command(base: &str, new: &str, knobs: Knobs, json: bool) -> i32 {
+    let loaded = load_side(base).and_then(|b| load_side(new).map(|n| (b, n)));
+    match (check_knobs(knobs), loaded) {
+        (Ok(()), Ok((base, new))) => {
+            let comparison = compare(&base, &new, knobs);
+            if json {
+                print_out(&(serde_json::to_string_pretty(&comparison).unwrap_or_default() + "\n"));
+            } else {
+                print_out(&comparison.table());
+            }
+            if comparison.regressed() { crate::EXIT_FAILED } else { crate::EXIT_OK }
+        }
+        (Err(e), _) | (_, Err(e)) => crate::usage_error(&e),
+    }
+}
+
+/// `--alpha` in (0, 1), `--noise` at least 0.
+fn check_knobs(knobs: Knobs) -> Result<(), CliError> {
+    if !(knobs.alpha > 0.0 && knobs.alpha < 1.0) {
+        return Err(CliError::Knob { option: "--alpha", value: knobs.alpha, expected: "between 0 and 1" });
+    }
+    if !(knobs.noise.is_finite() && knobs.noise >= 0.0) {
+        return Err(CliError::Knob { option: "--noise", value: knobs.noise, expected: "a fraction of at least 0" });
+    }
+    Ok(())
+}

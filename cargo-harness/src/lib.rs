@@ -1,0 +1,86 @@
+//! The results tools of harness: what reads a run after it ran. `report`
+//! prints a run (or draws it as a page), joins the shards of a suite run on
+//! several machines (`report --merge`) and draws metrics over runs (`report
+//! --history`); `compare` judges two runs metric by metric.
+//!
+//! Installed once, as cargo-criterion is (`cargo install --path cargo-harness`
+//! in harness's repository), and run as `cargo harness COMMAND` or
+//! `cargo-harness COMMAND`, so that a crate of tests never compiles what only
+//! reads results. The command line is in docs/cli.md.
+//!
+//! | module | what it holds |
+//! | --- | --- |
+//! | [`html`] | the report page and the history page |
+//! | `command` | the command line (clap) |
+//! | `report`, `merge`, `compare` | the commands |
+//! | `error` | what the commands refuse |
+
+mod command;
+mod compare;
+mod error;
+pub mod html;
+mod merge;
+mod report;
+
+use clap::Parser as _;
+
+use self::command::{Cli, Command};
+use harness_core::console::Console;
+
+/// Exit status when every test ended GOOD, WARN or TEST_NA.
+const EXIT_OK: i32 = 0;
+/// Exit status when a test ended FAIL, ERROR or ABORT, or a metric regressed.
+const EXIT_FAILED: i32 = 1;
+/// Exit status for usage errors (nothing was read).
+const EXIT_USAGE: i32 = 2;
+
+/// Runs the command line `args` (the first is the program's name; as a cargo
+/// subcommand, `cargo` passes `harness` next, which is skipped) and returns
+/// the exit status.
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let mut args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    if args.get(1).is_some_and(|a| a == "harness") {
+        args.remove(1);
+    }
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+        }
+    };
+    let console = Console::new(cli.color.color);
+    match cli.command {
+        Command::Compare { base, new, alpha, noise, json } => {
+            compare::command(&base, &new, harness_core::compare::Knobs { alpha, noise }, json)
+        }
+        Command::Report { dirs, merge, into, shards, html, baseline, history } => {
+            let baseline = match baseline.as_deref().map(compare::load_side).transpose() {
+                Ok(baseline) => baseline.map(|b| (name_of(&b), b)),
+                Err(e) => return usage_error(&e),
+            };
+            match (merge, into) {
+                _ if history => report::history(&dirs, html.as_deref().unwrap_or(std::path::Path::new("history.html"))),
+                (true, Some(into)) => report::merged(&dirs, &into, shards, html.as_deref(), console),
+                _ if dirs.len() > 1 => usage_error(&error::CliError::ReportUsage(
+                    "report takes one DIR; join shards with --merge DIR... --into OUT",
+                )),
+                _ => report::report(&dirs[0], html.as_deref(), baseline.as_ref(), console),
+            }
+        }
+    }
+}
+
+/// A run's name for the page: its tag, or its start time.
+fn name_of(results: &harness_core::results::JobResults) -> String {
+    results.job.tag.clone().unwrap_or_else(|| results.job.start.clone())
+}
+
+fn usage_error(error: &error::CliError) -> i32 {
+    eprintln!("error: {error}");
+    EXIT_USAGE
+}
