@@ -234,11 +234,12 @@ pub(crate) fn run(args: &RunArgs, console: Console) -> i32 {
     let grace = Duration::try_from_secs_f64(args.grace).unwrap_or(Duration::MAX);
     let mut builder = Job::builder(&resultdir)
         .cancel_token(cancel.clone())
-        .isolation(Isolation::Process { grace, child_args: Vec::new() })
-        .observer(reporter.clone());
+        .isolation(Isolation::Process { grace, child_args: Vec::new() });
+    // The bar is told first, so it is taken away before the reporter prints.
     if !args.quiet {
         builder = builder.observer(Arc::new(Progress::new()));
     }
+    builder = builder.observer(reporter.clone());
     if let Some(state) = &args.state_dir {
         builder = builder.state_dir(state);
     }

@@ -6,7 +6,6 @@ mod job_view;
 mod keyvals;
 mod test_context;
 
-#[cfg(feature = "cli")]
 pub(crate) use data_loss::reason_loss;
 pub(crate) use job_view::JobLink;
 pub use job_view::JobView;

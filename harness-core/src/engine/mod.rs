@@ -22,4 +22,6 @@ pub(crate) use body::body;
 pub(crate) use isolate::{Isolate, Ran};
 pub(crate) use job_core::{CacheDropper, Clock, CoreParts, JobCore, JobHooks};
 pub(crate) use prepared::Prepared;
-pub(crate) use run::{run, unrunnable};
+pub(crate) use run::run;
+#[cfg(feature = "cli")]
+pub(crate) use run::unrunnable;

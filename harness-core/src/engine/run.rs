@@ -122,6 +122,7 @@ fn roll_up(core: &JobCore, ending: &mut Ending) {
 /// # Errors
 ///
 /// Status lines the job's log cannot take.
+#[cfg(feature = "cli")]
 pub(crate) fn unrunnable(core: &JobCore, planned: &PlannedRun, subdir: &str, reason: &str) -> Result<Arc<TestRecord>> {
     let test = planned.info().name();
     // A column that cannot be written as given is written without it.

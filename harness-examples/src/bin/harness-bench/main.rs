@@ -7,6 +7,8 @@
 //! `many-control` (a control file of N no-op tests through the CLI, a child process
 //! per test, beside `cargo nextest run` on the same bodies), `compile`,
 //! `compile-pieces` (what each piece of the expansion costs the compiler),
+//! `first-build` and `first-build-release` (a new crate's first build beside
+//! criterion's and divan's),
 //! `list-many` (`harness list` in generated binaries of N/10 and N tests).
 //!
 //! `harness-bench whole WORKLOAD N ...` times workloads as whole processes, side by
@@ -23,6 +25,7 @@ use harness_core::{Job, registry};
 
 mod compile;
 mod compile_pieces;
+mod first_build;
 mod list_many;
 mod many;
 mod many_control;
@@ -138,12 +141,16 @@ fn main() {
     }
     let (Some(workload), Some(n)) = (args.first(), args.get(1).and_then(|n| n.parse::<u64>().ok())) else {
         eprintln!(
-            "usage: harness-bench WORKLOAD N\nworkloads: perf-same perf-distinct keyval write-loop engine-noop many-tests files-floor many-control compile compile-pieces list-many"
+            "usage: harness-bench WORKLOAD N\nworkloads: perf-same perf-distinct keyval write-loop engine-noop many-tests files-floor many-control compile compile-pieces first-build first-build-release list-many"
         );
         std::process::exit(2);
     };
     if workload == "compile" {
         compile::compile(usize::try_from(n).unwrap_or(200));
+        return;
+    }
+    if workload == "first-build" || workload == "first-build-release" {
+        first_build::first_build(usize::try_from(n).unwrap_or(3), workload == "first-build-release");
         return;
     }
     if workload == "compile-pieces" {
