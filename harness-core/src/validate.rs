@@ -74,6 +74,10 @@ fn depth(value: &Value) -> usize {
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct EngineArgs {
     pub(crate) iterations: Option<u64>,
+    /// Iterations run first and thrown away.
+    pub(crate) warmup_iterations: Option<u64>,
+    /// Seconds of iterations run first and thrown away.
+    pub(crate) warmup_time: Option<f64>,
     pub(crate) retries: Option<u32>,
     pub(crate) test_length: Option<f64>,
     pub(crate) profile_only: Option<bool>,
@@ -104,6 +108,15 @@ impl EngineArgs {
                 "iterations" => {
                     value.as_u64().map(|n| engine.iterations = Some(n)).ok_or_else(|| bad("a non-negative integer"))
                 }
+                "warmup_iterations" => value
+                    .as_u64()
+                    .map(|n| engine.warmup_iterations = Some(n))
+                    .ok_or_else(|| bad("a non-negative integer")),
+                "warmup_time" => value
+                    .as_f64()
+                    .filter(|s| s.is_finite() && *s >= 0.0)
+                    .map(|s| engine.warmup_time = Some(s))
+                    .ok_or_else(|| bad("a non-negative number of seconds")),
                 "retries" => value
                     .as_u64()
                     .and_then(|n| u32::try_from(n).ok())
@@ -180,6 +193,8 @@ pub(crate) fn check(info: &TestInfo, args: &Args) -> Checked {
     // The test's own time limit and retries, unless the run gives them.
     engine.timeout = engine.timeout.or(info.timeout());
     engine.retries = engine.retries.or(info.retries());
+    engine.warmup_iterations = engine.warmup_iterations.or(info.warmup_iterations());
+    engine.warmup_time = engine.warmup_time.or(info.warmup_time());
     let accepts_all = info.phases().iter().any(PhaseTable::accepts_all);
     let accepted: Vec<String> = info.params().map(|(_, p)| p.name().to_owned()).collect();
     for (name, value) in args.iter() {

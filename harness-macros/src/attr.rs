@@ -9,17 +9,20 @@ use syn::{Expr, ExprLit, Ident, Lit, LitInt, LitStr, Token};
 use crate::errors::Errors;
 
 /// The valid arguments, for the "unknown argument" message.
-pub(crate) const ARGUMENTS: [&str; 12] = [
+pub(crate) const ARGUMENTS: [&str; 15] = [
     "name",
     "version",
     "preserve_srcdir",
     "postprocess_profiled_run",
     "network_destabilizing",
+    "parallel",
     "cargo_test",
     "attrs",
     "contacts",
     "timeout",
     "retries",
+    "warmup_iterations",
+    "warmup_time",
     "requires",
     "variants",
 ];
@@ -66,6 +69,8 @@ pub(crate) struct TestAttrs {
     pub(crate) preserve_srcdir: bool,
     pub(crate) postprocess_profiled_run: bool,
     pub(crate) network_destabilizing: bool,
+    /// Runs beside other tests: no machine-wide lock.
+    pub(crate) parallel: bool,
     pub(crate) cargo_test: Option<CargoTest>,
     pub(crate) attrs: Vec<LitStr>,
     pub(crate) contacts: Vec<LitStr>,
@@ -73,6 +78,10 @@ pub(crate) struct TestAttrs {
     pub(crate) timeout: Option<syn::LitFloat>,
     /// Retries of an iteration that fails with `fail_retry`.
     pub(crate) retries: Option<syn::LitInt>,
+    /// Iterations run first and thrown away, as a `u64` literal.
+    pub(crate) warmup_iterations: Option<syn::LitInt>,
+    /// Seconds of warm-up, as an `f64` literal.
+    pub(crate) warmup_time: Option<syn::LitFloat>,
     pub(crate) requires: Vec<RequireAttr>,
     pub(crate) variants: Vec<VariantAttr>,
 }
@@ -154,7 +163,7 @@ fn parse_argument(
                 ),
             }
         }
-        "preserve_srcdir" | "postprocess_profiled_run" | "network_destabilizing" => {
+        "preserve_srcdir" | "postprocess_profiled_run" | "network_destabilizing" | "parallel" => {
             if input.peek(Token![=]) || input.peek(syn::token::Paren) {
                 errors.at(ident.span(), format!("`{key}` is a flag and takes no value: write `{key}`"));
                 skip_value(input)?;
@@ -162,6 +171,7 @@ fn parse_argument(
             match key.as_str() {
                 "preserve_srcdir" => attrs.preserve_srcdir = true,
                 "postprocess_profiled_run" => attrs.postprocess_profiled_run = true,
+                "parallel" => attrs.parallel = true,
                 _ => attrs.network_destabilizing = true,
             }
         }
@@ -230,6 +240,40 @@ fn parse_argument(
             }) {
                 Some(retries) => attrs.retries = Some(syn::LitInt::new(&format!("{retries}u32"), value.span())),
                 None => errors.spanned(&value, "`retries` must be a whole number from 0 to 4294967295: `retries = 2`"),
+            }
+        }
+        "warmup_iterations" => {
+            if !input.peek(Token![=]) {
+                errors.at(ident.span(), "`warmup_iterations` needs a number: `warmup_iterations = 2`");
+                return skip_value(input);
+            }
+            input.parse::<Token![=]>()?;
+            let value: Expr = input.parse()?;
+            match literal(&value).and_then(|lit| match lit {
+                Lit::Int(int) => int.base10_parse::<u64>().ok(),
+                _ => None,
+            }) {
+                Some(n) => attrs.warmup_iterations = Some(syn::LitInt::new(&format!("{n}u64"), value.span())),
+                None => errors.spanned(&value, "`warmup_iterations` must be a whole number: `warmup_iterations = 2`"),
+            }
+        }
+        "warmup_time" => {
+            if !input.peek(Token![=]) {
+                errors.at(ident.span(), "`warmup_time` needs a value in seconds: `warmup_time = 0.5`");
+                return skip_value(input);
+            }
+            input.parse::<Token![=]>()?;
+            let value: Expr = input.parse()?;
+            let seconds = match literal(&value) {
+                Some(Lit::Int(int)) => int.base10_parse::<u64>().ok().map(|s| s as f64),
+                Some(Lit::Float(float)) => float.base10_parse::<f64>().ok(),
+                _ => None,
+            };
+            match seconds {
+                Some(seconds) if seconds.is_finite() && seconds >= 0.0 => {
+                    attrs.warmup_time = Some(syn::LitFloat::new(&format!("{seconds:?}f64"), value.span()));
+                }
+                _ => errors.spanned(&value, "`warmup_time` must be a number of seconds: `warmup_time = 0.5`"),
             }
         }
         "requires" => {

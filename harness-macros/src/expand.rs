@@ -106,7 +106,7 @@ pub(crate) fn test_struct(model: &TestStruct<'_>) -> TokenStream {
     }
 }
 
-/// `attrs`, `contacts`, `timeout`, `retries`, `requires` and `variants` as `TestInfo`
+/// `attrs`, `contacts`, `timeout`, `retries`, the warm-up, `parallel`, `requires` and `variants` as `TestInfo`
 /// builder calls, and the compile-time checks of each variant's arguments.
 fn metadata(model: &TestStruct<'_>) -> (TokenStream, Vec<TokenStream>) {
     let TestStruct { item, attrs, name } = model;
@@ -125,6 +125,15 @@ fn metadata(model: &TestStruct<'_>) -> (TokenStream, Vec<TokenStream>) {
     }
     if let Some(retries) = &attrs.retries {
         calls.extend(quote!(.with_retries(#retries)));
+    }
+    if let Some(iterations) = &attrs.warmup_iterations {
+        calls.extend(quote!(.with_warmup_iterations(#iterations)));
+    }
+    if let Some(seconds) = &attrs.warmup_time {
+        calls.extend(quote!(.with_warmup_time(#seconds)));
+    }
+    if attrs.parallel {
+        calls.extend(quote!(.with_parallel(true)));
     }
     if !attrs.requires.is_empty() {
         let entries = attrs.requires.iter().map(|requirement| match requirement {

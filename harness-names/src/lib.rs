@@ -35,8 +35,10 @@ pub enum Consumer {
 /// Every argument the engine consumes itself, with where: the one table the
 /// macro's checks, harness-core's job-level and execute-level sets and its
 /// parser are derived from.
-pub const ENGINE_ARG_TABLE: [(&str, Consumer); 12] = [
+pub const ENGINE_ARG_TABLE: [(&str, Consumer); 14] = [
     ("iterations", Consumer::Execute),
+    ("warmup_iterations", Consumer::Execute),
+    ("warmup_time", Consumer::Execute),
     ("retries", Consumer::Execute),
     ("test_length", Consumer::Execute),
     ("profile_only", Consumer::Execute),

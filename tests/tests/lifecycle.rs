@@ -687,3 +687,92 @@ fn failures_know_the_line_that_raised_them() {
     let at = record.raised_at.unwrap();
     assert!(at.starts_with(&format!("{}:{}:", file!(), line!() - 3)), "{at}");
 }
+
+/// Warm-up iterations run `run_once` with its hooks before the measured ones
+/// and keep nothing: no keyval block, no perf value, no constraint checked;
+/// the status log and the record say how many ran. The extra profiled
+/// iteration's values are kept apart from the measured ones.
+#[test]
+fn warm_up_is_thrown_away_and_the_profiled_run_kept_apart() {
+    let fx = Fixture::with(profiled);
+    let test = fx.recorder("t").on(Phase::RunOnce, |ctx, calls| {
+        // The cold first call is slow: 1000 against 10 for every later one.
+        let value = if calls == 1 { 1000.0 } else { 10.0 + f64::from(calls) };
+        let value = if ctx.is_profiled_run() { 5000.0 } else { value };
+        ctx.write_perf_keyval([("mb_s", value)])?;
+        ctx.output_perf_value(harness_core::PerfValue::new("mb_s", value).units("MB/s").higher_is_better(true))?;
+        Ok(())
+    });
+    let args =
+        Args::new().with("iterations", 3).with("warmup_iterations", 2).with("constraints", json!(["mb_s < 100"]));
+    let record = fx.run(test, args);
+    // The cold value broke the constraint, but only in warm-up: not checked.
+    assert_eq!((record.status, record.reason.as_str()), (Status::Good, "completed successfully"));
+    assert_eq!((record.iterations, record.warmup_iterations, record.profiled_iteration), (3, 2, Some(4)));
+    let runs: Vec<String> =
+        fx.events.take().into_iter().filter(|e| e.starts_with("run_once") || e.starts_with("hook")).collect();
+    assert_eq!(
+        runs,
+        [
+            "hook before 0",
+            "run_once 0",
+            "hook after 0",
+            "hook before 0",
+            "run_once 0",
+            "hook after 0",
+            "hook before 1",
+            "run_once 1",
+            "hook after 1",
+            "hook before 2",
+            "run_once 2",
+            "hook after 2",
+            "hook before 3",
+            "run_once 3",
+            "hook after 3",
+            "run_once 4",
+        ]
+    );
+    let perf = &record.perf_values[0];
+    assert_eq!(
+        (perf.values.as_slice(), perf.profiled.as_slice()),
+        ([13.0, 14.0, 15.0].as_slice(), [5000.0].as_slice())
+    );
+    let blocks: Vec<(harness_core::results::BlockKind, Option<u64>, f64)> =
+        record.keyval_blocks.iter().map(|b| (b.kind, b.iteration, b.perf["mb_s"])).collect();
+    use harness_core::results::BlockKind::{Iteration, Profiled};
+    assert_eq!(
+        blocks,
+        [
+            (Iteration, Some(1), 13.0),
+            (Iteration, Some(2), 14.0),
+            (Iteration, Some(3), 15.0),
+            (Profiled, Some(4), 5000.0)
+        ]
+    );
+    let chart = std::fs::read_to_string(fx.results("t/results/results-chart.json")).unwrap();
+    assert!(chart.contains("[\n        13.0,\n        14.0,\n        15.0\n      ]"), "{chart}");
+    let profiled = std::fs::read_to_string(fx.results("t/results/profiled-chart.json")).unwrap();
+    assert!(profiled.contains("\"value\": 5000.0"), "{profiled}");
+    let log = status_lines(fx.results("status.log"));
+    let warm: Vec<&String> = log.iter().filter(|l| l.contains("warm-up")).collect();
+    assert_eq!(warm.len(), 1, "{log:#?}");
+    assert!(warm[0].starts_with("\t\tINFO\t----\t----\twarm-up: 2 iterations in "), "{}", warm[0]);
+    assert!(warm[0].ends_with(" s, not measured"), "{}", warm[0]);
+}
+
+/// `warmup_time` warms up for at least that long (the job's clock), and a
+/// failing warm-up iteration fails the test like any iteration.
+#[test]
+fn warm_up_time_and_a_failing_warm_up() {
+    let ticks = Arc::new(AtomicUsize::new(0));
+    #[allow(clippy::cast_precision_loss, reason = "small tick counts")]
+    let fx = Fixture::with(|builder, _| builder.clock(move || ticks.fetch_add(1, Ordering::SeqCst) as f64));
+    let record = fx.run(fx.recorder("t"), Args::new().with("warmup_time", 3).with("iterations", 1));
+    assert_eq!((record.status, record.iterations), (Status::Good, 1));
+    assert!(record.warmup_iterations >= 1, "{}", record.warmup_iterations);
+    let failing = fx
+        .recorder("u")
+        .on(Phase::RunOnce, |ctx, _| if ctx.is_warmup() { Err(Failure::fail("cold start failed")) } else { Ok(()) });
+    let record = fx.run(failing, Args::new().with("warmup_iterations", 1));
+    assert_eq!((record.status, record.reason.as_str(), record.iterations), (Status::Fail, "cold start failed", 0));
+}

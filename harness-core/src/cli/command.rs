@@ -68,6 +68,12 @@ pub(crate) struct RunArgs {
     /// Run `run_once` until at least SECS seconds have passed.
     #[arg(long, value_name = "SECS")]
     pub(crate) test_length: Option<f64>,
+    /// Run `run_once` N times first, with its hooks, and throw those iterations away.
+    #[arg(long, value_name = "N")]
+    pub(crate) warmup_iterations: Option<u64>,
+    /// Run `run_once` first for at least SECS seconds, and throw those iterations away.
+    #[arg(long, value_name = "SECS")]
+    pub(crate) warmup_time: Option<f64>,
     /// Tag the run: its output directory becomes `<test>.<tag>`.
     #[arg(long, value_name = "TAG")]
     pub(crate) tag: Option<String>,

@@ -37,10 +37,15 @@ fn checked_seconds(option: &'static str, seconds: Option<f64>, zero: bool) -> Re
 }
 
 /// The engine options of the command line (`--iterations`, `--test-length`,
-/// `--profile-only`, `--constraint`, `--timeout`, `--retries`), as arguments.
+/// `--warmup-iterations`, `--warmup-time`, `--profile-only`, `--constraint`,
+/// `--timeout`, `--retries`), as arguments.
 fn engine_options(args: &RunArgs) -> Result<serde_json::Map<String, Value>, Vec<Problem>> {
     let mut problems = Vec::new();
-    for (option, seconds, zero) in [("--test-length", args.test_length, true), ("--timeout", args.timeout, false)] {
+    for (option, seconds, zero) in [
+        ("--test-length", args.test_length, true),
+        ("--warmup-time", args.warmup_time, true),
+        ("--timeout", args.timeout, false),
+    ] {
         if let Err(e) = checked_seconds(option, seconds, zero) {
             problems.push(e.into());
         }
@@ -54,6 +59,12 @@ fn engine_options(args: &RunArgs) -> Result<serde_json::Map<String, Value>, Vec<
     }
     if let Some(secs) = args.test_length {
         options.insert("test_length".to_owned(), secs.into());
+    }
+    if let Some(n) = args.warmup_iterations {
+        options.insert("warmup_iterations".to_owned(), n.into());
+    }
+    if let Some(secs) = args.warmup_time {
+        options.insert("warmup_time".to_owned(), secs.into());
     }
     if args.profile_only {
         options.insert("profile_only".to_owned(), true.into());

@@ -79,6 +79,9 @@ impl TestContext {
         KP: AsRef<str>,
         VP: Into<PerfNumber>,
     {
+        if self.warmup {
+            return self.iteration_keyvals.write(attr, perf, None);
+        }
         let _ = self.resultsdir();
         let kind = if self.profiled_run {
             BlockKind::Profiled
@@ -91,7 +94,7 @@ impl TestContext {
                 _ => BlockKind::Other,
             }
         };
-        self.iteration_keyvals.write(attr, perf, (kind, self.iteration))?;
+        self.iteration_keyvals.write(attr, perf, Some((kind, self.iteration)))?;
         self.check_build();
         if !self.iteration_keyvals.long_keys().is_empty() {
             let long = self.iteration_keyvals.long_keys().to_vec();
@@ -109,9 +112,14 @@ impl TestContext {
     /// [`Error::PerfValue`](crate::Error::PerfValue) when the value is refused (nothing recorded), or I/O
     /// errors from a flush.
     pub fn output_perf_value(&mut self, value: PerfValue) -> Result<()> {
+        if self.warmup {
+            return PerfChart::check(value);
+        }
         let unitless = (!value.has_units()).then(|| value.full_name());
         let threshold = value.threshold_keyval();
-        self.chart.add(value)?;
+        // The profiled iteration runs under the profilers: its values are kept apart.
+        let chart = if self.profiled_run { &mut self.profiled_chart } else { &mut self.chart };
+        chart.add(value)?;
         if let Some(name) = unitless {
             self.warn_no_units(&name);
         }
@@ -137,11 +145,14 @@ impl TestContext {
     /// I/O errors.
     pub fn flush_perf_values(&mut self) -> Result<()> {
         let path = if self.chart.is_dirty() { self.resultsdir().join("results-chart.json") } else { PathBuf::new() };
-        self.chart.flush(&path)
+        self.chart.flush(&path)?;
+        let path =
+            if self.profiled_chart.is_dirty() { self.resultsdir().join("profiled-chart.json") } else { PathBuf::new() };
+        self.profiled_chart.flush(&path)
     }
 
     pub(crate) fn flush_perf_values_if_due(&mut self) -> Result<()> {
-        if self.chart.is_due() {
+        if self.chart.is_due() || self.profiled_chart.is_due() {
             self.flush_perf_values()?;
         }
         Ok(())

@@ -52,6 +52,11 @@ pub struct TestContext {
     pub(crate) profiled_run: bool,
     /// The extra profiled iteration's number, once it ran.
     pub(crate) profiled_iteration: Option<u64>,
+    /// Whether the current iteration is a warm-up one: what it records is
+    /// checked and thrown away.
+    pub(crate) warmup: bool,
+    /// How many warm-up iterations ran.
+    pub(crate) warmup_iterations: u64,
     /// `results/keyval`, with the perf values of its last block.
     pub(crate) iteration_keyvals: IterationKeyvals,
     tmpdir: std::cell::OnceCell<PathBuf>,
@@ -60,6 +65,8 @@ pub struct TestContext {
     made_profdir: std::cell::Cell<bool>,
     /// `results/results-chart.json`, kept in memory.
     pub(crate) chart: ChartFile,
+    /// `results/profiled-chart.json`: the extra profiled iteration's values.
+    pub(crate) profiled_chart: ChartFile,
     /// What the test keyval holds, as written.
     pub(crate) test_keyvals: std::collections::BTreeMap<String, String>,
     pub(crate) before_hooks: Vec<Hook>,
@@ -100,11 +107,14 @@ impl TestContext {
             phase: None,
             profiled_run: false,
             profiled_iteration: None,
+            warmup: false,
+            warmup_iterations: 0,
             tmpdir: std::cell::OnceCell::new(),
             made_resultsdir: std::cell::Cell::new(false),
             made_profdir: std::cell::Cell::new(false),
             test_keyvals: std::collections::BTreeMap::new(),
             chart: ChartFile::new(flush_interval),
+            profiled_chart: ChartFile::new(flush_interval),
             before_hooks: Vec::new(),
             after_hooks: Vec::new(),
             warned: std::collections::BTreeSet::new(),
@@ -230,6 +240,16 @@ impl TestContext {
     #[must_use]
     pub fn is_profiled_run(&self) -> bool {
         self.profiled_run
+    }
+
+    /// Whether this iteration is a warm-up one (`warmup_iterations`,
+    /// `warmup_time`): run before the measured iterations, with their hooks,
+    /// and thrown away: keyvals and perf values it records are checked and
+    /// not kept, constraints are not checked. [`iteration`](Self::iteration)
+    /// is 0 during warm-up.
+    #[must_use]
+    pub fn is_warmup(&self) -> bool {
+        self.warmup
     }
 
     /// Registers a hook run before every iteration, in registration order.

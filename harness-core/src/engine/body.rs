@@ -87,12 +87,14 @@ pub(crate) fn body(core: &JobCore, test: &mut dyn Autotest, prepared: &Prepared)
         }
     }
     let mut ending = ending(failure.as_ref(), iterations, ctx.profiled_iteration);
+    ending.warmup_iterations = ctx.warmup_iterations;
     ending.subtests = ctx.take_subtests();
     if let Some(tmpdir) = ctx.made_tmpdir() {
         let _ = fs::remove_dir_all(tmpdir);
     }
     let data = RecordData {
         chart: ctx.chart.take(),
+        profiled_chart: ctx.profiled_chart.take(),
         keyvals: std::mem::take(&mut ctx.test_keyvals),
         perf_keyvals: ctx.iteration_keyvals.last_perf_values(),
         blocks: read_blocks(&prepared.outputdir, ctx.iteration_keyvals.kinds()),
@@ -183,6 +185,8 @@ fn lifecycle(
         let run_cleanup = engine.run_cleanup.unwrap_or(core.settings.run_test_cleanup);
         let schedule = Schedule {
             iterations: engine.iterations,
+            warmup_iterations: engine.warmup_iterations.unwrap_or(0),
+            warmup_time: engine.warmup_time.unwrap_or(0.0),
             // The run's `retries`, else the test's attribute, else the job's `test_retry`.
             retries: engine.retries.unwrap_or(core.settings.test_retry),
             test_length: engine.test_length,

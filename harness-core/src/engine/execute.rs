@@ -23,6 +23,10 @@ use crate::results::formats::status_entry::StatusCode;
 #[derive(Debug)]
 pub(crate) struct Schedule<'a> {
     pub(crate) iterations: Option<u64>,
+    /// Iterations run first and thrown away: at least this many...
+    pub(crate) warmup_iterations: u64,
+    /// ...and for at least this many seconds.
+    pub(crate) warmup_time: f64,
     /// How often an iteration failing with `fail_retry` runs again.
     pub(crate) retries: u32,
     pub(crate) test_length: Option<f64>,
@@ -66,6 +70,7 @@ pub(crate) fn execute(
         note(&format!("Test will be retried a maximum of {} times", schedule.retries));
     }
     let mut run = Run { job, test, args, schedule, failed_constraints: Vec::new(), constraint_summaries: Vec::new() };
+    run.warm_up(ctx)?;
     let begin = Instant::now();
     match schedule.test_length.filter(|length| *length > 0.0) {
         Some(length) => {
@@ -124,6 +129,40 @@ pub(crate) fn execute(
 }
 
 impl Run<'_> {
+    /// The warm-up: iterations with their hooks, before the measured ones,
+    /// until both `warmup_iterations` and `warmup_time` are reached; what they
+    /// record is checked and thrown away, and no constraint is checked. A
+    /// failure fails the test, as in any iteration. Said in the status log.
+    fn warm_up(&mut self, ctx: &mut TestContext) -> TestResult {
+        let (count, length) = (self.schedule.warmup_iterations, self.schedule.warmup_time);
+        if count == 0 && length <= 0.0 {
+            return Ok(());
+        }
+        let start = self.job.now();
+        ctx.warmup = true;
+        ctx.iteration = 0;
+        let mut warmed = Ok(());
+        while ctx.warmup_iterations < count || self.job.now() - start < length {
+            warmed = cancelled(self.job).and_then(|()| {
+                ctx.warmup_iterations += 1;
+                self.once(ctx)
+            });
+            if warmed.is_err() {
+                break;
+            }
+        }
+        ctx.warmup = false;
+        let seconds = self.job.now() - start;
+        let said = format!(
+            "warm-up: {} iteration{} in {seconds:.3} s, not measured",
+            ctx.warmup_iterations,
+            if ctx.warmup_iterations == 1 { "" } else { "s" }
+        );
+        note(&said);
+        self.job.record(StatusCode::Info, None, None, &said)?;
+        warmed
+    }
+
     /// autotest's `_call_run_once_with_retry`.
     fn once_with_retry(&mut self, ctx: &mut TestContext) -> TestResult {
         let max = self.schedule.retries;
@@ -175,7 +214,8 @@ impl Run<'_> {
     }
 
     fn body(&mut self, ctx: &mut TestContext) -> TestResult {
-        if self.schedule.profile_only {
+        // A warm-up iteration is never profiled.
+        if self.schedule.profile_only && !ctx.warmup {
             if !self.job.profilers_query(ProfilerQuery::Present) {
                 self.job.record(
                     StatusCode::Status(crate::status::Status::Warn),
@@ -191,7 +231,9 @@ impl Run<'_> {
             call(self.test, Phase::AfterRunOnce, ctx, self.args)?;
         }
         call(self.test, Phase::PostprocessIteration, ctx, self.args)?;
-        self.analyze_constraints(ctx);
+        if !ctx.warmup {
+            self.analyze_constraints(ctx);
+        }
         Ok(())
     }
 

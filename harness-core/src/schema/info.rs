@@ -50,6 +50,7 @@ pub struct TestInfo {
     preserve_srcdir: bool,
     postprocess_profiled_run: bool,
     network_destabilizing: bool,
+    parallel: bool,
     phases: &'static [PhaseTable],
     default_args: Option<fn() -> Args>,
     unit_test: bool,
@@ -59,6 +60,8 @@ pub struct TestInfo {
     contacts: &'static [&'static str],
     timeout: Option<f64>,
     retries: Option<u32>,
+    warmup_iterations: Option<u64>,
+    warmup_time: Option<f64>,
     requirements: &'static [Requirement],
     variants: &'static [Variant],
     crate_name: &'static str,
@@ -105,6 +108,7 @@ impl TestInfo {
             preserve_srcdir: false,
             postprocess_profiled_run: false,
             network_destabilizing: false,
+            parallel: false,
             phases: &[],
             default_args: None,
             unit_test: false,
@@ -114,6 +118,8 @@ impl TestInfo {
             contacts: &[],
             timeout: None,
             retries: None,
+            warmup_iterations: None,
+            warmup_time: None,
             requirements: &[],
             variants: &[],
             crate_name: "",
@@ -173,6 +179,36 @@ impl TestInfo {
         self
     }
 
+    /// Whether the test may run beside other tests (a functional test): it
+    /// does not take the machine-wide lock a measuring test holds.
+    #[must_use]
+    pub const fn with_parallel(mut self, parallel: bool) -> Self {
+        self.parallel = parallel;
+        self
+    }
+
+    /// Whether the test runs beside others, without the machine-wide lock.
+    #[must_use]
+    pub const fn parallel(&self) -> bool {
+        self.parallel
+    }
+
+    /// Iterations to run before the measured ones and throw away, unless the
+    /// run says (a `warmup_iterations` argument wins).
+    #[must_use]
+    pub const fn with_warmup_iterations(mut self, iterations: u64) -> Self {
+        self.warmup_iterations = Some(iterations);
+        self
+    }
+
+    /// Seconds of iterations to run before the measured ones and throw away,
+    /// unless the run says (a `warmup_time` argument wins).
+    #[must_use]
+    pub const fn with_warmup_time(mut self, seconds: f64) -> Self {
+        self.warmup_time = Some(seconds);
+        self
+    }
+
     /// What the machine must have; checked before `initialize`.
     #[must_use]
     pub const fn with_requirements(mut self, requirements: &'static [Requirement]) -> Self {
@@ -209,6 +245,18 @@ impl TestInfo {
     #[must_use]
     pub const fn retries(&self) -> Option<u32> {
         self.retries
+    }
+
+    /// The default warm-up iterations.
+    #[must_use]
+    pub const fn warmup_iterations(&self) -> Option<u64> {
+        self.warmup_iterations
+    }
+
+    /// The default warm-up time in seconds.
+    #[must_use]
+    pub const fn warmup_time(&self) -> Option<f64> {
+        self.warmup_time
     }
 
     /// The requirements.

@@ -181,6 +181,12 @@ impl PerfChart {
         true
     }
 
+    /// Checks `value` as [`add`](Self::add) would, keeping nothing (a
+    /// warm-up iteration's value).
+    pub(crate) fn check(value: PerfValue) -> Result<()> {
+        Self::checked_entry(value).map(drop)
+    }
+
     fn checked_entry(value: PerfValue) -> Result<(String, Cow<'static, str>, ChartEntry)> {
         let description = &value.description;
         let fail = |message: String| Err(Error::perf(description, message));

@@ -74,11 +74,13 @@ impl IterationKeyvals {
 
     /// Validates and appends one block, written by `kind` in `iteration`; on
     /// error nothing is written and the last perf values stay as they were.
+    /// Without a writer (`None`: a warm-up iteration) the block is validated
+    /// and thrown away.
     pub(crate) fn write<KA, VA, KP, VP>(
         &mut self,
         attr: impl IntoIterator<Item = (KA, VA)>,
         perf: impl IntoIterator<Item = (KP, VP)>,
-        (kind, iteration): (BlockKind, u64),
+        written_by: Option<(BlockKind, u64)>,
     ) -> Result<()>
     where
         KA: AsRef<str>,
@@ -114,6 +116,7 @@ impl IterationKeyvals {
         let formatted = self.formatter.format(attr, perf, &mut self.buffer);
         self.long_keys = long_keys.into_inner();
         formatted?;
+        let Some((kind, iteration)) = written_by else { return Ok(()) };
         self.file.append(&self.buffer)?;
         if used > 0 {
             self.scratch.truncate(used);
@@ -393,18 +396,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut keyvals = IterationKeyvals::new(dir.path().join("keyval"));
         let none: [(&str, &str); 0] = [];
-        keyvals.write(none, [("b", PerfNumber::Float(2.5)), ("a", PerfNumber::Int(1))], ITER).unwrap();
+        keyvals.write(none, [("b", PerfNumber::Float(2.5)), ("a", PerfNumber::Int(1))], Some(ITER)).unwrap();
         assert!(keyvals.take_new_block());
         assert!(!keyvals.take_new_block());
-        keyvals.write([("note", "x")], std::iter::empty::<(&str, f64)>(), ITER).unwrap();
+        keyvals.write([("note", "x")], std::iter::empty::<(&str, f64)>(), Some(ITER)).unwrap();
         assert_eq!(keyvals.last_perf("b"), None, "constraints see the last write's perf values: none");
-        keyvals.write(none, [("c", PerfNumber::Float(f64::NAN))], ITER).unwrap_err();
+        keyvals.write(none, [("c", PerfNumber::Float(f64::NAN))], Some(ITER)).unwrap_err();
         assert_eq!(
             keyvals.last_perf_values(),
             BTreeMap::from([("a".to_owned(), 1.0), ("b".to_owned(), 2.5)]),
             "an attr-only block and a refused one keep the last values for results.json"
         );
-        keyvals.write(none, [("c", 3.0)], (BlockKind::Postprocess, 2)).unwrap();
+        keyvals.write(none, [("c", 3.0)], Some((BlockKind::Postprocess, 2))).unwrap();
         assert_eq!(keyvals.kinds(), [ITER, ITER, (BlockKind::Postprocess, 2)]);
         assert_eq!(keyvals.last_perf("c"), Some(3.0));
         assert_eq!(keyvals.last_perf_values(), BTreeMap::from([("c".to_owned(), 3.0)]));

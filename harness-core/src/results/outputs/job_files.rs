@@ -10,6 +10,7 @@ use super::job_results::{JobInfo, JobResults};
 use super::record::{Ending, RecordData, RunIdentity, TestRecord, Times};
 use crate::error::{Error, Result};
 use crate::files::write_atomic;
+use crate::results::formats::iteration_keyval::BlockKind;
 use crate::status::Status;
 
 /// The results of the job in `resultdir`: its `results.json`, or rebuilt from
@@ -197,7 +198,8 @@ pub(crate) fn baseline_medians(results: &JobResults) -> BTreeMap<String, BTreeMa
     fn walk(tests: &[TestRecord], out: &mut BTreeMap<String, BTreeMap<String, f64>>) {
         for test in tests {
             let mut values: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-            for block in &test.keyval_blocks {
+            // Measured iterations only: the profiled one ran under the profilers.
+            for block in test.keyval_blocks.iter().filter(|b| b.kind != BlockKind::Profiled) {
                 for (key, value) in &block.perf {
                     values.entry(key.clone()).or_default().push(*value);
                 }

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::results::formats::chart::PerfChart;
+use crate::results::formats::chart_entry::ChartEntry;
 use crate::results::formats::iteration_keyval::BlockKind;
 use crate::results::formats::keyval::{read_iterations, read_raw};
 use crate::results::formats::perf_value::PerfData;
@@ -31,8 +32,13 @@ pub struct PerfRecord {
     pub description: String,
     /// The units.
     pub units: Option<String>,
-    /// Every value recorded, in order.
+    /// Every value recorded outside the extra profiled iteration, in order:
+    /// what statistics are taken over (warm-up iterations record nothing).
     pub values: Vec<f64>,
+    /// The values the extra profiled iteration recorded (it runs under the
+    /// profilers, slower): kept apart, in `results/profiled-chart.json`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiled: Vec<f64>,
     /// `"up"` or `"down"`.
     pub improvement_direction: Cow<'static, str>,
 }
@@ -85,7 +91,8 @@ pub struct TestRecord {
     #[serde(default)]
     pub raised_at: Option<String>,
     /// The number of the extra profiled iteration, when one ran (its keyval
-    /// block and perf values are mixed in with the others, as autotest does).
+    /// block is marked `profiled`, its perf values are apart in each
+    /// [`PerfRecord::profiled`]).
     #[serde(default)]
     pub profiled_iteration: Option<u64>,
     /// Start, RFC 3339.
@@ -96,6 +103,9 @@ pub struct TestRecord {
     pub duration: f64,
     /// Iterations of `run_once` started (the profiled one not counted).
     pub iterations: u64,
+    /// Warm-up iterations run before them and thrown away.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub warmup_iterations: u64,
     /// The output directory.
     pub outputdir: PathBuf,
     /// The perf values of `results-chart.json`.
@@ -142,6 +152,9 @@ pub(crate) struct Ending {
     pub(crate) times: Times,
     /// Iterations of `run_once` begun.
     pub(crate) iterations: u64,
+    /// Warm-up iterations run and thrown away.
+    #[serde(default)]
+    pub(crate) warmup_iterations: u64,
     /// The extra profiled iteration's number, if it ran.
     pub(crate) profiled_iteration: Option<u64>,
     /// The records of the subtests it ran, in order.
@@ -167,6 +180,7 @@ impl Ending {
             raised_at: None,
             times: Times::default(),
             iterations: 0,
+            warmup_iterations: 0,
             profiled_iteration: None,
             subtests: Vec::new(),
         }
@@ -192,6 +206,8 @@ pub(crate) struct RunIdentity {
 #[derive(Debug, Default)]
 pub(crate) struct RecordData {
     pub(crate) chart: PerfChart,
+    /// The values of the extra profiled iteration.
+    pub(crate) profiled_chart: PerfChart,
     /// The test keyval, as written.
     pub(crate) keyvals: BTreeMap<String, String>,
     /// The perf keyvals of the last iteration that wrote any.
@@ -208,6 +224,7 @@ impl RecordData {
         let blocks = read_blocks(outputdir, kinds);
         RecordData {
             chart: PerfChart::read(outputdir.join("results/results-chart.json")).unwrap_or_default(),
+            profiled_chart: PerfChart::read(outputdir.join(PROFILED_CHART)).unwrap_or_default(),
             keyvals: read_raw(outputdir),
             perf_keyvals: blocks.iter().rev().find(|b| !b.perf.is_empty()).map(|b| b.perf.clone()).unwrap_or_default(),
             blocks,
@@ -231,26 +248,48 @@ pub(crate) fn read_blocks(outputdir: &Path, kinds: &[(BlockKind, u64)]) -> Vec<K
         .collect()
 }
 
-/// Every entry of `chart` as a record, moving its strings and values: the
+/// Every entry of `chart` as a record, moving its strings and values, with
+/// the values of `profiled` (the extra profiled iteration's) apart: the
 /// graph is `None` for a description's own `"summary"` entry.
-pub(crate) fn perf_records(chart: PerfChart) -> Vec<PerfRecord> {
+pub(crate) fn perf_records(chart: PerfChart, profiled: PerfChart) -> Vec<PerfRecord> {
     let mut out = Vec::new();
-    chart.drain_into(|top, sub, entry| {
+    let mut add = |top: String, sub: Cow<'static, str>, entry: ChartEntry, measured: bool| {
         let values = match entry.data {
             PerfData::Scalar(value) => vec![value],
             PerfData::List(values) => values,
         };
         let (graph, description) = if sub == "summary" { (None, top) } else { (Some(top), sub.into_owned()) };
+        if !measured
+            && let Some(known) =
+                out.iter_mut().find(|r: &&mut PerfRecord| r.graph == graph && r.description == description)
+        {
+            known.profiled = values;
+            return;
+        }
         let direction = if entry.higher_is_better { "up" } else { "down" };
+        let (values, profiled) = if measured { (values, Vec::new()) } else { (Vec::new(), values) };
         out.push(PerfRecord {
             graph,
             description,
             units: entry.units,
             values,
+            profiled,
             improvement_direction: Cow::Borrowed(direction),
         });
-    });
+    };
+    chart.drain_into(|top, sub, entry| add(top, sub, entry, true));
+    profiled.drain_into(|top, sub, entry| add(top, sub, entry, false));
     out
+}
+
+/// Where the extra profiled iteration's perf values are kept, in a test's
+/// output directory: apart from `results-chart.json`, which the dashboard reads.
+pub(crate) const PROFILED_CHART: &str = "results/profiled-chart.json";
+
+/// For `skip_serializing_if`.
+#[allow(clippy::trivially_copy_pass_by_ref, reason = "serde passes a reference")]
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn rfc3339(time: Option<chrono::DateTime<chrono::Utc>>) -> String {
@@ -278,8 +317,9 @@ impl TestRecord {
             end: rfc3339(ending.times.end),
             duration: ending.times.duration,
             iterations: ending.iterations,
+            warmup_iterations: ending.warmup_iterations,
             outputdir: run.outputdir,
-            perf_values: perf_records(data.chart),
+            perf_values: perf_records(data.chart, data.profiled_chart),
             keyvals: data.keyvals,
             perf_keyvals: data.perf_keyvals,
             keyval_blocks: data.blocks,

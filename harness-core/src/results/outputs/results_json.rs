@@ -43,6 +43,9 @@ fn write_record(out: &mut impl Write, r: &TestRecord) -> io::Result<()> {
     field(out, ",\"end\":", &r.end)?;
     field(out, ",\"duration\":", &r.duration)?;
     field(out, ",\"iterations\":", &r.iterations)?;
+    if r.warmup_iterations != 0 {
+        field(out, ",\"warmup_iterations\":", &r.warmup_iterations)?;
+    }
     field(out, ",\"outputdir\":", &r.outputdir)?;
     out.write_all(b",\"perf_values\":")?;
     list(out, &r.perf_values, write_perf)?;
@@ -72,6 +75,10 @@ fn write_perf(out: &mut impl Write, p: &PerfRecord) -> io::Result<()> {
     optional(out, p.units.as_deref())?;
     out.write_all(b",\"values\":")?;
     list(out, &p.values, |out, value| number(out, *value))?;
+    if !p.profiled.is_empty() {
+        out.write_all(b",\"profiled\":")?;
+        list(out, &p.profiled, |out, value| number(out, *value))?;
+    }
     out.write_all(b",\"improvement_direction\":")?;
     string(out, &p.improvement_direction)?;
     out.write_all(b"}")
@@ -126,6 +133,7 @@ mod tests {
             description: description.to_owned(),
             units: units.map(str::to_owned),
             values,
+            profiled: Vec::new(),
             improvement_direction: Cow::Borrowed("up"),
         }
     }
@@ -138,8 +146,11 @@ mod tests {
         record.details = vec!["caused by: \"disk\"\tfull".to_owned()];
         record.raised_at = Some("src/lib.rs:3:9".to_owned());
         record.profiled_iteration = Some(4);
+        record.warmup_iterations = 2;
+        let mut profiled = perf("latency", None, Some("ms"), vec![1.5, 0.1, 1e21, 3.0e-7, -0.0, 5e-324]);
+        profiled.profiled = vec![9.5, 1e-300];
         record.perf_values = vec![
-            perf("latency", None, Some("ms"), vec![1.5, 0.1, 1e21, 3.0e-7, -0.0, 5e-324]),
+            profiled,
             perf("odd \"name\"\\\n", Some("graph"), None, vec![]),
             perf("throughput", Some("io"), Some("MB/s"), vec![f64::MAX, 12.0]),
         ];
