@@ -10,6 +10,8 @@ fn has_tmp() -> Result<(), String> {
     version = 2,
     attrs("group:perf", "disk"),
     timeout = 120,
+    warmup_iterations = 2,
+    warmup_time = 0.5,
     contacts("storage@example.com"),
     requires(file("/"), command("sh"), env("PATH"), cpus(1), memory_gb(1), fn(has_tmp)),
     variants(small(block_kb = 4), large(block_kb = 1024, iterations = 3))
@@ -25,11 +27,28 @@ impl DiskWrite {
     }
 }
 
+/// A functional test: it runs beside others, without the machine-wide lock.
+#[autotest(name = "disk_layout", version = 1, parallel)]
+#[derive(Default)]
+struct DiskLayout;
+
+#[autotest]
+impl DiskLayout {
+    fn run_once(&mut self) -> TestResult {
+        Ok(())
+    }
+}
+
 fn main() {
+    let layout = harness_core::registry::find("disk_layout").unwrap().info();
+    assert!(layout.parallel());
+    assert_eq!((layout.warmup_iterations(), layout.warmup_time()), (None, None));
     let info = harness_core::registry::find("disk_write").unwrap().info();
     assert_eq!(info.attrs(), ["group:perf", "disk"]);
     assert_eq!(info.contacts(), ["storage@example.com"]);
     assert_eq!(info.timeout(), Some(120.0));
+    assert_eq!((info.warmup_iterations(), info.warmup_time()), (Some(2), Some(0.5)));
+    assert!(!info.parallel());
     let requirements: Vec<String> = info.requirements().iter().map(ToString::to_string).collect();
     assert_eq!(
         requirements,
