@@ -81,6 +81,8 @@ pub enum NoticeKind {
     /// What the supervisor waits for or did: an interrupt, a kill, processes
     /// left behind, output cut.
     Supervisor,
+    /// A test waits for another to finish measuring (the machine-wide lock).
+    Waiting,
 }
 
 /// What the engine asks of the profilers (autotest's `job.profilers.active()`

@@ -77,6 +77,7 @@ pub mod definition;
 mod engine;
 mod error;
 pub mod event;
+mod exclusive;
 mod failure;
 mod files;
 mod job;

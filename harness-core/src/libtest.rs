@@ -115,8 +115,9 @@ pub(crate) fn run_cargo_test(registration: &'static crate::registry::Registratio
     if let Some(dir) = crate::child::take_child_dir() {
         std::process::exit(crate::child::child_main(&dir));
     }
+    // Turns within this process; the machine-wide lock keeps processes apart.
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let _turn = (!info.parallel()).then(|| ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner));
     die_with_parent();
     // libtest names a test by its path without the crate: `tests::autotest_x`.
     let function = format!("autotest_{}", name.replace('-', "_"));

@@ -89,6 +89,8 @@ pub(crate) struct EngineArgs {
     pub(crate) test_attributes: Map<String, Value>,
     pub(crate) timeout: Option<f64>,
     pub(crate) master_testpath: Option<String>,
+    /// Runs beside other tests, without the machine-wide lock.
+    pub(crate) parallel: Option<bool>,
 }
 
 impl EngineArgs {
@@ -139,6 +141,7 @@ impl EngineArgs {
                     .as_bool()
                     .map(|b| engine.postprocess_profiled_run = Some(b))
                     .ok_or_else(|| bad("true or false")),
+                "parallel" => value.as_bool().map(|b| engine.parallel = Some(b)).ok_or_else(|| bad("true or false")),
                 "run_cleanup" => {
                     value.as_bool().map(|b| engine.run_cleanup = Some(b)).ok_or_else(|| bad("true or false"))
                 }

@@ -41,7 +41,7 @@ const LAYERS: Layers = &[
             "stats",
         ],
     ),
-    ("files and schema", &["results", "compare", "schema", "cancel", "signal", "event", "validate"]),
+    ("files and schema", &["results", "compare", "schema", "cancel", "exclusive", "signal", "event", "validate"]),
     ("what a test sees", &["context", "definition", "profiler", "registry", "settings", "plan"]),
     ("engine", &["engine"]),
     ("supervisor", &["supervisor"]),

@@ -140,6 +140,30 @@ impl CtSlowB {
     }
 }
 
+/// A functional test: it runs beside others, without the machine-wide lock.
+#[autotest(name = "ct_par_a", version = 1, parallel, cargo_test)]
+#[derive(Default)]
+struct CtParA;
+
+#[autotest]
+impl CtParA {
+    fn run_once(&mut self) {
+        std::thread::sleep(Duration::from_millis(600));
+    }
+}
+
+/// The other one.
+#[autotest(name = "ct_par_b", version = 1, parallel, cargo_test)]
+#[derive(Default)]
+struct CtParB;
+
+#[autotest]
+impl CtParB {
+    fn run_once(&mut self) {
+        std::thread::sleep(Duration::from_millis(600));
+    }
+}
+
 /// Hangs without checking for cancellation (when `HARNESS_TESTS_HANG` is set):
 /// its 1 s timeout is enforced under plain `cargo test` too.
 #[autotest(name = "ct_hangs", version = 1, cargo_test(timeout = 1))]

@@ -598,3 +598,54 @@ fn a_failed_constraint_shows_its_value_on_the_console() {
     assert!(line.contains("  iteration 1: throughput_mb_s < 0 not met (throughput_mb_s = "), "{line}");
     assert!(line.contains("; iteration 2: throughput_mb_s < 0 not met"), "{line}");
 }
+
+/// Two harness runs on one machine take turns: the second waits for the
+/// first's test to finish, says whom it waits for, and its test's time and
+/// timeout start after the wait. `--parallel` runs beside the other.
+#[test]
+fn two_runs_on_one_machine_take_turns() {
+    let dir = tempfile::tempdir().unwrap();
+    let locks = dir.path().join("locks");
+    let start = |results: &str, extra: &[&str]| {
+        harness_command(dir.path())
+            .args(["run", "sleeptest", "--arg", "seconds=1", "--timeout", "1.5", "--results", results, "-q"])
+            .args(extra)
+            .env("HARNESS_LOCK_DIR", &locks)
+            .env_remove("HARNESS_PARALLEL")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let first = start("a", &[]);
+    let held = locks.join("measure.lock");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !std::fs::read_to_string(&held).is_ok_and(|t| t.starts_with(&format!("{} sleeptest", first.id()))) {
+        assert!(std::time::Instant::now() < deadline, "the first run never took the lock");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let second = start("b", &[]);
+    let beside = start("c", &["--parallel"]);
+    let (first_pid, first, second, beside) = (
+        first.id(),
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+        beside.wait_with_output().unwrap(),
+    );
+    for out in [&first, &second, &beside] {
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    }
+    assert_eq!(
+        text(&second.stderr).lines().find(|l| l.contains("waiting for")),
+        Some(format!("sleeptest: waiting for sleeptest (pid {first_pid}) to finish: one test measures at a time on this machine").as_str())
+    );
+    assert!(!text(&beside.stderr).contains("waiting for"), "{}", text(&beside.stderr));
+    let span = |run: &str| {
+        let test = &JobResults::read(dir.path().join(run).join("results.json")).unwrap().tests[0];
+        (test.start.clone(), test.end.clone(), test.duration)
+    };
+    let (a, b, c) = (span("a"), span("b"), span("c"));
+    assert!(a.1 <= b.0, "the second run's test started before the first's ended: {a:?} {b:?}");
+    assert!(b.2 < 1.5, "the wait is not the test's time: {b:?}");
+    assert!(c.0 < a.1, "--parallel waited: {a:?} {c:?}");
+}

@@ -289,22 +289,39 @@ fn nextest_skips_a_test_whose_requirement_is_unmet() {
     assert!(stderr.contains("1 test run: 1 passed"), "{stderr}");
 }
 
-/// The workspace's `.config/nextest.toml` puts `autotests` in a test group of
-/// one thread: nextest runs its tests in processes of their own, never two at once.
+/// nextest runs every test in a process of its own, four at a time here, with
+/// no test group: the machine-wide lock still lets one measuring test run at a
+/// time, whether it is a `test_main` test or a `cargo_test` one, of any binary.
+/// Tests marked `parallel` run side by side.
 #[test]
-fn nextest_runs_harness_tests_one_at_a_time() {
+fn nextest_runs_one_measuring_test_at_a_time_machine_wide() {
     let dir = tempfile::tempdir().unwrap();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let filter = "test(/nx_slow_/) | test(/ct_slow_/) | test(/ct_par_/)";
     let out = Command::new(cargo)
-        .args(["nextest", "run", "--workspace", "--color", "never", "-E", "binary(autotests) & test(/nx_slow/)"])
+        .args(["nextest", "run", "--workspace", "--color", "never", "--no-fail-fast", "-E", filter])
         .args(["--test-threads", "4"])
         .env("HARNESS_RESULTS_DIR", dir.path())
+        .env_remove("HARNESS_PARALLEL")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo nextest is installed (see .ci/run)");
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let (a, b) = (span(dir.path(), "autotests", "nx_slow_a"), span(dir.path(), "autotests", "nx_slow_b"));
-    assert!(a.1 <= b.0 || b.1 <= a.0, "nextest ran two harness tests side by side: {a:?} {b:?}");
+    let measuring = [
+        ("autotests", "nx_slow_a"),
+        ("autotests", "nx_slow_b"),
+        ("cargo_test_front", "ct_slow_a"),
+        ("cargo_test_front", "ct_slow_b"),
+    ]
+    .map(|(binary, test)| (test, span(dir.path(), binary, test)));
+    for (i, (a, span_a)) in measuring.iter().enumerate() {
+        for (b, span_b) in &measuring[i + 1..] {
+            let apart = span_a.1 <= span_b.0 || span_b.1 <= span_a.0;
+            assert!(apart, "{a} {span_a:?} and {b} {span_b:?} ran side by side");
+        }
+    }
+    let (a, b) = (span(dir.path(), "cargo_test_front", "ct_par_a"), span(dir.path(), "cargo_test_front", "ct_par_b"));
+    assert!(a.0 < b.1 && b.0 < a.1, "the two parallel tests ran one after the other: {a:?} {b:?}");
 }
 
 /// `#[autotest(cargo_test)]` gives the verdicts `test_main` and the CLI give:

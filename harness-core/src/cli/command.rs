@@ -74,6 +74,10 @@ pub(crate) struct RunArgs {
     /// Run `run_once` first for at least SECS seconds, and throw those iterations away.
     #[arg(long, value_name = "SECS")]
     pub(crate) warmup_time: Option<f64>,
+    /// Run the tests beside other tests: without the machine-wide lock that
+    /// keeps two measuring tests apart (for functional tests).
+    #[arg(long)]
+    pub(crate) parallel: bool,
     /// Tag the run: its output directory becomes `<test>.<tag>`.
     #[arg(long, value_name = "TAG")]
     pub(crate) tag: Option<String>,

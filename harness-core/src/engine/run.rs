@@ -14,6 +14,7 @@ use crate::context::JobLink;
 use crate::definition::Autotest;
 use crate::error::Result;
 use crate::event::{Event, NoticeKind};
+use crate::exclusive::{self, MeasureLock};
 use crate::plan::PlannedRun;
 use crate::results::formats::status_entry::{StatusCode, StatusEntry, split_lines};
 use crate::results::outputs::record::{Ending, RecordData, RunIdentity, TestRecord, Times};
@@ -33,6 +34,9 @@ pub(crate) fn run(
     mut test: Box<dyn Autotest>,
     isolation: Option<&dyn Isolate>,
 ) -> Result<Arc<TestRecord>> {
+    // Held until the run is recorded; the wait is before START, so neither
+    // its duration nor its timeout counts it.
+    let _measuring = measure_lock(core, &planned)?;
     let mut prepared = prepare(core, planned)?;
     if let Some(error) = prepared.start_lost.take() {
         // The job's log has the START, the test's own does not (a full disk):
@@ -45,6 +49,24 @@ pub(crate) fn run(
         _ => body(core, test.as_mut(), &prepared),
     };
     Ok(finish(core, prepared, ran))
+}
+
+/// The machine-wide lock for a job's own test (a subtest runs inside its
+/// parent's), unless the test or the run says it runs beside others.
+///
+/// # Errors
+///
+/// A lock that cannot be made or taken ([`exclusive::acquire`]).
+fn measure_lock(core: &JobCore, planned: &PlannedRun) -> Result<Option<MeasureLock>> {
+    let parallel = planned.checked().engine.parallel.unwrap_or_else(|| planned.info().parallel());
+    if core.indent() > 1 || parallel || exclusive::off_by_environment() {
+        return Ok(None);
+    }
+    let test = planned.info().name();
+    exclusive::acquire(test, &core.cancel, |text| {
+        log::info!("{text}");
+        core.emit(&Event::Notice { subdir: test, kind: NoticeKind::Waiting, text });
+    })
 }
 
 /// Writes the status line and END, and records the run. Never fails: a
