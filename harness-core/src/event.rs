@@ -71,8 +71,10 @@ pub enum Event<'a> {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum NoticeKind {
-    /// Perf numbers come from a debug build: the job's, said once per job.
-    DebugBuild,
+    /// What will make the job's numbers noisy (a debug build, the CPU
+    /// governor, turbo, the load): the job's, said once before its first
+    /// measuring test.
+    Noise,
     /// Something a downstream reader would lose: a perf value without units,
     /// a key or reason too long for TKO's database.
     DataLoss,

@@ -82,6 +82,7 @@ mod failure;
 mod files;
 mod job;
 mod libtest;
+mod machine;
 mod names;
 mod phase;
 mod plan;

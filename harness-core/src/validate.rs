@@ -91,6 +91,8 @@ pub(crate) struct EngineArgs {
     pub(crate) master_testpath: Option<String>,
     /// Runs beside other tests, without the machine-wide lock.
     pub(crate) parallel: Option<bool>,
+    /// The CPUs the test runs on, ascending.
+    pub(crate) cpus: Option<Vec<usize>>,
 }
 
 impl EngineArgs {
@@ -141,6 +143,20 @@ impl EngineArgs {
                     .as_bool()
                     .map(|b| engine.postprocess_profiled_run = Some(b))
                     .ok_or_else(|| bad("true or false")),
+                "cpus" => {
+                    let cpus = match value {
+                        Value::String(text) => crate::machine::parse_cpu_list(text),
+                        Value::Number(n) => n.as_u64().and_then(|n| crate::machine::parse_cpu_list(&n.to_string())),
+                        Value::Array(items) => items
+                            .iter()
+                            .map(|item| item.as_u64().map(|n| n.to_string()))
+                            .collect::<Option<Vec<String>>>()
+                            .and_then(|list| crate::machine::parse_cpu_list(&list.join(","))),
+                        _ => None,
+                    };
+                    cpus.map(|cpus| engine.cpus = Some(cpus))
+                        .ok_or_else(|| bad("a CPU list such as \"0-3,6\" or [0, 1]"))
+                }
                 "parallel" => value.as_bool().map(|b| engine.parallel = Some(b)).ok_or_else(|| bad("true or false")),
                 "run_cleanup" => {
                     value.as_bool().map(|b| engine.run_cleanup = Some(b)).ok_or_else(|| bad("true or false"))
@@ -197,6 +213,18 @@ pub(crate) fn check(info: &TestInfo, args: &Args) -> Checked {
     engine.timeout = engine.timeout.or(info.timeout());
     engine.retries = engine.retries.or(info.retries());
     engine.warmup_iterations = engine.warmup_iterations.or(info.warmup_iterations());
+    if engine.cpus.is_none()
+        && let Some(text) = info.cpus()
+    {
+        match crate::machine::parse_cpu_list(text) {
+            Some(cpus) => engine.cpus = Some(cpus),
+            None => errors.push(ArgError::Engine {
+                name: "cpus".to_owned(),
+                expected: std::borrow::Cow::Borrowed("a CPU list such as \"0-3,6\" (the test's `cpus` attribute)"),
+                got: shown(&Value::String(text.to_owned())),
+            }),
+        }
+    }
     engine.warmup_time = engine.warmup_time.or(info.warmup_time());
     let accepts_all = info.phases().iter().any(PhaseTable::accepts_all);
     let accepted: Vec<String> = info.params().map(|(_, p)| p.name().to_owned()).collect();

@@ -9,7 +9,7 @@ use syn::{Expr, ExprLit, Ident, Lit, LitInt, LitStr, Token};
 use crate::errors::Errors;
 
 /// The valid arguments, for the "unknown argument" message.
-pub(crate) const ARGUMENTS: [&str; 15] = [
+pub(crate) const ARGUMENTS: [&str; 16] = [
     "name",
     "version",
     "preserve_srcdir",
@@ -23,6 +23,7 @@ pub(crate) const ARGUMENTS: [&str; 15] = [
     "retries",
     "warmup_iterations",
     "warmup_time",
+    "cpus",
     "requires",
     "variants",
 ];
@@ -82,6 +83,8 @@ pub(crate) struct TestAttrs {
     pub(crate) warmup_iterations: Option<syn::LitInt>,
     /// Seconds of warm-up, as an `f64` literal.
     pub(crate) warmup_time: Option<syn::LitFloat>,
+    /// The CPUs the test runs on, as written (`"0-3,6"`).
+    pub(crate) cpus: Option<LitStr>,
     pub(crate) requires: Vec<RequireAttr>,
     pub(crate) variants: Vec<VariantAttr>,
 }
@@ -274,6 +277,23 @@ fn parse_argument(
                     attrs.warmup_time = Some(syn::LitFloat::new(&format!("{seconds:?}f64"), value.span()));
                 }
                 _ => errors.spanned(&value, "`warmup_time` must be a number of seconds: `warmup_time = 0.5`"),
+            }
+        }
+        "cpus" => {
+            if !input.peek(Token![=]) {
+                errors.at(ident.span(), "`cpus` needs a CPU list: `cpus = \"0-3\"`");
+                return skip_value(input);
+            }
+            input.parse::<Token![=]>()?;
+            let value: Expr = input.parse()?;
+            match literal(&value) {
+                Some(Lit::Str(text))
+                    if !text.value().is_empty()
+                        && text.value().chars().all(|c| c.is_ascii_digit() || c == ',' || c == '-' || c == ' ') =>
+                {
+                    attrs.cpus = Some(text.clone());
+                }
+                _ => errors.spanned(&value, "`cpus` takes a CPU list as a string: `cpus = \"0-3,6\"`"),
             }
         }
         "requires" => {

@@ -132,6 +132,9 @@ fn metadata(model: &TestStruct<'_>) -> (TokenStream, Vec<TokenStream>) {
     if let Some(seconds) = &attrs.warmup_time {
         calls.extend(quote!(.with_warmup_time(#seconds)));
     }
+    if let Some(cpus) = &attrs.cpus {
+        calls.extend(quote!(.with_cpus(#cpus)));
+    }
     if attrs.parallel {
         calls.extend(quote!(.with_parallel(true)));
     }

@@ -35,7 +35,7 @@ pub enum Consumer {
 /// Every argument the engine consumes itself, with where: the one table the
 /// macro's checks, harness-core's job-level and execute-level sets and its
 /// parser are derived from.
-pub const ENGINE_ARG_TABLE: [(&str, Consumer); 15] = [
+pub const ENGINE_ARG_TABLE: [(&str, Consumer); 16] = [
     ("iterations", Consumer::Execute),
     ("warmup_iterations", Consumer::Execute),
     ("warmup_time", Consumer::Execute),
@@ -51,6 +51,7 @@ pub const ENGINE_ARG_TABLE: [(&str, Consumer); 15] = [
     ("subdir_tag", Consumer::Job),
     ("master_testpath", Consumer::Job),
     ("parallel", Consumer::Job),
+    ("cpus", Consumer::Job),
 ];
 
 /// The names of [`ENGINE_ARG_TABLE`]: no phase may declare a parameter named

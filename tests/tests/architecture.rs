@@ -39,6 +39,7 @@ const LAYERS: Layers = &[
             "failure",
             "select",
             "stats",
+            "machine",
         ],
     ),
     ("files and schema", &["results", "compare", "schema", "cancel", "exclusive", "signal", "event", "validate"]),

@@ -649,3 +649,43 @@ fn two_runs_on_one_machine_take_turns() {
     assert!(b.2 < 1.5, "the wait is not the test's time: {b:?}");
     assert!(c.0 < a.1, "--parallel waited: {a:?} {c:?}");
 }
+
+/// Before its first measuring test a job says once, as the job's and not as a
+/// test's, what makes its numbers noisy (here at least the debug build this
+/// suite runs in): on the console, in status.log at job level and in
+/// results.json. A run of `parallel` tests measures nothing and says nothing.
+/// `--cpus` pins the test's process and is in its keyval.
+#[test]
+fn the_job_says_once_what_makes_its_numbers_noisy() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "two.json",
+        r#"{"tests": [{"test": "sleeptest", "args": {"seconds": 0}}, {"test": "sleeptest", "tag": "again", "args": {"seconds": 0}}]}"#,
+    );
+    let out =
+        run_in(dir.path(), &["run", "--control", "two.json", "--cpus", "0", "--results", "r", "--color", "never"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    let said: Vec<&str> = stderr.lines().filter(|l| l.starts_with("warning: ")).collect();
+    assert_eq!(said.iter().filter(|l| l.starts_with("warning: this is a debug build")).count(), 1, "{stderr}");
+    assert!(!stderr.contains("sleeptest: WARNING: this is a debug build"), "{stderr}");
+    let results = JobResults::read(dir.path().join("r/results.json")).unwrap();
+    assert_eq!(results.job.noise.len(), said.len(), "{:?} {said:?}", results.job.noise);
+    assert!(results.job.noise[0].starts_with("this is a debug build"), "{:?}", results.job.noise);
+    let log = std::fs::read_to_string(dir.path().join("r/status.log")).unwrap();
+    let first_start = log.find("\tSTART\t").unwrap();
+    let noise = log.find("\tnoise: this is a debug build").unwrap();
+    let line = log[noise..].split('\n').next().unwrap();
+    let line_start = log[..noise].rfind('\n').map_or(0, |at| at + 1);
+    assert!(log[line_start..].starts_with("\tINFO\t----\t----\t"), "{line}");
+    assert!(noise < first_start, "{log}");
+    assert_eq!(log.matches("noise: this is a debug build").count(), 1, "{log}");
+    for test in &results.tests {
+        assert_eq!(test.keyvals["cpus"], "0", "{}", test.subdir);
+    }
+    let quiet = run_in(dir.path(), &["run", "sleeptest", "--arg", "seconds=0", "--parallel", "--results", "p"]);
+    assert_eq!(quiet.status.code(), Some(0));
+    assert!(!text(&quiet.stderr).contains("warning: "), "{}", text(&quiet.stderr));
+    assert!(JobResults::read(dir.path().join("p/results.json")).unwrap().job.noise.is_empty());
+}

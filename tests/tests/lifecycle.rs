@@ -776,3 +776,37 @@ fn warm_up_time_and_a_failing_warm_up() {
     let record = fx.run(failing, Args::new().with("warmup_iterations", 1));
     assert_eq!((record.status, record.reason.as_str(), record.iterations), (Status::Fail, "cold start failed", 0));
 }
+
+/// The thread's CPUs, as the kernel lists them (`0-1`).
+fn cpus_allowed() -> String {
+    let status = std::fs::read_to_string("/proc/thread-self/status").unwrap();
+    status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")).unwrap().trim().to_owned()
+}
+
+/// `cpus` runs every phase on those CPUs (the threads they start too), says so
+/// in the test keyval and puts the thread's affinity back afterwards; a CPU
+/// list that is not one is refused before anything runs.
+#[test]
+fn cpus_pin_the_test_and_are_recorded() {
+    let fx = Fixture::new();
+    let before = cpus_allowed();
+    // The first CPU this process may use (a container may not have CPU 0).
+    let first: String = before.chars().take_while(char::is_ascii_digit).collect();
+    let seen = fx.events.clone();
+    let test = fx.recorder("t").on(Phase::RunOnce, move |_, _| {
+        seen.push(format!("on {}", cpus_allowed()));
+        let from_a_thread = std::thread::spawn(cpus_allowed).join().unwrap();
+        seen.push(format!("thread on {from_a_thread}"));
+        Ok(())
+    });
+    let record = fx.run(test, Args::new().with("cpus", first.as_str()));
+    assert_eq!(record.status, Status::Good, "{}", record.reason);
+    let on: Vec<String> = fx.events.take().into_iter().filter(|e| e.contains(" on ") || e.starts_with("on ")).collect();
+    assert_eq!(on, [format!("on {first}"), format!("thread on {first}")]);
+    assert_eq!(record.keyvals["cpus"], first);
+    assert_eq!(cpus_allowed(), before, "the affinity is put back");
+    let record = fx.run(fx.recorder("u"), Args::new().with("cpus", "3-1"));
+    assert_eq!(record.status, Status::Error);
+    assert_eq!(record.reason, "`cpus` expects a CPU list such as \"0-3,6\" or [0, 1], got \"3-1\"");
+    assert!(fx.events.take().is_empty(), "nothing ran");
+}

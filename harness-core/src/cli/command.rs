@@ -78,6 +78,9 @@ pub(crate) struct RunArgs {
     /// keeps two measuring tests apart (for functional tests).
     #[arg(long)]
     pub(crate) parallel: bool,
+    /// Run each test on these CPUs only (`0-3,6`): its CPU affinity, recorded in the test keyval.
+    #[arg(long, value_name = "LIST")]
+    pub(crate) cpus: Option<String>,
     /// Tag the run: its output directory becomes `<test>.<tag>`.
     #[arg(long, value_name = "TAG")]
     pub(crate) tag: Option<String>,

@@ -21,7 +21,6 @@ pub(crate) struct Reporter {
     resultdir: String,
     begin: Instant,
     stdout_closed: AtomicBool,
-    said_debug_build: AtomicBool,
 }
 
 impl Reporter {
@@ -31,7 +30,6 @@ impl Reporter {
             planned,
             resultdir: resultdir.display().to_string(),
             begin: Instant::now(),
-            said_debug_build: AtomicBool::new(false),
             stdout_closed: AtomicBool::new(false),
         }
     }
@@ -94,11 +92,11 @@ impl Observer for Reporter {
             // Subtests are nested in their parent's directory; the parent speaks for them.
             Event::TestFinished { record, depth: 1 } => self.finished(record),
             Event::JobFinished(summary) => self.summary(summary),
-            Event::Notice { subdir, kind, text } => {
-                // The debug-build warning is the job's, said once.
-                if *kind == NoticeKind::DebugBuild && self.said_debug_build.swap(true, Ordering::Relaxed) {
-                    return;
-                }
+            // The job's own: about the machine, not a test.
+            Event::Notice { kind: NoticeKind::Noise, text, .. } => {
+                let _ = writeln!(std::io::stderr().lock(), "warning: {}", escaped(text));
+            }
+            Event::Notice { subdir, text, .. } => {
                 let _ = writeln!(std::io::stderr().lock(), "{subdir}: {}", escaped(text));
             }
             _ => {}

@@ -69,6 +69,9 @@ fn engine_options(args: &RunArgs) -> Result<serde_json::Map<String, Value>, Vec<
     if args.profile_only {
         options.insert("profile_only".to_owned(), true.into());
     }
+    if let Some(cpus) = &args.cpus {
+        options.insert("cpus".to_owned(), cpus.clone().into());
+    }
     if args.parallel {
         options.insert("parallel".to_owned(), true.into());
     }

@@ -8,10 +8,6 @@ use super::test_context::TestContext;
 use crate::event::NoticeKind;
 use crate::results::formats::iteration_keyval::TKO_KEY_LIMIT;
 
-/// The warning of a perf test in a debug build (the console says it once per job).
-const DEBUG_BUILD: &str = "WARNING: this is a debug build: perf numbers from debug builds mislead \
-     (often 10x slower, and not in proportion); build and run with --release";
-
 /// The longest reason TKO's database keeps (`varchar(4096)`, latin1).
 const TKO_REASON_LIMIT: usize = 4096;
 
@@ -35,13 +31,6 @@ impl TestContext {
             let text = text();
             log::warn!("{text}");
             self.job.notice(&self.subdir, kind, &text);
-        }
-    }
-
-    /// Warns, once per test, that perf numbers from a debug build mislead.
-    pub(crate) fn check_build(&mut self) {
-        if cfg!(debug_assertions) {
-            self.warn_once("debug build".to_owned(), NoticeKind::DebugBuild, || DEBUG_BUILD.to_owned());
         }
     }
 

@@ -95,7 +95,6 @@ impl TestContext {
             }
         };
         self.iteration_keyvals.write(attr, perf, Some((kind, self.iteration)))?;
-        self.check_build();
         if !self.iteration_keyvals.long_keys().is_empty() {
             let long = self.iteration_keyvals.long_keys().to_vec();
             self.check_key_lengths(long.iter().map(String::as_str));
@@ -123,7 +122,6 @@ impl TestContext {
         if let Some(name) = unitless {
             self.warn_no_units(&name);
         }
-        self.check_build();
         if let Some((key, threshold)) = threshold
             && self.test_keyvals.get(&key).is_none_or(|known| *known != threshold.to_string())
         {

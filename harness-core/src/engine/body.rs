@@ -182,6 +182,17 @@ fn lifecycle(
         // any of its code runs.
         info.check_requirements().map_err(|reason| (Failure::not_applicable(reason), Phase::Initialize))?;
         let engine = &checked.engine;
+        // Every phase, and the threads they start, run on the CPUs asked for.
+        let _pinned = match &engine.cpus {
+            Some(cpus) => {
+                let pinned =
+                    crate::machine::run_on(cpus).map_err(|reason| (Failure::error(reason), Phase::Initialize))?;
+                ctx.write_test_keyval([("cpus", crate::machine::cpu_list_text(cpus))])
+                    .map_err(|e| (Failure::from(e), Phase::Initialize))?;
+                Some(pinned)
+            }
+            None => None,
+        };
         let run_cleanup = engine.run_cleanup.unwrap_or(core.settings.run_test_cleanup);
         let schedule = Schedule {
             iterations: engine.iterations,

@@ -48,6 +48,8 @@ pub(crate) struct JobCore {
     clock: Clock,
     cache_dropper: CacheDropper,
     warned_drop_caches: AtomicBool,
+    /// Whether the job said what makes this machine's numbers noisy.
+    pub(crate) said_noise: AtomicBool,
     pub(crate) cancel: CancelToken,
     observers: Vec<Arc<dyn Observer>>,
     pub(crate) logger: StatusLogWriter,
@@ -90,6 +92,7 @@ impl JobCore {
                 clock: parts.clock,
                 cache_dropper: parts.cache_dropper,
                 warned_drop_caches: AtomicBool::new(false),
+                said_noise: AtomicBool::new(false),
                 cancel: parts.cancel,
                 observers: parts.observers,
                 logger: parts.logger,

@@ -17,6 +17,7 @@ use crate::event::{Event, NoticeKind};
 use crate::exclusive::{self, MeasureLock};
 use crate::plan::PlannedRun;
 use crate::results::formats::status_entry::{StatusCode, StatusEntry, split_lines};
+use crate::results::outputs::job_files::NOISE_PREFIX;
 use crate::results::outputs::record::{Ending, RecordData, RunIdentity, TestRecord, Times};
 use crate::status::Status;
 
@@ -37,6 +38,7 @@ pub(crate) fn run(
     // Held until the run is recorded; the wait is before START, so neither
     // its duration nor its timeout counts it.
     let _measuring = measure_lock(core, &planned)?;
+    say_noise(core, &planned);
     let mut prepared = prepare(core, planned)?;
     if let Some(error) = prepared.start_lost.take() {
         // The job's log has the START, the test's own does not (a full disk):
@@ -67,6 +69,21 @@ fn measure_lock(core: &JobCore, planned: &PlannedRun) -> Result<Option<MeasureLo
         log::info!("{text}");
         core.emit(&Event::Notice { subdir: test, kind: NoticeKind::Waiting, text });
     })
+}
+
+/// Before the job's first measuring test (not `parallel`, not a subtest),
+/// says once, in the job's status log (`INFO noise: ...` at job level) and to
+/// its observers, what will make its numbers noisy on this machine.
+fn say_noise(core: &JobCore, planned: &PlannedRun) {
+    let parallel = planned.checked().engine.parallel.unwrap_or_else(|| planned.info().parallel());
+    if parallel || core.indent() > 1 || core.said_noise.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    for text in crate::machine::noise_sources(std::path::Path::new("/"), cfg!(debug_assertions)) {
+        log::warn!("{text}");
+        let _ = core.record(StatusCode::Info, None, None, &format!("{NOISE_PREFIX}{text}"));
+        core.emit(&Event::Notice { subdir: "", kind: NoticeKind::Noise, text: &text });
+    }
 }
 
 /// Writes the status line and END, and records the run. Never fails: a

@@ -62,6 +62,7 @@ pub struct TestInfo {
     retries: Option<u32>,
     warmup_iterations: Option<u64>,
     warmup_time: Option<f64>,
+    cpus: Option<&'static str>,
     requirements: &'static [Requirement],
     variants: &'static [Variant],
     crate_name: &'static str,
@@ -120,6 +121,7 @@ impl TestInfo {
             retries: None,
             warmup_iterations: None,
             warmup_time: None,
+            cpus: None,
             requirements: &[],
             variants: &[],
             crate_name: "",
@@ -185,6 +187,20 @@ impl TestInfo {
     pub const fn with_parallel(mut self, parallel: bool) -> Self {
         self.parallel = parallel;
         self
+    }
+
+    /// The CPUs the test runs on (`"0-3,6"`), unless the run says (a `cpus`
+    /// argument wins).
+    #[must_use]
+    pub const fn with_cpus(mut self, cpus: &'static str) -> Self {
+        self.cpus = Some(cpus);
+        self
+    }
+
+    /// The CPUs the test runs on by default, as written.
+    #[must_use]
+    pub const fn cpus(&self) -> Option<&'static str> {
+        self.cpus
     }
 
     /// Whether the test runs beside others, without the machine-wide lock.

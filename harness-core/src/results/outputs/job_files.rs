@@ -153,6 +153,20 @@ fn last_written(dir: &Path) -> Option<chrono::DateTime<chrono::Utc>> {
     newest.map(chrono::DateTime::<chrono::Utc>::from)
 }
 
+/// The start of the job-level status lines that say what makes the job's
+/// numbers noisy; results.json's `job.noise` lists their texts.
+pub(crate) const NOISE_PREFIX: &str = "noise: ";
+
+/// The noise a job's `status.log` said at job level.
+fn noise_of(resultdir: &Path) -> Vec<String> {
+    let text = fs::read_to_string(resultdir.join("status.log")).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| line.strip_prefix("\tINFO\t"))
+        .filter_map(|rest| rest.rsplit('\t').next()?.strip_prefix(NOISE_PREFIX))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Writes `results.json` and `junit.xml` into `resultdir`, atomically, for a
 /// job with these records (a merged job, or one rebuilt from its files; a job
 /// writes its own when it completes). The job's machine is read from the job
@@ -182,6 +196,7 @@ pub fn write_job_files(
         sysinfo: super::sysinfo::from_keyval(
             &crate::results::formats::keyval::read_keyval(resultdir, None).unwrap_or_default(),
         ),
+        noise: noise_of(resultdir),
     };
     // Streamed into the file from the records as they are: no copy of them,
     // and no document in memory.

@@ -44,6 +44,10 @@ pub struct JobInfo {
     /// without the prefix; see docs/file-formats.md).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub sysinfo: std::collections::BTreeMap<String, String>,
+    /// What made the job's numbers noisy, as the job said before its first
+    /// measuring test (a debug build, the CPU governor, turbo, the load).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub noise: Vec<String>,
 }
 
 impl JobResults {

@@ -190,6 +190,7 @@ mod tests {
             end: "2026-12-01T00:00:02.000Z".to_owned(),
             counts: BTreeMap::from([("GOOD".to_owned(), 2)]),
             sysinfo: BTreeMap::from([("cpus".to_owned(), "2".to_owned())]),
+            noise: vec!["turbo boost is on".to_owned()],
         }
     }
 

@@ -12,6 +12,7 @@ fn has_tmp() -> Result<(), String> {
     timeout = 120,
     warmup_iterations = 2,
     warmup_time = 0.5,
+    cpus = "0",
     contacts("storage@example.com"),
     requires(file("/"), command("sh"), env("PATH"), cpus(1), memory_gb(1), fn(has_tmp)),
     variants(small(block_kb = 4), large(block_kb = 1024, iterations = 3))
@@ -49,6 +50,7 @@ fn main() {
     assert_eq!(info.timeout(), Some(120.0));
     assert_eq!((info.warmup_iterations(), info.warmup_time()), (Some(2), Some(0.5)));
     assert!(!info.parallel());
+    assert_eq!((info.cpus(), layout.cpus()), (Some("0"), None));
     let requirements: Vec<String> = info.requirements().iter().map(ToString::to_string).collect();
     assert_eq!(
         requirements,
