@@ -37,7 +37,7 @@
 //!
 //! | module or item | what it holds |
 //! | --- | --- |
-//! | [`prelude`] | what a test file needs: `autotest`, `TestContext`, `TestResult`, `Failure`, `PerfValue`, `Args`, `Status` |
+//! | [`prelude`] | what a test file needs: `autotest`, `TestContext`, `TestResult`, `Failure`, `PerfValue`, `Amount`, `Args`, `Status`, `black_box` |
 //! | [`Job`], [`JobBuilder`] | a result directory and the settings, hooks and profilers of its tests |
 //! | [`TestContext`], [`JobView`] | directories, iteration, keyvals, perf values, hooks, subtests; what a test sees of its job |
 //! | [`Failure`], [`Status`] | how a test ended |
@@ -106,7 +106,7 @@ pub mod __private;
 pub use args::{ArgError, ArgErrors, Args};
 #[cfg(feature = "cli")]
 pub use cli::{main, run_cli};
-pub use context::{JobView, TestContext};
+pub use context::{Amount, JobView, TestContext};
 pub use error::{Error, Result};
 pub use failure::{Failure, FailureKind, TestResult};
 pub use harness_macros::autotest;
@@ -120,6 +120,8 @@ pub use status::{ParseStatusError, Status};
 /// It also brings the `log` crate, so `log::info!("...")` in a phase writes to
 /// the test's debug log without a dependency of the test's own.
 pub mod prelude {
-    pub use crate::{Args, Failure, PerfValue, Status, TestContext, TestResult, autotest};
+    pub use crate::{Amount, Args, Failure, PerfValue, Status, TestContext, TestResult, autotest};
     pub use ::log;
+    /// Keeps the compiler from optimising a value (or the work that made it) away.
+    pub use std::hint::black_box;
 }

@@ -810,3 +810,32 @@ fn cpus_pin_the_test_and_are_recorded() {
     assert_eq!(record.reason, "`cpus` expects a CPU list such as \"0-3,6\" or [0, 1], got \"3-1\"");
     assert!(fx.events.take().is_empty(), "nothing ran");
 }
+
+/// The timing and throughput helpers record with the right units and direction.
+#[test]
+fn timing_and_throughput_helpers_record_units_and_direction() {
+    let fx = Fixture::new();
+    let test = fx.recorder("t").on(Phase::RunOnce, |ctx, _| {
+        let per_call = ctx.time_per_call("stat", 100, || harness_core::prelude::black_box(std::fs::metadata("/")))?;
+        assert!(per_call > std::time::Duration::ZERO);
+        let rate =
+            ctx.output_throughput("write", harness_core::Amount::Bytes(10_000_000), std::time::Duration::from_secs(2))?;
+        assert!((rate - 5.0).abs() < 1e-12, "{rate}");
+        ctx.output_throughput("open", harness_core::Amount::Operations(300), std::time::Duration::from_millis(1500))?;
+        Ok(())
+    });
+    let record = fx.run(test, Args::new());
+    assert_eq!(record.status, Status::Good, "{}", record.reason);
+    let seen: Vec<(&str, Option<&str>, &str)> = record
+        .perf_values
+        .iter()
+        .map(|p| (p.description.as_str(), p.units.as_deref(), p.improvement_direction.as_ref()))
+        .collect();
+    assert_eq!(
+        seen,
+        [("stat", Some("ns"), "down"), ("write", Some("MB_per_sec"), "up"), ("open", Some("ops_per_sec"), "up")]
+    );
+    assert!(record.perf_values[0].values[0] > 0.0);
+    assert_eq!(record.perf_values[1].values, [5.0]);
+    assert_eq!(record.perf_values[2].values, [200.0]);
+}

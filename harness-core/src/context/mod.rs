@@ -4,10 +4,12 @@
 mod data_loss;
 mod job_view;
 mod keyvals;
+mod measure;
 mod test_context;
 
 pub(crate) use data_loss::reason_loss;
 pub(crate) use job_view::JobLink;
 pub use job_view::JobView;
+pub use measure::Amount;
 pub use test_context::TestContext;
 pub(crate) use test_context::{Hook, TestDirs, describe_args};
