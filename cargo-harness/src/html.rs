@@ -359,16 +359,8 @@ pub(crate) fn page(results: &JobResults, baseline: Option<(&str, &JobResults)>, 
         for perf in &test.perf_values {
             let name = metric_name(perf);
             let units = perf.units.clone().unwrap_or_default();
-            let direction = if perf.improvement_direction == "up" { "higher is better" } else { "lower is better" };
-            let s = Summary::of(&perf.values);
-            let caption = format!(
-                "{name} ({units}{}{direction}): median {}, IQR {} to {}, {} values",
-                if units.is_empty() { "" } else { ", " },
-                label(s.median),
-                label(s.q1),
-                label(s.q3),
-                s.n
-            );
+            // The one summary every console and page shows.
+            let caption = perf.describe();
             let tooltip: Vec<String> =
                 perf.values.iter().enumerate().map(|(i, v)| format!("{}: {}", i + 1, label(*v))).collect();
             out.push_str(&figure(&name, &caption, &series_chart(perf), &tooltip.join(", ")));

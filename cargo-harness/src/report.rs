@@ -9,12 +9,6 @@ use harness_core::results::{JobResults, TestRecord, read_or_rebuild};
 
 use crate::error::CliError;
 
-fn mean(values: &[f64]) -> f64 {
-    #[allow(clippy::cast_precision_loss, reason = "counts of perf values")]
-    let n = values.len().max(1) as f64;
-    values.iter().sum::<f64>() / n
-}
-
 /// The results of a run: `results.json`, or rebuilt from `status.log` when the
 /// job died before writing it (and said so).
 pub(crate) fn load(dir: &Path) -> Result<JobResults, CliError> {
@@ -43,23 +37,9 @@ pub(crate) fn table(results: &JobResults, console: Console) -> String {
         );
         out.push_str(line.trim_end());
         out.push('\n');
+        // As `run` shows them: the measured iterations' summary.
         for perf in &test.perf_values {
-            let name = match &perf.graph {
-                Some(graph) => format!("{graph}/{}", perf.description),
-                None => perf.description.clone(),
-            };
-            let units = perf.units.as_deref().unwrap_or("");
-            let direction = if perf.improvement_direction == "up" { "higher is better" } else { "lower is better" };
-            let (min, max) =
-                perf.values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
-            out.push_str(&format!(
-                "{:8} {:width$}   {name}: mean {:.4} {units} over {} value{} (min {min:.4}, max {max:.4}; {direction})\n",
-                "",
-                "",
-                mean(&perf.values),
-                perf.values.len(),
-                if perf.values.len() == 1 { "" } else { "s" },
-            ));
+            out.push_str(&format!("{:8} {:width$}   {}\n", "", "", escaped(&perf.describe())));
         }
     }
     let counts: Vec<String> = results.job.counts.iter().map(|(s, n)| format!("{n} {s}")).collect();

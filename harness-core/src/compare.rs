@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::results::formats::perf_value::threshold_key;
 use crate::results::{JobResults, PerfRecord, TestRecord};
-use crate::stats::{Summary, mann_whitney_p, shift_interval};
+use crate::stats::{Summary, mann_whitney_p, shift_interval, significant};
 
 /// The statistical knobs: significance level and noise threshold.
 #[derive(Debug, Clone, Copy)]
@@ -77,11 +77,26 @@ pub struct SideStats {
     pub q1: f64,
     /// The third quartile.
     pub q3: f64,
+    /// The smallest value.
+    pub min: f64,
+    /// The largest value.
+    pub max: f64,
+    /// The coefficient of variation, in percent.
+    pub cv_percent: f64,
 }
 
 impl From<Summary> for SideStats {
     fn from(s: Summary) -> Self {
-        SideStats { n: s.n, median: s.median, mean: s.mean, q1: s.q1, q3: s.q3 }
+        SideStats {
+            n: s.n,
+            median: s.median,
+            mean: s.mean,
+            q1: s.q1,
+            q3: s.q3,
+            min: s.min,
+            max: s.max,
+            cv_percent: s.cv_percent,
+        }
     }
 }
 
@@ -247,8 +262,8 @@ fn table(comparison: &Comparison) -> String {
             "{:<width$} {:>7} {:>12} {:>12} {:>7.1}% {:>19} {:>7.3}  {}",
             format!("{}/{}", m.test, m.metric),
             format!("{}/{}", m.base.n, m.new.n),
-            format!("{:.4} {units}", m.base.median).trim_end(),
-            format!("{:.4} {units}", m.new.median).trim_end(),
+            format!("{} {units}", significant(m.base.median)).trim_end(),
+            format!("{} {units}", significant(m.new.median)).trim_end(),
             m.change_percent,
             interval,
             m.p,

@@ -83,7 +83,48 @@ fn job_for(name: &str, cancel: &CancelToken, child_args: Vec<String>) -> crate::
         .state_dir(root.join(".harness"))
         .cancel_token(cancel.clone())
         .isolation(Isolation::Process { grace: grace(), child_args })
+        .observer(std::sync::Arc::new(Told))
         .build()
+}
+
+/// Tells what a person running `cargo test` should hear at once: a test
+/// waiting for another to finish measuring, and (once per process) what makes
+/// the numbers noisy.
+struct Told;
+
+impl crate::event::Observer for Told {
+    fn on_event(&self, event: &crate::event::Event<'_>) {
+        use crate::event::{Event, NoticeKind};
+        static SAID_NOISE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        match event {
+            Event::Notice { kind: NoticeKind::Noise, text, .. }
+                if !SAID_NOISE.swap(true, std::sync::atomic::Ordering::Relaxed) =>
+            {
+                tell(&format!("warning: {text}"));
+            }
+            Event::Notice { kind: NoticeKind::Waiting, subdir, text } => tell(&format!("{subdir}: {text}")),
+            _ => {}
+        }
+    }
+}
+
+/// Whether the test binary runs without capturing output (`--nocapture`,
+/// which nextest gives every test, or `RUST_TEST_NOCAPTURE`).
+fn nocapture() -> bool {
+    std::env::args().any(|a| a == "--nocapture" || a == "--no-capture")
+        || std::env::var_os("RUST_TEST_NOCAPTURE").is_some_and(|v| v != "0")
+}
+
+/// With `--nocapture`: the test's perf values, as the CLI shows them, and
+/// where its results are.
+fn tell_values(name: &str, record: &crate::results::TestRecord) {
+    if !nocapture() {
+        return;
+    }
+    for perf in &record.perf_values {
+        tell(&format!("{name}: {}", perf.describe()));
+    }
+    tell(&format!("{name}: results in {}", record.outputdir.display()));
 }
 
 /// A process that runs tests dies with the one that started it (cargo, nextest):
@@ -132,6 +173,7 @@ pub(crate) fn run_cargo_test(registration: &'static crate::registry::Registratio
         .run(PlannedRun::of(registration, None, info.default_args()))
         .unwrap_or_else(|e| panic!("{name} could not run: {e}"));
     let _ = job.complete();
+    tell_values(name, &record);
     let thread = std::thread::current().name().unwrap_or(name).to_owned();
     match record.status {
         Status::Good => {}
@@ -290,6 +332,7 @@ fn run_trial(
     let job = job_for(name, cancel, Vec::new()).map_err(|e| format!("cannot start a job for {name}: {e}"))?;
     let record = job.run(planned).map_err(|e| format!("{name} could not run: {e}"))?;
     let _ = job.complete();
+    tell_values(name, &record);
     match record.status {
         Status::Good => Ok(libtest_mimic::Completion::Completed),
         Status::Warn => {

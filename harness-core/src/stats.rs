@@ -24,6 +24,13 @@ pub struct Summary {
     pub q1: f64,
     /// The third quartile.
     pub q3: f64,
+    /// The smallest value.
+    pub min: f64,
+    /// The largest value.
+    pub max: f64,
+    /// The coefficient of variation: the sample standard deviation over the
+    /// mean, in percent (NaN for fewer than two values or a zero mean).
+    pub cv_percent: f64,
 }
 
 /// The values sorted (NaN never reaches here: perf values are finite).
@@ -55,8 +62,71 @@ impl Summary {
         let s = sorted(values);
         #[allow(clippy::cast_precision_loss, reason = "sample sizes")]
         let mean = s.iter().sum::<f64>() / s.len().max(1) as f64;
-        Summary { n: s.len(), median: quantile(&s, 0.5), mean, q1: quantile(&s, 0.25), q3: quantile(&s, 0.75) }
+        #[allow(clippy::cast_precision_loss, reason = "sample sizes")]
+        let variance = s.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (s.len().max(2) - 1) as f64;
+        let cv_percent = if s.len() < 2 || mean == 0.0 { f64::NAN } else { 100.0 * variance.sqrt() / mean.abs() };
+        Summary {
+            n: s.len(),
+            median: quantile(&s, 0.5),
+            mean,
+            q1: quantile(&s, 0.25),
+            q3: quantile(&s, 0.75),
+            min: s.first().copied().unwrap_or(f64::NAN),
+            max: s.last().copied().unwrap_or(f64::NAN),
+            cv_percent,
+        }
     }
+
+    /// The summary as every console and page of harness shows it:
+    /// `median 7143 MB_per_sec, IQR 6947-7343, CV 5.6%, n=3, higher is better`
+    /// (`n=1` shows the value alone).
+    #[must_use]
+    pub fn describe(&self, units: Option<&str>, higher_is_better: bool) -> String {
+        let units = units.map(|u| format!(" {u}")).unwrap_or_default();
+        let direction = if higher_is_better { "higher is better" } else { "lower is better" };
+        match self.n {
+            0 => format!("no values ({direction})"),
+            1 => format!("{}{units}, n=1, {direction}", significant(self.median)),
+            n => format!(
+                "median {}{units}, IQR {}-{}, CV {}, n={n}, {direction}",
+                significant(self.median),
+                significant(self.q1),
+                significant(self.q3),
+                if self.cv_percent.is_nan() { "-".to_owned() } else { format!("{}%", significant(self.cv_percent)) },
+            ),
+        }
+    }
+}
+
+/// A measured number as harness shows it: four significant digits, trailing
+/// zeros dropped (`7143`, `0.4612`, `13`, `-2.5`), and an exponent outside
+/// 0.0001 to 999999 (`1.235e9`).
+#[must_use]
+pub fn significant(value: f64) -> String {
+    if value == 0.0 || !value.is_finite() {
+        return if value.is_nan() {
+            "NaN".to_owned()
+        } else if value == 0.0 {
+            "0".to_owned()
+        } else {
+            value.to_string()
+        };
+    }
+    #[allow(clippy::cast_possible_truncation, reason = "the exponent of a finite f64 fits")]
+    let magnitude = value.abs().log10().floor() as i32;
+    if !(-4..6).contains(&magnitude) {
+        let text = format!("{value:.3e}");
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        return format!("{}e{exponent}", trim_zeros(mantissa));
+    }
+    let decimals = usize::try_from(3 - magnitude).unwrap_or(0);
+    let text = format!("{value:.decimals$}");
+    // Rounding can carry into a new digit (9999.5 -> 10000): that is fine.
+    trim_zeros(&text).to_owned()
+}
+
+fn trim_zeros(text: &str) -> &str {
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.') } else { text }
 }
 
 /// The standard normal CDF.
@@ -181,5 +251,39 @@ mod tests {
         assert!((normal_quantile(0.001) + 3.090_232_306_167_813_5).abs() < 1e-12);
         assert_eq!(mann_whitney_p(&[1.0, 1.0], &[1.0, 1.0]), 1.0);
         assert_eq!(shift_interval(&[], &[1.0], 0.05), None);
+        // numpy: np.std([4, 1, 3, 2], ddof=1) / 2.5 * 100 = 51.639777949432225
+        assert!((s.cv_percent - 51.639_777_949_432_22).abs() < 1e-9, "{}", s.cv_percent);
+        assert_eq!((s.min, s.max), (1.0, 4.0));
+        assert!(Summary::of(&[3.0]).cv_percent.is_nan());
+    }
+
+    #[test]
+    fn numbers_show_four_significant_digits() {
+        let cases = [
+            (7143.2, "7143"),
+            (0.461_23, "0.4612"),
+            (13.0, "13"),
+            (-2.5, "-2.5"),
+            (1_234_567_890.0, "1.235e9"),
+            (0.000_012_34, "1.234e-5"),
+            (999_999.0, "999999"),
+            (9999.5, "10000"),
+            (0.0, "0"),
+            (100.0, "100"),
+        ];
+        for (value, shown) in cases {
+            assert_eq!(significant(value), shown, "{value}");
+        }
+    }
+
+    #[test]
+    fn a_summary_reads_as_one_line() {
+        let s = Summary::of(&[6947.0, 7143.0, 7343.0]);
+        assert_eq!(
+            s.describe(Some("MB_per_sec"), true),
+            "median 7143 MB_per_sec, IQR 7045-7243, CV 2.771%, n=3, higher is better"
+        );
+        assert_eq!(Summary::of(&[0.25]).describe(Some("s"), false), "0.25 s, n=1, lower is better");
+        assert_eq!(Summary::of(&[]).describe(None, false), "no values (lower is better)");
     }
 }

@@ -448,8 +448,3 @@ pub fn junit_schema_errors(xml: &str) -> Vec<String> {
     }
     errors
 }
-
-/// The warning a perf test gives once in a debug build (kept in step with
-/// harness-core's, which is not public).
-pub const DEBUG_BUILD_WARNING: &str = "WARNING: this is a debug build: perf numbers from debug builds mislead \
-     (often 10x slower, and not in proportion); build and run with --release";

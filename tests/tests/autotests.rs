@@ -16,6 +16,7 @@ impl Good {
             "attempt",
             std::env::var("NEXTEST_ATTEMPT").ok().and_then(|a| a.parse::<u32>().ok()).unwrap_or(0),
         )])?;
+        ctx.output_perf_value(PerfValue::new("latency", 1.5).units("ms"))?;
         Ok(())
     }
 }

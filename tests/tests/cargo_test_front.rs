@@ -147,8 +147,10 @@ struct CtParA;
 
 #[autotest]
 impl CtParA {
-    fn run_once(&mut self) {
+    fn run_once(&mut self, ctx: &mut TestContext) -> TestResult {
         std::thread::sleep(Duration::from_millis(600));
+        ctx.output_perf_value(PerfValue::new("latency", vec![1.0, 2.0, 3.0]).units("ms"))?;
+        Ok(())
     }
 }
 

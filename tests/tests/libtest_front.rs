@@ -334,7 +334,7 @@ fn cargo_test_gives_the_same_verdicts() {
     let stdout = squeezed(&out.stdout);
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "{stdout}{stderr}");
-    assert!(stdout.contains("11 passed; 0 failed"), "{stdout}");
+    assert!(stdout.contains("13 passed; 0 failed"), "{stdout}");
     assert!(
         stderr.contains(
             "autotest_ct_needs: TEST_NA requirement not met: env(\"HARNESS_TESTS_NEED\"): $HARNESS_TESTS_NEED is not set\n"
@@ -445,4 +445,29 @@ fn retries_run_in_process_in_every_front_end() {
     assert_eq!(flaky("r2"), (Status::Good, Some("1".to_owned())));
     assert_eq!(cli(&["run", "status_flaky", "--results", "r3", "-q"]).status.code(), Some(1));
     assert_eq!(flaky("r3"), (Status::Fail, None));
+}
+
+/// With `--nocapture` (which nextest gives every test), `cargo_test` and
+/// `test_main` tests print their perf values as `run` does, and where their
+/// results are; captured, they print neither.
+#[test]
+fn nocapture_shows_the_numbers_and_where_the_results_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_binary("cargo_test_front", &["autotest_ct_par_a", "--exact", "--nocapture"], dir.path(), &[]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("ct_par_a: latency: median 2 ms, IQR 1.5-2.5, CV 50%, n=3, lower is better\n"), "{stderr}");
+    let results = format!("ct_par_a: results in {}", dir.path().join("cargo_test_front/ct_par_a").display());
+    assert!(stderr.contains(&results), "{stderr}");
+    let captured = run_binary("cargo_test_front", &["autotest_ct_par_a", "--exact"], dir.path(), &[]);
+    assert!(!text(&captured.stderr).contains("latency"), "{}", text(&captured.stderr));
+
+    let out = run(&["nx_good", "--exact", "--nocapture"], dir.path(), &[]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("nx_good: latency: 1.5 ms, n=1, lower is better\n"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("nx_good: results in {}", dir.path().join("autotests/nx_good").display())),
+        "{stderr}"
+    );
 }

@@ -33,12 +33,13 @@ fn list_shows_metadata_requirements_and_variants() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_in(dir.path(), &["list", "file_io"]);
     assert_eq!(
-        text(&out.stdout).lines().take(6).collect::<Vec<_>>(),
+        text(&out.stdout).lines().take(7).collect::<Vec<_>>(),
         [
-            "file_io (version 1): Writes then reads back a file of `size_mb` megabytes in the test's tmpdir, in blocks of `block_kb` kilobytes, and reports both throughputs. Run it with the job's `drop_caches_between_iterations` so reads come from the disk.",
+            "file_io (version 1): Writes then reads back a file of `size_mb` megabytes in the test's tmpdir, in blocks of `block_kb` kilobytes, and reports both throughputs each iteration. The first iteration warms the page cache and the allocator up and is thrown away. Run it with the job's `drop_caches_between_iterations` so reads come from the disk.",
             "    attrs: group:perf, disk",
             "    contacts: storage@example.com",
             "    timeout: 120 s",
+            "    warm-up: 1 iteration",
             "    requires: file(\"/proc/meminfo\"), cpus(1)",
             "    variants: file_io.small (block_kb=4, size_mb=1), file_io.large (block_kb=1024, size_mb=4, iterations=3)",
         ]

@@ -276,9 +276,11 @@ fn what_downstream_readers_would_lose_is_warned_about_once() {
     let _ = job.complete().unwrap();
     assert_eq!(record.status, Status::Fail, "warnings are not errors");
     let mut notices = notices.0.lock().unwrap().clone();
-    let debug_build = format!("tko_probe.lossy: {}", harness_tests::DEBUG_BUILD_WARNING);
-    assert_eq!(notices.iter().filter(|n| **n == debug_build).count(), usize::from(cfg!(debug_assertions)));
-    notices.retain(|n| *n != debug_build);
+    // What makes the numbers noisy is the job's, said with no test's name: a
+    // debug build at least, in a debug build.
+    let said_by_the_job = notices.iter().filter(|n| n.starts_with(": ")).count();
+    assert!(said_by_the_job >= usize::from(cfg!(debug_assertions)), "{notices:?}");
+    notices.retain(|n| !n.starts_with(": "));
     let subdir = "tko_probe.lossy";
     assert_eq!(
         notices,

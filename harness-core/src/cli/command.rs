@@ -114,7 +114,7 @@ pub(crate) struct RunArgs {
     /// At the end, compare this run with baseline NAME; a significant regression exits 1.
     #[arg(long, value_name = "NAME")]
     pub(crate) baseline: Option<String>,
-    /// No progress output.
+    /// No progress bar, and no perf values under each test's line.
     #[arg(long, short)]
     pub(crate) quiet: bool,
 }

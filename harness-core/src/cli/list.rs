@@ -84,6 +84,10 @@ struct TestJson {
     attrs: &'static [&'static str],
     contacts: &'static [&'static str],
     timeout: Option<f64>,
+    warmup_iterations: Option<u64>,
+    warmup_time: Option<f64>,
+    cpus: Option<&'static str>,
+    parallel: bool,
     requirements: Vec<String>,
     /// The first unmet requirement's reason, null when all are met (or none).
     unmet: Option<String>,
@@ -152,6 +156,10 @@ pub(crate) fn json(chosen: &[Chosen]) -> String {
                 attrs: info.attrs(),
                 contacts: info.contacts(),
                 timeout: info.timeout(),
+                warmup_iterations: info.warmup_iterations(),
+                warmup_time: info.warmup_time(),
+                cpus: info.cpus(),
+                parallel: info.parallel(),
                 requirements: info.requirements().iter().map(ToString::to_string).collect(),
                 unmet: info.check_requirements().err(),
                 listed: chosen.itself,
@@ -209,6 +217,15 @@ pub(crate) fn text(chosen: &[Chosen]) -> String {
         line("attrs", info.attrs().join(", "));
         line("contacts", info.contacts().join(", "));
         line("timeout", info.timeout().map(|t| format!("{t} s")).unwrap_or_default());
+        let warmup = match (info.warmup_iterations(), info.warmup_time()) {
+            (Some(n), Some(s)) => format!("{n} iteration{}, at least {s} s", if n == 1 { "" } else { "s" }),
+            (Some(n), None) => format!("{n} iteration{}", if n == 1 { "" } else { "s" }),
+            (None, Some(s)) => format!("{s} s"),
+            (None, None) => String::new(),
+        };
+        line("warm-up", warmup);
+        line("cpus", info.cpus().unwrap_or_default().to_owned());
+        line("runs beside others", if info.parallel() { "yes (parallel)".to_owned() } else { String::new() });
         let requirements: Vec<String> = info.requirements().iter().map(ToString::to_string).collect();
         line("requires", requirements.join(", "));
         let variants: Vec<String> = chosen

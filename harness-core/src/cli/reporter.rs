@@ -11,8 +11,9 @@ use crate::results::JobSummary;
 use crate::results::TestRecord;
 use crate::status::Status;
 
-/// The console reporter of `run`: an observer that prints one line per test,
-/// the notices of the supervisor (on stderr), and the summary. A closed stdout
+/// The console reporter of `run`: an observer that prints one line per test
+/// with its perf values under it (unless `-q`), the notices of the supervisor
+/// (on stderr), and the summary. A closed stdout
 /// (`harness run ... | head -1`) ends the printing quietly; the job goes on.
 pub(crate) struct Reporter {
     console: Console,
@@ -21,16 +22,19 @@ pub(crate) struct Reporter {
     resultdir: String,
     begin: Instant,
     stdout_closed: AtomicBool,
+    /// Whether each test's perf values are printed under its line.
+    values: bool,
 }
 
 impl Reporter {
-    pub(crate) fn new(console: Console, planned: usize, resultdir: &std::path::Path) -> Self {
+    pub(crate) fn new(console: Console, planned: usize, resultdir: &std::path::Path, values: bool) -> Self {
         Reporter {
             console,
             planned,
             resultdir: resultdir.display().to_string(),
             begin: Instant::now(),
             stdout_closed: AtomicBool::new(false),
+            values,
         }
     }
 
@@ -56,6 +60,11 @@ impl Reporter {
             format!("  {}", self.console.fit(&escaped(shown), 9 + line.chars().count() + 2))
         };
         self.say(&format!("{} {line}{reason}", self.console.status(record.status, 8)));
+        if self.values {
+            for perf in &record.perf_values {
+                self.say(&self.console.fit(&format!("{:9}{}", "", escaped(&perf.describe())), 0));
+            }
+        }
     }
 
     fn summary(&self, summary: &JobSummary) {

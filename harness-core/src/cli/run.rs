@@ -247,7 +247,7 @@ pub(crate) fn run(args: &RunArgs, console: Console) -> i32 {
         },
     };
     let cancel = CancelToken::new();
-    let reporter = Arc::new(Reporter::new(console, plan.tests.len(), &resultdir));
+    let reporter = Arc::new(Reporter::new(console, plan.tests.len(), &resultdir, !args.quiet));
     let grace = Duration::try_from_secs_f64(args.grace).unwrap_or(Duration::MAX);
     let mut builder = Job::builder(&resultdir)
         .cancel_token(cancel.clone())

@@ -16,8 +16,9 @@ use crate::error::Result;
 use crate::event::{Event, NoticeKind};
 use crate::exclusive::{self, MeasureLock};
 use crate::plan::PlannedRun;
+use crate::results::formats::keyval::write_keyval;
 use crate::results::formats::status_entry::{StatusCode, StatusEntry, split_lines};
-use crate::results::outputs::job_files::NOISE_PREFIX;
+use crate::results::outputs::job_files::NOISE_KEY;
 use crate::results::outputs::record::{Ending, RecordData, RunIdentity, TestRecord, Times};
 use crate::status::Status;
 
@@ -72,17 +73,22 @@ fn measure_lock(core: &JobCore, planned: &PlannedRun) -> Result<Option<MeasureLo
 }
 
 /// Before the job's first measuring test (not `parallel`, not a subtest),
-/// says once, in the job's status log (`INFO noise: ...` at job level) and to
-/// its observers, what will make its numbers noisy on this machine.
+/// says once, in the job keyval (`noise-1=...`, which results.json's
+/// `job.noise` lists; the status log stays autotest's) and to its observers,
+/// what will make its numbers noisy on this machine.
 fn say_noise(core: &JobCore, planned: &PlannedRun) {
     let parallel = planned.checked().engine.parallel.unwrap_or_else(|| planned.info().parallel());
     if parallel || core.indent() > 1 || core.said_noise.swap(true, std::sync::atomic::Ordering::Relaxed) {
         return;
     }
-    for text in crate::machine::noise_sources(std::path::Path::new("/"), cfg!(debug_assertions)) {
+    let said = crate::machine::noise_sources(std::path::Path::new("/"), cfg!(debug_assertions));
+    let keys = (1..=said.len()).map(|n| format!("{NOISE_KEY}{n}"));
+    if let Err(error) = write_keyval(&core.settings.resultdir, keys.zip(&said), None) {
+        log::warn!("cannot keep what makes the numbers noisy in the job keyval: {error}");
+    }
+    for text in &said {
         log::warn!("{text}");
-        let _ = core.record(StatusCode::Info, None, None, &format!("{NOISE_PREFIX}{text}"));
-        core.emit(&Event::Notice { subdir: "", kind: NoticeKind::Noise, text: &text });
+        core.emit(&Event::Notice { subdir: "", kind: NoticeKind::Noise, text });
     }
 }
 

@@ -153,18 +153,18 @@ fn last_written(dir: &Path) -> Option<chrono::DateTime<chrono::Utc>> {
     newest.map(chrono::DateTime::<chrono::Utc>::from)
 }
 
-/// The start of the job-level status lines that say what makes the job's
-/// numbers noisy; results.json's `job.noise` lists their texts.
-pub(crate) const NOISE_PREFIX: &str = "noise: ";
+/// The job keyval keys (`noise-1`, `noise-2`, ...) that say what makes the
+/// job's numbers noisy; results.json's `job.noise` lists their texts.
+pub(crate) const NOISE_KEY: &str = "noise-";
 
-/// The noise a job's `status.log` said at job level.
-fn noise_of(resultdir: &Path) -> Vec<String> {
-    let text = fs::read_to_string(resultdir.join("status.log")).unwrap_or_default();
-    text.lines()
-        .filter_map(|line| line.strip_prefix("\tINFO\t"))
-        .filter_map(|rest| rest.rsplit('\t').next()?.strip_prefix(NOISE_PREFIX))
-        .map(str::to_owned)
-        .collect()
+/// What the job keyval says made the job's numbers noisy, in order.
+fn noise_of(keyval: &BTreeMap<String, crate::results::formats::keyval::KeyvalValue>) -> Vec<String> {
+    let mut said: Vec<(u32, String)> = keyval
+        .iter()
+        .filter_map(|(key, value)| Some((key.strip_prefix(NOISE_KEY)?.parse().ok()?, value.to_string())))
+        .collect();
+    said.sort();
+    said.into_iter().map(|(_, text)| text).collect()
 }
 
 /// Writes `results.json` and `junit.xml` into `resultdir`, atomically, for a
@@ -183,6 +183,7 @@ pub fn write_job_files(
     finished: chrono::DateTime<chrono::Utc>,
     records: &[&TestRecord],
 ) -> Result<()> {
+    let keyval = crate::results::formats::keyval::read_keyval(resultdir, None).unwrap_or_default();
     let mut counts = std::collections::BTreeMap::new();
     for record in records {
         *counts.entry(record.status.to_string()).or_insert(0) += 1;
@@ -193,10 +194,8 @@ pub fn write_job_files(
         start: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         end: finished.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         counts,
-        sysinfo: super::sysinfo::from_keyval(
-            &crate::results::formats::keyval::read_keyval(resultdir, None).unwrap_or_default(),
-        ),
-        noise: noise_of(resultdir),
+        sysinfo: super::sysinfo::from_keyval(&keyval),
+        noise: noise_of(&keyval),
     };
     // Streamed into the file from the records as they are: no copy of them,
     // and no document in memory.

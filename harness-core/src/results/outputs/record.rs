@@ -20,6 +20,7 @@ use crate::results::formats::iteration_keyval::BlockKind;
 use crate::results::formats::keyval::{read_iterations, read_raw};
 use crate::results::formats::perf_value::PerfData;
 use crate::results::formats::status_entry::split_lines;
+use crate::stats::{Summary, significant};
 use crate::status::Status;
 
 /// One perf value of a finished test, as `results-chart.json` holds it.
@@ -41,6 +42,43 @@ pub struct PerfRecord {
     pub profiled: Vec<f64>,
     /// `"up"` or `"down"`.
     pub improvement_direction: Cow<'static, str>,
+}
+
+impl PerfRecord {
+    /// The metric's name: `graph.description`, or the description alone.
+    #[must_use]
+    pub fn name(&self) -> String {
+        match &self.graph {
+            Some(graph) => format!("{graph}.{}", self.description),
+            None => self.description.clone(),
+        }
+    }
+
+    /// Whether higher values are better.
+    #[must_use]
+    pub fn higher_is_better(&self) -> bool {
+        self.improvement_direction == "up"
+    }
+
+    /// The summary of the measured values (never the profiled iteration's).
+    #[must_use]
+    pub fn summary(&self) -> Summary {
+        Summary::of(&self.values)
+    }
+
+    /// The metric as every console of harness shows it:
+    /// `read: median 7143 MB_per_sec, IQR 7045-7243, CV 2.771%, n=3, higher is better`,
+    /// and the profiled iteration's values apart when it ran.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let mut line =
+            format!("{}: {}", self.name(), self.summary().describe(self.units.as_deref(), self.higher_is_better()));
+        if !self.profiled.is_empty() {
+            let shown: Vec<String> = self.profiled.iter().map(|v| significant(*v)).collect();
+            line.push_str(&format!("; profiled iteration (not counted): {}", shown.join(", ")));
+        }
+        line
+    }
 }
 
 /// One block of a test's `results/keyval`: what TKO loads as one iteration,
