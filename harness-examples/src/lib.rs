@@ -1,6 +1,7 @@
 //! Example tests for harness: autotest's classic `sleeptest`, a CPU benchmark, a
-//! file I/O benchmark, a test with a versioned setup, one test per outcome, and
-//! tests that crash or hang on purpose to show what isolation does.
+//! file I/O benchmark, a sequential write with variants, a test with a
+//! versioned setup, one test per outcome, and tests that crash or hang on
+//! purpose to show what isolation does.
 //!
 //! The `harness` binary of this crate runs them: `cargo run -p harness-examples --
 //! run --control harness-examples/control/quick.json`.
@@ -10,5 +11,6 @@ pub mod checksum;
 pub mod faults;
 pub mod file_io;
 pub mod perf_sample;
+pub mod seq_write;
 pub mod sleeptest;
 pub mod status_tour;

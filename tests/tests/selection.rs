@@ -84,7 +84,7 @@ fn names_globs_and_select_pick_the_tests() {
     let selected = run_in(dir.path(), &["list", "--json", "--select", "tour && !failing"]);
     assert_eq!(listed(&selected), ["status_good", "status_needs", "status_slow", "status_warn"]);
     let by_name = run_in(dir.path(), &["list", "--json", "--select", "name(file_io.*) || attr(\"group:*\")"]);
-    assert_eq!(listed(&by_name), ["file_io", "perf_sample"]);
+    assert_eq!(listed(&by_name), ["file_io", "perf_sample", "seq_write"]);
     let bad = run_in(dir.path(), &["list", "--select", "tour && (failing"]);
     assert_eq!(bad.status.code(), Some(2));
     assert_eq!(
@@ -297,4 +297,26 @@ fn a_requirement_check_that_panics_is_unmet() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let results = JobResults::read(dir.path().join("r/results.json")).unwrap();
     assert_eq!((results.tests[0].status, results.tests[0].reason.as_str()), (Status::TestNa, reason));
+}
+
+/// A test with variants stands for its variants: a glob or a selection that
+/// matches it runs them, and the bare test only when it can run without one
+/// (file_io: every argument has a default; seq_write: `block_kb` has none).
+/// Named exactly, the bare test is what runs (and is refused without its
+/// argument).
+#[test]
+fn a_test_with_variants_stands_for_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(dir.path(), &["run", "seq_*", "--results", "r", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let ran: Vec<String> = outcome(dir.path()).into_iter().map(|(subdir, _)| subdir).collect();
+    assert_eq!(ran, ["seq_write.small", "seq_write.large"]);
+    std::fs::remove_dir_all(dir.path().join("r")).unwrap();
+    let out = run_in(dir.path(), &["run", "--select", "attr(disk)", "--results", "r", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let ran: Vec<String> = outcome(dir.path()).into_iter().map(|(subdir, _)| subdir).collect();
+    assert_eq!(ran, ["file_io", "file_io.small", "file_io.large", "seq_write.small", "seq_write.large"]);
+    let named = run_in(dir.path(), &["run", "seq_write", "--results", "n", "-q"]);
+    assert_eq!(named.status.code(), Some(2));
+    assert_eq!(text(&named.stderr), "error: missing required argument `block_kb` for seq_write.run_once (usize)\n");
 }

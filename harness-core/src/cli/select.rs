@@ -8,7 +8,10 @@ use serde_json::Value;
 
 use super::control::TestEntry;
 use super::error::CliError;
-use crate::registry;
+use crate::args::Args;
+use crate::plan::PlannedRun;
+use crate::registry::{self, Registration};
+use crate::schema::Variant;
 use crate::select::Selection;
 use crate::status::Status;
 
@@ -17,9 +20,20 @@ fn is_glob(pattern: &str) -> bool {
     pattern.contains(['*', '?', '['])
 }
 
+/// Whether a glob or a selection that matches `name` takes it: a variant, a
+/// test without variants, and a test with variants only when it runs without
+/// one (every required argument has a default). A test with variants stands
+/// for its variants; named exactly, it runs as itself.
+fn stands_for_itself(registration: &'static Registration, variant: Option<&Variant>) -> bool {
+    variant.is_some()
+        || registration.info().variants().is_empty()
+        || PlannedRun::of(registration, None, Args::new()).checked().missing().is_none()
+}
+
 /// The names `patterns` stand for, in order, each once: a glob stands for
-/// every test and variant name it matches, a name for itself (an unknown
-/// one is reported with suggestions when the run is planned).
+/// every test and variant name it matches (a test with variants for its
+/// variants, see [`stands_for_itself`]), a name for itself (an unknown one is
+/// reported with suggestions when the run is planned).
 ///
 /// # Errors
 ///
@@ -36,8 +50,11 @@ pub(crate) fn names(patterns: &[String]) -> Result<Vec<String>, CliError> {
         }
         let selection = Selection::name(pattern).map_err(|source| CliError::Select { source })?;
         let before = out.len();
-        for (name, registration, _) in registry::names() {
-            if selection.matches(&name, registration.info().attrs()) && seen.insert(name.to_string()) {
+        for (name, registration, variant) in registry::names() {
+            if stands_for_itself(registration, variant)
+                && selection.matches(&name, registration.info().attrs())
+                && seen.insert(name.to_string())
+            {
                 out.push(name.into_owned());
             }
         }
@@ -48,9 +65,13 @@ pub(crate) fn names(patterns: &[String]) -> Result<Vec<String>, CliError> {
     Ok(out)
 }
 
-/// Every name a user can run, in order.
+/// Every name `--select` chooses from, in order: each variant, and each test
+/// that runs as itself (see [`stands_for_itself`]).
 pub(crate) fn all_names() -> Vec<String> {
-    registry::names().map(|(name, _, _)| name.into_owned()).collect()
+    registry::names()
+        .filter(|(_, registration, variant)| stands_for_itself(registration, *variant))
+        .map(|(name, _, _)| name.into_owned())
+        .collect()
 }
 
 /// Parses `--select`.
