@@ -47,6 +47,10 @@ pub(crate) enum Command {
         /// With `--merge`: how many shards there are; fewer or more directories is an error.
         #[arg(long, value_name = "N", requires = "merge")]
         shards: Option<usize>,
+        /// With `--merge`: the tests the run was meant to run (`cargo nextest list --message-format json` with
+        /// the run's filter); each that no shard ran is reported as not run, and the merge exits 1.
+        #[arg(long, value_name = "LIST", requires = "merge")]
+        expect: Option<PathBuf>,
         /// With `--html`: compare with this run or baseline, drawing both distributions and the verdicts.
         #[arg(long, value_name = "RUN")]
         baseline: Option<String>,

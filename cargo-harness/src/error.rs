@@ -13,6 +13,9 @@ pub(crate) enum CliError {
     /// `report` of several directories without `--merge`.
     #[error("{0}")]
     ReportUsage(&'static str),
+    /// `--expect` given something that is not nextest's list.
+    #[error("cannot read the expected tests in `{}`: {reason}", path.display())]
+    Expect { path: PathBuf, reason: String },
     /// `--alpha` or `--noise` out of range.
     #[error("{option} must be {expected}, got {value}")]
     Knob { option: &'static str, value: f64, expected: &'static str },

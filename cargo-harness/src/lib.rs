@@ -18,6 +18,7 @@
 mod command;
 mod compare;
 mod error;
+mod expect;
 pub mod html;
 mod merge;
 mod report;
@@ -58,14 +59,14 @@ where
         Command::Compare { base, new, alpha, noise, json } => {
             compare::command(&base, &new, harness_core::compare::Knobs { alpha, noise }, json)
         }
-        Command::Report { dirs, merge, into, shards, html, baseline, history } => {
+        Command::Report { dirs, merge, into, shards, expect, html, baseline, history } => {
             let baseline = match baseline.as_deref().map(compare::load_side).transpose() {
                 Ok(baseline) => baseline.map(|b| (name_of(&b), b)),
                 Err(e) => return usage_error(&e),
             };
             match (merge, into) {
                 _ if history => report::history(&dirs, html.as_deref().unwrap_or(std::path::Path::new("history.html"))),
-                (true, Some(into)) => report::merged(&dirs, &into, shards, html.as_deref(), console),
+                (true, Some(into)) => report::merged(&dirs, &into, shards, expect.as_deref(), html.as_deref(), console),
                 _ if dirs.len() > 1 => usage_error(&error::CliError::ReportUsage(
                     "report takes one DIR; join shards with --merge DIR... --into OUT",
                 )),

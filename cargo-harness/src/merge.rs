@@ -56,6 +56,8 @@ struct MergedTest {
 /// What a merge made, and what the reader must hear about it.
 pub(crate) struct Merged {
     pub(crate) results: JobResults,
+    /// The tests each shard's jobs hold, as `(binary, test)`.
+    pub(crate) ran: std::collections::BTreeSet<crate::expect::TestId>,
     /// Duplicates, empty shards.
     pub(crate) notes: Vec<String>,
     /// Shards whose `results.json` contradicts their `status.log`: the merge
@@ -117,7 +119,8 @@ pub(crate) fn merge(shards: &[PathBuf], into: &Path, expected: Option<usize>) ->
         let _ = fs::remove_dir_all(into);
     }
     let (results, conflicts) = merged?;
-    Ok(Merged { results, notes, conflicts })
+    let ran = jobs.iter().filter_map(|job| crate::expect::test_of(&job.dir)).collect();
+    Ok(Merged { results, ran, notes, conflicts })
 }
 
 /// The directory of the test `subdir` in the job `job`, when it is one: a
@@ -288,6 +291,17 @@ fn write_job(into: &Path, jobs: &[ShardJob], tests: &[MergedTest], aborted: bool
         keyval
             .extend(theirs.iter().filter(|(k, _)| k.starts_with("sysinfo-")).map(|(k, v)| (k.clone(), v.to_string())));
     }
+    // What made any shard's numbers noisy (a debug build, turbo, ...), each once.
+    let mut noise: Vec<String> = Vec::new();
+    for job in jobs {
+        let theirs = read_keyval(&job.dir, None).unwrap_or_default();
+        for (key, value) in &theirs {
+            if key.starts_with("noise-") && !noise.contains(&value.to_string()) {
+                noise.push(value.to_string());
+            }
+        }
+    }
+    keyval.extend(noise.iter().enumerate().map(|(n, text)| (format!("noise-{}", n + 1), text.clone())));
     write_keyval(into, keyval, None)?;
     let mut log = String::new();
     log.push_str(&StatusEntry::new(StatusCode::Start, None, None, "")?.with_timestamp(started).render());

@@ -80,13 +80,25 @@ pub(crate) fn merged(
     dirs: &[PathBuf],
     into: &Path,
     shards: Option<usize>,
+    expect: Option<&Path>,
     html: Option<&Path>,
     console: Console,
 ) -> i32 {
+    let expected = match expect.map(crate::expect::expected).transpose() {
+        Ok(expected) => expected,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return crate::EXIT_USAGE;
+        }
+    };
     match crate::merge::merge(dirs, into, shards) {
-        Ok(crate::merge::Merged { results, notes, conflicts }) => {
+        Ok(crate::merge::Merged { results, ran, notes, conflicts }) => {
             for note in notes {
                 eprintln!("note: {note}");
+            }
+            // What made the shards' numbers noisy: a debug build above all.
+            for noise in &results.job.noise {
+                eprintln!("warning: {noise}");
             }
             for conflict in &conflicts {
                 eprintln!("error: {conflict}");
@@ -98,7 +110,17 @@ pub(crate) fn merged(
                 into.display()
             ));
             let shown = show_with(&results, into, html, None, console);
-            if conflicts.is_empty() { shown } else { shown.max(crate::EXIT_FAILED) }
+            // Every test the run was meant to run, and no shard ran: not run.
+            let not_run: Vec<_> = expected.iter().flatten().filter(|test| !ran.contains(*test)).collect();
+            for (binary, test) in &not_run {
+                eprintln!("error: not run: {binary}/{test} is in the expected list and in no shard");
+            }
+            if let Some(expected) = &expected
+                && !not_run.is_empty()
+            {
+                eprintln!("error: {} of {} expected tests did not run", not_run.len(), expected.len());
+            }
+            if conflicts.is_empty() && not_run.is_empty() { shown } else { shown.max(crate::EXIT_FAILED) }
         }
         Err(e) => {
             eprintln!("error: {e}");

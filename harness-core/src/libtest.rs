@@ -232,6 +232,9 @@ pub fn test_main() {
         },
         None => None,
     };
+    // `cargo bench` passes `--bench`: a bench target with `harness = false`
+    // runs its harness tests (in the bench profile), as `cargo test` runs them.
+    arguments.bench = false;
     // Perf tests must not run side by side: one at a time unless asked otherwise.
     if arguments.test_threads.is_none() && std::env::var_os("RUST_TEST_THREADS").is_none() {
         arguments.test_threads = Some(1);

@@ -471,3 +471,15 @@ fn nocapture_shows_the_numbers_and_where_the_results_are() {
         "{stderr}"
     );
 }
+
+/// `cargo bench` passes `--bench` to a bench target: a `harness = false` bench
+/// target calling `test_main()` runs its harness tests, as under `cargo test`.
+#[test]
+fn bench_mode_runs_the_tests() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["--bench", "nx_good", "--exact"], dir.path(), &[]);
+    let stdout = squeezed(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("test nx_good ... ok"), "{stdout}");
+    assert!(stdout.contains("1 passed; 0 failed"), "{stdout}");
+}

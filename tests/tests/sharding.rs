@@ -135,3 +135,61 @@ fn hostile_shards_neither_hang_nor_leave_half_a_merge() {
     assert!(text(&refused.stderr).contains("line 1"), "{}", text(&refused.stderr));
     assert!(!dir.path().join("out2").exists(), "nothing half-written");
 }
+
+/// A merge given the tests the run was meant to run (nextest's own list, with
+/// the run's filter) reports each test that no shard ran as not run, and
+/// fails: here the shard that would have run `nx_warn` never came back.
+#[test]
+fn a_merge_of_a_partial_set_of_shards_names_what_did_not_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let filter = "binary(autotests) & (test(=nx_good) | test(=nx_warn))";
+    let listed = cargo()
+        .args([
+            "nextest",
+            "list",
+            "-p",
+            "harness-tests",
+            "--test",
+            "autotests",
+            "--message-format",
+            "json",
+            "-E",
+            filter,
+        ])
+        .output()
+        .expect("cargo nextest is installed (see .ci/run)");
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    std::fs::write(dir.path().join("expected.json"), &listed.stdout).unwrap();
+    let shard = dir.path().join("shard-1");
+    let ran = cargo()
+        .args(["nextest", "run", "-p", "harness-tests", "--test", "autotests", "--no-fail-fast", "-E"])
+        .arg("binary(autotests) & test(=nx_good)")
+        .env("HARNESS_RESULTS_DIR", &shard)
+        .output()
+        .expect("cargo nextest is installed (see .ci/run)");
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    let out = merge(dir.path(), &["shard-1", "--into", "merged", "--expect", "expected.json"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("error: ")).collect::<Vec<_>>(),
+        [
+            "error: not run: autotests/nx_warn is in the expected list and in no shard",
+            "error: 1 of 2 expected tests did not run",
+        ]
+    );
+    // This suite's shard was a debug build: the merge says so.
+    if cfg!(debug_assertions) {
+        assert!(stderr.contains("warning: this is a debug build: "), "{stderr}");
+        let merged = JobResults::read(dir.path().join("merged/results.json")).unwrap();
+        assert!(merged.job.noise[0].starts_with("this is a debug build"), "{:?}", merged.job.noise);
+    }
+    std::fs::write(dir.path().join("not-a-list.json"), "{}").unwrap();
+    let wrong = merge(dir.path(), &["shard-1", "--into", "merged-again", "--expect", "not-a-list.json"]);
+    assert_eq!(wrong.status.code(), Some(2), "{}", text(&wrong.stderr));
+    assert_eq!(
+        text(&wrong.stderr),
+        "error: cannot read the expected tests in `not-a-list.json`: it has no `rust-suites`; make it with `cargo nextest list --message-format json`\n"
+    );
+    assert!(!dir.path().join("merged-again").exists(), "nothing is merged when the list is wrong");
+}
