@@ -60,9 +60,12 @@ where
             compare::command(&base, &new, harness_core::compare::Knobs { alpha, noise }, json)
         }
         Command::Report { dirs, merge, into, shards, expect, html, baseline, history } => {
-            let baseline = match baseline.as_deref().map(compare::load_side).transpose() {
-                Ok(baseline) => baseline.map(|b| (name_of(&b), b)),
-                Err(e) => return usage_error(&e),
+            // The baseline is named as the user named it (`main`, `results/r1`).
+            let baseline = match baseline.as_deref().map(|name| compare::load_side(name).map(|b| (name.to_owned(), b)))
+            {
+                Some(Ok(baseline)) => Some(baseline),
+                Some(Err(e)) => return usage_error(&e),
+                None => None,
             };
             match (merge, into) {
                 _ if history => report::history(&dirs, html.as_deref().unwrap_or(std::path::Path::new("history.html"))),
@@ -74,11 +77,6 @@ where
             }
         }
     }
-}
-
-/// A run's name for the page: its tag, or its start time.
-fn name_of(results: &harness_core::results::JobResults) -> String {
-    results.job.tag.clone().unwrap_or_else(|| results.job.start.clone())
 }
 
 fn usage_error(error: &error::CliError) -> i32 {

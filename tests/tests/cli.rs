@@ -406,7 +406,7 @@ fn report_prints_a_table_and_writes_a_page() {
     assert!(stdout.ends_with("job GOOD: 1 GOOD\nreport: page.html\n"), "{stdout}");
     let page = std::fs::read_to_string(dir.path().join("page.html")).unwrap();
     assert_eq!(page.matches("<figure class=\"chart\"").count(), 1);
-    assert!(page.contains("data-metric=\"checksum / throughput\""), "{page}");
+    assert!(page.contains("data-metric=\"checksum.throughput\""), "{page}");
 }
 
 #[test]

@@ -27,6 +27,33 @@ impl ReportMetrics {
     }
 }
 
+/// One metric at two block sizes: its variants share one chart.
+#[autotest(name = "report_sizes", version = 1, variants(small(block_kb = 4), large(block_kb = 64)))]
+#[derive(Default)]
+struct ReportSizes;
+
+#[autotest]
+impl ReportSizes {
+    fn run_once(&mut self, ctx: &mut TestContext, block_kb: u32) -> TestResult {
+        #[allow(clippy::cast_precision_loss, reason = "small numbers")]
+        let rate = f64::from(block_kb) * 10.0 + ctx.iteration() as f64;
+        ctx.output_perf_value(PerfValue::new("rate", rate).units("MB_per_s").higher_is_better(true))?;
+        Ok(())
+    }
+}
+
+/// Fails, so the page shows a failure with its reason and place.
+#[autotest(name = "report_fails", version = 1)]
+#[derive(Default)]
+struct ReportFails;
+
+#[autotest]
+impl ReportFails {
+    fn run_once(&mut self) -> TestResult {
+        Err(Failure::fail("the device answered 0 bytes"))
+    }
+}
+
 /// Chromium, installed with apt when it is missing and this runs as root.
 fn chromium() -> String {
     let found = |name: &str| {
@@ -66,8 +93,12 @@ fn headless(browser: &str, profile: &Path) -> Command {
 #[test]
 fn the_report_page_shows_one_chart_per_metric() {
     let dir = tempfile::tempdir().unwrap();
-    let job = harness_core::Job::builder(dir.path().join("r")).build().unwrap();
+    let job = harness_core::Job::builder(dir.path().join("r")).tag("nightly").build().unwrap();
     assert_eq!(job.test("report_metrics").iterations(3).run().unwrap(), Status::Good);
+    for variant in ["report_sizes.small", "report_sizes.large"] {
+        assert_eq!(job.test(variant).iterations(3).run().unwrap(), Status::Good);
+    }
+    assert_eq!(job.test("report_fails").run().unwrap(), Status::Fail);
     let _ = job.complete().unwrap();
     let results = JobResults::read(dir.path().join("r/results.json")).unwrap();
     let page = dir.path().join("report.html");
@@ -77,18 +108,43 @@ fn the_report_page_shows_one_chart_per_metric() {
 
     let dom = headless(&browser, &dir.path().join("profile-dom")).args(["--dump-dom", &url]).output().unwrap();
     let dom = String::from_utf8_lossy(&dom.stdout);
-    assert_eq!(dom.matches("<figure class=\"chart\"").count(), 3, "{dom}");
-    for metric in ["data-metric=\"latency\"", "data-metric=\"frames\"", "data-metric=\"io_____disk / throughput\""] {
+    // The job's tag and date are the title.
+    let date = results.job.start.get(..10).unwrap();
+    assert!(dom.contains(&format!("<title>nightly · {date} ")), "{dom}");
+    // One chart per metric, the two variants of report_sizes on one.
+    assert_eq!(dom.matches("<figure class=\"chart\"").count(), 4, "{dom}");
+    for metric in [
+        "data-metric=\"latency\"",
+        "data-metric=\"frames\"",
+        "data-metric=\"io_____disk.throughput\"",
+        "data-metric=\"rate\"",
+    ] {
         assert!(dom.contains(metric), "{metric} missing from {dom}");
     }
-    assert_eq!(dom.matches("<circle").count(), 3 + 9 + 3, "one point per value");
+    assert!(dom.contains("report_sizes: rate (MB_per_s, higher is better), one line per variant"), "{dom}");
+    assert_eq!(dom.matches("<circle").count(), 3 + 9 + 3 + 6, "one point per value");
+    // A summary of every metric at the top, each row linking to its chart.
+    let summary = &dom[dom.find("<table class=\"summary\"").unwrap()..];
+    let summary = &summary[..summary.find("</table>").unwrap()];
+    assert_eq!(summary.matches("<tr>").count(), 1 + 5, "{summary}");
+    assert!(
+        summary.contains("<td>report_sizes.small</td><td><a href=\"#chart-4\">rate</a></td><td class=\"num\">42</td>"),
+        "{summary}"
+    );
+    assert!(dom.find("<table class=\"summary\"").unwrap() < dom.find("<h2>Charts</h2>").unwrap());
+    // The failure, with its reason and the line that raised it.
+    let failures = &dom[dom.find("<section class=\"failures\">").unwrap()..];
+    assert!(failures.contains("report_fails</a>: the device answered 0 bytes <span class=\"place\">raised at tests/tests/report_browser.rs:"), "{failures}");
 
     let shot = dir.path().join("shot.png");
     let status = headless(&browser, &dir.path().join("profile-shot"))
-        .args([format!("--screenshot={}", shot.display()), "--window-size=1200,1000".to_owned(), url])
+        .args([format!("--screenshot={}", shot.display()), "--window-size=1400,3200".to_owned(), url])
         .output()
         .unwrap();
     assert!(shot.is_file(), "no screenshot: {}", String::from_utf8_lossy(&status.stderr));
+    if let Some(keep) = std::env::var_os("HARNESS_KEEP_SCREENSHOT") {
+        std::fs::copy(&shot, keep).unwrap();
+    }
     let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
     let mut reader = decoder.read_info().unwrap();
     let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
@@ -110,20 +166,23 @@ fn the_report_page_shows_one_chart_per_metric() {
     // Links to each test's files (from the results directory, for `html_page`).
     assert!(dom.contains("href=\"./report_metrics/debug/report_metrics.DEBUG\""), "{dom}");
 
-    // Against a baseline: both distributions, side by side, with the verdict;
-    // over runs: one chart per metric.
+    // Against a baseline, named as given: both distributions, side by side,
+    // with the verdict, and the change in the summary.
     let second = dir.path().join("r2");
     let job = harness_core::Job::builder(&second).build().unwrap();
     assert_eq!(job.test("report_metrics").iterations(3).run().unwrap(), Status::Good);
     let _ = job.complete().unwrap();
     let vs = report_dom(&browser, dir.path(), &["r2", "--html", "vs.html", "--baseline", "r"], "vs.html");
     assert_eq!(vs.matches("class=\"chart pair verdict-").count(), 3, "{vs}");
-    assert!(vs.contains("baseline vs this run: +0.0%"), "{vs}");
+    assert!(vs.contains("report_metrics: latency: baseline r vs this run: +0.0%"), "{vs}");
+    assert!(vs.contains("<th>change vs r</th>"), "{vs}");
     assert!(vs.contains("href=\"./r2/report_metrics/keyval\""), "links relative to the page: {vs}");
     assert_eq!(vs.matches("<circle").count(), 3 * (3 + 9 + 3), "the run's own charts, and both runs side by side");
-    let history = report_dom(&browser, dir.path(), &["--history", "r", "r2", "--html", "history.html"], "history.html");
-    assert_eq!(history.matches("<figure class=\"chart\"").count(), 3, "{history}");
-    assert_eq!(history.matches("<circle").count(), 3 * 2, "one median per run and metric");
+    // Over runs, oldest first whatever the order given.
+    let history = report_dom(&browser, dir.path(), &["--history", "r2", "r", "--html", "history.html"], "history.html");
+    assert_eq!(history.matches("<figure class=\"chart\"").count(), 3 + 2, "{history}");
+    assert!(history.find("<li>r (").unwrap() < history.find("<li>r2 (").unwrap(), "{history}");
+    assert_eq!(history.matches("<circle").count(), 3 * 2 + 2, "one median per run and metric");
 }
 
 /// Runs `harness report ARGS` in `dir` and returns the DOM Chromium makes of `page`.
