@@ -64,7 +64,7 @@ impl Observer for ToParent {
                 iteration,
                 planned,
                 test_length,
-                elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+                elapsed_ms: elapsed.map(|e| u64::try_from(e.as_millis()).unwrap_or(u64::MAX)),
             },
             Event::Notice { subdir, kind, text } => {
                 ChildMessage::Notice { subdir: subdir.to_owned(), kind, text: text.to_owned() }

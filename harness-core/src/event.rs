@@ -32,8 +32,10 @@ pub enum Event<'a> {
         planned: Option<u64>,
         /// The planned `test_length` in seconds, for a timed run.
         test_length: Option<f64>,
-        /// The time since the first iteration started.
-        elapsed: Duration,
+        /// In a timed run, the time since the first measured iteration
+        /// started (by the job's clock); `None` in a counted run, whose loop
+        /// reads no clock.
+        elapsed: Option<Duration>,
     },
     /// A status line (`INFO`, `WARN`, a test's status, ...) was recorded.
     StatusRecorded(&'a StatusEntry),

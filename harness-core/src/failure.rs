@@ -55,8 +55,15 @@ pub enum FailureKind {
 /// let skip = Failure::not_applicable("needs a GPU");
 /// assert_eq!(skip.status_in(Phase::RunOnce), Status::TestNa);
 /// ```
+///
+/// A failure is one pointer wide, so that `TestResult` costs the engine's loop
+/// and every `?` next to nothing on the path that does not fail.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Failure {
+pub struct Failure(Box<Inner>);
+
+/// What a [`Failure`] holds.
+#[derive(Clone, PartialEq, Eq)]
+struct Inner {
     kind: FailureKind,
     message: String,
     details: Vec<String>,
@@ -71,7 +78,7 @@ pub struct Failure {
 impl Failure {
     #[track_caller]
     fn new(kind: FailureKind, message: impl Into<String>) -> Self {
-        Failure {
+        Failure(Box::new(Inner {
             kind,
             message: message.into(),
             details: Vec::new(),
@@ -79,7 +86,7 @@ impl Failure {
             panicked_at: None,
             summary: None,
             phase: None,
-        }
+        }))
     }
 
     /// A test failure (`TestFail`): the status is FAIL.
@@ -130,24 +137,24 @@ impl Failure {
     /// panicked as a detail line.
     pub(crate) fn from_panic(message: &str, location: Option<&str>) -> Self {
         let mut failure = Failure::unhandled(format!("Unhandled panic: {message}"));
-        failure.location = None;
+        failure.0.location = None;
         if let Some(location) = location {
-            failure.details.push(format!("panicked at {location}"));
-            failure.panicked_at = Some(location.to_owned());
+            failure.0.details.push(format!("panicked at {location}"));
+            failure.0.panicked_at = Some(location.to_owned());
         }
         failure
     }
 
     /// Sets what a person reads instead of the reason (the status log keeps the reason).
     pub(crate) fn with_summary(mut self, summary: String) -> Self {
-        self.summary = Some(summary);
+        self.0.summary = Some(summary);
         self
     }
 
     /// Forgets where the failure was made, for failures the engine makes on a
     /// test's behalf (a constraint's verdict), whose place is not a line of code.
     pub(crate) fn without_location(mut self) -> Self {
-        self.location = None;
+        self.0.location = None;
         self
     }
 
@@ -156,66 +163,66 @@ impl Failure {
     /// constraint, where the reason keeps autotest's text).
     #[must_use]
     pub fn summary(&self) -> &str {
-        self.summary.as_deref().unwrap_or(&self.message)
+        self.0.summary.as_deref().unwrap_or(&self.0.message)
     }
 
     /// Where the failure was raised, as `file:line:column`: the place of
     /// `Failure::fail(..)` (or the `?`), or where a phase panicked.
     #[must_use]
     pub fn raised_at(&self) -> Option<String> {
-        match self.location {
+        match self.0.location {
             Some(location) => Some(format!("{}:{}:{}", location.file(), location.line(), location.column())),
-            None => self.panicked_at.clone(),
+            None => self.0.panicked_at.clone(),
         }
     }
 
     /// Adds a detail line (shown under the reason in `status.log` and the debug log).
     #[must_use]
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-        self.details.push(detail.into());
+        self.0.details.push(detail.into());
         self
     }
 
     /// Which outcome this failure stands for.
     #[must_use]
     pub fn kind(&self) -> FailureKind {
-        self.kind
+        self.0.kind
     }
 
     /// The reason: the first line of the status, as autotest writes `str(exception)`.
     #[must_use]
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// Further lines: the chain of error sources, or where a panic happened.
     #[must_use]
     pub fn details(&self) -> &[String] {
-        &self.details
+        &self.0.details
     }
 
     /// Where the failure was created, for `Failure::fail(..)` and friends.
     #[must_use]
     pub fn location(&self) -> Option<&'static Location<'static>> {
-        self.location
+        self.0.location
     }
 
     /// The phase the failure came out of, once the engine has seen it (for
     /// example `run_once`, where the status is decided by the enclosing `execute`).
     #[must_use]
     pub fn phase(&self) -> Option<Phase> {
-        self.phase
+        self.0.phase
     }
 
     pub(crate) fn in_phase(mut self, phase: Phase) -> Self {
-        self.phase.get_or_insert(phase);
+        self.0.phase.get_or_insert(phase);
         self
     }
 
     /// Whether the engine retries the iteration that produced this failure.
     #[must_use]
     pub fn is_retryable(&self) -> bool {
-        self.kind == FailureKind::FailRetry
+        self.0.kind == FailureKind::FailRetry
     }
 
     /// The status this failure gives when it escapes `phase`.
@@ -225,7 +232,7 @@ impl Failure {
     /// everything under execute.
     #[must_use]
     pub fn status_in(&self, phase: Phase) -> Status {
-        match self.kind {
+        match self.0.kind {
             FailureKind::Fail | FailureKind::FailRetry => Status::Fail,
             FailureKind::Error => Status::Error,
             FailureKind::NotApplicable => Status::TestNa,
@@ -238,8 +245,8 @@ impl Failure {
     /// The message and its detail lines, one per line.
     #[must_use]
     pub fn full_text(&self) -> String {
-        let mut text = self.message.clone();
-        for detail in &self.details {
+        let mut text = self.0.message.clone();
+        for detail in &self.0.details {
             text.push('\n');
             text.push_str(detail);
         }
@@ -250,11 +257,11 @@ impl Failure {
 impl fmt::Debug for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("Failure");
-        debug.field("kind", &self.kind).field("message", &self.message);
-        if !self.details.is_empty() {
-            debug.field("details", &self.details);
+        debug.field("kind", &self.0.kind).field("message", &self.0.message);
+        if !self.0.details.is_empty() {
+            debug.field("details", &self.0.details);
         }
-        if let Some(location) = self.location {
+        if let Some(location) = self.0.location {
             debug.field("location", &format_args!("{location}"));
         }
         debug.finish()
@@ -279,7 +286,7 @@ impl<E: fmt::Display + 'static> From<E> for Failure {
         }
         let mut failure =
             Failure::new(FailureKind::Unhandled, format!("Unhandled {}: {error}", shown_type_name::<E>()));
-        failure.details = source_chain(&error);
+        failure.0.details = source_chain(&error);
         failure
     }
 }
@@ -291,7 +298,7 @@ impl Failure {
     pub fn from_error<E: std::error::Error + 'static>(error: E) -> Self {
         let mut failure =
             Failure::new(FailureKind::Unhandled, format!("Unhandled {}: {error}", shown_type_name::<E>()));
-        failure.details = causes(error.source());
+        failure.0.details = causes(error.source());
         failure
     }
 }

@@ -79,7 +79,7 @@ impl Progress {
         iteration: u64,
         planned: Option<u64>,
         test_length: Option<f64>,
-        elapsed: Duration,
+        elapsed: Option<Duration>,
     ) {
         let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
         if current.as_ref().is_some_and(|(subdir, _)| subdir != label) {
@@ -98,7 +98,7 @@ impl Progress {
             Drawn::Bar(bar) => {
                 let what = match (planned, test_length) {
                     (Some(total), _) => bar.counted(iteration, total),
-                    (None, Some(length)) => timed(iteration, length, elapsed),
+                    (None, Some(length)) => timed(iteration, length, elapsed.unwrap_or_default()),
                     (None, None) => format!("iteration {iteration}"),
                 };
                 bar.draw(&what, done);
@@ -110,7 +110,7 @@ impl Progress {
                     *last = Instant::now();
                     let text = match (planned, test_length) {
                         (Some(total), _) => format!("iteration {iteration}/{total}"),
-                        (None, Some(length)) => timed(iteration, length, elapsed),
+                        (None, Some(length)) => timed(iteration, length, elapsed.unwrap_or_default()),
                         _ => format!("iteration {iteration}"),
                     };
                     eprintln!("{label}: {text}");

@@ -3,8 +3,7 @@
 //! iteration, `postprocess`, and the constraint verdict.
 
 use std::fmt::Write as _;
-use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
 
 use super::job_core::JobCore;
 use super::phase::{call, guarded};
@@ -71,7 +70,6 @@ pub(crate) fn execute(
     }
     let mut run = Run { job, test, args, schedule, failed_constraints: Vec::new(), constraint_summaries: Vec::new() };
     run.warm_up(ctx)?;
-    let begin = Instant::now();
     match schedule.test_length.filter(|length| *length > 0.0) {
         Some(length) => {
             if schedule.iterations.is_some() {
@@ -91,7 +89,7 @@ pub(crate) fn execute(
                     iteration: ctx.iteration,
                     planned: None,
                     test_length: Some(length),
-                    elapsed: begin.elapsed(),
+                    elapsed: Some(Duration::try_from_secs_f64(elapsed).unwrap_or_default()),
                 });
             }
             note(&format!("Test finished after {} iterations, time elapsed: {elapsed:.3} s", ctx.iteration));
@@ -106,12 +104,13 @@ pub(crate) fn execute(
                 ctx.iteration = iteration;
                 *started += 1;
                 run.once_with_retry(ctx)?;
+                // No clock read here: a counted run's progress needs none.
                 run.job.emit(&Event::IterationFinished {
                     subdir: ctx.subdir(),
                     iteration,
                     planned: Some(count),
                     test_length: None,
-                    elapsed: begin.elapsed(),
+                    elapsed: None,
                 });
             }
         }
@@ -194,14 +193,18 @@ impl Run<'_> {
         if self.job.settings.drop_caches_between_iterations {
             self.job.drop_caches();
         }
-        for i in 0..ctx.before_hooks.len() {
-            let hook = Arc::clone(&ctx.before_hooks[i]);
-            guarded(|| hook(ctx))?;
-        }
+        // The hooks are taken out of the context while they run (a hook gets
+        // the context), not cloned: two atomic operations per hook and call
+        // were most of the loop's cost. A hook registered meanwhile runs from
+        // the next iteration on.
+        let hooks = std::mem::take(&mut ctx.before_hooks);
+        let before = hooks.iter().try_for_each(|hook| guarded(|| hook(ctx)));
+        put_back(&mut ctx.before_hooks, hooks);
+        before?;
         let body = self.body(ctx);
         let mut after = Ok(());
-        for i in (0..ctx.after_hooks.len()).rev() {
-            let hook = Arc::clone(&ctx.after_hooks[i]);
+        let hooks = std::mem::take(&mut ctx.after_hooks);
+        for hook in hooks.iter().rev() {
             if let Err(failure) = guarded(|| hook(ctx)) {
                 note(&format!("after-iteration hook failed: {}", failure.full_text()));
                 if after.is_ok() {
@@ -209,6 +212,7 @@ impl Run<'_> {
                 }
             }
         }
+        put_back(&mut ctx.after_hooks, hooks);
         let flushed = ctx.flush_perf_values_if_due().map_err(Failure::from);
         body.and(after).and(flushed)
     }
@@ -324,6 +328,12 @@ impl Run<'_> {
         // Its place is the constraints (noted in the debug log), not a line of code.
         Err(Failure::fail(message).with_summary(self.constraint_summaries.join("; ")).without_location())
     }
+}
+
+/// Puts `hooks` back in `slot`, before any registered while they ran.
+fn put_back<T>(slot: &mut Vec<T>, hooks: Vec<T>) {
+    let added = std::mem::replace(slot, hooks);
+    slot.extend(added);
 }
 
 /// A measured value as a person reads it: `812.4`, `3`, `1e+16`.

@@ -361,7 +361,7 @@ impl Supervisor<'_> {
                         iteration,
                         planned,
                         test_length,
-                        elapsed: Duration::from_millis(elapsed_ms),
+                        elapsed: elapsed_ms.map(Duration::from_millis),
                     });
                 }
                 Ok(Msg::Child(ChildMessage::Notice { subdir, kind, text })) => {

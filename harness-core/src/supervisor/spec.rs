@@ -75,8 +75,8 @@ pub(crate) enum ChildMessage {
         planned: Option<u64>,
         /// The planned test length, for a timed run.
         test_length: Option<f64>,
-        /// Milliseconds since the first iteration started.
-        elapsed_ms: u64,
+        /// Milliseconds since the first iteration started, in a timed run.
+        elapsed_ms: Option<u64>,
     },
     /// Something a person should know now ([`Event::Notice`](crate::event::Event::Notice)).
     Notice {
