@@ -19,7 +19,7 @@ use crate::plan::PlannedRun;
 use crate::results::formats::keyval::write_keyval;
 use crate::results::formats::status_entry::{StatusCode, StatusEntry, split_lines};
 use crate::results::outputs::job_files::NOISE_KEY;
-use crate::results::outputs::record::{Ending, RecordData, RunIdentity, TestRecord, Times};
+use crate::results::outputs::record::{Ending, RecordData, RunIdentity, TestRecord};
 use crate::status::Status;
 
 /// Runs one planned test from START to END and records it. The body runs
@@ -182,7 +182,7 @@ pub(crate) fn unrunnable(core: &JobCore, planned: &PlannedRun, subdir: &str, rea
     }
     let now = Some(chrono::Utc::now());
     let mut ending = Ending::of(Status::Error, reason);
-    ending.times = Times { start: now, end: now, duration: 0.0 };
+    ending.times = crate::results::outputs::record::Times { start: now, end: now, duration: 0.0 };
     let identity = RunIdentity {
         test: test.to_owned(),
         variant: planned.variant().map(str::to_owned),

@@ -1,5 +1,5 @@
 //! The `compile` workload: build time of N `#[autotest]` tests against the same N
-//! bodies as plain `#[test]` fns.
+//! bodies as plain `#[test]` fns, rstest cases and test-case cases.
 //!
 //! Both crates hold their tests in one integration-test target, as users write
 //! them: the `#[autotest]` one as a `harness = false` target run by
@@ -105,33 +105,89 @@ pub(crate) fn build(dir: &Path, target: &Path, test: &str) -> Duration {
     start.elapsed()
 }
 
-/// Builds both crates for one body kind and prints both times and their ratio.
+/// The same bodies under rstest: one `#[case]` each.
+fn rstest_source(n: usize, typical: bool) -> String {
+    let mut source = String::from("use rstest::rstest;\n\n");
+    for i in 0..n {
+        let body = body(i, typical, "println!(\"throughput {throughput} B/s\");");
+        let _ = write!(
+            source,
+            "/// Test {i}.\n#[rstest]\n#[case(None)]\nfn t{i}(#[case] size: Option<u32>) {{\n    {{\n{body}    }}\n}}\n\n"
+        );
+    }
+    source
+}
+
+/// The same bodies under test-case: one case each.
+fn test_case_source(n: usize, typical: bool) -> String {
+    let mut source = String::from("use test_case::test_case;\n\n");
+    for i in 0..n {
+        let body = body(i, typical, "println!(\"throughput {throughput} B/s\");");
+        let _ = write!(
+            source,
+            "/// Test {i}.\n#[test_case(None ; \"none\")]\nfn t{i}(size: Option<u32>) {{\n    {{\n{body}    }}\n}}\n\n"
+        );
+    }
+    source
+}
+
+/// A crate of tests in `dir`: its manifest (with `dependencies` lines), an
+/// empty library and `tests/tests.rs`; its dependencies fetched.
+fn make(dir: &Path, manifest: &str, source: &str) {
+    write(&dir.join("Cargo.toml"), manifest);
+    write(&dir.join("src/lib.rs"), "");
+    write(&dir.join("tests/tests.rs"), source);
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+        .arg("fetch")
+        .current_dir(dir)
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "cargo fetch in {} failed", dir.display());
+}
+
+/// Builds the four crates of one body kind (`#[autotest]`, plain `#[test]`,
+/// rstest, test-case) alternating, best of three each, and prints each time
+/// and what a test costs over a plain `#[test]`.
 fn compare(root: &Path, core: &Path, n: usize, typical: bool) {
     let kind = if typical { "typical" } else { "one-line" };
     let target = root.join("target");
-    let with_autotest = root.join(format!("autotests-{kind}"));
-    let plain = root.join(format!("plain-{kind}"));
-    write(&with_autotest.join("Cargo.toml"), &manifest("autotests", core, true));
-    write(&with_autotest.join("src/lib.rs"), "");
-    write(&with_autotest.join("tests/tests.rs"), &autotest_source(n, typical));
-    write(&plain.join("Cargo.toml"), &manifest("plain", core, false));
-    write(&plain.join("src/lib.rs"), "");
-    write(&plain.join("tests/tests.rs"), &plain_source(n, typical));
-    // The first builds compile the dependencies; only the test targets' rebuilds count.
-    build(&with_autotest, &target, "tests");
-    build(&plain, &target, "tests");
-    let (mut autotest_best, mut plain_best) = (Duration::MAX, Duration::MAX);
-    // Interleaved, so drift on a shared machine hits both alike.
-    for _ in 0..3 {
-        autotest_best = autotest_best.min(build(&with_autotest, &target, "tests"));
-        plain_best = plain_best.min(build(&plain, &target, "tests"));
+    let plain_manifest = |name: &str, deps: &str| {
+        format!("[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dev-dependencies]\n{deps}\n[workspace]\n")
+    };
+    let crates = [
+        ("#[autotest]", root.join(format!("autotests-{kind}")), manifest("autotests", core, true), autotest_source(n, typical)),
+        ("plain #[test]", root.join(format!("plain-{kind}")), manifest("plain", core, false), plain_source(n, typical)),
+        ("rstest", root.join(format!("rstest-{kind}")), plain_manifest("with_rstest", "rstest = \"0.26\"\n"), rstest_source(n, typical)),
+        (
+            "test-case",
+            root.join(format!("test-case-{kind}")),
+            plain_manifest("with_test_case", "test-case = \"3\"\n"),
+            test_case_source(n, typical),
+        ),
+    ];
+    for (_, dir, manifest, source) in &crates {
+        make(dir, manifest, source);
+        // The first build compiles the dependencies; only the test target's rebuilds count.
+        build(dir, &target, "tests");
     }
-    println!(
-        "compile n={n}, {kind} bodies: #[autotest] {:.2} s, plain #[test] {:.2} s, ratio {:.2}",
-        autotest_best.as_secs_f64(),
-        plain_best.as_secs_f64(),
-        autotest_best.as_secs_f64() / plain_best.as_secs_f64()
-    );
+    let mut best = [Duration::MAX; 4];
+    // Interleaved, so drift on a shared machine hits all alike.
+    for _ in 0..3 {
+        for (at, (_, dir, _, _)) in crates.iter().enumerate() {
+            best[at] = best[at].min(build(dir, &target, "tests"));
+        }
+    }
+    #[allow(clippy::cast_precision_loss, reason = "test counts")]
+    let per_test = |at: usize| (best[at].as_secs_f64() - best[1].as_secs_f64()) * 1000.0 / n as f64;
+    for (at, (name, _, _, _)) in crates.iter().enumerate() {
+        println!(
+            "compile n={n}, {kind} bodies: {name} {:.2} s, ratio to plain {:.2}, {:+.2} ms per test over plain",
+            best[at].as_secs_f64(),
+            best[at].as_secs_f64() / best[1].as_secs_f64(),
+            per_test(at)
+        );
+    }
+    println!("compile n={n}, {kind} bodies: #[autotest] per test / rstest per test: {:.2}", per_test(0) / per_test(2));
 }
 
 /// Prints the build times of both body kinds and their ratios.
