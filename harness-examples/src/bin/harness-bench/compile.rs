@@ -152,12 +152,24 @@ fn compare(root: &Path, core: &Path, n: usize, typical: bool) {
     let kind = if typical { "typical" } else { "one-line" };
     let target = root.join("target");
     let plain_manifest = |name: &str, deps: &str| {
-        format!("[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dev-dependencies]\n{deps}\n[workspace]\n")
+        format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[dev-dependencies]\n{deps}\n[workspace]\n"
+        )
     };
     let crates = [
-        ("#[autotest]", root.join(format!("autotests-{kind}")), manifest("autotests", core, true), autotest_source(n, typical)),
+        (
+            "#[autotest]",
+            root.join(format!("autotests-{kind}")),
+            manifest("autotests", core, true),
+            autotest_source(n, typical),
+        ),
         ("plain #[test]", root.join(format!("plain-{kind}")), manifest("plain", core, false), plain_source(n, typical)),
-        ("rstest", root.join(format!("rstest-{kind}")), plain_manifest("with_rstest", "rstest = \"0.26\"\n"), rstest_source(n, typical)),
+        (
+            "rstest",
+            root.join(format!("rstest-{kind}")),
+            plain_manifest("with_rstest", "rstest = \"0.26\"\n"),
+            rstest_source(n, typical),
+        ),
         (
             "test-case",
             root.join(format!("test-case-{kind}")),
