@@ -18,6 +18,9 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Compare the perf metrics of two runs: statistics, verdicts, exit 1 on a significant regression.
+    ///
+    /// Exits 1 on a regression or a test that now fails, 2 when nothing could
+    /// be compared, 0 otherwise.
     Compare {
         /// The run to compare against: a results directory, a results.json, or a baseline name.
         base: String,
@@ -32,6 +35,12 @@ pub(crate) enum Command {
         /// Print the comparison as JSON.
         #[arg(long)]
         json: bool,
+        /// Tests that passed in BASE and fail in NEW do not fail the comparison (they are still listed).
+        #[arg(long)]
+        allow_failures: bool,
+        /// An `inconclusive` metric fails the comparison (exit 1), as a regression does.
+        #[arg(long)]
+        fail_on_inconclusive: bool,
     },
     /// Summarize a finished run: a table in the terminal, or a self-contained HTML page.
     Report {

@@ -23,8 +23,19 @@ pub(crate) fn load_side(text: &str) -> Result<JobResults, CliError> {
     Ok(results)
 }
 
-/// `compare BASE NEW`: the table (or JSON); exit 1 on a regression.
-pub(crate) fn command(base: &str, new: &str, knobs: Knobs, json: bool) -> i32 {
+/// What fails a comparison besides a regression.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Gate {
+    /// Tests that now fail do not.
+    pub(crate) allow_failures: bool,
+    /// An inconclusive metric does.
+    pub(crate) fail_on_inconclusive: bool,
+}
+
+/// `compare BASE NEW`: the table (or JSON); exit 1 on a regression or a test
+/// that now fails (unless allowed; an inconclusive metric too when asked), 2
+/// when nothing could be compared, 0 otherwise.
+pub(crate) fn command(base: &str, new: &str, knobs: Knobs, json: bool, gate: Gate) -> i32 {
     let loaded = load_side(base).and_then(|b| load_side(new).map(|n| (b, n)));
     match (check_knobs(knobs), loaded) {
         (Ok(()), Ok((base, new))) => {
@@ -34,7 +45,16 @@ pub(crate) fn command(base: &str, new: &str, knobs: Knobs, json: bool) -> i32 {
             } else {
                 print_out(&comparison.table());
             }
-            if comparison.regressed() { crate::EXIT_FAILED } else { crate::EXIT_OK }
+            let failing = !gate.allow_failures && !comparison.now_failing().is_empty();
+            let inconclusive = gate.fail_on_inconclusive && comparison.inconclusive() > 0;
+            if comparison.regressed() || failing || inconclusive {
+                crate::EXIT_FAILED
+            } else if comparison.compared() == 0 {
+                eprintln!("error: nothing to compare: no metric of BASE is in NEW with the same units and direction");
+                crate::EXIT_USAGE
+            } else {
+                crate::EXIT_OK
+            }
         }
         (Err(e), _) | (_, Err(e)) => crate::usage_error(&e),
     }

@@ -56,8 +56,9 @@ where
     };
     let console = Console::new(cli.color.color);
     match cli.command {
-        Command::Compare { base, new, alpha, noise, json } => {
-            compare::command(&base, &new, harness_core::compare::Knobs { alpha, noise }, json)
+        Command::Compare { base, new, alpha, noise, json, allow_failures, fail_on_inconclusive } => {
+            let gate = compare::Gate { allow_failures, fail_on_inconclusive };
+            compare::command(&base, &new, harness_core::compare::Knobs { alpha, noise }, json, gate)
         }
         Command::Report { dirs, merge, into, shards, expect, html, baseline, history } => {
             // The baseline is named as the user named it (`main`, `results/r1`).

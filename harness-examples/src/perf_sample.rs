@@ -3,14 +3,12 @@
 
 use harness_core::prelude::*;
 
-/// Reports `values` as its latency: one per iteration (cycling) as the perf
-/// keyval `latency`, and all of them as the perf value `latency` (ms, lower is
-/// better) with an optional `regression_threshold`.
+/// Reports `values` as its latency, one per iteration (cycling): the perf
+/// keyval `latency` and the perf value `latency` (ms, lower is better, with
+/// an optional `regression_threshold`).
 #[autotest(name = "perf_sample", version = 1, attrs("group:perf"))]
 #[derive(Debug, Default)]
-pub struct PerfSample {
-    seen: Vec<f64>,
-}
+pub struct PerfSample;
 
 #[autotest]
 impl PerfSample {
@@ -18,25 +16,19 @@ impl PerfSample {
         &mut self,
         ctx: &mut TestContext,
         #[arg(default = vec![10.0, 10.2, 9.8], doc = "the latencies to report, in ms")] values: Vec<f64>,
-    ) -> TestResult {
-        let Some(value) = values.get((ctx.iteration() as usize - 1) % values.len().max(1)) else {
-            return Err(Failure::error("`values` must not be empty"));
-        };
-        self.seen.push(*value);
-        ctx.write_perf_keyval([("latency", *value)])?;
-        Ok(())
-    }
-
-    fn postprocess(
-        &mut self,
-        ctx: &mut TestContext,
         #[arg(doc = "the change beyond which a slower latency is a regression (0.1: 10%)")] threshold: Option<f64>,
     ) -> TestResult {
-        let mut value = PerfValue::new("latency", self.seen.clone()).units("ms");
+        // Warm-up iterations are numbered 0; they report the first value.
+        let at = usize::try_from(ctx.iteration().saturating_sub(1)).unwrap_or(0);
+        let Some(value) = values.get(at % values.len().max(1)) else {
+            return Err(Failure::error("`values` must not be empty"));
+        };
+        ctx.write_perf_keyval([("latency", *value)])?;
+        let mut perf = PerfValue::new("latency", *value).units("ms");
         if let Some(threshold) = threshold {
-            value = value.regression_threshold(threshold);
+            perf = perf.regression_threshold(threshold);
         }
-        ctx.output_perf_value(value)?;
+        ctx.output_perf_value(perf)?;
         Ok(())
     }
 }

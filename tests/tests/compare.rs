@@ -10,7 +10,7 @@ use std::process::Output;
 
 use harness_core::Status;
 use harness_core::results::{JobResults, read_keyval};
-use harness_core::stats::{Summary, mann_whitney_p, shift_interval};
+use harness_core::stats::{Summary, ks_2samp, mann_whitney_p, shift_interval};
 use harness_tests::harness_in;
 use serde_json::Value;
 
@@ -68,8 +68,8 @@ fn compare_tells_regressions_from_improvements_and_noise() {
     for (old, new, exit, verdict) in [
         ("base", "slower", 1, "regressed"),
         ("base", "faster", 0, "improved"),
-        ("tight", "noise", 0, "no change"),
-        ("base", "tolerant", 0, "no change"),
+        ("tight", "noise", 0, "same"),
+        ("base", "tolerant", 0, "same"),
     ] {
         let (code, json) = compare_json(dir.path(), old, new, &[]);
         let metric = &json["metrics"][0];
@@ -85,6 +85,8 @@ fn compare_tells_regressions_from_improvements_and_noise() {
         assert!(p < 0.05, "every change here is significant; {new}: p = {p}");
         let (shift, low, high) = shift_interval(before, &values, 0.05).unwrap();
         let scale = 100.0 / Summary::of(before).median;
+        assert!((metric["change"].as_f64().unwrap() - shift).abs() < 1e-12);
+        assert!((metric["ks_p"].as_f64().unwrap() - ks_2samp(before, &values).1).abs() < 1e-12);
         assert!((metric["change_percent"].as_f64().unwrap() - shift * scale).abs() < 1e-9);
         assert!((metric["ci_percent"][0].as_f64().unwrap() - low * scale).abs() < 1e-9);
         assert!((metric["ci_percent"][1].as_f64().unwrap() - high * scale).abs() < 1e-9);
@@ -101,7 +103,7 @@ fn compare_tells_regressions_from_improvements_and_noise() {
     let table = text(&table.stdout);
     assert!(table.contains("perf_sample/latency"), "{table}");
     assert!(table.contains("regressed"), "{table}");
-    assert!(table.ends_with("1 regression (alpha 0.05, noise 2%)\n"), "{table}");
+    assert!(table.ends_with("1 regression, 0 inconclusive, 1 compared (alpha 0.05, noise 2%)\n"), "{table}");
     let bad = tools(dir.path(), &["compare", "base", "slower", "--alpha", "2"]);
     assert_eq!(
         (bad.status.code(), text(&bad.stderr)),
@@ -250,4 +252,103 @@ fn every_job_records_its_machine_and_compare_shows_what_differs() {
         assert!(table.starts_with("context differs: build: debug -> release\ncontext differs: cpu_model: "), "{table}");
     }
     assert!(table.contains(" -> Another CPU\n"), "{table}");
+}
+
+/// `results.json` of the run `name` with its one metric's values, units and
+/// direction set as given (a run measured elsewhere).
+fn measured(dir: &Path, name: &str, values: &[f64], units: &str, direction: &str) {
+    sample(dir, name, &[1.0], &[]);
+    let path = dir.join(name).join("results.json");
+    let mut json: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let perf = &mut json["tests"][0]["perf_values"][0];
+    perf["values"] = serde_json::json!(values);
+    perf["units"] = serde_json::json!(units);
+    perf["improvement_direction"] = serde_json::json!(direction);
+    std::fs::write(&path, serde_json::to_string(&json).unwrap()).unwrap();
+}
+
+/// What `compare` got wrong: a zero base, units, direction, samples too small
+/// or too noisy to tell, nothing in common, tests that now fail.
+#[test]
+fn compare_never_answers_nan_and_says_when_it_cannot_tell() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    // Errors: 0 in every value of BASE, about 10 in NEW. An absolute change,
+    // and a regression, never NaN.
+    measured(dir, "zero", &[0.0; 8], "ms", "down");
+    measured(dir, "errors", &[10.2, 10.5, 10.9, 10.1, 10.6, 10.4, 10.8, 10.3], "ms", "down");
+    let (code, json) = compare_json(dir, "zero", "errors", &[]);
+    let metric = &json["metrics"][0];
+    assert_eq!((code, metric["verdict"].as_str()), (Some(1), Some("regressed")), "{json:#}");
+    assert!(metric["change_percent"].is_null() && metric["ci_percent"].is_null(), "{metric:#}");
+    assert!((metric["change"].as_f64().unwrap() - 10.45).abs() < 1e-9, "{metric:#}");
+    let table = text(&tools(dir, &["compare", "zero", "errors"]).stdout);
+    assert!(table.contains("+10.45 ms") && !table.contains("NaN"), "{table}");
+    // The same latency in s then in ms is the same; ms against counts cannot be compared.
+    measured(dir, "in_s", &[0.010, 0.0101, 0.0099, 0.0102, 0.0098, 0.010, 0.0101, 0.00995], "s", "down");
+    measured(dir, "in_ms", &BASE, "ms", "down");
+    let (code, json) = compare_json(dir, "in_s", "in_ms", &[]);
+    assert_eq!((code, json["metrics"][0]["verdict"].as_str()), (Some(0), Some("same")), "{json:#}");
+    assert!((json["metrics"][0]["base"]["median"].as_f64().unwrap() - 10.0).abs() < 1e-9, "BASE in NEW's units");
+    measured(dir, "counted", &BASE, "count", "down");
+    let (code, json) = compare_json(dir, "in_ms", "counted", &[]);
+    assert_eq!(json["metrics"][0]["verdict"], "not comparable");
+    assert_eq!(json["metrics"][0]["why"], "units differ: BASE ms, NEW count");
+    assert_eq!(code, Some(2), "nothing could be compared");
+    measured(dir, "upward", &BASE, "ms", "up");
+    let (_, json) = compare_json(dir, "in_ms", "upward", &[]);
+    assert_eq!(json["metrics"][0]["why"], "direction differs: BASE down, NEW up");
+    // 3 values against 5: too few to tell; --fail-on-inconclusive makes it fail.
+    measured(dir, "three", &[10.0, 10.1, 9.9], "ms", "down");
+    measured(dir, "five", &[12.0, 12.1, 11.9, 12.2, 11.8], "ms", "down");
+    let (code, json) = compare_json(dir, "three", "five", &[]);
+    assert_eq!((code, json["metrics"][0]["verdict"].as_str()), (Some(0), Some("inconclusive")), "{json:#}");
+    assert_eq!(json["metrics"][0]["why"], "too few values: 3 and 5, at least 5 a side");
+    let (code, _) = compare_json(dir, "three", "five", &["--fail-on-inconclusive"]);
+    assert_eq!(code, Some(1));
+    // Noisy values whose interval reaches past the threshold on both sides.
+    measured(dir, "wild", &[5.0, 15.0, 8.0, 12.0, 10.0, 3.0, 17.0, 10.0], "ms", "down");
+    measured(dir, "wilder", &[4.0, 16.0, 9.0, 11.0, 10.5, 2.0, 18.0, 9.5], "ms", "down");
+    let (code, json) = compare_json(dir, "wild", "wilder", &[]);
+    assert_eq!((code, json["metrics"][0]["verdict"].as_str()), (Some(0), Some("inconclusive")), "{json:#}");
+    assert!(json["metrics"][0]["why"].as_str().unwrap().starts_with("the interval ["), "{json:#}");
+    // No test in common: nothing compared, exit 2.
+    harness(dir, &["run", "status_good", "--results", "other", "-q"]);
+    let out = tools(dir, &["compare", "in_ms", "other"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert_eq!(
+        text(&out.stderr),
+        "error: nothing to compare: no metric of BASE is in NEW with the same units and direction\n"
+    );
+}
+
+/// Tests that passed and now fail fail the comparison, even with no metric to
+/// compare; `--allow-failures` lists them without failing.
+#[test]
+fn tests_that_now_fail_fail_the_comparison() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let control = |name: &str, fail: bool| {
+        let test = if fail { "status_fail" } else { "status_good" };
+        let tests: Vec<String> =
+            ["a", "b", "c"].iter().map(|tag| format!(r#"{{"test": "{test}", "tag": "{tag}"}}"#)).collect();
+        std::fs::write(dir.join(format!("{name}.json")), format!(r#"{{"tests": [{}]}}"#, tests.join(", "))).unwrap();
+        harness(dir, &["run", "--control", &format!("{name}.json"), "--results", name, "-q"]);
+    };
+    control("passing", false);
+    control("failing", true);
+    // The subdirs differ (status_good.a against status_fail.a): give them one name.
+    for run in ["passing", "failing"] {
+        let path = dir.join(run).join("results.json");
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("status_fail.", "device.")
+            .replace("status_good.", "device.");
+        std::fs::write(&path, text).unwrap();
+    }
+    let out = tools(dir, &["compare", "passing", "failing"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert_eq!(text(&out.stdout).matches("now failing: device.").count(), 3, "{}", text(&out.stdout));
+    let allowed = tools(dir, &["compare", "passing", "failing", "--allow-failures"]);
+    assert_eq!(allowed.status.code(), Some(2), "listed, not failing; and nothing else to compare");
 }

@@ -202,10 +202,10 @@ fn summary<'r>(
                     Some(row) => {
                         let _ = write!(
                             out,
-                            r#"<td class="num">{:+.1}%</td><td class="verdict-{}">{}</td>"#,
-                            row.change_percent,
-                            row.verdict.replace(' ', "-"),
-                            row.verdict
+                            r#"<td class="num">{}</td><td class="verdict-{}">{}</td>"#,
+                            text(&row.shown_change()),
+                            row.verdict.as_str().replace(' ', "-"),
+                            row.verdict.as_str()
                         );
                     }
                     None => out.push_str("<td></td><td>not in the baseline</td>"),
@@ -254,13 +254,22 @@ fn pair_figure(row: &MetricRow, base_name: &str, base: &JobResults, perf: &PerfR
         .and_then(|t| t.perf_values.iter().find(|p| p.name() == perf.name()))
         .map(|p| p.values.clone())
         .unwrap_or_default();
+    let interval = match row.ci_percent {
+        Some([low, high]) => format!("[{low:+.1}%, {high:+.1}%]"),
+        None => format!("[{}, {}]", label(row.ci[0]), label(row.ci[1])),
+    };
+    let why = row.why.as_ref().map(|why| format!(" ({why})")).unwrap_or_default();
     let caption = format!(
-        "{}: {}: baseline {base_name} vs this run: {:+.1}% [{:+.1}%, {:+.1}%], p = {:.3}: {}",
-        row.test, row.metric, row.change_percent, row.ci_percent[0], row.ci_percent[1], row.p, row.verdict
+        "{}: {}: baseline {base_name} vs this run: {} {interval}, p = {:.3}: {}{why}",
+        row.test,
+        row.metric,
+        row.shown_change(),
+        row.p,
+        row.verdict.as_str()
     );
     format!(
         r#"<figure class="chart pair verdict-{}" data-metric="{} (vs baseline)"><figcaption>{}</figcaption>{}</figure>"#,
-        row.verdict.replace(' ', "-"),
+        row.verdict.as_str().replace(' ', "-"),
         attr(&perf.name()),
         text(&caption),
         pair_chart(&old, &perf.values, base_name, units)

@@ -7,7 +7,8 @@
 //! `many-control` (a control file of N no-op tests through the CLI, a child process
 //! per test, beside `cargo nextest run` on the same bodies), `compile`,
 //! `compile-pieces` (what each piece of the expansion costs the compiler),
-//! `first-build` and `first-build-release` (a new crate's first build beside
+//! `compare-big` (compare's statistics on N values a side), `first-build` and
+//! `first-build-release` (a new crate's first build beside
 //! criterion's and divan's),
 //! `list-many` (`harness list` in generated binaries of N/10 and N tests).
 //!
@@ -23,6 +24,7 @@ use std::time::{Duration, Instant};
 use harness_core::prelude::*;
 use harness_core::{Job, registry};
 
+mod compare_big;
 mod compile;
 mod compile_pieces;
 mod first_build;
@@ -141,12 +143,16 @@ fn main() {
     }
     let (Some(workload), Some(n)) = (args.first(), args.get(1).and_then(|n| n.parse::<u64>().ok())) else {
         eprintln!(
-            "usage: harness-bench WORKLOAD N\nworkloads: perf-same perf-distinct keyval write-loop engine-noop many-tests files-floor many-control compile compile-pieces first-build first-build-release list-many"
+            "usage: harness-bench WORKLOAD N\nworkloads: perf-same perf-distinct keyval write-loop engine-noop many-tests files-floor many-control compile compile-pieces compare-big first-build first-build-release list-many"
         );
         std::process::exit(2);
     };
     if workload == "compile" {
         compile::compile(usize::try_from(n).unwrap_or(200));
+        return;
+    }
+    if workload == "compare-big" {
+        compare_big::compare_big(usize::try_from(n).unwrap_or(1_000_000));
         return;
     }
     if workload == "first-build" || workload == "first-build-release" {
@@ -226,6 +232,11 @@ fn main() {
     };
     let _ = job.complete();
     report(workload, n, elapsed);
+    print_peak_memory();
+}
+
+/// The process's peak resident memory (`VmHWM`), as a line.
+pub(crate) fn print_peak_memory() {
     if let Ok(status) = std::fs::read_to_string("/proc/self/status")
         && let Some(peak) = status.lines().find(|l| l.starts_with("VmHWM:"))
     {
