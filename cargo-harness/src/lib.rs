@@ -15,6 +15,7 @@
 //! | `report`, `merge`, `compare` | the commands |
 //! | `error` | what the commands refuse |
 
+pub mod changes;
 mod command;
 mod compare;
 mod error;
