@@ -29,9 +29,10 @@ pub(crate) enum Command {
         /// The significance level of the Mann-Whitney U test.
         #[arg(long, default_value_t = 0.05, value_name = "P")]
         alpha: f64,
-        /// Changes smaller than this fraction are noise (a metric's `regression_threshold` wins for regressions).
-        #[arg(long, default_value_t = 0.02, value_name = "FRACTION")]
-        noise: f64,
+        /// Changes smaller than this fraction are noise; by default 3 x the metric's noise in the history
+        /// (`history noise`), else 0.02 (a metric's `regression_threshold` wins for regressions).
+        #[arg(long, value_name = "FRACTION")]
+        noise: Option<f64>,
         /// Print the comparison as JSON.
         #[arg(long)]
         json: bool,
@@ -44,8 +45,9 @@ pub(crate) enum Command {
     },
     /// Summarize a finished run: a table in the terminal, or a self-contained HTML page.
     Report {
-        /// The run's result directory (the one holding status.log); with `--merge`, the shards' directories.
-        #[arg(required = true, value_name = "DIR")]
+        /// The run's result directory (the one holding status.log); with `--merge`, the shards' directories;
+        /// with `--history`, runs to add to the history first.
+        #[arg(required_unless_present = "history", value_name = "DIR")]
         dirs: Vec<PathBuf>,
         /// Join the results of several shards (nextest `--partition`) into one job in `--into`.
         #[arg(long, requires = "into")]
@@ -63,11 +65,105 @@ pub(crate) enum Command {
         /// With `--html`: compare with this run or baseline, drawing both distributions and the verdicts.
         #[arg(long, value_name = "RUN")]
         baseline: Option<String>,
-        /// Draw each metric over the runs DIR... (oldest first) into the `--html` page.
+        /// Draw each metric of the history (results/history.sqlite) over its runs, with its change points,
+        /// into the `--html` page; DIR... are added to the history first.
         #[arg(long, requires = "html", conflicts_with_all = ["merge", "baseline"])]
         history: bool,
         /// Write an HTML page with one chart per perf metric.
         #[arg(long, value_name = "OUT.html")]
         html: Option<PathBuf>,
+    },
+    /// The history of runs (results/history.sqlite): import runs, find where metrics changed, measure noise.
+    History {
+        /// The store (default: $HARNESS_HISTORY, else results/history.sqlite).
+        #[arg(long, value_name = "PATH", global = true)]
+        history: Option<PathBuf>,
+        #[command(subcommand)]
+        command: HistoryCommand,
+    },
+    /// Confirm a change by running two builds again, alternately, until the verdict is clear.
+    ///
+    /// Exits as `compare` does: 1 on a regression or a test that now fails, 2
+    /// when nothing could be compared, 0 otherwise.
+    Confirm {
+        /// The build to compare against: a harness binary.
+        #[arg(long, value_name = "BINARY")]
+        base: PathBuf,
+        /// The build to judge.
+        #[arg(long, value_name = "BINARY")]
+        new: PathBuf,
+        /// The tests to run (names or globs, as `run` takes them).
+        #[arg(required = true, value_name = "TEST")]
+        tests: Vec<String>,
+        /// At most this many rounds (each runs both builds once).
+        #[arg(long, default_value_t = 10, value_name = "N")]
+        rounds: usize,
+        /// No round starts after this many seconds.
+        #[arg(long, default_value_t = 1800.0, value_name = "SECS")]
+        time: f64,
+        /// The significance level of the whole confirmation (each round looks at alpha / rounds).
+        #[arg(long, default_value_t = 0.05, value_name = "P")]
+        alpha: f64,
+        /// Changes smaller than this fraction are noise; by default 3 x the metric's noise in the history, else 0.02.
+        #[arg(long, value_name = "FRACTION")]
+        noise: Option<f64>,
+        /// The store the runs are kept in (default: $HARNESS_HISTORY, else results/history.sqlite).
+        #[arg(long, value_name = "PATH")]
+        history: Option<PathBuf>,
+        /// Print the verdict and the comparison as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Tests that pass in BASE and fail in NEW do not fail the confirmation.
+        #[arg(long)]
+        allow_failures: bool,
+        /// An `inconclusive` metric when the budget is spent fails the confirmation (exit 1).
+        #[arg(long)]
+        fail_on_inconclusive: bool,
+        /// Options for each `run` (`-- --iterations 10 --arg size=4096`).
+        #[arg(last = true, value_name = "RUN_ARGS")]
+        run_args: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum HistoryCommand {
+    /// Add result directories (runs, merged shards, or a results root of runs) to the history.
+    Import {
+        /// Run directories, or directories of runs.
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+    },
+    /// Find where each metric's level changed over the runs (E-Divisive means, as Apache Otava).
+    Changes {
+        /// Only tests whose directory matches this glob (`file_io.*`).
+        #[arg(long, value_name = "GLOB")]
+        test: Option<String>,
+        /// Only this metric.
+        #[arg(long, value_name = "NAME")]
+        metric: Option<String>,
+        /// Only this machine (its identity, as `history noise` shows it).
+        #[arg(long, value_name = "ID")]
+        machine: Option<String>,
+        /// Otava's window: how many points each pass of E-Divisive looks at.
+        #[arg(long, default_value_t = 50, value_name = "N")]
+        window: usize,
+        /// Otava's max p-value: the largest p-value of a change kept.
+        #[arg(long, default_value_t = 0.001, value_name = "P")]
+        max_pvalue: f64,
+        /// Otava's min magnitude: the smallest relative change kept (0.05: 5%); by default 3 x the series' noise.
+        #[arg(long, value_name = "FRACTION")]
+        min_magnitude: Option<f64>,
+        /// Print the changes as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Also draw each series with its changes into this page.
+        #[arg(long, value_name = "OUT.html")]
+        html: Option<PathBuf>,
+    },
+    /// Print each metric's noise between runs on its machine, and flag those too noisy to judge.
+    Noise {
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use harness_core::compare::{Knobs, compare, load_run};
+use harness_core::compare::{Comparison, Knobs, compare, load_run};
 use harness_core::console::print_out;
 use harness_core::results::JobResults;
 
@@ -35,7 +35,7 @@ pub(crate) struct Gate {
 /// `compare BASE NEW`: the table (or JSON); exit 1 on a regression or a test
 /// that now fails (unless allowed; an inconclusive metric too when asked), 2
 /// when nothing could be compared, 0 otherwise.
-pub(crate) fn command(base: &str, new: &str, knobs: Knobs, json: bool, gate: Gate) -> i32 {
+pub(crate) fn command(base: &str, new: &str, knobs: &Knobs, json: bool, gate: Gate) -> i32 {
     let loaded = load_side(base).and_then(|b| load_side(new).map(|n| (b, n)));
     match (check_knobs(knobs), loaded) {
         (Ok(()), Ok((base, new))) => {
@@ -45,23 +45,30 @@ pub(crate) fn command(base: &str, new: &str, knobs: Knobs, json: bool, gate: Gat
             } else {
                 print_out(&comparison.table());
             }
-            let failing = !gate.allow_failures && !comparison.now_failing().is_empty();
-            let inconclusive = gate.fail_on_inconclusive && comparison.inconclusive() > 0;
-            if comparison.regressed() || failing || inconclusive {
-                crate::EXIT_FAILED
-            } else if comparison.compared() == 0 {
-                eprintln!("error: nothing to compare: no metric of BASE is in NEW with the same units and direction");
-                crate::EXIT_USAGE
-            } else {
-                crate::EXIT_OK
-            }
+            exit_status(&comparison, gate)
         }
         (Err(e), _) | (_, Err(e)) => crate::usage_error(&e),
     }
 }
 
+/// 1 on a regression or a test that now fails (unless allowed; an
+/// inconclusive metric too when asked), 2 when nothing could be compared
+/// (said on stderr), 0 otherwise.
+pub(crate) fn exit_status(comparison: &Comparison, gate: Gate) -> i32 {
+    let failing = !gate.allow_failures && !comparison.now_failing().is_empty();
+    let inconclusive = gate.fail_on_inconclusive && comparison.inconclusive() > 0;
+    if comparison.regressed() || failing || inconclusive {
+        crate::EXIT_FAILED
+    } else if comparison.compared() == 0 {
+        eprintln!("error: nothing to compare: no metric of BASE is in NEW with the same units and direction");
+        crate::EXIT_USAGE
+    } else {
+        crate::EXIT_OK
+    }
+}
+
 /// `--alpha` in (0, 1), `--noise` at least 0.
-fn check_knobs(knobs: Knobs) -> Result<(), CliError> {
+fn check_knobs(knobs: &Knobs) -> Result<(), CliError> {
     if !(knobs.alpha > 0.0 && knobs.alpha < 1.0) {
         return Err(CliError::Knob { option: "--alpha", value: knobs.alpha, expected: "between 0 and 1" });
     }

@@ -28,6 +28,15 @@ pub(crate) enum CliError {
     /// A file or directory that cannot be read or written.
     #[error("cannot {action} `{}`: {source}", path.display())]
     Io { action: &'static str, path: PathBuf, source: std::io::Error },
+    /// `--test` given a pattern that is not a glob.
+    #[error("--test: {0}")]
+    Select(String),
+    /// The history store said no.
+    #[error(transparent)]
+    Store(#[from] crate::history::store::StoreError),
+    /// `confirm` could not run a build.
+    #[error("{0}")]
+    Confirm(String),
     /// What the library refused or could not do (reading, writing, a directory that holds no run).
     #[error(transparent)]
     Harness(#[from] Error),

@@ -12,21 +12,25 @@
 //! | --- | --- |
 //! | [`html`] | the report page and the history page |
 //! | `command` | the command line (clap) |
-//! | `report`, `merge`, `compare` | the commands |
+//! | [`history`] | the history store, its change points and noise |
+//! | [`changes`] | change-point detection (E-Divisive means, as Apache Otava) |
+//! | `report`, `merge`, `compare`, `confirm` | the commands |
 //! | `error` | what the commands refuse |
 
 pub mod changes;
 mod command;
 mod compare;
+mod confirm;
 mod error;
 mod expect;
+pub mod history;
 pub mod html;
 mod merge;
 mod report;
 
 use clap::Parser as _;
 
-use self::command::{Cli, Command};
+use self::command::{Cli, Command, HistoryCommand};
 use harness_core::console::Console;
 
 /// Exit status when every test ended GOOD, WARN or TEST_NA.
@@ -59,8 +63,55 @@ where
     match cli.command {
         Command::Compare { base, new, alpha, noise, json, allow_failures, fail_on_inconclusive } => {
             let gate = compare::Gate { allow_failures, fail_on_inconclusive };
-            compare::command(&base, &new, harness_core::compare::Knobs { alpha, noise }, json, gate)
+            // An explicit --noise wins; else k x the history's noise, where it has some.
+            let store = harness_core::compare::history_path(std::path::Path::new(history::RESULTS_ROOT));
+            let history = if noise.is_some() { None } else { harness_core::compare::NoiseFigures::beside(&store) };
+            let knobs = harness_core::compare::Knobs { alpha, noise: noise.unwrap_or(0.02), history };
+            compare::command(&base, &new, &knobs, json, gate)
         }
+        Command::History { history, command } => match command {
+            HistoryCommand::Import { dirs } => history::import(history.as_deref(), &dirs),
+            HistoryCommand::Changes { test, metric, machine, window, max_pvalue, min_magnitude, json, html } => {
+                history::changes(&history::ChangesArgs {
+                    history,
+                    test,
+                    metric,
+                    machine,
+                    window,
+                    max_pvalue,
+                    min_magnitude,
+                    json,
+                    html,
+                })
+            }
+            HistoryCommand::Noise { json } => history::noise(history.as_deref(), json),
+        },
+        Command::Confirm {
+            base,
+            new,
+            tests,
+            rounds,
+            time,
+            alpha,
+            noise,
+            history,
+            json,
+            allow_failures,
+            fail_on_inconclusive,
+            run_args,
+        } => confirm::command(&confirm::ConfirmArgs {
+            base,
+            new,
+            tests,
+            rounds,
+            time,
+            alpha,
+            noise,
+            history,
+            json,
+            gate: compare::Gate { allow_failures, fail_on_inconclusive },
+            run_args,
+        }),
         Command::Report { dirs, merge, into, shards, expect, html, baseline, history } => {
             // The baseline is named as the user named it (`main`, `results/r1`).
             let baseline = match baseline.as_deref().map(|name| compare::load_side(name).map(|b| (name.to_owned(), b)))
@@ -70,7 +121,9 @@ where
                 None => None,
             };
             match (merge, into) {
-                _ if history => report::history(&dirs, html.as_deref().unwrap_or(std::path::Path::new("history.html"))),
+                _ if history => {
+                    history::report_page(&dirs, html.as_deref().unwrap_or(std::path::Path::new("history.html")))
+                }
                 (true, Some(into)) => report::merged(&dirs, &into, shards, expect.as_deref(), html.as_deref(), console),
                 _ if dirs.len() > 1 => usage_error(&error::CliError::ReportUsage(
                     "report takes one DIR; join shards with --merge DIR... --into OUT",

@@ -129,26 +129,6 @@ pub(crate) fn merged(
     }
 }
 
-/// `report --history DIR... --html OUT`: each metric over the runs.
-pub(crate) fn history(dirs: &[PathBuf], out: &Path) -> i32 {
-    let mut runs = Vec::new();
-    for dir in dirs {
-        match load(dir) {
-            Ok(results) => runs.push((dir.display().to_string(), results)),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return crate::EXIT_USAGE;
-            }
-        }
-    }
-    if let Err(e) = std::fs::write(out, crate::html::history_page(&runs)) {
-        eprintln!("error: cannot write `{}`: {e}", out.display());
-        return crate::EXIT_FAILED;
-    }
-    print_out(&format!("history of {} runs: {}\n", runs.len(), out.display()));
-    crate::EXIT_OK
-}
-
 /// `to` as a path from the directory `from` (`..` where needed); `to` as it
 /// is when the two cannot be related.
 fn relative(from: &Path, to: &Path) -> String {

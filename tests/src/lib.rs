@@ -3,6 +3,7 @@
 //! recording profiler.
 
 mod fixture;
+pub mod runs;
 pub mod tko;
 
 pub use fixture::Fixture;
@@ -336,7 +337,7 @@ pub fn results_tools() -> &'static Path {
 #[must_use]
 pub fn tools_in(dir: &Path) -> std::process::Command {
     let mut command = std::process::Command::new(results_tools());
-    command.current_dir(dir).env_remove("NO_COLOR");
+    command.current_dir(dir).env_remove("NO_COLOR").env_remove("HARNESS_HISTORY");
     command
 }
 
@@ -386,6 +387,7 @@ pub fn harness_in(dir: &Path) -> std::process::Command {
         .env_remove("NO_COLOR")
         // What makes a harness process a test's child is never inherited here.
         .env_remove("HARNESS_CHILD_DIR")
+        .env_remove("HARNESS_HISTORY")
         .env("HARNESS_STATE_DIR", dir.join(".state"));
     command
 }

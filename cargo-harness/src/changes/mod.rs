@@ -123,6 +123,20 @@ fn significant(pvalue: f64, max: f64) -> bool {
     pvalue <= max
 }
 
+/// Student's two-sample t-test with a pooled variance, two-sided, of `a`
+/// and `b` (scipy's `ttest_ind`): the single test a naive alert is made of,
+/// which `harness-tests` measures the false alarms of beside `compare`'s.
+#[must_use]
+pub fn t_test(a: &[f64], b: &[f64]) -> f64 {
+    let sample_std = |values: &[f64], mean: f64| {
+        #[allow(clippy::cast_precision_loss, reason = "sample sizes")]
+        let n = values.len() as f64;
+        (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    };
+    let ((mean_a, _), (mean_b, _)) = (mean_std(a), mean_std(b));
+    ttest::p_value(mean_a, sample_std(a, mean_a), a.len(), mean_b, sample_std(b, mean_b), b.len())
+}
+
 /// One E-Divisive pass over the whole of `series`, with the t-test at
 /// `max_pvalue` (no windows, no merge): the points it finds, in order.
 #[must_use]

@@ -7,6 +7,8 @@ use plotters::prelude::*;
 
 use harness_core::stats::{Summary, significant};
 
+use crate::history::store::Point;
+
 const WIDTH: u32 = 640;
 const HEIGHT: u32 = 300;
 /// The colour of values (the browser test looks for it), then one per further variant.
@@ -177,13 +179,13 @@ pub(super) fn pair_chart(base: &[f64], new: &[f64], base_name: &str, units: &str
     })
 }
 
-/// One metric over runs, oldest first: the median of each with its
-/// interquartile range; each run labelled on the axis (`labels`: its date and
-/// commit).
-pub(super) fn history_chart(runs: &[Summary], labels: &[String], units: &str) -> String {
-    let (low, high) = y_range(runs.iter().flat_map(|s| [s.q1, s.q3, s.median]).filter(|v| v.is_finite()));
+/// A metric over runs: each run's median (a line through them) and
+/// interquartile range (a bar), and each change point (a red line before the
+/// run where the new level starts, with its change), runs labelled below.
+pub(super) fn history_chart(points: &[Point], labels: &[String], units: &str, changes: &[(usize, String)]) -> String {
+    let (low, high) = y_range(points.iter().flat_map(|p| [p.q1, p.q3, p.value]).filter(|v| v.is_finite()));
     #[allow(clippy::cast_precision_loss, reason = "counts of runs")]
-    let n = runs.len().max(1) as f64;
+    let n = points.len().max(1) as f64;
     let name_of = |x: &f64| {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "run positions")]
         let at = x.round() as usize;
@@ -200,7 +202,7 @@ pub(super) fn history_chart(runs: &[Summary], labels: &[String], units: &str) ->
             .y_desc(units)
             .label_style(("sans-serif", 12))
             .axis_desc_style(("sans-serif", 13))
-            .x_labels(runs.len().clamp(1, 12))
+            .x_labels(points.len().clamp(1, 12))
             .x_label_formatter(&name_of)
             .y_labels(6)
             .y_label_formatter(&|y| label(*y))
@@ -208,13 +210,23 @@ pub(super) fn history_chart(runs: &[Summary], labels: &[String], units: &str) ->
             .map_err(err)?;
         #[allow(clippy::cast_precision_loss, reason = "indexes of runs")]
         let at = |i: usize| (i + 1) as f64;
-        for (i, s) in runs.iter().enumerate().filter(|(_, s)| s.n > 0) {
+        for (index, change) in changes {
+            let x = at(*index) - 0.5;
+            chart.draw_series(LineSeries::new([(x, low), (x, high)], RED.stroke_width(2))).map_err(err)?;
             chart
-                .draw_series(LineSeries::new([(at(i), s.q1), (at(i), s.q3)], BLUE.mix(0.5).stroke_width(6)))
+                .draw_series(std::iter::once(Text::new(
+                    change.clone(),
+                    (x, high),
+                    ("sans-serif", 12).into_font().color(&RED),
+                )))
                 .map_err(err)?;
         }
-        let medians: Vec<(f64, f64)> =
-            runs.iter().enumerate().filter(|(_, s)| s.n > 0).map(|(i, s)| (at(i), s.median)).collect();
+        for (i, p) in points.iter().enumerate() {
+            chart
+                .draw_series(LineSeries::new([(at(i), p.q1), (at(i), p.q3)], BLUE.mix(0.5).stroke_width(6)))
+                .map_err(err)?;
+        }
+        let medians: Vec<(f64, f64)> = points.iter().enumerate().map(|(i, p)| (at(i), p.value)).collect();
         chart.draw_series(LineSeries::new(medians.iter().copied(), BLUE.stroke_width(2))).map_err(err)?;
         chart.draw_series(medians.iter().map(|p| Circle::new(*p, 3, BLUE.filled()))).map_err(err)?;
         Ok(())
@@ -244,9 +256,20 @@ mod tests {
         assert_eq!(pair.matches("<circle").count(), 5);
         assert!(pair.contains("baseline main (left)"), "{pair}");
         let labels = ["12-01 a1b2c3d".to_owned(), "12-02".to_owned(), "12-03".to_owned()];
-        let history = history_chart(&[Summary::of(&[1.0, 2.0]), Summary::of(&[]), Summary::of(&[3.0])], &labels, "ms");
-        assert_eq!(history.matches("<circle").count(), 2);
+        let point = |value: f64| Point {
+            run: String::new(),
+            start: String::new(),
+            git_commit: None,
+            value,
+            q1: value - 0.5,
+            q3: value + 0.5,
+            n: 3,
+        };
+        let points = [point(1.5), point(1.6), point(3.0)];
+        let history = history_chart(&points, &labels, "ms", &[(2, "+88%".to_owned())]);
+        assert_eq!(history.matches("<circle").count(), 3);
         assert!(history.contains(">\n12-01 a1b2c3d\n</text>"), "{history}");
+        assert!(history.contains(">\n+88%\n</text>"), "the change is marked: {history}");
     }
 
     #[test]

@@ -1,81 +1,85 @@
-//! Each metric over runs, in the order they ran.
+//! Each metric over the runs of the history, with its change points.
 
 use std::fmt::Write as _;
 
 use html_escape::encode_text as text;
 
-use harness_core::results::JobResults;
-use harness_core::stats::Summary;
-
 use super::charts::{history_chart, label};
-use super::{figure, flat, head, when};
+use super::{figure, head, when};
+use crate::history::SeriesChanges;
+use crate::history::store::RunRow;
 
-/// A page of each metric over `runs` (each with its name), oldest first
-/// whatever the order given: the median of every run with its interquartile
-/// range, each run labelled with its date and commit.
+/// A page of the history: its runs (oldest first), then each series (a
+/// metric of a test on a machine) drawn over its runs, each run labelled
+/// with its date and commit, each change point marked with its change; the
+/// changes listed under their chart.
 #[must_use]
-pub fn history_page(runs: &[(String, JobResults)]) -> String {
-    let mut runs: Vec<&(String, JobResults)> = runs.iter().collect();
-    runs.sort_by(|a, b| a.1.job.start.cmp(&b.1.job.start));
+pub fn history_page(runs: &[RunRow], found: &[SeriesChanges]) -> String {
     let mut out = head("harness history");
     out.push_str("<ol>");
-    for (name, run) in &runs {
-        let commit = run.job.sysinfo.get("git_commit").map(|c| format!(", commit {}", short(c))).unwrap_or_default();
+    for run in runs {
+        let name = std::path::Path::new(&run.source)
+            .file_name()
+            .map_or(run.source.clone(), |n| n.to_string_lossy().into_owned());
+        let commit = run.git_commit.as_deref().map(|c| format!(", commit {}", short(c))).unwrap_or_default();
         let _ = write!(
             out,
             "<li>{} ({}{}, {})</li>",
-            text(name),
-            text(&when(&run.job.start)),
+            text(&name),
+            text(&when(&run.start)),
             text(&commit),
-            run.job.status
+            text(&run.status)
         );
     }
     out.push_str("</ol>\n");
-    let labels: Vec<String> = runs
-        .iter()
-        .map(|(_, run)| {
-            let date = when(&run.job.start).get(5..16).unwrap_or_default().to_owned();
-            match run.job.sysinfo.get("git_commit") {
-                Some(commit) => format!("{date} {}", short(commit)),
-                None => date,
-            }
-        })
-        .collect();
-    // Every (test, metric) seen in any run, in first-seen order.
-    let mut metrics: Vec<(String, String, String)> = Vec::new();
-    for (_, run) in &runs {
-        for test in flat(&run.tests) {
-            for perf in &test.perf_values {
-                let key = (test.subdir.clone(), perf.name(), perf.units.clone().unwrap_or_default());
-                if !metrics.iter().any(|m| m.0 == key.0 && m.1 == key.1) {
-                    metrics.push(key);
-                }
-            }
-        }
-    }
+    let total: usize = found.iter().map(|s| s.changes.len()).sum();
+    let _ = writeln!(out, "<p>{total} change{} in {} series.</p>", if total == 1 { "" } else { "s" }, found.len());
     out.push_str(r#"<div class="charts">"#);
-    for (at, (subdir, metric, units)) in metrics.iter().enumerate() {
-        let summaries: Vec<Summary> = runs
+    for (at, s) in found.iter().enumerate() {
+        let series = &s.series;
+        let units = series.units.clone().unwrap_or_default();
+        let labels: Vec<String> = series
+            .points
             .iter()
-            .map(|(_, run)| {
-                let values = flat(&run.tests)
-                    .into_iter()
-                    .find(|t| t.subdir == *subdir)
-                    .and_then(|t| t.perf_values.iter().find(|p| p.name() == *metric))
-                    .map(|p| p.values.clone())
-                    .unwrap_or_default();
-                Summary::of(&values)
+            .map(|p| {
+                let date = when(&p.start).get(5..16).unwrap_or_default().to_owned();
+                match &p.git_commit {
+                    Some(commit) => format!("{date} {}", short(commit)),
+                    None => date,
+                }
             })
             .collect();
-        let medians: Vec<String> =
-            summaries.iter().map(|s| if s.n == 0 { "-".to_owned() } else { label(s.median) }).collect();
-        let name = format!("{subdir}: {metric}");
-        let caption = format!("{name} ({units}): medians {}", medians.join(", "));
+        let marks: Vec<(usize, String)> =
+            s.changes.iter().map(|c| (c.point.index, format!("{:+.1}%", c.point.change_percent))).collect();
+        let medians: Vec<String> = series.points.iter().map(|p| label(p.value)).collect();
+        let name = format!("{}: {}", series.test, series.metric);
+        let caption = format!("{name} ({units}) on {}: medians {}", series.machine, medians.join(", "));
+        let mut changes = String::new();
+        if !s.changes.is_empty() {
+            changes.push_str("<ul class=\"changes\">");
+            for c in &s.changes {
+                let commit = c.git_commit.as_deref().map(short).unwrap_or("-");
+                let _ = write!(
+                    changes,
+                    "<li>{} at run {} ({}, {}): {} &rarr; {} {}, {:+.1}%, p {}</li>",
+                    c.verdict,
+                    c.point.index,
+                    text(&when(&c.start)),
+                    text(commit),
+                    label(c.point.mean_before),
+                    label(c.point.mean_after),
+                    text(&units),
+                    c.point.change_percent,
+                    label(c.point.pvalue),
+                );
+            }
+            changes.push_str("</ul>");
+        }
         out.push_str(&figure(
             &format!("history-{}", at + 1),
-            metric,
+            &series.metric,
             &caption,
-            &history_chart(&summaries, &labels, units),
+            &(history_chart(&series.points, &labels, &units, &marks) + &changes),
             "",
         ));
         out.push('\n');

@@ -84,8 +84,7 @@ pub(crate) fn page(results: &JobResults, baseline: Option<(&str, &JobResults)>, 
         let _ = writeln!(out, r#"<p class="noise">warning: {}</p>"#, text(&clean(noise)));
     }
     failures(&mut out, results);
-    let comparison: Option<Comparison> =
-        baseline.map(|(_, base)| compare(base, results, Knobs { alpha: 0.05, noise: 0.02 }));
+    let comparison: Option<Comparison> = baseline.map(|(_, base)| compare(base, results, &Knobs::default()));
     let row_of = |record: &TestRecord, perf: &PerfRecord| {
         comparison
             .as_ref()

@@ -317,10 +317,13 @@ pub(crate) fn run(args: &RunArgs, console: Console) -> i32 {
         }
     }
     if let Some(base) = baseline {
-        let knobs = compare::Knobs { alpha: 0.05, noise: 0.02 };
+        // k times the noise the history measured, where it has: the results
+        // tools keep the figures beside the store.
+        let store = compare::history_path(Path::new(RESULTS_ROOT));
+        let knobs = compare::Knobs { history: compare::NoiseFigures::beside(&store), ..compare::Knobs::default() };
         match crate::results::JobResults::read(resultdir.join("results.json")) {
             Ok(new) => {
-                let comparison = compare::compare(&base, &new, knobs);
+                let comparison = compare::compare(&base, &new, &knobs);
                 print_out(&comparison.table());
                 if comparison.regressed() {
                     status = EXIT_FAILED;

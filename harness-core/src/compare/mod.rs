@@ -10,12 +10,13 @@
 //! # let job = harness_core::Job::builder(dir.path().join("r")).build()?;
 //! # let _ = job.complete()?;
 //! let run = harness_core::results::JobResults::read(dir.path().join("r/results.json"))?;
-//! let comparison = compare(&run, &run, Knobs { alpha: 0.05, noise: 0.02 });
+//! let comparison = compare(&run, &run, &Knobs::default());
 //! assert!(!comparison.regressed());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod baselines;
+mod noise;
 mod units;
 mod verdict;
 
@@ -24,6 +25,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 pub use baselines::{BASELINES, baseline_path, load_run, save_baseline};
+pub use noise::{
+    NOISE_FACTOR, NOISE_MIN_RUNS, NOISE_RUNS, NoiseFigure, NoiseFigures, TOO_NOISY, history_path, machine_id,
+};
 pub use verdict::{Knobs, MIN_VALUES, MetricRow, SideStats, Verdict};
 
 use crate::results::{JobResults, TestRecord};
@@ -105,7 +109,7 @@ fn by_subdir(tests: &[TestRecord], out: &mut BTreeMap<String, TestRecord>) {
 
 /// Compares two runs.
 #[must_use]
-pub fn compare(base: &JobResults, new: &JobResults, knobs: Knobs) -> Comparison {
+pub fn compare(base: &JobResults, new: &JobResults, knobs: &Knobs) -> Comparison {
     let (mut old_tests, mut new_tests) = (BTreeMap::new(), BTreeMap::new());
     by_subdir(&base.tests, &mut old_tests);
     by_subdir(&new.tests, &mut new_tests);
@@ -121,6 +125,7 @@ pub fn compare(base: &JobResults, new: &JobResults, knobs: Knobs) -> Comparison 
         inconclusive: 0,
         compared: 0,
     };
+    let (machine, _) = machine_id(&new.job.sysinfo);
     for (subdir, old) in &old_tests {
         let Some(now) = new_tests.get(subdir) else { continue };
         if !old.status.is_failure() && now.status.is_failure() {
@@ -128,7 +133,7 @@ pub fn compare(base: &JobResults, new: &JobResults, knobs: Knobs) -> Comparison 
         }
         for perf in &old.perf_values {
             let Some(other) = now.perf_values.iter().find(|p| p.name() == perf.name()) else { continue };
-            let row = verdict::judge(subdir, perf, other, now, knobs);
+            let row = verdict::judge(subdir, perf, other, now, knobs, &machine);
             comparison.regressions += usize::from(row.verdict == Verdict::Regressed);
             comparison.inconclusive += usize::from(row.verdict == Verdict::Inconclusive);
             comparison.compared += usize::from(row.verdict != Verdict::NotComparable);
@@ -193,15 +198,24 @@ fn table(comparison: &Comparison) -> String {
             let _ = writeln!(out, "{label}: {item}");
         }
     }
+    let from_history = comparison.metrics.iter().filter(|m| m.threshold_from == "history").count();
+    let thresholds = if from_history == 0 {
+        format!("noise {}%", comparison.noise * 100.0)
+    } else {
+        format!(
+            "noise {NOISE_FACTOR} x the history's for {from_history} metric{}, else {}%",
+            if from_history == 1 { "" } else { "s" },
+            comparison.noise * 100.0
+        )
+    };
     let _ = writeln!(
         out,
-        "{} regression{}, {} inconclusive, {} compared (alpha {}, noise {}%)",
+        "{} regression{}, {} inconclusive, {} compared (alpha {}, {thresholds})",
         comparison.regressions,
         if comparison.regressions == 1 { "" } else { "s" },
         comparison.inconclusive,
         comparison.compared,
         comparison.alpha,
-        comparison.noise * 100.0
     );
     out
 }

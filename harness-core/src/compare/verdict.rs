@@ -7,19 +7,33 @@
 
 use serde::{Serialize, Serializer};
 
+use std::sync::Arc;
+
+use super::noise::NoiseFigures;
 use super::units::factor;
 use crate::results::formats::perf_value::threshold_key;
 use crate::results::{PerfRecord, TestRecord};
 use crate::stats::{Summary, ks_2samp, mann_whitney_p, shift_interval, significant};
 
 /// The statistical knobs: significance level and noise threshold.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Knobs {
     /// The significance level of the Mann-Whitney U test.
     pub alpha: f64,
-    /// Changes smaller than this fraction are noise (a metric's
-    /// `regression_threshold` keyval wins for regressions).
+    /// Changes smaller than this fraction are noise, for metrics the history
+    /// has no noise figure of (a metric's `regression_threshold` keyval wins
+    /// for regressions).
     pub noise: f64,
+    /// The history's noise figures: where one is known for a metric on NEW's
+    /// machine, [`NOISE_FACTOR`](super::NOISE_FACTOR) times it is the threshold.
+    pub history: Option<Arc<NoiseFigures>>,
+}
+
+impl Default for Knobs {
+    /// alpha 0.05, noise 2%, no history.
+    fn default() -> Self {
+        Knobs { alpha: 0.05, noise: 0.02, history: None }
+    }
 }
 
 /// The fewest values a side for a verdict other than `inconclusive`.
@@ -129,6 +143,10 @@ pub struct MetricRow {
     pub ks_p: f64,
     /// The change beyond which a significant worsening is a regression, in percent.
     pub threshold_percent: f64,
+    /// Where that threshold comes from: `keyval` (the metric's
+    /// `regression_threshold`), `history` (k times its noise on this
+    /// machine) or `noise` (the `--noise` given or its default).
+    pub threshold_from: &'static str,
     /// The verdict.
     pub verdict: Verdict,
     /// Why the verdict is `inconclusive` or `not comparable`.
@@ -157,10 +175,24 @@ impl MetricRow {
 
 /// Judges `old` (BASE) against `new` (NEW) of test `subdir`, whose NEW
 /// record may hold the metric's own `regression_threshold`.
-pub(super) fn judge(subdir: &str, old: &PerfRecord, new: &PerfRecord, record: &TestRecord, knobs: Knobs) -> MetricRow {
+pub(super) fn judge(
+    subdir: &str,
+    old: &PerfRecord,
+    new: &PerfRecord,
+    record: &TestRecord,
+    knobs: &Knobs,
+    machine: &str,
+) -> MetricRow {
     let name = new.name();
-    let threshold =
-        record.keyvals.get(&threshold_key(&name)).and_then(|t| t.parse::<f64>().ok()).unwrap_or(knobs.noise);
+    let history = knobs.history.as_ref().and_then(|h| h.get(subdir, &name, machine)).map(|f| f.threshold());
+    let noise_fraction = history.unwrap_or(knobs.noise);
+    let keyval = record.keyvals.get(&threshold_key(&name)).and_then(|t| t.parse::<f64>().ok());
+    let threshold = keyval.unwrap_or(noise_fraction);
+    let threshold_from = match (keyval, history) {
+        (Some(_), _) => "keyval",
+        (None, Some(_)) => "history",
+        (None, None) => "noise",
+    };
     let higher_is_better = new.higher_is_better();
     let convert = factor(old.units.as_deref(), new.units.as_deref());
     let base_values: Vec<f64> = old.values.iter().map(|v| v * convert.unwrap_or(1.0)).collect();
@@ -172,7 +204,7 @@ pub(super) fn judge(subdir: &str, old: &PerfRecord, new: &PerfRecord, record: &T
     // retries) leaves the change absolute, and the threshold relative to NEW.
     let relative = (base.median != 0.0 && base.median.is_finite()).then(|| 100.0 / base.median.abs());
     let reference = if relative.is_some() { base.median.abs() } else { now.median.abs() };
-    let (tolerance, noise) = (threshold * reference, knobs.noise * reference);
+    let (tolerance, noise) = (threshold * reference, noise_fraction * reference);
     let worse = if higher_is_better { shift < 0.0 } else { shift > 0.0 };
     // Two tests consulted, each at half the level, so that the pair keeps alpha.
     let (location, distribution) = (p < knobs.alpha / 2.0, ks_p < knobs.alpha / 2.0);
@@ -220,6 +252,7 @@ pub(super) fn judge(subdir: &str, old: &PerfRecord, new: &PerfRecord, record: &T
         p,
         ks_p,
         threshold_percent: threshold * 100.0,
+        threshold_from,
         verdict,
         why,
     }
