@@ -713,3 +713,25 @@ fn a_run_shows_its_numbers() {
     let quiet = run_in(dir.path(), &["run", "file_io.small", "--iterations", "3", "--results", "q", "-q"]);
     assert!(!text(&quiet.stdout).contains("median"), "{}", text(&quiet.stdout));
 }
+
+#[test]
+fn a_harness_binary_points_to_the_results_tools_and_refuses_other_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["report", "compare", "history", "confirm"] {
+        let out = run_in(dir.path(), &[command, "x"]);
+        assert_eq!(out.status.code(), Some(2), "{command}");
+        assert!(
+            text(&out.stderr).starts_with(&format!(
+                "error: `{command}` reads results, and the results tools do that: `cargo harness {command} x`"
+            )),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    let out = run_in(dir.path(), &["histroy"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "error: unrecognized subcommand `histroy`; the commands are list, run and validate (see --help)\n"
+    );
+}

@@ -75,6 +75,13 @@ where
         Command::Run(args) => run::run(&args, Console::new(cli.color.color)),
         Command::Moved(words) => {
             let command = words.first().map_or("", String::as_str);
+            if !RESULTS_COMMANDS.contains(&command) {
+                eprintln!(
+                    "error: unrecognized subcommand `{}`; the commands are list, run and validate (see --help)",
+                    crate::text::shown(command)
+                );
+                return EXIT_USAGE;
+            }
             eprintln!(
                 "error: `{command}` reads results, and the results tools do that: `cargo harness {}` (install them once with `cargo install cargo-harness`, or `cargo install --path cargo-harness` in harness's repository); a harness binary runs tests",
                 words.join(" ")
@@ -83,3 +90,7 @@ where
         }
     }
 }
+
+/// The commands of the results tools (`cargo harness ...`), which a harness
+/// binary points to.
+const RESULTS_COMMANDS: [&str; 4] = ["report", "compare", "history", "confirm"];
