@@ -73,6 +73,34 @@ pub(crate) enum Command {
         #[arg(long, value_name = "OUT.html")]
         html: Option<PathBuf>,
     },
+    /// Write a run in a dashboard's format: Bencher (bmf), github-action-benchmark, the Chrome perf
+    /// dashboard (histogramset), LAVA signals (lava).
+    Export {
+        /// The format: bmf, github-action-benchmark, histogramset or lava.
+        #[arg(long, value_name = "FORMAT")]
+        format: harness_core::export::Format,
+        /// Where to write (github-action-benchmark: the stem of its two files); default: print it.
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+        /// histogramset: the dashboard's master (default harness).
+        #[arg(long, value_name = "NAME")]
+        master: Option<String>,
+        /// histogramset: the dashboard's bot (default: the machine's identity).
+        #[arg(long, value_name = "NAME")]
+        bot: Option<String>,
+        /// histogramset: the dashboard's benchmark (default: the job's tag, else harness).
+        #[arg(long, value_name = "NAME")]
+        benchmark: Option<String>,
+        /// histogramset: the point's id (default: the job's start in seconds since 1970).
+        #[arg(long, value_name = "N")]
+        point_id: Option<i64>,
+        /// histogramset: a link to the run's logs (repeatable).
+        #[arg(long = "log-url", value_name = "URL")]
+        log_urls: Vec<String>,
+        /// The run: a results directory, a results.json (a merged job's too), or a baseline name.
+        #[arg(value_name = "RUN")]
+        run: String,
+    },
     /// The history of runs (results/history.sqlite): import runs, find where metrics changed, measure noise.
     History {
         /// The store (default: $HARNESS_HISTORY, else results/history.sqlite).

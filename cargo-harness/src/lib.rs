@@ -14,7 +14,7 @@
 //! | `command` | the command line (clap) |
 //! | [`history`] | the history store, its change points and noise |
 //! | [`changes`] | change-point detection (E-Divisive means, as Apache Otava) |
-//! | `report`, `merge`, `compare`, `confirm` | the commands |
+//! | `report`, `merge`, `compare`, `confirm`, `export` | the commands |
 //! | `error` | what the commands refuse |
 
 pub mod changes;
@@ -23,6 +23,7 @@ mod compare;
 mod confirm;
 mod error;
 mod expect;
+mod export;
 pub mod history;
 pub mod html;
 mod merge;
@@ -68,6 +69,10 @@ where
             let history = if noise.is_some() { None } else { harness_core::compare::NoiseFigures::beside(&store) };
             let knobs = harness_core::compare::Knobs { alpha, noise: noise.unwrap_or(0.02), history };
             compare::command(&base, &new, &knobs, json, gate)
+        }
+        Command::Export { format, out, master, bot, benchmark, point_id, log_urls, run } => {
+            let options = harness_core::export::Options { master, bot, benchmark, point_id, log_urls };
+            export::command(export::ExportArgs { run, format, out, options })
         }
         Command::History { history, command } => match command {
             HistoryCommand::Import { dirs } => history::import(history.as_deref(), &dirs),

@@ -47,6 +47,7 @@
 //! | [`compare`] | two runs compared metric by metric; baselines |
 //! | [`console`] | how harness's command lines print (colours, escaping, widths) |
 //! | [`event`] | what a job tells its observers |
+//! | [`export`] | a run in the formats dashboards read: Bencher's BMF, github-action-benchmark, the Chrome perf dashboard's HistogramSet, LAVA signals |
 //! | [`registry`] | every `#[autotest]` test of the binary |
 //! | [`constraint`] | the perf-constraint language |
 //! | [`profiler`] | profilers of the extra iteration |
@@ -78,6 +79,7 @@ mod engine;
 mod error;
 pub mod event;
 mod exclusive;
+pub mod export;
 mod failure;
 mod files;
 mod job;
@@ -98,6 +100,7 @@ pub mod stats;
 mod status;
 mod supervisor;
 mod text;
+mod units;
 mod validate;
 
 #[doc(hidden)]

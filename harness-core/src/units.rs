@@ -1,11 +1,13 @@
 //! Units that measure the same quantity with another prefix: a value in `ms`
-//! compared with one in `s` is converted, never read as a 99.9% change.
+//! compared with one in `s` is converted, never read as a 99.9% change; and
+//! the base unit of each (seconds, bytes, bytes per second) that exporters
+//! convert into what their readers know.
 
 /// The factor that turns a value in `from` into one in `to`, when both
 /// measure the same quantity (time, bytes, or either per second) with known
 /// prefixes; `Some(1.0)` for equal units (none counts as a unit); `None` when
 /// they cannot be compared.
-pub(super) fn factor(from: Option<&str>, to: Option<&str>) -> Option<f64> {
+pub(crate) fn factor(from: Option<&str>, to: Option<&str>) -> Option<f64> {
     let (from, to) = (from.unwrap_or(""), to.unwrap_or(""));
     if from == to {
         return Some(1.0);
@@ -16,7 +18,7 @@ pub(super) fn factor(from: Option<&str>, to: Option<&str>) -> Option<f64> {
 
 /// What a unit measures (`time`, `bytes`), its size in the base unit, and
 /// whether it is a rate (per second): `MB_per_sec` is bytes, 10^6, a rate.
-fn scale(unit: &str) -> Option<(&'static str, f64, bool)> {
+pub(crate) fn scale(unit: &str) -> Option<(&'static str, f64, bool)> {
     let (unit, rate) = ["/s", "_per_sec", "_per_second", "_per_s", "ps"]
         .iter()
         .find_map(|suffix| unit.strip_suffix(suffix).filter(|u| !u.is_empty() && (*suffix != "ps" || is_byte_unit(u))))

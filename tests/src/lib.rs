@@ -3,6 +3,7 @@
 //! recording profiler.
 
 mod fixture;
+pub mod readers;
 pub mod runs;
 pub mod tko;
 

@@ -114,6 +114,13 @@ pub(crate) struct RunArgs {
     /// At the end, compare this run with baseline NAME; a significant regression exits 1.
     #[arg(long, value_name = "NAME")]
     pub(crate) baseline: Option<String>,
+    /// When the run ends, also write it as FORMAT to PATH: bmf, github-action-benchmark (PATH is the stem
+    /// of its two files), histogramset or lava (repeatable).
+    #[arg(long = "export", value_name = "FORMAT=PATH")]
+    pub(crate) exports: Vec<String>,
+    /// Print LAVA test-case signals as each test ends (on by itself under LAVA's test shell).
+    #[arg(long)]
+    pub(crate) lava_signals: bool,
     /// No progress bar, and no perf values under each test's line.
     #[arg(long, short)]
     pub(crate) quiet: bool,

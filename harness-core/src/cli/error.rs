@@ -71,6 +71,9 @@ pub(crate) enum CliError {
     /// Two entries write to one output directory.
     #[error("writes to the same output directory as tests[{first}]; give one of them another `tag`")]
     SameOutputDir { first: usize },
+    /// An `--export` that is not FORMAT=PATH of a known format.
+    #[error("{0}")]
+    Export(String),
     /// A directory the command must make.
     #[error("cannot create `{}`: {source}", path.display())]
     CreateDir { path: PathBuf, source: io::Error },

@@ -12,6 +12,7 @@ use super::command::RunArgs;
 use super::control::{self, ControlFile, JobOptions, Plan, TestEntry};
 use super::error::{CliError, Problem};
 use super::exit::{EXIT_FAILED, EXIT_OK, usage_errors};
+use super::outputs;
 use super::progress::Progress;
 use super::reporter::Reporter;
 use super::select;
@@ -239,6 +240,10 @@ pub(crate) fn run(args: &RunArgs, console: Console) -> i32 {
     {
         return usage_errors(&[CliError::from(e).into()]);
     }
+    let exports = match outputs::export_specs(&args.exports) {
+        Ok(exports) => exports,
+        Err(e) => return usage_errors(&[e.into()]),
+    };
     let (resultdir, default_dir) = match &args.results {
         Some(dir) => (dir.clone(), false),
         None => match make_default_resultdir(plan.job.tag.as_deref()) {
@@ -257,6 +262,9 @@ pub(crate) fn run(args: &RunArgs, console: Console) -> i32 {
         builder = builder.observer(Arc::new(Progress::new()));
     }
     builder = builder.observer(reporter.clone());
+    if args.lava_signals || outputs::under_lava() {
+        builder = builder.observer(Arc::new(outputs::LavaSignals));
+    }
     if let Some(state) = &args.state_dir {
         builder = builder.state_dir(state);
     }
@@ -307,6 +315,9 @@ pub(crate) fn run(args: &RunArgs, console: Console) -> i32 {
     };
     let all_ran = summary.records().len() >= plan.tests.len();
     let mut status = if summary.has_failures() || !all_ran { EXIT_FAILED } else { EXIT_OK };
+    if !outputs::write_exports(&exports, &resultdir) {
+        status = EXIT_FAILED;
+    }
     if let Some(name) = &args.save_baseline {
         match compare::save_baseline(Path::new(RESULTS_ROOT), &resultdir, name) {
             Ok(path) => reporter.say(&format!("baseline {name}: {}", path.display())),

@@ -17,7 +17,6 @@
 
 mod baselines;
 mod noise;
-mod units;
 mod verdict;
 
 use std::collections::BTreeMap;

@@ -10,10 +10,10 @@ use serde::{Serialize, Serializer};
 use std::sync::Arc;
 
 use super::noise::NoiseFigures;
-use super::units::factor;
 use crate::results::formats::perf_value::threshold_key;
 use crate::results::{PerfRecord, TestRecord};
 use crate::stats::{Summary, ks_2samp, mann_whitney_p, shift_interval, significant};
+use crate::units::factor;
 
 /// The statistical knobs: significance level and noise threshold.
 #[derive(Debug, Clone)]
