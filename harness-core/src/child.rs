@@ -53,28 +53,36 @@ fn take_channel() -> Result<UnixStream, String> {
 /// Sends each iteration's end and each notice to the parent, which draws the
 /// progress and tells the console.
 struct ToParent {
-    channel: Mutex<UnixStream>,
+    channel: Arc<Mutex<UnixStream>>,
+}
+
+/// Sends a message to the parent, as one line.
+fn send(channel: &Mutex<UnixStream>, message: &ChildMessage) {
+    if let Ok(mut line) = serde_json::to_string(message) {
+        line.push('\n');
+        let _ = channel.lock().unwrap_or_else(PoisonError::into_inner).write_all(line.as_bytes());
+    }
 }
 
 impl Observer for ToParent {
     fn on_event(&self, event: &Event<'_>) {
         let message = match *event {
-            Event::IterationFinished { subdir, iteration, planned, test_length, elapsed } => ChildMessage::Iteration {
-                subdir: subdir.to_owned(),
-                iteration,
-                planned,
-                test_length,
-                elapsed_ms: elapsed.map(|e| u64::try_from(e.as_millis()).unwrap_or(u64::MAX)),
-            },
+            Event::IterationFinished { subdir, iteration, planned, test_length, elapsed, values } => {
+                ChildMessage::Iteration {
+                    subdir: subdir.to_owned(),
+                    iteration,
+                    planned,
+                    test_length,
+                    elapsed_ms: elapsed.map(|e| u64::try_from(e.as_millis()).unwrap_or(u64::MAX)),
+                    values: values.clone(),
+                }
+            }
             Event::Notice { subdir, kind, text } => {
                 ChildMessage::Notice { subdir: subdir.to_owned(), kind, text: text.to_owned() }
             }
             _ => return,
         };
-        if let Ok(mut line) = serde_json::to_string(&message) {
-            line.push('\n');
-            let _ = self.channel.lock().unwrap_or_else(PoisonError::into_inner).write_all(line.as_bytes());
-        }
+        send(&self.channel, &message);
     }
 }
 
@@ -141,9 +149,12 @@ fn run(dir: &Path) -> Result<(), String> {
             end_process_group();
         });
     }
+    let channel = Arc::new(Mutex::new(channel));
+    let to_parent = Arc::clone(&channel);
     let mut builder = JobBuilder::attached(spec.settings.clone(), spec.indent)
         .cancel_token(cancel)
-        .observer(Arc::new(ToParent { channel: Mutex::new(channel) }));
+        .observer(Arc::new(ToParent { channel }))
+        .forward_events(Box::new(move |line| send(&to_parent, &ChildMessage::EventLine(line.to_owned()))));
     for profiler in &spec.settings.profilers {
         builder = builder.profiler(profiler.build().map_err(|e| e.to_string())?);
     }

@@ -4,7 +4,7 @@
 //! close under it (`| head`). The harness binary's CLI and the results tools
 //! (`cargo harness`) print with it.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::Write as _;
 
 use anstyle::{AnsiColor, Style};
 
@@ -52,16 +52,21 @@ impl Console {
     /// Decides once, for stdout.
     #[must_use]
     pub fn new(choice: ColorChoice) -> Self {
+        Self::on(choice, &std::io::stdout())
+    }
+
+    /// Decides once, for `stream` (stderr, when stdout carries `--events -`).
+    pub(crate) fn on(choice: ColorChoice, stream: &(impl std::io::IsTerminal + std::os::fd::AsFd)) -> Self {
         let color = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                std::io::stdout().is_terminal()
+                stream.is_terminal()
                     && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                     && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
             }
         };
-        let width = terminal_size::terminal_size_of(std::io::stdout())
+        let width = terminal_size::terminal_size_of(stream)
             .map(|(terminal_size::Width(w), _)| usize::from(w))
             .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
             .filter(|w| *w > 0)

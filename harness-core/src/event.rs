@@ -3,9 +3,15 @@
 //! bar, the writer of `results.json` and `junit.xml`, a caller's own) consume
 //! them. A job has any number of observers, each told every event in order.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Duration;
 
+use crate::results::EventBody;
+pub use crate::results::IterationValues;
 use crate::results::JobSummary;
+pub use crate::results::NoticeKind;
 use crate::results::StatusEntry;
 use crate::results::TestRecord;
 
@@ -13,6 +19,15 @@ use crate::results::TestRecord;
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub enum Event<'a> {
+    /// The job started: its result directory is claimed and its keyval written.
+    JobStarted {
+        /// The result directory.
+        resultdir: &'a Path,
+        /// The job's tag, if any.
+        tag: Option<&'a str>,
+        /// The machine and build (`sysinfo-*` of the job keyval, without the prefix).
+        sysinfo: &'a BTreeMap<String, String>,
+    },
     /// A test's START line was written.
     TestStarted {
         /// The test's name.
@@ -36,6 +51,8 @@ pub enum Event<'a> {
         /// started (by the job's clock); `None` in a counted run, whose loop
         /// reads no clock.
         elapsed: Option<Duration>,
+        /// What the iteration recorded: its keyvals and perf values.
+        values: &'a IterationValues,
     },
     /// A status line (`INFO`, `WARN`, a test's status, ...) was recorded.
     StatusRecorded(&'a StatusEntry),
@@ -66,27 +83,6 @@ pub enum Event<'a> {
     },
     /// The job ended: [`Job::complete`](crate::job::Job::complete) ran.
     JobFinished(&'a JobSummary),
-}
-
-/// What a [`Event::Notice`] is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum NoticeKind {
-    /// What will make the job's numbers noisy (a debug build, the CPU
-    /// governor, turbo, the load): the job's, said once before its first
-    /// measuring test.
-    Noise,
-    /// Something a downstream reader would lose: a perf value without units,
-    /// a key or reason too long for TKO's database.
-    DataLoss,
-    /// A status line the disk did not take.
-    StatusLog,
-    /// What the supervisor waits for or did: an interrupt, a kill, processes
-    /// left behind, output cut.
-    Supervisor,
-    /// A test waits for another to finish measuring (the machine-wide lock).
-    Waiting,
 }
 
 /// What the engine asks of the profilers (autotest's `job.profilers.active()`
@@ -135,4 +131,64 @@ impl std::fmt::Display for ProfilerQuery {
 pub trait Observer: Send + Sync {
     /// One event.
     fn on_event(&self, event: &Event<'_>);
+}
+
+impl<'a> Event<'a> {
+    /// The line body of an event; `None` for what the stream leaves out (the
+    /// profiler queries, internal to the engine).
+    pub(crate) fn body(&self) -> Option<EventBody<'a>> {
+        Some(match *self {
+            Event::JobStarted { resultdir, tag, sysinfo } => EventBody::JobStarted {
+                resultdir: Cow::Borrowed(resultdir),
+                tag: tag.map(Cow::Borrowed),
+                sysinfo: Cow::Borrowed(sysinfo),
+            },
+            Event::TestStarted { test, subdir, depth } => {
+                EventBody::TestStarted { test: test.into(), subdir: subdir.into(), depth }
+            }
+            Event::IterationFinished { subdir, iteration, planned, test_length, elapsed, values } => {
+                EventBody::IterationFinished {
+                    subdir: subdir.into(),
+                    iteration,
+                    planned,
+                    test_length,
+                    elapsed: elapsed.map(|e| e.as_secs_f64()),
+                    values: Cow::Borrowed(values),
+                }
+            }
+            Event::StatusRecorded(entry) => {
+                let mut message = entry.message().to_owned();
+                for line in entry.extra_lines() {
+                    message.push('\n');
+                    message.push_str(line);
+                }
+                EventBody::Status {
+                    code: entry.code().to_string().into(),
+                    subdir: entry.subdir().map(Cow::Borrowed),
+                    operation: entry.operation().map(Cow::Borrowed),
+                    fields: Cow::Borrowed(entry.fields()),
+                    message: message.into(),
+                }
+            }
+            Event::Notice { subdir, kind, text } => {
+                EventBody::Notice { subdir: subdir.into(), kind, text: text.into() }
+            }
+            Event::TestFinished { record, depth } => EventBody::TestFinished { depth, record: Cow::Borrowed(record) },
+            Event::JobFinished(summary) => {
+                let mut counts = BTreeMap::new();
+                for record in summary.records() {
+                    *counts.entry(record.status.to_string()).or_insert(0) += 1;
+                }
+                let time = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                let (start, end) = summary.times();
+                EventBody::JobFinished {
+                    status: summary.status(),
+                    counts,
+                    start: time(start).into(),
+                    end: time(end).into(),
+                }
+            }
+            Event::ProfilersQueried { .. } => return None,
+        })
+    }
 }

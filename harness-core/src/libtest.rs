@@ -1,6 +1,6 @@
 //! The `cargo test` / nextest front end: `#[autotest(cargo_test)]`'s `#[test]`s.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -77,14 +77,19 @@ fn grace() -> Duration {
 
 /// A job for one test run under [`results_root`]`/<binary>/<name>/<run>`, its
 /// body isolated in a child process of this binary started with `child_args`.
+/// `HARNESS_EVENTS=PATH` adds its event lines to PATH, which every test of a
+/// `cargo test` or nextest run may share.
 fn job_for(name: &str, cancel: &CancelToken, child_args: Vec<String>) -> crate::error::Result<Job> {
     let root = results_root().join(crate::state::binary_name());
-    Job::builder(root.join(name).join(run_id()))
+    let mut builder = Job::builder(root.join(name).join(run_id()))
         .state_dir(root.join(".harness"))
         .cancel_token(cancel.clone())
         .isolation(Isolation::Process { grace: grace(), child_args })
-        .observer(std::sync::Arc::new(Told))
-        .build()
+        .observer(std::sync::Arc::new(Told));
+    if let Some(path) = std::env::var_os("HARNESS_EVENTS").filter(|p| !p.is_empty()) {
+        builder = builder.events_copy(crate::results::EventsCopy::File(crate::files::absolute(Path::new(&path))));
+    }
+    builder.build()
 }
 
 /// Tells what a person running `cargo test` should hear at once: a test

@@ -52,6 +52,13 @@ impl Phase {
         harness_names::PHASES[self as usize]
     }
 
+    /// Whether the phase runs as part of one iteration of `run_once` (its
+    /// hooks, `run_once` itself, `postprocess_iteration`).
+    #[must_use]
+    pub const fn is_iteration(self) -> bool {
+        matches!(self, Phase::BeforeRunOnce | Phase::RunOnce | Phase::AfterRunOnce | Phase::PostprocessIteration)
+    }
+
     /// The phase of a method name.
     #[must_use]
     pub fn from_name(name: &str) -> Option<Phase> {

@@ -38,6 +38,9 @@ pub(crate) struct JobSettings {
     /// What `baseline(name)` in a constraint is: per test subdir, the median of
     /// each perf keyval over the baseline's blocks.
     pub(crate) baseline: std::collections::BTreeMap<String, std::collections::BTreeMap<String, f64>>,
+    /// Where the job's event lines go besides `events.jsonl`.
+    #[serde(default)]
+    pub(crate) events_copy: Option<crate::results::EventsCopy>,
 }
 
 impl JobSettings {
@@ -56,6 +59,7 @@ impl JobSettings {
             flush_interval: Duration::from_secs(1),
             profilers: Vec::new(),
             baseline: std::collections::BTreeMap::new(),
+            events_copy: None,
         }
     }
 }

@@ -380,3 +380,38 @@ pub fn lava(console: &str) -> Result<Vec<LavaCase>, String> {
     }
     Ok(out)
 }
+
+/// The stream a bot reads: every line of an `events.jsonl` checked against
+/// `docs/events.schema.json` by a JSON Schema validator, each line's `seq`
+/// one more than the last's. The parsed lines, or what is wrong, by line.
+///
+/// # Errors
+///
+/// Each line that is not JSON, breaks the schema or the count, and bytes
+/// after the last newline.
+pub fn events(text: &str) -> Result<Vec<Value>, String> {
+    static SCHEMA: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    let validator = SCHEMA.get_or_init(|| {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/events.schema.json");
+        let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("the schema")).expect("JSON");
+        jsonschema::validator_for(&schema).expect("a valid schema")
+    });
+    if !text.is_empty() && !text.ends_with('\n') {
+        return Err(format!("the last line is not complete: {:?}", text.rsplit('\n').next().unwrap_or("")));
+    }
+    let mut lines = Vec::new();
+    for (at, line) in text.lines().enumerate() {
+        let number = at + 1;
+        let value: Value = serde_json::from_str(line).map_err(|e| format!("line {number}: {e}: {line}"))?;
+        let errors: Vec<String> =
+            validator.iter_errors(&value).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        if !errors.is_empty() {
+            return Err(format!("line {number}: {}: {line}", errors.join("; ")));
+        }
+        if value["seq"] != number {
+            return Err(format!("line {number} has seq {}", value["seq"]));
+        }
+        lines.push(value);
+    }
+    Ok(lines)
+}

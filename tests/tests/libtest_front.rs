@@ -302,6 +302,7 @@ fn nextest_runs_one_measuring_test_at_a_time_machine_wide() {
         .args(["nextest", "run", "--workspace", "--color", "never", "--no-fail-fast", "-E", filter])
         .args(["--test-threads", "4"])
         .env("HARNESS_RESULTS_DIR", dir.path())
+        .env("HARNESS_EVENTS", dir.path().join("all-events.jsonl"))
         .env_remove("HARNESS_PARALLEL")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
@@ -322,6 +323,15 @@ fn nextest_runs_one_measuring_test_at_a_time_machine_wide() {
     }
     let (a, b) = (span(dir.path(), "cargo_test_front", "ct_par_a"), span(dir.path(), "cargo_test_front", "ct_par_b"));
     assert!(a.0 < b.1 && b.0 < a.1, "the two parallel tests ran one after the other: {a:?} {b:?}");
+    // HARNESS_EVENTS: every process appended to one stream, whole lines
+    // counted one by one across them, each test's end in it once.
+    let all = std::fs::read_to_string(dir.path().join("all-events.jsonl")).unwrap();
+    let lines = harness_tests::readers::events(&all).unwrap();
+    let mut finished: Vec<&str> =
+        lines.iter().filter(|l| l["event"] == "test_finished").map(|l| l["record"]["test"].as_str().unwrap()).collect();
+    finished.sort_unstable();
+    assert_eq!(finished, ["ct_par_a", "ct_par_b", "ct_slow_a", "ct_slow_b", "nx_slow_a", "nx_slow_b"]);
+    assert_eq!(lines.iter().filter(|l| l["event"] == "job_started").count(), 6);
 }
 
 /// `#[autotest(cargo_test)]` gives the verdicts `test_main` and the CLI give:

@@ -118,6 +118,10 @@ pub(crate) struct RunArgs {
     /// of its two files), histogramset or lava (repeatable).
     #[arg(long = "export", value_name = "FORMAT=PATH")]
     pub(crate) exports: Vec<String>,
+    /// Also write the job's event stream (what events.jsonl in the results holds) to PATH, or to stdout
+    /// with `-` (the console then goes to stderr).
+    #[arg(long, value_name = "PATH|-")]
+    pub(crate) events: Option<PathBuf>,
     /// Print LAVA test-case signals as each test ends (on by itself under LAVA's test shell).
     #[arg(long)]
     pub(crate) lava_signals: bool,

@@ -6,7 +6,7 @@ use clap::Parser as _;
 use super::command::{Cli, Command};
 use super::exit::{EXIT_OK, EXIT_USAGE, usage_errors};
 use super::{control, list, run};
-use crate::console::{Console, print_out};
+use crate::console::print_out;
 
 /// The command line of a harness binary: `list`, `run`, `validate`.
 ///
@@ -72,7 +72,7 @@ where
                 Err(problems) => usage_errors(&problems),
             }
         }
-        Command::Run(args) => run::run(&args, Console::new(cli.color.color)),
+        Command::Run(args) => run::run(&args, cli.color.color),
         Command::Moved(words) => {
             let command = words.first().map_or("", String::as_str);
             if !RESULTS_COMMANDS.contains(&command) {

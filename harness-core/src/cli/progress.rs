@@ -135,7 +135,7 @@ fn timed(iteration: u64, length: f64, elapsed: Duration) -> String {
 impl Observer for Progress {
     fn on_event(&self, event: &Event<'_>) {
         match *event {
-            Event::IterationFinished { subdir, iteration, planned, test_length, elapsed } => {
+            Event::IterationFinished { subdir, iteration, planned, test_length, elapsed, .. } => {
                 self.iteration(subdir, iteration, planned, test_length, elapsed);
             }
             Event::TestFinished { record, .. } => {

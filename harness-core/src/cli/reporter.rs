@@ -24,10 +24,17 @@ pub(crate) struct Reporter {
     stdout_closed: AtomicBool,
     /// Whether each test's perf values are printed under its line.
     values: bool,
+    /// Whether the console is on stderr (stdout carries `--events -`).
+    on_stderr: bool,
 }
 
 impl Reporter {
-    pub(crate) fn new(console: Console, planned: usize, resultdir: &std::path::Path, values: bool) -> Self {
+    pub(crate) fn new(
+        console: Console,
+        planned: usize,
+        resultdir: &std::path::Path,
+        (values, on_stderr): (bool, bool),
+    ) -> Self {
         Reporter {
             console,
             planned,
@@ -35,6 +42,7 @@ impl Reporter {
             begin: Instant::now(),
             stdout_closed: AtomicBool::new(false),
             values,
+            on_stderr,
         }
     }
 
@@ -43,8 +51,13 @@ impl Reporter {
         if self.stdout_closed.load(Ordering::Relaxed) {
             return;
         }
-        let mut out = std::io::stdout().lock();
-        if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+        let written = if self.on_stderr {
+            writeln!(std::io::stderr().lock(), "{line}")
+        } else {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{line}").and_then(|()| out.flush())
+        };
+        if written.is_err() {
             self.stdout_closed.store(true, Ordering::Relaxed);
         }
     }

@@ -18,9 +18,10 @@ use super::reporter::Reporter;
 use super::select;
 use crate::cancel::CancelToken;
 use crate::compare;
-use crate::console::{Console, print_out};
+use crate::console::{ColorChoice, Console, print_out};
 use crate::job::Job;
 use crate::profiler::ProfilerSpec;
+use crate::results::EventsCopy;
 use crate::settings::Isolation;
 
 /// A number of seconds from the command line: finite and not negative (zero
@@ -212,7 +213,12 @@ fn point_latest_at(dir: &Path) {
 /// `run`: exit status 0 when every test ended GOOD, WARN or TEST_NA, 1 when
 /// one did not (or one could not run, or the job was interrupted), 2 when
 /// nothing ran.
-pub(crate) fn run(args: &RunArgs, console: Console) -> i32 {
+pub(crate) fn run(args: &RunArgs, color: ColorChoice) -> i32 {
+    let events_on_stdout = args.events.as_deref() == Some(Path::new("-"));
+    let console =
+        if events_on_stdout { Console::on(color, &std::io::stderr()) } else { Console::on(color, &std::io::stdout()) };
+    // What is not an event goes to stderr when stdout carries the events.
+    let print_out = |text: &str| if events_on_stdout { eprint!("{text}") } else { print_out(text) };
     let plan = match plan(args) {
         Ok(Some(plan)) => plan,
         Ok(None) => {
@@ -252,7 +258,7 @@ pub(crate) fn run(args: &RunArgs, console: Console) -> i32 {
         },
     };
     let cancel = CancelToken::new();
-    let reporter = Arc::new(Reporter::new(console, plan.tests.len(), &resultdir, !args.quiet));
+    let reporter = Arc::new(Reporter::new(console, plan.tests.len(), &resultdir, (!args.quiet, events_on_stdout)));
     let grace = Duration::try_from_secs_f64(args.grace).unwrap_or(Duration::MAX);
     let mut builder = Job::builder(&resultdir)
         .cancel_token(cancel.clone())
@@ -267,6 +273,11 @@ pub(crate) fn run(args: &RunArgs, console: Console) -> i32 {
     }
     if let Some(state) = &args.state_dir {
         builder = builder.state_dir(state);
+    }
+    match &args.events {
+        Some(_) if events_on_stdout => builder = builder.events_copy(EventsCopy::Stdout),
+        Some(path) => builder = builder.events_copy(EventsCopy::File(path.clone())),
+        None => {}
     }
     if let Some(base) = &baseline {
         builder = builder.baseline(base);

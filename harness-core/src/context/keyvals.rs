@@ -88,13 +88,28 @@ impl TestContext {
         } else {
             match self.phase {
                 Some(Phase::Postprocess) => BlockKind::Postprocess,
-                Some(Phase::BeforeRunOnce | Phase::RunOnce | Phase::AfterRunOnce | Phase::PostprocessIteration) => {
-                    BlockKind::Iteration
-                }
+                Some(phase) if phase.is_iteration() => BlockKind::Iteration,
                 _ => BlockKind::Other,
             }
         };
-        self.iteration_keyvals.write(attr, perf, Some((kind, self.iteration)))?;
+        if kind == BlockKind::Iteration {
+            // Kept for the iteration's event too.
+            let attr: Vec<(String, String)> =
+                attr.into_iter().map(|(k, v)| (k.as_ref().to_owned(), v.to_string())).collect();
+            let perf: Vec<(String, PerfNumber)> =
+                perf.into_iter().map(|(k, v)| (k.as_ref().to_owned(), v.into())).collect();
+            let written_by = Some((kind, self.iteration));
+            self.iteration_keyvals.write(
+                attr.iter().map(|(k, v)| (k, v)),
+                perf.iter().map(|(k, v)| (k, *v)),
+                written_by,
+            )?;
+            let this = &mut self.this_iteration;
+            this.attr.extend(attr);
+            this.perf.extend(perf.into_iter().map(|(k, v)| (k, v.as_f64())));
+        } else {
+            self.iteration_keyvals.write(attr, perf, Some((kind, self.iteration)))?;
+        }
         if !self.iteration_keyvals.long_keys().is_empty() {
             let long = self.iteration_keyvals.long_keys().to_vec();
             self.check_key_lengths(long.iter().map(String::as_str));
@@ -116,9 +131,17 @@ impl TestContext {
         }
         let unitless = (!value.has_units()).then(|| value.full_name());
         let threshold = value.threshold_keyval();
+        let in_iteration = !self.profiled_run && self.phase.is_some_and(Phase::is_iteration);
+        let for_event = in_iteration.then(|| value.clone());
         // The profiled iteration runs under the profilers: its values are kept apart.
         let chart = if self.profiled_run { &mut self.profiled_chart } else { &mut self.chart };
         chart.add(value)?;
+        if let Some(value) = for_event {
+            let mut alone = PerfChart::new();
+            alone.add(&value)?;
+            let record = crate::results::outputs::record::perf_records(alone, PerfChart::new());
+            self.this_iteration.perf_values.extend(record);
+        }
         if let Some(name) = unitless {
             self.warn_no_units(&name);
         }

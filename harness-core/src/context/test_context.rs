@@ -59,6 +59,9 @@ pub struct TestContext {
     pub(crate) warmup_iterations: u64,
     /// `results/keyval`, with the perf values of its last block.
     pub(crate) iteration_keyvals: IterationKeyvals,
+    /// What the current measured iteration recorded, for its
+    /// [`Event::IterationFinished`](crate::event::Event::IterationFinished).
+    pub(crate) this_iteration: crate::event::IterationValues,
     tmpdir: std::cell::OnceCell<PathBuf>,
     /// `results/` and `profiling/` are made when first used.
     made_resultsdir: std::cell::Cell<bool>,
@@ -103,6 +106,7 @@ impl TestContext {
             tagged_testname,
             subdir,
             dirs,
+            this_iteration: crate::event::IterationValues::default(),
             iteration: 0,
             phase: None,
             profiled_run: false,

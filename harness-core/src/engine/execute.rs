@@ -12,7 +12,7 @@ use crate::constraint::Constraint;
 use crate::context::TestContext;
 use crate::debuglog::note;
 use crate::definition::Autotest;
-use crate::event::{Event, ProfilerQuery};
+use crate::event::{Event, IterationValues, ProfilerQuery};
 use crate::failure::{Failure, TestResult};
 use crate::phase::Phase;
 use crate::results::formats::pyfmt::float_repr;
@@ -82,6 +82,7 @@ pub(crate) fn execute(
                 cancelled(run.job)?;
                 ctx.iteration += 1;
                 *started += 1;
+                ctx.this_iteration = IterationValues::default();
                 run.once_with_retry(ctx)?;
                 elapsed = run.job.now() - start;
                 run.job.emit(&Event::IterationFinished {
@@ -90,6 +91,7 @@ pub(crate) fn execute(
                     planned: None,
                     test_length: Some(length),
                     elapsed: Some(Duration::try_from_secs_f64(elapsed).unwrap_or_default()),
+                    values: &ctx.this_iteration,
                 });
             }
             note(&format!("Test finished after {} iterations, time elapsed: {elapsed:.3} s", ctx.iteration));
@@ -103,6 +105,7 @@ pub(crate) fn execute(
                 cancelled(run.job)?;
                 ctx.iteration = iteration;
                 *started += 1;
+                ctx.this_iteration = IterationValues::default();
                 run.once_with_retry(ctx)?;
                 // No clock read here: a counted run's progress needs none.
                 run.job.emit(&Event::IterationFinished {
@@ -111,6 +114,7 @@ pub(crate) fn execute(
                     planned: Some(count),
                     test_length: None,
                     elapsed: None,
+                    values: &ctx.this_iteration,
                 });
             }
         }

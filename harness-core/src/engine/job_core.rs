@@ -14,6 +14,7 @@ use crate::event::{Event, Observer, ProfilerQuery};
 use crate::profiler::ProfilerSet;
 use crate::results::formats::status_entry::{StatusCode, StatusEntry};
 use crate::results::formats::status_log::StatusLogWriter;
+use crate::results::outputs::events::EventLog;
 use crate::settings::JobSettings;
 
 /// The job's hooks, run with each test's context.
@@ -52,6 +53,9 @@ pub(crate) struct JobCore {
     pub(crate) said_noise: AtomicBool,
     pub(crate) cancel: CancelToken,
     observers: Vec<Arc<dyn Observer>>,
+    /// `events.jsonl`: every event is written there before observers hear it.
+    pub(crate) events: EventLog,
+    warned_events: AtomicBool,
     pub(crate) logger: StatusLogWriter,
     /// The sequence number of the last test (`use_sequence_number`).
     sequence: Mutex<u32>,
@@ -74,6 +78,7 @@ pub(crate) struct CoreParts {
     pub(crate) cache_dropper: CacheDropper,
     pub(crate) cancel: CancelToken,
     pub(crate) observers: Vec<Arc<dyn Observer>>,
+    pub(crate) events: EventLog,
     pub(crate) logger: StatusLogWriter,
 }
 
@@ -95,6 +100,8 @@ impl JobCore {
                 said_noise: AtomicBool::new(false),
                 cancel: parts.cancel,
                 observers: parts.observers,
+                events: parts.events,
+                warned_events: AtomicBool::new(false),
                 logger: parts.logger,
                 sequence: Mutex::new(0),
                 view,
@@ -131,8 +138,19 @@ impl JobCore {
         Ok(())
     }
 
-    /// Tells every observer.
+    /// Writes the event to `events.jsonl`, then tells every observer.
     pub(crate) fn emit(&self, event: &Event<'_>) {
+        if let Err(error) = self.events.write(event.body())
+            && !self.warned_events.swap(true, Ordering::Relaxed)
+        {
+            log::warn!(target: "harness", "cannot write to the event stream ({error}); its lines from now on may be missing");
+        }
+        self.relay(event);
+    }
+
+    /// Tells every observer, without writing the event: for what a child
+    /// process wrote to `events.jsonl` itself.
+    pub(crate) fn relay(&self, event: &Event<'_>) {
         for observer in &self.observers {
             observer.on_event(event);
         }

@@ -15,13 +15,14 @@ use crate::cancel::CancelToken;
 use crate::context::TestContext;
 use crate::engine::{CacheDropper, Clock, CoreParts, Isolate, JobCore, JobHooks};
 use crate::error::{Error, Result};
-use crate::event::Observer;
+use crate::event::{Event, Observer};
 use crate::failure::TestResult;
 use crate::files::{absolute, private_dir};
 use crate::profiler::{Profiler, ProfilerSet};
 use crate::results::formats::keyval::format_keyval;
 use crate::results::formats::status_entry::StatusCode;
 use crate::results::formats::status_log::StatusLogWriter;
+use crate::results::outputs::events::EventLog;
 use crate::settings::{Isolation, JobSettings};
 
 /// Builds a [`Job`].
@@ -46,6 +47,8 @@ pub struct JobBuilder {
     observers: Vec<Arc<dyn Observer>>,
     attach_indent: Option<usize>,
     isolation: Isolation,
+    /// How a child sends its event lines to its parent.
+    forward: Option<crate::results::outputs::events::Forward>,
 }
 
 impl fmt::Debug for JobBuilder {
@@ -76,6 +79,7 @@ impl JobBuilder {
             observers: Vec::new(),
             attach_indent: None,
             isolation: Isolation::InProcess,
+            forward: None,
         }
     }
 
@@ -229,6 +233,20 @@ impl JobBuilder {
         self.settings.baseline = crate::results::outputs::job_files::baseline_medians(results);
         self
     }
+    /// Writes the job's event lines to `copy` too, besides its result
+    /// directory's `events.jsonl`: stdout (`--events -`) or another file,
+    /// which any number of jobs may share (`HARNESS_EVENTS`).
+    pub fn events_copy(mut self, copy: crate::results::EventsCopy) -> Self {
+        self.settings.events_copy = Some(copy);
+        self
+    }
+
+    /// How a child process sends its event lines to its parent's copy on stdout.
+    pub(crate) fn forward_events(mut self, forward: crate::results::outputs::events::Forward) -> Self {
+        self.forward = Some(forward);
+        self
+    }
+
     /// Adds an observer: told every [`Event`](crate::event::Event) of the job.
     pub fn observer(mut self, observer: Arc<dyn Observer>) -> Self {
         self.observers.push(observer);
@@ -272,9 +290,18 @@ impl JobBuilder {
             spec.build()?;
         }
         let started = chrono::Utc::now();
+        let sysinfo = owns_group.then(|| {
+            crate::results::sysinfo::collect(crate::registry::crates().iter().copied())
+                .into_iter()
+                .filter(|(_, v)| !v.chars().any(char::is_control))
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect::<std::collections::BTreeMap<String, String>>()
+        });
         // The result directory first: a run refused there leaves nothing behind.
-        let claimed =
-            if owns_group { Some(claim(&settings.resultdir, &job_keyval(&settings, started))?) } else { None };
+        let claimed = match &sysinfo {
+            Some(sysinfo) => Some(claim(&settings.resultdir, &job_keyval(&settings, started, sysinfo))?),
+            None => None,
+        };
         let defaults_used = self.tmpdir.is_none() || self.testdir.is_none();
         let default_root = if defaults_used { crate::state::default_state_dir() } else { None };
         let root = self.state_root.clone().or_else(|| default_root.clone());
@@ -307,6 +334,15 @@ impl JobBuilder {
                 return Err(e);
             }
         }
+        let events = match EventLog::open(&settings.resultdir, settings.events_copy.as_ref(), self.forward) {
+            Ok(events) => events,
+            Err(e) => {
+                if let Some(claimed) = claimed {
+                    claimed.undo(&settings.resultdir);
+                }
+                return Err(e);
+            }
+        };
         settings.tmpdir = tmpdir;
         settings.testdir = testdir;
         let origin = Instant::now();
@@ -331,10 +367,15 @@ impl JobBuilder {
             cache_dropper: self.cache_dropper.unwrap_or_else(|| Arc::new(crate::caches::drop_caches)),
             cancel: self.cancel.unwrap_or_default(),
             observers,
+            events,
         });
+        if let Some(sysinfo) = &sysinfo {
+            let (resultdir, tag) = (&core.settings.resultdir, core.settings.tag.as_deref());
+            core.emit(&Event::JobStarted { resultdir, tag, sysinfo });
+        }
         let inner = JobInner::new(core, isolation, files, owns_group, started);
         let job = Job { inner: Arc::new(inner) };
-        if owns_group {
+        if sysinfo.is_some() {
             job.record(StatusCode::Start, None, None, "")?;
         }
         Ok(job)
@@ -342,7 +383,11 @@ impl JobBuilder {
 }
 
 /// The job keyval: `status_version=1`, start, hostname, user, harness version, label.
-fn job_keyval(settings: &JobSettings, started: chrono::DateTime<chrono::Utc>) -> String {
+fn job_keyval(
+    settings: &JobSettings,
+    started: chrono::DateTime<chrono::Utc>,
+    sysinfo: &std::collections::BTreeMap<String, String>,
+) -> String {
     let host = nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default();
     let mut keyval: Vec<(&str, String)> = vec![
         ("status_version", "1".to_owned()),
@@ -360,11 +405,7 @@ fn job_keyval(settings: &JobSettings, started: chrono::DateTime<chrono::Utc>) ->
     if let Some(tag) = &settings.tag {
         keyval.push(("label", tag.clone()));
     }
-    let sysinfo: Vec<(String, String)> = crate::results::sysinfo::collect(crate::registry::crates().iter().copied())
-        .into_iter()
-        .filter(|(_, v)| !v.chars().any(char::is_control))
-        .map(|(k, v)| (format!("sysinfo-{k}"), v))
-        .collect();
+    let sysinfo: Vec<(String, String)> = sysinfo.iter().map(|(k, v)| (format!("sysinfo-{k}"), v.clone())).collect();
     keyval.extend(sysinfo.iter().map(|(k, v)| (k.as_str(), v.clone())));
     format_keyval(keyval).unwrap_or_default()
 }
@@ -381,6 +422,7 @@ impl Claimed {
         let _ = fs::remove_file(dir.join("keyval"));
         let _ = fs::remove_file(dir.join(crate::results::outputs::exit_status::EXIT_STATUS_FILE));
         let _ = fs::remove_dir_all(dir.join("sysinfo"));
+        let _ = fs::remove_file(dir.join(crate::results::EVENTS_FILE));
         if self.made_dir {
             let _ = fs::remove_dir(dir);
         }

@@ -27,6 +27,10 @@ pub use formats::perf_number::PerfNumber;
 pub use formats::perf_value::{PerfData, PerfValue};
 pub use formats::status_entry::{StatusCode, StatusEntry};
 pub use formats::status_reader::{ABORTED_UNEXPECTEDLY, GroupStatus, StatusLog};
+pub use outputs::events::{
+    EVENTS_FILE, EVENTS_SCHEMA_VERSION, EventBody, EventLine, EventsCopy, EventsRead, IterationValues, NoticeKind,
+    read_events,
+};
 pub use outputs::exit_status::{EXIT_STATUS_FILE, JobExit, read_job_exit, write_finished};
 pub use outputs::job_files::{read_or_rebuild, rebuild_job_files, write_job_files};
 pub use outputs::job_results::{JobInfo, JobResults, RESULTS_SCHEMA_VERSION};

@@ -355,18 +355,28 @@ impl Supervisor<'_> {
                 None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
             };
             match message {
-                Ok(Msg::Child(ChildMessage::Iteration { subdir, iteration, planned, test_length, elapsed_ms })) => {
-                    self.job.emit(&Event::IterationFinished {
+                // The child wrote these to events.jsonl itself: told to the observers only.
+                Ok(Msg::Child(ChildMessage::Iteration {
+                    subdir,
+                    iteration,
+                    planned,
+                    test_length,
+                    elapsed_ms,
+                    values,
+                })) => {
+                    self.job.relay(&Event::IterationFinished {
                         subdir: &subdir,
                         iteration,
                         planned,
                         test_length,
                         elapsed: elapsed_ms.map(Duration::from_millis),
+                        values: &values,
                     });
                 }
                 Ok(Msg::Child(ChildMessage::Notice { subdir, kind, text })) => {
-                    self.job.emit(&Event::Notice { subdir: &subdir, kind, text: &text });
+                    self.job.relay(&Event::Notice { subdir: &subdir, kind, text: &text });
                 }
+                Ok(Msg::Child(ChildMessage::EventLine(line))) => self.job.events.echo(&line),
                 Ok(Msg::Overflow) => {
                     if seen.exit.is_none() {
                         kill_test(pid, containment);

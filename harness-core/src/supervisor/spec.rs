@@ -77,7 +77,11 @@ pub(crate) enum ChildMessage {
         test_length: Option<f64>,
         /// Milliseconds since the first iteration started, in a timed run.
         elapsed_ms: Option<u64>,
+        /// What it recorded.
+        values: crate::event::IterationValues,
     },
+    /// A line the child wrote to `events.jsonl`, for the parent's copy on its stdout.
+    EventLine(String),
     /// Something a person should know now ([`Event::Notice`](crate::event::Event::Notice)).
     Notice {
         /// The test's output directory.

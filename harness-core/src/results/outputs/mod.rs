@@ -1,9 +1,10 @@
 //! The job's own outputs, made from autotest's formats (`super::formats`):
 //! the records of a run (`record.rs`), `results.json` (its types
 //! `job_results.rs`, written and rebuilt by `job_files.rs`, its bytes
-//! `results_json.rs`), `junit.xml` (`junit.rs`), the job's exit status for TKO
+//! `results_json.rs`), `junit.xml` (`junit.rs`), the live event stream (`events.rs`, `events.jsonl`), the job's exit status for TKO
 //! (`exit_status.rs`, `.autoserv_execute`) and the machine (`sysinfo.rs`).
 
+pub(crate) mod events;
 pub(crate) mod exit_status;
 pub(crate) mod job_files;
 pub(crate) mod job_results;
