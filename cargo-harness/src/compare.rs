@@ -17,8 +17,8 @@ const RESULTS_ROOT: &str = "results";
 /// a baseline in `./results/baselines/`.
 pub(crate) fn load_side(text: &str) -> Result<JobResults, CliError> {
     let (results, rebuilt) = load_run(Path::new(RESULTS_ROOT), text)?;
-    if rebuilt {
-        eprintln!("note: {text} has no results.json; rebuilt it (and junit.xml) from status.log");
+    if let Some(note) = rebuilt {
+        eprintln!("note: {note}");
     }
     Ok(results)
 }

@@ -13,8 +13,8 @@ use crate::error::CliError;
 /// job died before writing it (and said so).
 pub(crate) fn load(dir: &Path) -> Result<JobResults, CliError> {
     let (results, rebuilt) = read_or_rebuild(dir)?;
-    if rebuilt {
-        eprintln!("note: {} has no results.json; rebuilt it (and junit.xml) from status.log", dir.display());
+    if let Some(note) = rebuilt {
+        eprintln!("note: {note}");
     }
     Ok(results)
 }

@@ -393,6 +393,33 @@ pub fn harness_in(dir: &Path) -> std::process::Command {
     command
 }
 
+/// A small deterministic generator (xorshift64*), so a failing round of a
+/// fault suite can be rerun.
+#[derive(Debug)]
+pub struct Random(pub u64);
+
+impl Random {
+    /// The next number below `bound`.
+    pub fn below(&mut self, bound: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % bound
+    }
+}
+
+/// The processes descended from `pid` now: its children, theirs, ...
+#[must_use]
+pub fn descendants(pid: u32) -> Vec<u32> {
+    let mut found = children_of(pid);
+    let mut at = 0;
+    while let Some(parent) = found.get(at).copied() {
+        found.extend(children_of(parent));
+        at += 1;
+    }
+    found
+}
+
 /// Waits up to `seconds` for `condition`, checking every 20 ms; whether it held.
 pub fn wait_for(seconds: f64, mut condition: impl FnMut() -> bool) -> bool {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(seconds);

@@ -9,23 +9,12 @@ use std::time::Duration;
 
 use harness_core::Status;
 use harness_core::results::{StatusLog, read_iterations};
+use harness_tests::Random;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
 
 const WRITER: &str = env!("CARGO_BIN_EXE_fault_writer");
-
-/// A small deterministic generator (xorshift64*), so a failing round can be rerun.
-struct Random(u64);
-
-impl Random {
-    fn below(&mut self, bound: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % bound
-    }
-}
 
 /// The chart parses, and its values are `0, 1, ..., k-1` with every value up to
 /// the last completed flush present.

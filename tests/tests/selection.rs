@@ -221,7 +221,8 @@ fn the_attribute_timeout_limits_every_run_unless_the_run_says_otherwise() {
     assert!(longer.status.success(), "a run's own timeout wins: {}", text(&longer.stderr));
 }
 
-/// After a crash (no results.json: the records are rebuilt from the files),
+/// After a crash (no results.json, no events.jsonl: the records are rebuilt
+/// from status.log and the test directories),
 /// `--rerun-failed` runs exactly what failed: the variant as a variant, with
 /// its tag and its arguments; the rebuilt record keeps test, variant and tag
 /// apart.
@@ -237,10 +238,13 @@ fn rerun_failed_after_a_crash_repeats_exactly_what_failed() {
     let first = run_in(dir.path(), &["run", "--control", "c.json", "--results", "r", "-q"]);
     assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
     let live = JobResults::read(dir.path().join("r/results.json")).unwrap();
-    // As if the harness had died before writing it.
+    // As if the harness had died before writing it, and its events were
+    // lost: what status.log and the test directories hold is enough.
     std::fs::remove_file(dir.path().join("r/results.json")).unwrap();
+    std::fs::remove_file(dir.path().join("r/events.jsonl")).unwrap();
     let report = harness_tests::tools_in(dir.path()).args(["report", "r"]).output().unwrap();
     assert_eq!(report.status.code(), Some(1), "{}", text(&report.stderr));
+    assert!(text(&report.stderr).ends_with("rebuilt it (and junit.xml) from status.log\n"), "{}", text(&report.stderr));
     let rebuilt = JobResults::read(dir.path().join("r/results.json")).unwrap();
     let who = |r: &JobResults| -> Vec<(String, Option<String>, Option<String>)> {
         r.tests.iter().map(|t| (t.test.clone(), t.variant.clone(), t.tag.clone())).collect()

@@ -123,8 +123,8 @@ fn import_dirs(store: &mut Store, path: &Path, dirs: &[PathBuf]) -> Result<(usiz
     for dir in dirs {
         if dir.join("results.json").is_file() || dir.join("status.log").is_file() {
             let (results, rebuilt) = read_or_rebuild(dir)?;
-            if rebuilt {
-                eprintln!("note: {} has no results.json; read it from status.log", dir.display());
+            if let Some(note) = rebuilt {
+                eprintln!("note: {note}");
             }
             runs.push((results, canonical(dir)));
         } else if dir.is_dir() {

@@ -232,8 +232,8 @@ pub(crate) fn run(args: &RunArgs, color: ColorChoice) -> i32 {
     let baseline = match &args.baseline {
         Some(name) => match compare::load_run(Path::new(RESULTS_ROOT), name) {
             Ok((results, rebuilt)) => {
-                if rebuilt {
-                    eprintln!("note: {name} has no results.json; rebuilt it (and junit.xml) from status.log");
+                if let Some(note) = rebuilt {
+                    eprintln!("note: {note}");
                 }
                 Some(results)
             }

@@ -102,8 +102,8 @@ pub(crate) fn selects(selection: &Selection, name: &str) -> bool {
 /// A directory that is not a finished run.
 pub(crate) fn failed_entries(dir: &Path) -> Result<Vec<TestEntry>, CliError> {
     let (results, rebuilt) = crate::results::read_or_rebuild(dir)?;
-    if rebuilt {
-        eprintln!("note: {} has no results.json; rebuilt it (and junit.xml) from status.log", dir.display());
+    if let Some(note) = rebuilt {
+        eprintln!("note: {note}");
     }
     Ok(results
         .tests

@@ -32,25 +32,25 @@ pub fn baseline_path(root: &Path, name: &str) -> Result<PathBuf> {
 
 /// A run to compare with, as a user names it: a results directory (its
 /// `results.json`, or rebuilt from its `status.log`), a `results.json`, or
-/// the name of a baseline kept under the results root `root`; and whether it
-/// was rebuilt.
+/// the name of a baseline kept under the results root `root`; and, for a
+/// run that was rebuilt, the note saying from what.
 ///
 /// # Errors
 ///
 /// [`Error::NoSuchRun`] when `text` is none of these; what
 /// [`read_or_rebuild`](crate::results::read_or_rebuild) and
 /// [`JobResults::read`] return.
-pub fn load_run(root: &Path, text: &str) -> Result<(JobResults, bool)> {
+pub fn load_run(root: &Path, text: &str) -> Result<(JobResults, Option<String>)> {
     let path = Path::new(text);
     if path.is_dir() {
         return crate::results::read_or_rebuild(path);
     }
     if path.is_file() {
-        return Ok((JobResults::read(path)?, false));
+        return Ok((JobResults::read(path)?, None));
     }
     let no_such_run = || Error::NoSuchRun { what: text.to_owned() };
     let baseline = baseline_path(root, text).map_err(|_| no_such_run())?;
-    if baseline.is_file() { Ok((JobResults::read(&baseline)?, false)) } else { Err(no_such_run()) }
+    if baseline.is_file() { Ok((JobResults::read(&baseline)?, None)) } else { Err(no_such_run()) }
 }
 
 /// Keeps the run in `resultdir` as baseline `name` of the results root

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
+use super::events_replay::Replay;
 use super::job_results::{JobInfo, JobResults};
 use super::record::{Ending, RecordData, RunIdentity, TestRecord, Times};
 use crate::error::{Error, Result};
@@ -14,35 +15,53 @@ use crate::results::formats::iteration_keyval::BlockKind;
 use crate::status::Status;
 
 /// The results of the job in `resultdir`: its `results.json`, or rebuilt from
-/// its `status.log` and test directories (with `junit.xml`) when the job died
-/// before writing it; and whether it was rebuilt.
+/// its files (with `junit.xml`) when the job died before writing it; with,
+/// for a rebuilt job, the note to show (what it was rebuilt from, and where
+/// its files disagreed).
 ///
 /// # Errors
 ///
 /// [`Error::NotResults`] for a directory that holds neither file; what
 /// [`JobResults::read`] and [`rebuild_job_files`] return.
-pub fn read_or_rebuild(resultdir: impl AsRef<Path>) -> Result<(JobResults, bool)> {
+pub fn read_or_rebuild(resultdir: impl AsRef<Path>) -> Result<(JobResults, Option<String>)> {
     let resultdir = resultdir.as_ref();
     let path = resultdir.join("results.json");
     if path.is_file() {
-        return Ok((JobResults::read(&path)?, false));
+        return Ok((JobResults::read(&path)?, None));
     }
     if !resultdir.join("status.log").is_file() {
         return Err(Error::NotResults { path: resultdir.to_owned() });
     }
-    Ok((rebuild_job_files(resultdir)?, true))
+    let (results, replay) = rebuild(resultdir)?;
+    let mut note = format!(
+        "{} has no results.json; rebuilt it (and junit.xml) from status.log{}",
+        resultdir.display(),
+        if replay.read { " and events.jsonl" } else { "" }
+    );
+    for said in &replay.notes {
+        note.push_str("\n  ");
+        note.push_str(said);
+    }
+    Ok((results, Some(note)))
 }
 
-/// Rebuilds `results.json` and `junit.xml` of a job from its `status.log` and
-/// test directories, for a job that died before writing them. Tests left open
-/// in the log are ABORT ("Job aborted unexpectedly"), as TKO reads them.
+/// Rebuilds `results.json` and `junit.xml` of a job from its `status.log`,
+/// test directories and `events.jsonl`, for a job that died before writing
+/// them. Tests left open in the log are ABORT ("Job aborted unexpectedly"), as
+/// TKO reads them, with the iterations the events say ended; a test that
+/// finished has its record from the events where its verdict agrees with the
+/// log, and one the log does not hold at all is added from them.
 ///
 /// # Errors
 ///
 /// [`Error::Io`] or [`Error::StatusLog`] when `status.log` cannot be read, I/O
 /// errors writing the files.
 pub fn rebuild_job_files(resultdir: impl AsRef<Path>) -> Result<JobResults> {
-    let resultdir = resultdir.as_ref();
+    rebuild(resultdir.as_ref()).map(|(results, _)| results)
+}
+
+/// [`rebuild_job_files`], with what the events added.
+fn rebuild(resultdir: &Path) -> Result<(JobResults, Replay)> {
     let log = crate::results::formats::status_reader::StatusLog::read(resultdir.join("status.log"))?;
     let time = |ts: Option<i64>| ts.and_then(|t| chrono::DateTime::<chrono::Utc>::from_timestamp(t, 0));
     // Tests by depth: a group nested in another is its subtest.
@@ -78,6 +97,8 @@ pub fn rebuild_job_files(resultdir: impl AsRef<Path>) -> Result<JobResults> {
         open.push((group.depth, TestRecord::new(run, ending, data)));
     }
     close_deeper(&mut open, &mut records, 0);
+    let mut replay = Replay::read(resultdir);
+    let records = replay.apply(records);
     let job = log.groups.first();
     let started = job.and_then(|g| time(g.started)).unwrap_or_else(chrono::Utc::now);
     let finished = job.and_then(|g| time(g.finished)).or_else(|| last_written(resultdir)).unwrap_or(started);
@@ -88,7 +109,7 @@ pub fn rebuild_job_files(resultdir: impl AsRef<Path>) -> Result<JobResults> {
     let keyval = crate::results::formats::keyval::read_keyval(resultdir, None).unwrap_or_default();
     let tag = keyval.get("label").map(ToString::to_string);
     write_job_files(resultdir, tag.as_deref(), status, started, finished, &records.iter().collect::<Vec<_>>())?;
-    JobResults::read(resultdir.join("results.json"))
+    Ok((JobResults::read(resultdir.join("results.json"))?, replay))
 }
 
 /// What a rebuilt record knows of the run besides its verdict.

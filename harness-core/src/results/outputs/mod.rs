@@ -5,6 +5,7 @@
 //! (`exit_status.rs`, `.autoserv_execute`) and the machine (`sysinfo.rs`).
 
 pub(crate) mod events;
+mod events_replay;
 pub(crate) mod exit_status;
 pub(crate) mod job_files;
 pub(crate) mod job_results;
