@@ -12,6 +12,7 @@
 //! | `results.json` | [`JobResults`], its [`TestRecord`]s; [`read_or_rebuild`], [`write_job_files`] |
 //! | `junit.xml` | written with `results.json` |
 //! | `.autoserv_execute` | [`read_job_exit`], [`write_finished`], [`JobExit`] |
+//! | `events.jsonl` | [`EventLine`], [`EventBody`], [`read_events`] |
 
 pub(crate) mod formats;
 pub(crate) mod outputs;
