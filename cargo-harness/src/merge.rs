@@ -42,6 +42,8 @@ struct ShardJob {
     log: StatusLog,
     text: String,
     results: Option<JobResults>,
+    /// `K/N` from its keyval, when it ran one shard of a suite.
+    shard: Option<String>,
 }
 
 /// One test of the merged job.
@@ -63,6 +65,9 @@ pub(crate) struct Merged {
     /// Shards whose `results.json` contradicts their `status.log`: the merge
     /// kept `status.log`'s verdict, and fails.
     pub(crate) conflicts: Vec<String>,
+    /// What the jobs' `shard=K/N` keyvals say is missing, or disagreeing
+    /// shard counts: the merge is not of the whole suite, and fails.
+    pub(crate) incomplete: Vec<String>,
 }
 
 /// Merges `shards` into `into`.
@@ -120,7 +125,31 @@ pub(crate) fn merge(shards: &[PathBuf], into: &Path, expected: Option<usize>) ->
     }
     let (results, conflicts) = merged?;
     let ran = jobs.iter().filter_map(|job| crate::expect::test_of(&job.dir)).collect();
-    Ok(Merged { results, ran, notes, conflicts })
+    let incomplete = incomplete(&jobs);
+    Ok(Merged { results, ran, notes, conflicts, incomplete })
+}
+
+/// What the shards the jobs ran (`shard=K/N` in their keyvals) leave out:
+/// each shard of N that no job ran, or jobs that disagree on N.
+fn incomplete(jobs: &[ShardJob]) -> Vec<String> {
+    let mut seen: BTreeMap<u32, std::collections::BTreeSet<u32>> = BTreeMap::new();
+    for job in jobs {
+        let parsed = job.shard.as_deref().and_then(|s| harness_core::shard::Shard::parse(s).ok());
+        if let Some(shard) = parsed {
+            seen.entry(shard.total()).or_default().insert(shard.index());
+        }
+    }
+    if seen.len() > 1 {
+        let totals: Vec<String> = seen.keys().map(ToString::to_string).collect();
+        return vec![format!("the jobs ran shards of different suites: of {} shards", totals.join(" and of "))];
+    }
+    let Some((total, indices)) = seen.into_iter().next() else { return Vec::new() };
+    (1..=total)
+        .filter(|k| !indices.contains(k))
+        .map(|k| {
+            format!("shard {k}/{total} is in no job merged: a shard did not run, or its results were not copied in")
+        })
+        .collect()
 }
 
 /// The directory of the test `subdir` in the job `job`, when it is one: a
@@ -192,6 +221,7 @@ fn find_jobs(dir: &Path, depth: usize, out: &mut Vec<ShardJob>) -> Result<(), Cl
                 log: StatusLog::parse(&text).map_err(CliError::from)?,
                 text,
                 results,
+                shard: keyval.get("shard").map(ToString::to_string),
             });
             return Ok(());
         }

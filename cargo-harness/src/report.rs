@@ -92,7 +92,7 @@ pub(crate) fn merged(
         }
     };
     match crate::merge::merge(dirs, into, shards) {
-        Ok(crate::merge::Merged { results, ran, notes, conflicts }) => {
+        Ok(crate::merge::Merged { results, ran, notes, conflicts, incomplete }) => {
             for note in notes {
                 eprintln!("note: {note}");
             }
@@ -100,8 +100,8 @@ pub(crate) fn merged(
             for noise in &results.job.noise {
                 eprintln!("warning: {noise}");
             }
-            for conflict in &conflicts {
-                eprintln!("error: {conflict}");
+            for problem in conflicts.iter().chain(&incomplete) {
+                eprintln!("error: {problem}");
             }
             print_out(&format!(
                 "merged {} shard{} into {}\n",
@@ -120,7 +120,11 @@ pub(crate) fn merged(
             {
                 eprintln!("error: {} of {} expected tests did not run", not_run.len(), expected.len());
             }
-            if conflicts.is_empty() && not_run.is_empty() { shown } else { shown.max(crate::EXIT_FAILED) }
+            if conflicts.is_empty() && incomplete.is_empty() && not_run.is_empty() {
+                shown
+            } else {
+                shown.max(crate::EXIT_FAILED)
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");

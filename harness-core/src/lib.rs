@@ -94,6 +94,7 @@ pub mod results;
 mod schema;
 pub mod select;
 mod settings;
+pub mod shard;
 mod signal;
 mod state;
 pub mod stats;

@@ -11,6 +11,7 @@ use crate::registry::Registration;
 use crate::results::TestRecord;
 use crate::schema::{TestInfo, Variant};
 use crate::settings::Isolation;
+use crate::shard::{Part, Shard};
 use crate::status::Status;
 
 /// Where `cargo test` runs put their results: `HARNESS_RESULTS_DIR`, else
@@ -89,7 +90,28 @@ fn job_for(name: &str, cancel: &CancelToken, child_args: Vec<String>) -> crate::
     if let Some(path) = std::env::var_os("HARNESS_EVENTS").filter(|p| !p.is_empty()) {
         builder = builder.events_copy(crate::results::EventsCopy::File(crate::files::absolute(Path::new(&path))));
     }
+    if let Some(shard) = SHARD.get().and_then(Option::as_ref) {
+        builder = builder.shard(shard);
+    }
     builder.build()
+}
+
+/// The shard `test_main` runs, recorded in each test's job keyval.
+static SHARD: std::sync::OnceLock<Option<Shard>> = std::sync::OnceLock::new();
+
+/// The part of the suite `test_main` runs: `HARNESS_SHARD_FILE`, else
+/// `HARNESS_SHARD`, else the scheduler's variables, except under nextest,
+/// whose own `--partition` shards there (and whose CI recipes pass the same
+/// variables to it: read twice, they would shard the shard).
+fn shard_part() -> Result<Option<Part>, String> {
+    if let Some(file) = std::env::var_os("HARNESS_SHARD_FILE").filter(|f| !f.is_empty()) {
+        return Part::choose(None, Some(Path::new(&file)));
+    }
+    let under_nextest = ["NEXTEST", "NEXTEST_RUN_ID", "NEXTEST_VERSION"].iter().any(|v| std::env::var_os(v).is_some());
+    if under_nextest && std::env::var_os("HARNESS_SHARD").is_none() {
+        return Ok(None);
+    }
+    Part::choose(None, None)
 }
 
 /// Tells what a person running `cargo test` should hear at once: a test
@@ -248,6 +270,11 @@ pub fn test_main() {
         eprintln!("error: {e}");
         std::process::exit(101);
     }
+    let part = shard_part().unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(101);
+    });
+    let _ = SHARD.set(part.as_ref().and_then(Part::shard).cloned());
     die_with_parent();
     let cancel = CancelToken::new();
     let signals = crate::signal::watch_job(&cancel);
@@ -258,7 +285,10 @@ pub fn test_main() {
         std::borrow::Cow<'static, str>,
         &'static Registration,
         Option<&'static Variant>,
-    )| { selection.as_ref().is_none_or(|s| s.matches(name, registration.info().attrs())) };
+    )| {
+        selection.as_ref().is_none_or(|s| s.matches(name, registration.info().attrs()))
+            && part.as_ref().is_none_or(|p| p.holds(name))
+    };
     let (elsewhere, here): (Vec<_>, Vec<_>) =
         crate::registry::names().filter(selected).partition(|(_, r, v)| v.is_none() && r.info().has_unit_test());
     if !elsewhere.is_empty() {
@@ -299,9 +329,20 @@ pub fn test_main() {
             .with_ignored_flag(ignored)
         })
         .collect();
+    if let Some(part) = &part {
+        let shard = part.shard().map_or_else(String::new, |s| format!("shard {s} ({}): ", s.source()));
+        notes.push(format!("{shard}{} tests here", trials.len()));
+    }
     if !arguments.list {
         for note in notes {
             eprintln!("note: {note}");
+        }
+        // A shard with no test still says it ran, so a merge sees it complete.
+        if trials.is_empty()
+            && let Some(shard) = part.as_ref().and_then(Part::shard)
+            && let Ok(job) = job_for(&format!("shard-{}-of-{}", shard.index(), shard.total()), &cancel, Vec::new())
+        {
+            let _ = job.complete();
         }
     }
     let conclusion = libtest_mimic::run(&arguments, trials);

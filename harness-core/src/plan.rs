@@ -77,6 +77,15 @@ impl PlannedRun {
         self.variant
     }
 
+    /// The name the run is listed and sharded by: `test`, or `test.variant`
+    /// (as [`registry::names`](crate::registry::names) gives it).
+    pub(crate) fn name(&self) -> String {
+        match self.variant {
+            Some(variant) => format!("{}.{variant}", self.info.name()),
+            None => self.info.name().to_owned(),
+        }
+    }
+
     /// The arguments as run.
     pub(crate) fn args(&self) -> &Args {
         &self.args

@@ -41,6 +41,9 @@ pub(crate) struct JobSettings {
     /// Where the job's event lines go besides `events.jsonl`.
     #[serde(default)]
     pub(crate) events_copy: Option<crate::results::EventsCopy>,
+    /// The shard the job runs (`2/4`) and who said so (`GitLab`), for the job keyval.
+    #[serde(default)]
+    pub(crate) shard: Option<(String, String)>,
 }
 
 impl JobSettings {
@@ -60,6 +63,7 @@ impl JobSettings {
             profilers: Vec::new(),
             baseline: std::collections::BTreeMap::new(),
             events_copy: None,
+            shard: None,
         }
     }
 }

@@ -390,7 +390,46 @@ pub fn harness_in(dir: &Path) -> std::process::Command {
         .env_remove("HARNESS_CHILD_DIR")
         .env_remove("HARNESS_HISTORY")
         .env("HARNESS_STATE_DIR", dir.join(".state"));
+    // A CI machine's scheduler would shard every run of the suite.
+    for var in SHARD_VARS {
+        command.env_remove(var);
+    }
     command
+}
+
+/// The variables a harness process takes its shard from.
+pub const SHARD_VARS: [&str; 12] = [
+    "HARNESS_SHARD",
+    "HARNESS_SHARD_FILE",
+    "HARNESS_SHARDS",
+    "TEST_SHARD_INDEX",
+    "TEST_TOTAL_SHARDS",
+    "TEST_SHARD_STATUS_FILE",
+    "GTEST_SHARD_INDEX",
+    "GTEST_TOTAL_SHARDS",
+    "CI_NODE_INDEX",
+    "CI_NODE_TOTAL",
+    "JOB_COMPLETION_INDEX",
+    "NEXTEST",
+];
+
+/// A test target of this package (`autotests`), built beside the test
+/// binary running: the newest `<target>-<hash>` in its directory.
+#[must_use]
+pub fn test_target(target: &str) -> PathBuf {
+    let deps = std::env::current_exe().expect("the running test").parent().expect("its directory").to_owned();
+    let mut candidates: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(&deps)
+        .expect("the test binaries' directory")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            name.starts_with(&format!("{target}-")) && p.extension().is_none()
+        })
+        .filter_map(|p| Some((p.metadata().ok()?.modified().ok()?, p)))
+        .collect();
+    candidates.sort();
+    candidates.pop().map(|(_, p)| p).unwrap_or_else(|| panic!("the {target} test target is built with this one"))
 }
 
 /// A small deterministic generator (xorshift64*), so a failing round of a

@@ -41,6 +41,7 @@ const LAYERS: Layers = &[
             "stats",
             "machine",
             "units",
+            "shard",
         ],
     ),
     (

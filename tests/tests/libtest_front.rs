@@ -3,41 +3,27 @@
 //! directly, and through `cargo nextest run` with `--partition`.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use harness_core::Status;
 use harness_core::results::JobResults;
-
-/// A test binary of this package, built beside this one.
-fn test_binary(target: &str) -> PathBuf {
-    let deps = std::env::current_exe().unwrap().parent().unwrap().to_owned();
-    let mut candidates: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(&deps)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_string_lossy();
-            name.starts_with(&format!("{target}-")) && p.extension().is_none()
-        })
-        .map(|p| (p.metadata().unwrap().modified().unwrap(), p))
-        .collect();
-    candidates.sort();
-    candidates.pop().map(|(_, p)| p).unwrap_or_else(|| panic!("the {target} test target is built with this one"))
-}
 
 fn run(args: &[&str], results: &Path, env: &[(&str, &str)]) -> Output {
     run_binary("autotests", args, results, env)
 }
 
 fn run_binary(target: &str, args: &[&str], results: &Path, env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(test_binary(target));
+    let mut command = Command::new(harness_tests::test_target(target));
     command
         .args(args)
         .env("HARNESS_RESULTS_DIR", results)
         .env_remove("NEXTEST_ATTEMPT")
         .env_remove("HARNESS_TESTS_FAIL")
         .env_remove("HARNESS_SELECT");
+    for var in harness_tests::SHARD_VARS {
+        command.env_remove(var);
+    }
     for (key, value) in env {
         command.env(key, value);
     }

@@ -560,3 +560,33 @@ proptest! {
         prop_assert_eq!(flat.matches(name, &attrs), expected);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Every test name is in exactly one shard of any count, and the shard
+    /// `assigned` names is the one that holds it.
+    #[test]
+    fn every_test_is_in_exactly_one_shard(name in "[a-z_][a-z0-9_]{0,30}(\\.[a-z0-9_]{1,12})?", total in 1u32..64) {
+        let holders: Vec<u32> = (1..=total)
+            .filter(|k| harness_core::shard::Shard::new(*k, total).unwrap().holds(&name))
+            .collect();
+        prop_assert_eq!(holders, vec![harness_core::shard::assigned(&name, total)]);
+    }
+}
+
+#[test]
+fn shards_of_many_names_are_near_even() {
+    // 4000 names like a real suite's (`disk_write_7`, `net_rtt_12.large`) over 8 shards.
+    let mut counts = [0u32; 8];
+    for i in 0..4000 {
+        let name = format!(
+            "{}_{}{}",
+            ["disk_write", "net_rtt", "fs_meta", "kv"][i % 4],
+            i,
+            if i % 3 == 0 { ".large" } else { "" }
+        );
+        counts[harness_core::shard::assigned(&name, 8) as usize - 1] += 1;
+    }
+    assert!(counts.iter().all(|c| (425..=575).contains(c)), "{counts:?}");
+}

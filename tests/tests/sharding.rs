@@ -193,3 +193,120 @@ fn a_merge_of_a_partial_set_of_shards_names_what_did_not_run() {
     );
     assert!(!dir.path().join("merged-again").exists(), "nothing is merged when the list is wrong");
 }
+
+/// The tests `test_main` lists with `env` set, under no nextest.
+fn listed_by_test_main(env: &[(&str, &str)]) -> (Vec<String>, String) {
+    let mut command = Command::new(harness_tests::test_target("autotests"));
+    command.args(["--list", "--format", "terse"]);
+    for var in harness_tests::SHARD_VARS.iter().chain(&["NEXTEST_RUN_ID", "NEXTEST_VERSION", "HARNESS_SELECT"]) {
+        command.env_remove(var);
+    }
+    command.envs(env.iter().copied());
+    let out = command.output().unwrap();
+    assert!(out.status.success(), "{env:?}: {}", text(&out.stderr));
+    let names = text(&out.stdout).lines().filter_map(|l| l.strip_suffix(": test")).map(str::to_owned).collect();
+    (names, text(&out.stderr))
+}
+
+#[test]
+fn every_scheduler_shards_test_main_and_the_cli_alike() {
+    use harness_core::shard::assigned;
+    let (all, _) = listed_by_test_main(&[]);
+    assert!(all.len() >= 6, "{all:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let status_file = dir.path().join("bazel-shard-status");
+    let status = status_file.to_str().unwrap();
+    // Each scheduler's words for shard k of 3, k = 1, 2, 3.
+    let vars_of = |scheduler: &str, k: u32| -> Vec<(String, String)> {
+        let pairs: Vec<(&str, String)> = match scheduler {
+            "Bazel" => vec![
+                ("TEST_SHARD_INDEX", (k - 1).to_string()),
+                ("TEST_TOTAL_SHARDS", "3".into()),
+                ("TEST_SHARD_STATUS_FILE", status.into()),
+            ],
+            "GoogleTest" => vec![("GTEST_SHARD_INDEX", (k - 1).to_string()), ("GTEST_TOTAL_SHARDS", "3".into())],
+            "GitLab" => vec![("CI_NODE_INDEX", k.to_string()), ("CI_NODE_TOTAL", "3".into())],
+            "Kubernetes" => vec![("JOB_COMPLETION_INDEX", (k - 1).to_string()), ("HARNESS_SHARDS", "3".into())],
+            _ => vec![("HARNESS_SHARD", format!("{k}/3"))],
+        };
+        pairs.into_iter().map(|(a, b)| (a.to_owned(), b)).collect()
+    };
+    for scheduler in ["Bazel", "GoogleTest", "GitLab", "Kubernetes", "HARNESS_SHARD"] {
+        let mut union = Vec::new();
+        for k in 1..=3 {
+            let vars = vars_of(scheduler, k);
+            let env: Vec<(&str, &str)> = vars.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+            let (names, _) = listed_by_test_main(&env);
+            let expected: Vec<&String> = all.iter().filter(|n| assigned(n, 3) == k).collect();
+            assert_eq!(names.iter().collect::<Vec<_>>(), expected, "{scheduler} shard {k}/3");
+            union.extend(names);
+        }
+        union.sort();
+        let mut every = all.clone();
+        every.sort();
+        assert_eq!(union, every, "{scheduler}: every test in exactly one shard");
+    }
+    assert!(status_file.is_file(), "Bazel's TEST_SHARD_STATUS_FILE is touched");
+    // Under nextest, its own --partition shards: the variables are left alone.
+    let (under_nextest, _) = listed_by_test_main(&[("NEXTEST", "1"), ("CI_NODE_INDEX", "1"), ("CI_NODE_TOTAL", "3")]);
+    assert_eq!(under_nextest, all);
+    let bad = Command::new(harness_tests::test_target("autotests"))
+        .args(["--list"])
+        .env("CI_NODE_INDEX", "4")
+        .env("CI_NODE_TOTAL", "3")
+        .env_remove("HARNESS_SHARD")
+        .env_remove("NEXTEST")
+        .env_remove("NEXTEST_RUN_ID")
+        .env_remove("NEXTEST_VERSION")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(101));
+    assert_eq!(
+        text(&bad.stderr),
+        "error: CI_NODE_INDEX=4 is out of range for CI_NODE_TOTAL=3 (GitLab counts from 1)\n"
+    );
+
+    // The CLI assigns the same way, records its shard, and a merge of the
+    // shards checks that none is missing.
+    let tests = ["status_good", "status_warn", "perf_sample", "checksum_throughput", "status_test_na", "build_once"];
+    for k in 1..=3 {
+        let out = harness_in(dir.path())
+            .args(["run", "--results", &format!("shard-{k}"), "-q", "--color", "never"])
+            .args(tests)
+            .env("CI_NODE_INDEX", k.to_string())
+            .env("CI_NODE_TOTAL", "3")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let ran: Vec<String> = JobResults::read(dir.path().join(format!("shard-{k}/results.json")))
+            .unwrap()
+            .tests
+            .iter()
+            .map(|t| t.subdir.clone())
+            .collect();
+        let expected: Vec<&str> = tests.iter().copied().filter(|n| assigned(n, 3) == k).collect();
+        assert_eq!(ran, expected, "shard {k}/3");
+        let note = format!("note: shard {k}/3 (GitLab): {} of 6 tests\n", expected.len());
+        assert!(text(&out.stderr).starts_with(&note), "{}", text(&out.stderr));
+        let keyval = std::fs::read_to_string(dir.path().join(format!("shard-{k}/keyval"))).unwrap();
+        assert!(keyval.contains(&format!("\nshard={k}/3\nshard_source=GitLab\n")), "{keyval}");
+    }
+    let merge = |shards: &[&str], into: &str| {
+        harness_tests::tools_in(dir.path())
+            .args(["report", "--merge"])
+            .args(shards)
+            .args(["--into", into, "--color", "never"])
+            .output()
+            .unwrap()
+    };
+    let partial = merge(&["shard-1", "shard-3"], "partial");
+    assert_eq!(partial.status.code(), Some(1), "{}", text(&partial.stderr));
+    assert!(
+        text(&partial.stderr)
+            .contains("error: shard 2/3 is in no job merged: a shard did not run, or its results were not copied in\n"),
+        "{}",
+        text(&partial.stderr)
+    );
+    let whole = merge(&["shard-1", "shard-2", "shard-3"], "whole");
+    assert_eq!(whole.status.code(), Some(0), "{}", text(&whole.stderr));
+}

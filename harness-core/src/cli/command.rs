@@ -125,6 +125,13 @@ pub(crate) struct RunArgs {
     /// Print LAVA test-case signals as each test ends (on by itself under LAVA's test shell).
     #[arg(long)]
     pub(crate) lava_signals: bool,
+    /// Run shard K of N of the tests (`--shard 2/4`), each test in exactly one shard by a hash of its
+    /// name; without it, the shard of Bazel, Kubernetes, GitLab or GoogleTest variables (docs/ci.md).
+    #[arg(long, value_name = "K/N", conflicts_with = "shard_file")]
+    pub(crate) shard: Option<String>,
+    /// Run only the tests a shard file lists (written by `cargo harness shards plan`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) shard_file: Option<PathBuf>,
     /// No progress bar, and no perf values under each test's line.
     #[arg(long, short)]
     pub(crate) quiet: bool,

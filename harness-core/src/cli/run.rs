@@ -23,6 +23,7 @@ use crate::job::Job;
 use crate::profiler::ProfilerSpec;
 use crate::results::EventsCopy;
 use crate::settings::Isolation;
+use crate::shard::Part;
 
 /// A number of seconds from the command line: finite and not negative (zero
 /// only where `zero` allows it), or an error naming the option.
@@ -219,7 +220,7 @@ pub(crate) fn run(args: &RunArgs, color: ColorChoice) -> i32 {
         if events_on_stdout { Console::on(color, &std::io::stderr()) } else { Console::on(color, &std::io::stdout()) };
     // What is not an event goes to stderr when stdout carries the events.
     let print_out = |text: &str| if events_on_stdout { eprint!("{text}") } else { print_out(text) };
-    let plan = match plan(args) {
+    let mut plan = match plan(args) {
         Ok(Some(plan)) => plan,
         Ok(None) => {
             let dir = args.rerun_failed.as_deref().unwrap_or(Path::new("."));
@@ -228,6 +229,17 @@ pub(crate) fn run(args: &RunArgs, color: ColorChoice) -> i32 {
         }
         Err(problems) => return usage_errors(&problems),
     };
+    // Every entry is checked above, so every shard refuses the same bad file.
+    let part = match Part::choose(args.shard.as_deref(), args.shard_file.as_deref()) {
+        Ok(part) => part,
+        Err(e) => return usage_errors(&[CliError::Shard(e).into()]),
+    };
+    if let Some(part) = &part {
+        let planned = plan.tests.len();
+        plan.tests.retain(|test| part.holds(&test.run.name()));
+        let shard = part.shard().map_or_else(String::new, |s| format!("shard {s} ({}): ", s.source()));
+        eprintln!("note: {shard}{} of {planned} tests", plan.tests.len());
+    }
     // A baseline to compare with is found before anything runs.
     let baseline = match &args.baseline {
         Some(name) => match compare::load_run(Path::new(RESULTS_ROOT), name) {
@@ -281,6 +293,9 @@ pub(crate) fn run(args: &RunArgs, color: ColorChoice) -> i32 {
     }
     if let Some(base) = &baseline {
         builder = builder.baseline(base);
+    }
+    if let Some(shard) = part.as_ref().and_then(Part::shard) {
+        builder = builder.shard(shard);
     }
     let options = &plan.job;
     if let Some(tag) = &options.tag {

@@ -241,6 +241,14 @@ impl JobBuilder {
         self
     }
 
+    /// Records that the job runs shard `shard` of a suite: `shard=K/N` and
+    /// `shard_source` in the job keyval, which `report --merge` checks for
+    /// completeness.
+    pub fn shard(mut self, shard: &crate::shard::Shard) -> Self {
+        self.settings.shard = Some((shard.to_string(), shard.source().to_owned()));
+        self
+    }
+
     /// How a child process sends its event lines to its parent's copy on stdout.
     pub(crate) fn forward_events(mut self, forward: crate::results::outputs::events::Forward) -> Self {
         self.forward = Some(forward);
@@ -404,6 +412,10 @@ fn job_keyval(
     }
     if let Some(tag) = &settings.tag {
         keyval.push(("label", tag.clone()));
+    }
+    if let Some((shard, source)) = &settings.shard {
+        keyval.push(("shard", shard.clone()));
+        keyval.push(("shard_source", source.clone()));
     }
     let sysinfo: Vec<(String, String)> = sysinfo.iter().map(|(k, v)| (format!("sysinfo-{k}"), v.clone())).collect();
     keyval.extend(sysinfo.iter().map(|(k, v)| (k.as_str(), v.clone())));
