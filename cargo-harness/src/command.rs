@@ -101,6 +101,11 @@ pub(crate) enum Command {
         #[arg(value_name = "RUN")]
         run: String,
     },
+    /// Plan shards balanced by recorded durations: one shard file per shard.
+    Shards {
+        #[command(subcommand)]
+        command: ShardsCommand,
+    },
     /// The history of runs (results/history.sqlite): import runs, find where metrics changed, measure noise.
     History {
         /// The store (default: $HARNESS_HISTORY, else results/history.sqlite).
@@ -150,6 +155,30 @@ pub(crate) enum Command {
         /// Options for each `run` (`-- --iterations 10 --arg size=4096`).
         #[arg(last = true, value_name = "RUN_ARGS")]
         run_args: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ShardsCommand {
+    /// Pack the tests into N shards by their recorded durations (longest first; a test never
+    /// recorded counts as the median) and write `shard-K.filter` for each into --out.
+    Plan {
+        /// How many shards.
+        #[arg(long, value_name = "N")]
+        shards: u32,
+        /// The history store to read durations from (default: $HARNESS_HISTORY, else results/history.sqlite).
+        #[arg(long, value_name = "PATH", conflicts_with = "results")]
+        history: Option<PathBuf>,
+        /// Read durations from these runs (or results roots of runs) instead.
+        #[arg(long, value_name = "DIR", num_args = 1..)]
+        results: Vec<PathBuf>,
+        /// The suite's tests: `cargo nextest list --message-format json`, or one name per line; without it, the
+        /// tests with a recorded duration.
+        #[arg(long, value_name = "LIST")]
+        tests: Option<PathBuf>,
+        /// Where the shard files go.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
 }
 

@@ -14,7 +14,7 @@
 //! | `command` | the command line (clap) |
 //! | [`history`] | the history store, its change points and noise |
 //! | [`changes`] | change-point detection (E-Divisive means, as Apache Otava) |
-//! | `report`, `merge`, `compare`, `confirm`, `export` | the commands |
+//! | `report`, `merge`, `compare`, `confirm`, `export`, `shards` | the commands |
 //! | `error` | what the commands refuse |
 
 pub mod changes;
@@ -28,10 +28,11 @@ pub mod history;
 pub mod html;
 mod merge;
 mod report;
+mod shards;
 
 use clap::Parser as _;
 
-use self::command::{Cli, Command, HistoryCommand};
+use self::command::{Cli, Command, HistoryCommand, ShardsCommand};
 use harness_core::console::Console;
 
 /// Exit status when every test ended GOOD, WARN or TEST_NA.
@@ -73,6 +74,9 @@ where
         Command::Export { format, out, master, bot, benchmark, point_id, log_urls, run } => {
             let options = harness_core::export::Options { master, bot, benchmark, point_id, log_urls };
             export::command(export::ExportArgs { run, format, out, options })
+        }
+        Command::Shards { command: ShardsCommand::Plan { shards, history, results, tests, out } } => {
+            shards::command(&shards::PlanArgs { shards, history, results, tests, out })
         }
         Command::History { history, command } => match command {
             HistoryCommand::Import { dirs } => history::import(history.as_deref(), &dirs),

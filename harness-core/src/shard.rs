@@ -262,6 +262,35 @@ fn read_shard_file(path: &Path) -> Result<Part, String> {
     Ok(Part::Listed { path: path.to_owned(), names, shard })
 }
 
+/// One planned shard: its tests, by name, and their planned seconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    /// The tests, sorted by name.
+    pub tests: Vec<String>,
+    /// The sum of their planned seconds.
+    pub seconds: f64,
+}
+
+/// `tests` (name, planned seconds) packed into `shards` shards: longest
+/// first, each into the shard with the least time so far (the lowest
+/// numbered on a tie), so the slowest shard is never more than 4/3 of the
+/// best packing's.
+#[must_use]
+pub fn pack(tests: &[(String, f64)], shards: u32) -> Vec<Planned> {
+    let mut order: Vec<&(String, f64)> = tests.iter().collect();
+    order.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mut out = vec![Planned { tests: Vec::new(), seconds: 0.0 }; shards.max(1) as usize];
+    for (name, seconds) in order {
+        let Some(least) = out.iter_mut().min_by(|a, b| a.seconds.total_cmp(&b.seconds)) else { break };
+        least.tests.push(name.clone());
+        least.seconds += seconds.max(0.0);
+    }
+    for shard in &mut out {
+        shard.tests.sort();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,6 +341,16 @@ mod tests {
         );
         assert_eq!(Shard::parse("3/2").unwrap_err(), "shard 3/2: K/N needs 1 <= K <= N");
         assert_eq!(Shard::parse("two").unwrap_err(), "shard `two`: expected K/N, such as 2/4");
+    }
+
+    #[test]
+    fn longest_first_into_the_emptiest_shard() {
+        let tests: Vec<(String, f64)> =
+            [("a", 8.0), ("b", 7.0), ("c", 6.0), ("d", 5.0), ("e", 4.0), ("f", 1.0)].map(|(n, s)| (n.into(), s)).into();
+        let planned = pack(&tests, 3);
+        let shown: Vec<(Vec<&str>, f64)> =
+            planned.iter().map(|p| (p.tests.iter().map(String::as_str).collect(), p.seconds)).collect();
+        assert_eq!(shown, [(vec!["a", "f"], 9.0), (vec!["b", "e"], 11.0), (vec!["c", "d"], 11.0)]);
     }
 
     #[test]

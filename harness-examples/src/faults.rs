@@ -100,6 +100,15 @@ impl FaultLeak {
                 .args(["-c", "setsid sleep 600 </dev/null >/dev/null 2>&1 & echo $!"])
                 .output()?;
             let pid = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            // The daemon is `setsid` until it has exec'd `sleep`: wait for
+            // that (at most 5 s), so what is reported names `sleep`.
+            let comm = format!("/proc/{pid}/comm");
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while std::fs::read_to_string(&comm).is_ok_and(|c| c.trim() != "sleep")
+                && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
             ctx.write_test_keyval([("daemon", pid.as_str())])?;
             log::info!("left daemon {pid} running");
             return Ok(());

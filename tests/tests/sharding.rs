@@ -310,3 +310,171 @@ fn every_scheduler_shards_test_main_and_the_cli_alike() {
     let whole = merge(&["shard-1", "shard-2", "shard-3"], "whole");
     assert_eq!(whole.status.code(), Some(0), "{}", text(&whole.stderr));
 }
+
+/// A run in `dir` with the tests `durations` gives (names, seconds), made
+/// from a real run's record.
+fn fake_run(dir: &Path, template: &serde_json::Value, durations: &[(String, f64)]) {
+    let mut run = template.clone();
+    let tests: Vec<serde_json::Value> = durations
+        .iter()
+        .map(|(name, seconds)| {
+            let mut test = template["tests"][0].clone();
+            let (base, variant) = name.split_once('.').map_or((name.as_str(), None), |(b, v)| (b, Some(v)));
+            test["test"] = base.into();
+            test["variant"] = variant.map_or(serde_json::Value::Null, Into::into);
+            test["subdir"] = name.as_str().into();
+            test["duration"] = (*seconds).into();
+            test
+        })
+        .collect();
+    run["tests"] = tests.into();
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("results.json"), serde_json::to_string(&run).unwrap()).unwrap();
+}
+
+#[test]
+fn a_plan_by_recorded_durations_balances_a_skewed_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = harness_in(dir.path()).args(["run", "status_good", "--results", "template", "-q"]).output().unwrap();
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let template: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("template/results.json")).unwrap()).unwrap();
+    // 40 tests: three long ones, the rest spread from 0.5 s to 20 s, recorded
+    // in two runs (the plan takes each test's median).
+    let durations: Vec<(String, f64)> = (0..40)
+        .map(|i| {
+            let seconds = match i {
+                0 => 90.0,
+                1 => 60.0,
+                2 => 45.0,
+                _ => 0.5 + f64::from(i * 7 % 37) * 0.55,
+            };
+            (format!("t{i:02}"), seconds)
+        })
+        .collect();
+    let noisy: Vec<(String, f64)> = durations.iter().map(|(n, s)| (n.clone(), s * 1.2)).collect();
+    fake_run(&dir.path().join("runs/a"), &template, &durations);
+    fake_run(&dir.path().join("runs/b"), &template, &noisy);
+    std::fs::write(
+        dir.path().join("suite.txt"),
+        "# the suite\nt00\nt01\nnew_test\n".to_owned() + &(2..40).map(|i| format!("t{i:02}\n")).collect::<String>(),
+    )
+    .unwrap();
+    let plan = harness_tests::tools_in(dir.path())
+        .args(["shards", "plan", "--shards", "4", "--results", "runs", "--tests", "suite.txt", "--out", "plan"])
+        .output()
+        .unwrap();
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stderr));
+    let stdout = text(&plan.stdout);
+    assert!(stdout.ends_with("files in plan\n"), "{stdout}");
+    let median = {
+        let mut all: Vec<f64> = durations.iter().map(|(_, s)| s * 1.1).collect();
+        all.sort_by(f64::total_cmp);
+        f64::midpoint(all[19], all[20])
+    };
+    assert_eq!(
+        text(&plan.stderr),
+        format!("note: 1 test with no recorded duration planned at the median, {median:.1} s\n")
+    );
+    // Every test in exactly one file; each shard's planned time near the mean.
+    let planned = |name: &str| -> f64 {
+        if name == "new_test" { median } else { durations.iter().find(|(n, _)| n == name).unwrap().1 * 1.1 }
+    };
+    let mut seen = Vec::new();
+    let mut loads = Vec::new();
+    for k in 1..=4 {
+        let file = std::fs::read_to_string(dir.path().join(format!("plan/shard-{k}.filter"))).unwrap();
+        let (header, filter) = file.split_once('\n').unwrap();
+        assert_eq!(header, format!("# harness shard {k}/4"));
+        let names: Vec<String> = filter
+            .trim_end()
+            .split(" | ")
+            .map(|t| t.strip_prefix("test(=").unwrap().strip_suffix(')').unwrap().to_owned())
+            .collect();
+        loads.push(names.iter().map(|n| planned(n)).sum::<f64>());
+        seen.extend(names);
+    }
+    seen.sort();
+    let mut suite: Vec<String> = durations.iter().map(|(n, _)| n.clone()).chain(["new_test".to_owned()]).collect();
+    suite.sort();
+    assert_eq!(seen, suite);
+    let mean = loads.iter().sum::<f64>() / 4.0;
+    let slowest = loads.iter().copied().fold(0.0, f64::max);
+    assert!(slowest <= mean * 1.10, "{loads:?}");
+    // A hash shard of the same suite is far from it.
+    let mut hashed = [0.0; 4];
+    for name in &suite {
+        hashed[harness_core::shard::assigned(name, 4) as usize - 1] += planned(name);
+    }
+    assert!(hashed.iter().copied().fold(0.0, f64::max) > mean * 1.25, "{hashed:?}");
+
+    // A plan of real tests runs as planned: `run --shard-file` and
+    // `test_main()` with HARNESS_SHARD_FILE take exactly a file's tests.
+    let real: Vec<(String, f64)> = [
+        ("status_good", 9.0),
+        ("status_warn", 8.0),
+        ("perf_sample", 4.0),
+        ("build_once", 3.0),
+        ("status_test_na", 2.0),
+    ]
+    .iter()
+    .map(|(n, s)| ((*n).to_owned(), *s))
+    .collect();
+    fake_run(&dir.path().join("real"), &template, &real);
+    let plan = harness_tests::tools_in(dir.path())
+        .args(["shards", "plan", "--shards", "2", "--results", "real", "--out", "real-plan"])
+        .output()
+        .unwrap();
+    assert!(plan.status.success(), "{}", text(&plan.stderr));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("real-plan/shard-1.filter")).unwrap(),
+        "# harness shard 1/2\ntest(=build_once) | test(=status_good) | test(=status_test_na)\n"
+    );
+    let run = harness_in(dir.path())
+        .args(["run", "status_good", "status_warn", "perf_sample", "build_once", "status_test_na"])
+        .args(["--shard-file", "real-plan/shard-2.filter", "--results", "s2", "-q"])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let ran: Vec<String> =
+        JobResults::read(dir.path().join("s2/results.json")).unwrap().tests.iter().map(|t| t.subdir.clone()).collect();
+    assert_eq!(ran, ["status_warn", "perf_sample"]);
+    assert!(std::fs::read_to_string(dir.path().join("s2/keyval")).unwrap().contains("\nshard=2/2\n"));
+
+    std::fs::write(dir.path().join("nx.filter"), "# harness shard 1/2\ntest(=nx_good) | test(=nx_warn)\n").unwrap();
+    let listed = Command::new(harness_tests::test_target("autotests"))
+        .args(["--list", "--format", "terse"])
+        .env("HARNESS_SHARD_FILE", dir.path().join("nx.filter"))
+        .env_remove("NEXTEST")
+        .output()
+        .unwrap();
+    assert_eq!(text(&listed.stdout), "nx_good: test\nnx_warn: test\n", "{}", text(&listed.stderr));
+    // The same line is a nextest filterset.
+    let filter = "binary(autotests) & (test(=nx_good) | test(=nx_warn))";
+    let nextest = cargo()
+        .args([
+            "nextest",
+            "list",
+            "-p",
+            "harness-tests",
+            "--test",
+            "autotests",
+            "--message-format",
+            "json",
+            "-E",
+            filter,
+        ])
+        .output()
+        .unwrap();
+    assert!(nextest.status.success(), "{}", text(&nextest.stderr));
+    let list: serde_json::Value = serde_json::from_slice(&nextest.stdout).unwrap();
+    let matched: Vec<&str> = list["rust-suites"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|suite| suite["testcases"].as_object().unwrap().iter())
+        .filter(|(_, case)| case["filter-match"]["status"] == "matches")
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(matched, ["nx_good", "nx_warn"]);
+}

@@ -119,6 +119,26 @@ fn import_all(given: Option<&Path>, dirs: &[PathBuf]) -> Result<(usize, usize, P
 fn import_dirs(store: &mut Store, path: &Path, dirs: &[PathBuf]) -> Result<(usize, usize), CliError> {
     // Every directory is read before anything is written: a bad one names
     // itself and leaves the store as it was.
+    let runs = read_runs(dirs)?;
+    let (mut added, mut known) = (0, 0);
+    for (results, source) in &runs {
+        if store.import(results, source, Role::Run)? {
+            added += 1;
+        } else {
+            known += 1;
+        }
+    }
+    write_noise(store, path)?;
+    Ok((added, known))
+}
+
+/// The runs `dirs` hold (each a run, or a results root of runs), with where
+/// each was read from; a run without `results.json` rebuilt (and said).
+///
+/// # Errors
+///
+/// A directory that holds no run, or a run that cannot be read.
+pub(crate) fn read_runs(dirs: &[PathBuf]) -> Result<Vec<(harness_core::results::JobResults, PathBuf)>, CliError> {
     let mut runs = Vec::new();
     for dir in dirs {
         if dir.join("results.json").is_file() || dir.join("status.log").is_file() {
@@ -136,16 +156,7 @@ fn import_dirs(store: &mut Store, path: &Path, dirs: &[PathBuf]) -> Result<(usiz
             return Err(harness_core::Error::NotResults { path: dir.clone() }.into());
         }
     }
-    let (mut added, mut known) = (0, 0);
-    for (results, source) in &runs {
-        if store.import(results, source, Role::Run)? {
-            added += 1;
-        } else {
-            known += 1;
-        }
-    }
-    write_noise(store, path)?;
-    Ok((added, known))
+    Ok(runs)
 }
 
 /// `report --history [DIR...] --html OUT`: the runs `dirs` imported, then

@@ -303,6 +303,29 @@ impl Store {
         Ok(true)
     }
 
+    /// Every top-level test's duration in seconds, by its name (`test` or
+    /// `test.variant`, as shards assign it), oldest run first.
+    ///
+    /// # Errors
+    ///
+    /// SQLite errors.
+    pub fn durations(&self) -> Result<Vec<(String, f64)>, StoreError> {
+        let mut statement = self
+            .connection
+            .prepare(
+                "SELECT t.test, t.variant, t.duration FROM tests t JOIN runs r ON t.run = r.id \
+                 WHERE r.role = 'run' AND instr(t.subdir, '/') = 0 ORDER BY r.start, t.id",
+            )
+            .map_err(self.sqlite())?;
+        let rows = statement
+            .query_map([], |row| {
+                let (test, variant, duration): (String, Option<String>, f64) = (row.get(0)?, row.get(1)?, row.get(2)?);
+                Ok((variant.map_or_else(|| test.clone(), |v| format!("{test}.{v}")), duration))
+            })
+            .map_err(self.sqlite())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.sqlite())
+    }
+
     /// How many runs the store holds.
     ///
     /// # Errors

@@ -10,7 +10,8 @@
 //! `compare-big` (compare's statistics on N values a side), `first-build` and
 //! `first-build-release` (a new crate's first build beside
 //! criterion's and divan's),
-//! `list-many` (`harness list` in generated binaries of N/10 and N tests).
+//! `list-many` (`harness list` in generated binaries of N/10 and N tests),
+//! `shards` (a skewed suite of N tests planned by duration beside hash shards).
 //!
 //! `harness-bench whole WORKLOAD N ...` times workloads as whole processes, side by
 //! side (see `whole.rs`).
@@ -31,6 +32,7 @@ mod first_build;
 mod list_many;
 mod many;
 mod many_control;
+mod shards;
 mod whole;
 
 /// One workload, run inside a test's `run_once` so it uses the real context.
@@ -143,7 +145,7 @@ fn main() {
     }
     let (Some(workload), Some(n)) = (args.first(), args.get(1).and_then(|n| n.parse::<u64>().ok())) else {
         eprintln!(
-            "usage: harness-bench WORKLOAD N\nworkloads: perf-same perf-distinct keyval write-loop engine-noop many-tests files-floor many-control compile compile-pieces compare-big first-build first-build-release list-many"
+            "usage: harness-bench WORKLOAD N\nworkloads: perf-same perf-distinct keyval write-loop engine-noop many-tests files-floor many-control compile compile-pieces compare-big first-build first-build-release list-many shards"
         );
         std::process::exit(2);
     };
@@ -165,6 +167,10 @@ fn main() {
     }
     if workload == "list-many" {
         list_many::list_many(usize::try_from(n).unwrap_or(10_000));
+        return;
+    }
+    if workload == "shards" {
+        shards::shards(usize::try_from(n).unwrap_or(200));
         return;
     }
     if workload == "many-control" {
