@@ -34,6 +34,21 @@ pub(crate) enum Command {
     },
     /// Run one test, or every test of a control file.
     Run(Box<RunArgs>),
+    /// Pack this binary, test_main binaries, control files and data into one tar that runs without Rust.
+    Bundle {
+        /// Where to write the bundle.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// A test_main() binary to pack too (repeatable).
+        #[arg(long = "binary", value_name = "PATH")]
+        binaries: Vec<PathBuf>,
+        /// A control file to pack (repeatable); `run --bundle FILE --control NAME` runs it.
+        #[arg(long = "control", value_name = "FILE")]
+        controls: Vec<PathBuf>,
+        /// A file or directory the tests read (repeatable), unpacked under $HARNESS_BUNDLE_DATA.
+        #[arg(long, value_name = "PATH")]
+        data: Vec<PathBuf>,
+    },
     /// Check a control file (tests, arguments, constraints, profilers) without running anything.
     Validate {
         /// The control file.
@@ -129,6 +144,10 @@ pub(crate) struct RunArgs {
     /// name; without it, the shard of Bazel, Kubernetes, GitLab or GoogleTest variables (docs/ci.md).
     #[arg(long, value_name = "K/N", conflicts_with = "shard_file")]
     pub(crate) shard: Option<String>,
+    /// Run from a bundle (`harness bundle`): check it, unpack it, and run its harness binary with the
+    /// rest of this command line.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) bundle: Option<PathBuf>,
     /// Run only the tests a shard file lists (written by `cargo harness shards plan`).
     #[arg(long, value_name = "FILE")]
     pub(crate) shard_file: Option<PathBuf>,

@@ -34,7 +34,8 @@ where
     if let Some(dir) = crate::child::take_child_dir() {
         return crate::child::child_main(&dir);
     }
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -72,7 +73,13 @@ where
                 Err(problems) => usage_errors(&problems),
             }
         }
+        Command::Run(run) if run.bundle.is_some() => {
+            super::bundle::run_bundle(run.bundle.as_deref().unwrap_or(std::path::Path::new("")), &args)
+        }
         Command::Run(args) => run::run(&args, cli.color.color),
+        Command::Bundle { out, binaries, controls, data } => {
+            super::bundle::bundle(&super::bundle::BundleArgs { out, binaries, controls, data })
+        }
         Command::Moved(words) => {
             let command = words.first().map_or("", String::as_str);
             if !RESULTS_COMMANDS.contains(&command) {

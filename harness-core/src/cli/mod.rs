@@ -7,6 +7,7 @@
 //! `validate` (in `entry.rs`, on `control.rs`).
 //! Modules here import the layers below, never one another in a circle.
 
+mod bundle;
 mod command;
 mod control;
 mod entry;
