@@ -82,4 +82,15 @@ pub(crate) enum Isolation {
         /// the one `#[test]` to run).
         child_args: Vec<String>,
     },
+    /// On devices over SSH, from a bundle of this binary.
+    #[cfg(feature = "cli")]
+    Remote {
+        /// `[user@]host[:port]` of each device.
+        devices: Vec<String>,
+        /// An ssh config file (`ssh -F`).
+        ssh_config: Option<std::path::PathBuf>,
+        /// The bundle pushed to each device, and its harness binary's path in it.
+        bundle: std::path::PathBuf,
+        entry: String,
+    },
 }

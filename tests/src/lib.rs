@@ -517,3 +517,156 @@ pub fn junit_schema_errors(xml: &str) -> Vec<String> {
     }
     errors
 }
+
+/// An OpenSSH server on 127.0.0.1 for the remote tests: a temporary host
+/// key, an authorised key, this process's user, and a boot id file the
+/// tests change to stand for a reboot. Stopped when dropped.
+#[derive(Debug)]
+pub struct Sshd {
+    dir: tempfile::TempDir,
+    child: Mutex<Option<std::process::Child>>,
+    port: u16,
+}
+
+impl Sshd {
+    /// Starts one, or says why it cannot (no `sshd`, no `ssh-keygen`, it
+    /// would not listen): the caller skips with a printed note.
+    ///
+    /// # Errors
+    ///
+    /// Why no server runs.
+    pub fn start() -> Result<Sshd, String> {
+        let sshd = ["/usr/sbin/sshd", "/usr/bin/sshd"]
+            .iter()
+            .find(|p| Path::new(p).is_file())
+            .ok_or("no sshd (Debian's openssh-server)")?;
+        // sshd started by root wants its privilege separation directory.
+        if nix::unistd::geteuid().is_root() && !Path::new("/run/sshd").is_dir() {
+            std::fs::create_dir_all("/run/sshd").map_err(|e| format!("/run/sshd: {e}"))?;
+        }
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let path = dir.path();
+        for (key, comment) in [("host_key", "host"), ("client_key", "client")] {
+            let made = std::process::Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f"])
+                .arg(path.join(key))
+                .status()
+                .map_err(|e| format!("ssh-keygen: {e}"))?;
+            if !made.success() {
+                return Err("ssh-keygen failed".into());
+            }
+        }
+        let public = std::fs::read_to_string(path.join("client_key.pub")).map_err(|e| e.to_string())?;
+        let boot = path.join("boot_id");
+        std::fs::write(&boot, "boot-1\n").map_err(|e| e.to_string())?;
+        let home = path.join("home");
+        std::fs::create_dir(&home).map_err(|e| e.to_string())?;
+        let authorized = format!(
+            "environment=\"HARNESS_BOOT_ID_FILE={}\",environment=\"HOME={}\",environment=\"HARNESS_PARALLEL=1\" {public}",
+            boot.display(),
+            home.display()
+        );
+        std::fs::write(path.join("authorized_keys"), authorized).map_err(|e| e.to_string())?;
+        let port =
+            std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
+        let config = format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\nPidFile {}\n\
+             PermitUserEnvironment yes\nStrictModes no\nUsePAM no\nPermitRootLogin yes\n\
+             PasswordAuthentication no\nKbdInteractiveAuthentication no\nMaxSessions 50\nMaxStartups 50\n",
+            path.join("host_key").display(),
+            path.join("authorized_keys").display(),
+            path.join("sshd.pid").display()
+        );
+        std::fs::write(path.join("sshd_config"), config).map_err(|e| e.to_string())?;
+        let child = std::process::Command::new(sshd)
+            .args(["-D", "-e", "-f"])
+            .arg(path.join("sshd_config"))
+            .stderr(std::fs::File::create(path.join("sshd.log")).map_err(|e| e.to_string())?)
+            .spawn()
+            .map_err(|e| format!("{sshd}: {e}"))?;
+        let server = Sshd { dir, child: Mutex::new(Some(child)), port };
+        let user = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "root".into());
+        let client = format!(
+            "Host dut dut2\n  HostName 127.0.0.1\n  Port {port}\n  User {user}\n  IdentityFile {key}\n  IdentitiesOnly yes\n  \
+             StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n\
+             Host gone\n  HostName 127.0.0.1\n  Port {gone}\n  User {user}\n  IdentityFile {key}\n  \
+             StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n  ConnectTimeout 3\n",
+            key = server.dir.path().join("client_key").display(),
+            gone = free_port(),
+        );
+        std::fs::write(server.ssh_config(), client).map_err(|e| e.to_string())?;
+        // Up when a login works.
+        let up = wait_for(10.0, || {
+            std::process::Command::new("ssh")
+                .arg("-F")
+                .arg(server.ssh_config())
+                .args(["-o", "BatchMode=yes", "dut", "true"])
+                .stdin(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        });
+        if !up {
+            let log = std::fs::read_to_string(server.dir.path().join("sshd.log")).unwrap_or_default();
+            server.stop();
+            return Err(format!("sshd did not let us in: {log}"));
+        }
+        Ok(server)
+    }
+
+    /// The client config: `dut` and `dut2` are this server, `gone` a port
+    /// where nothing listens.
+    #[must_use]
+    pub fn ssh_config(&self) -> PathBuf {
+        self.dir.path().join("ssh_config")
+    }
+
+    /// The devices' login directory (`HOME` of the sessions).
+    #[must_use]
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    /// The port it listens on.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Says the device rebooted: a new boot id.
+    pub fn reboot(&self, boot: &str) {
+        std::fs::write(self.dir.path().join("boot_id"), format!("{boot}\n")).expect("the boot id file");
+    }
+
+    /// Kills every session (the server's children), as a cable pulled would.
+    pub fn cut_connections(&self) {
+        if let Some(child) = self.child.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+            for pid in descendants(child.id()) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap_or(0)),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+        }
+    }
+
+    /// Stops the server: the device becomes unreachable.
+    pub fn stop(&self) {
+        self.cut_connections();
+        if let Some(mut child) = self.child.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A TCP port nothing listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(9)
+}

@@ -206,6 +206,14 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A bundle of this binary alone in `dir`, for `run --remote`: its path and
+/// the harness binary's path in it.
+pub(crate) fn for_devices(dir: &Path) -> Result<(PathBuf, String), String> {
+    let out = dir.join("suite.tar");
+    let manifest = make(&BundleArgs { out: out.clone(), ..BundleArgs::default() })?;
+    Ok((out, manifest.entry))
+}
+
 /// `run --bundle FILE ...`: the bundle checked and unpacked into a private
 /// directory, then its harness binary run with `args` (the command line
 /// without `--bundle FILE`; a `--control NAME` naming a bundled control file

@@ -34,6 +34,22 @@ pub(crate) enum Command {
     },
     /// Run one test, or every test of a control file.
     Run(Box<RunArgs>),
+    /// Run a test binary on a device over SSH: a cargo target runner
+    /// (`runner = ["my-harness", "remote-runner", "dut"]`), so cargo test and nextest run there.
+    RemoteRunner {
+        /// The ssh config file (`ssh -F`); default: ssh's own.
+        #[arg(long, value_name = "FILE")]
+        ssh_config: Option<PathBuf>,
+        /// The device: `[user@]host[:port]`, or a Host of your ssh config.
+        #[arg(value_name = "[USER@]HOST[:PORT]")]
+        device: String,
+        /// The test binary cargo built.
+        #[arg(value_name = "BINARY")]
+        binary: PathBuf,
+        /// Its arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+        args: Vec<String>,
+    },
     /// Pack this binary, test_main binaries, control files and data into one tar that runs without Rust.
     Bundle {
         /// Where to write the bundle.
@@ -148,6 +164,13 @@ pub(crate) struct RunArgs {
     /// rest of this command line.
     #[arg(long, value_name = "FILE")]
     pub(crate) bundle: Option<PathBuf>,
+    /// Run the tests on a device over SSH (`[user@]host[:port]`, or a Host of your ssh config);
+    /// several spread the tests over the devices (docs/running.md).
+    #[arg(long, value_name = "[USER@]HOST[:PORT]")]
+    pub(crate) remote: Vec<String>,
+    /// The ssh config file for --remote (`ssh -F FILE`); default: ssh's own.
+    #[arg(long, value_name = "FILE", requires = "remote")]
+    pub(crate) ssh_config: Option<PathBuf>,
     /// Run only the tests a shard file lists (written by `cargo harness shards plan`).
     #[arg(long, value_name = "FILE")]
     pub(crate) shard_file: Option<PathBuf>,

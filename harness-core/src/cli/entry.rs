@@ -77,6 +77,20 @@ where
             super::bundle::run_bundle(run.bundle.as_deref().unwrap_or(std::path::Path::new("")), &args)
         }
         Command::Run(args) => run::run(&args, cli.color.color),
+        Command::RemoteRunner { ssh_config, device, binary, args } => {
+            match crate::supervisor::RemoteIsolation::new(
+                &[device],
+                ssh_config,
+                std::path::PathBuf::new(),
+                String::new(),
+            ) {
+                Ok(remote) => remote.run_binary(&binary, &args),
+                Err(e) => {
+                    eprintln!("error: remote-runner: {e}");
+                    101
+                }
+            }
+        }
         Command::Bundle { out, binaries, controls, data } => {
             super::bundle::bundle(&super::bundle::BundleArgs { out, binaries, controls, data })
         }

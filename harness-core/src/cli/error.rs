@@ -74,6 +74,9 @@ pub(crate) enum CliError {
     /// An `--export` that is not FORMAT=PATH of a known format.
     #[error("{0}")]
     Export(String),
+    /// `--remote` that cannot start.
+    #[error("{0}")]
+    Remote(String),
     /// A shard that cannot be taken: a bad `--shard`, a shard file, scheduler variables.
     #[error("{0}")]
     Shard(String),

@@ -272,9 +272,30 @@ pub(crate) fn run(args: &RunArgs, color: ColorChoice) -> i32 {
     let cancel = CancelToken::new();
     let reporter = Arc::new(Reporter::new(console, plan.tests.len(), &resultdir, (!args.quiet, events_on_stdout)));
     let grace = Duration::try_from_secs_f64(args.grace).unwrap_or(Duration::MAX);
-    let mut builder = Job::builder(&resultdir)
-        .cancel_token(cancel.clone())
-        .isolation(Isolation::Process { grace, child_args: Vec::new() });
+    // Devices get a bundle of this binary, made once for the job.
+    let bundled = if args.remote.is_empty() {
+        None
+    } else {
+        let made = tempfile::Builder::new()
+            .prefix("harness-remote-")
+            .tempdir()
+            .map_err(|e| e.to_string())
+            .and_then(|dir| super::bundle::for_devices(dir.path()).map(|(path, entry)| (dir, path, entry)));
+        match made {
+            Ok(made) => Some(made),
+            Err(e) => return usage_errors(&[CliError::Remote(format!("cannot bundle this binary: {e}")).into()]),
+        }
+    };
+    let isolation = match &bundled {
+        Some((_, bundle, entry)) => Isolation::Remote {
+            devices: args.remote.clone(),
+            ssh_config: args.ssh_config.clone(),
+            bundle: bundle.clone(),
+            entry: entry.clone(),
+        },
+        None => Isolation::Process { grace, child_args: Vec::new() },
+    };
+    let mut builder = Job::builder(&resultdir).cancel_token(cancel.clone()).isolation(isolation);
     // The bar is told first, so it is taken away before the reporter prints.
     if !args.quiet {
         builder = builder.observer(Arc::new(Progress::new()));

@@ -21,4 +21,10 @@ pub(crate) trait Isolate: Send + Sync {
     /// into the core's open groups, and returns how it ended. Never fails:
     /// whatever goes wrong is the test's verdict.
     fn run_body(&self, core: &JobCore, prepared: &Prepared) -> Ran;
+
+    /// Whether the body runs on this machine, so the machine-wide measuring
+    /// lock applies (a device's own harness takes its own).
+    fn runs_here(&self) -> bool {
+        true
+    }
 }

@@ -38,7 +38,8 @@ pub(crate) fn run(
 ) -> Result<Arc<TestRecord>> {
     // Held until the run is recorded; the wait is before START, so neither
     // its duration nor its timeout counts it.
-    let _measuring = measure_lock(core, &planned)?;
+    let here = isolation.is_none_or(|isolation| isolation.runs_here());
+    let _measuring = if here { measure_lock(core, &planned)? } else { None };
     say_noise(core, &planned);
     let mut prepared = prepare(core, planned)?;
     if let Some(error) = prepared.start_lost.take() {

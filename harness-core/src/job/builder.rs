@@ -365,6 +365,11 @@ impl JobBuilder {
             Isolation::Process { grace, child_args } => {
                 Some(Box::new(crate::supervisor::ProcessIsolation::new(grace, child_args)))
             }
+            #[cfg(feature = "cli")]
+            Isolation::Remote { devices, ssh_config, bundle, entry } => Some(Box::new(
+                crate::supervisor::RemoteIsolation::new(&devices, ssh_config, bundle, entry)
+                    .map_err(|e| Error::io("create", std::env::temp_dir(), e))?,
+            )),
         };
         let core = JobCore::new(CoreParts {
             logger: StatusLogWriter::new(settings.resultdir.clone(), self.attach_indent.unwrap_or(0)),
