@@ -7,7 +7,7 @@ use harness_core::prelude::*;
 /// The checksums `checksum_throughput` can compute.
 const ALGORITHMS: [&str; 3] = ["fnv1a", "adler32", "crc32"];
 
-fn fnv1a(data: &[u8]) -> u64 {
+pub(crate) fn fnv1a(data: &[u8]) -> u64 {
     data.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
 }
 

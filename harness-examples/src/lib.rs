@@ -10,6 +10,7 @@ pub mod build_once;
 pub mod checksum;
 pub mod faults;
 pub mod file_io;
+pub mod golden;
 pub mod perf_sample;
 pub mod seq_write;
 pub mod sleeptest;

@@ -9,7 +9,7 @@ use syn::{Expr, ExprLit, Ident, Lit, LitInt, LitStr, Token};
 use crate::errors::Errors;
 
 /// The valid arguments, for the "unknown argument" message.
-pub(crate) const ARGUMENTS: [&str; 16] = [
+pub(crate) const ARGUMENTS: [&str; 17] = [
     "name",
     "version",
     "preserve_srcdir",
@@ -19,6 +19,7 @@ pub(crate) const ARGUMENTS: [&str; 16] = [
     "cargo_test",
     "attrs",
     "contacts",
+    "data",
     "timeout",
     "retries",
     "warmup_iterations",
@@ -75,6 +76,8 @@ pub(crate) struct TestAttrs {
     pub(crate) cargo_test: Option<CargoTest>,
     pub(crate) attrs: Vec<LitStr>,
     pub(crate) contacts: Vec<LitStr>,
+    /// Files and directories the test reads, relative to its crate.
+    pub(crate) data: Vec<LitStr>,
     /// Seconds, as an `f64` literal.
     pub(crate) timeout: Option<syn::LitFloat>,
     /// Retries of an iteration that fails with `fail_retry`.
@@ -190,14 +193,18 @@ fn parse_argument(
             }
             attrs.cargo_test = Some(cargo_test);
         }
-        "attrs" | "contacts" => {
+        "attrs" | "contacts" | "data" => {
             let Some(content) = list(ident, input, errors, "(\"group:perf\", \"disk\")")? else { return Ok(()) };
             let mut items: Vec<LitStr> = Vec::new();
             for item in content.parse_terminated(Expr::parse, Token![,])? {
                 match literal(&item) {
                     Some(Lit::Str(text)) => {
                         let value = text.value();
-                        let problem = if key == "attrs" { bad_attr(&value) } else { bad_contact(&value) };
+                        let problem = match key.as_str() {
+                            "attrs" => bad_attr(&value),
+                            "data" => bad_data(&value),
+                            _ => bad_contact(&value),
+                        };
                         if let Some(problem) = problem {
                             errors.spanned(&item, format!("`{key}` entry {value:?} {problem}"));
                         } else if items.iter().any(|known| known.value() == value) {
@@ -209,7 +216,11 @@ fn parse_argument(
                     _ => errors.spanned(&item, format!("`{key}` takes string literals: `{key}(\"...\", \"...\")`")),
                 }
             }
-            if key == "attrs" { attrs.attrs = items } else { attrs.contacts = items }
+            match key.as_str() {
+                "attrs" => attrs.attrs = items,
+                "data" => attrs.data = items,
+                _ => attrs.contacts = items,
+            }
         }
         "timeout" => {
             if !input.peek(Token![=]) {
@@ -393,6 +404,23 @@ fn bad_attr(value: &str) -> Option<&'static str> {
 }
 
 /// Why a contact cannot be one: it is written in the test keyval, comma-separated.
+/// What is wrong with a `data` path: it must name something inside the
+/// crate (relative, no `..`), as a bundle packs it.
+fn bad_data(value: &str) -> Option<&'static str> {
+    let path = std::path::Path::new(value);
+    if value.trim().is_empty() {
+        Some("is empty")
+    } else if path.is_absolute() {
+        Some("is absolute; give it relative to the crate (`tests/data/pattern.bin`)")
+    } else if path.components().any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir)) {
+        Some("may not leave the crate (`..`)")
+    } else if value.chars().any(char::is_control) {
+        Some("may not hold a control character")
+    } else {
+        None
+    }
+}
+
 fn bad_contact(value: &str) -> Option<&'static str> {
     if value.trim().is_empty() {
         Some("is empty")

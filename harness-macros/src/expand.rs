@@ -106,7 +106,7 @@ pub(crate) fn test_struct(model: &TestStruct<'_>) -> TokenStream {
     }
 }
 
-/// `attrs`, `contacts`, `timeout`, `retries`, the warm-up, `parallel`, `requires` and `variants` as `TestInfo`
+/// `attrs`, `contacts`, `data`, `timeout`, `retries`, the warm-up, `parallel`, `requires` and `variants` as `TestInfo`
 /// builder calls, and the compile-time checks of each variant's arguments.
 fn metadata(model: &TestStruct<'_>) -> (TokenStream, Vec<TokenStream>) {
     let TestStruct { item, attrs, name } = model;
@@ -119,6 +119,10 @@ fn metadata(model: &TestStruct<'_>) -> (TokenStream, Vec<TokenStream>) {
     if !attrs.contacts.is_empty() {
         let list = &attrs.contacts;
         calls.extend(quote!(.with_contacts(&[#(#list),*])));
+    }
+    if !attrs.data.is_empty() {
+        let list = &attrs.data;
+        calls.extend(quote!(.with_data(&[#(#list),*], ::core::env!("CARGO_MANIFEST_DIR"))));
     }
     if let Some(timeout) = &attrs.timeout {
         calls.extend(quote!(.with_timeout(#timeout)));

@@ -24,7 +24,7 @@ fn sha256sum(path: &Path) -> String {
 fn make_bundle(dir: &Path, out: &str) -> std::process::Output {
     std::fs::write(
         dir.join("quick.json"),
-        r#"{"tests": [{"test": "status_good"}, {"test": "perf_sample", "args": {"iterations": 3}}]}"#,
+        r#"{"tests": [{"test": "status_good"}, {"test": "perf_sample", "args": {"iterations": 3}}, {"test": "golden_checksum"}]}"#,
     )
     .unwrap();
     std::fs::create_dir_all(dir.join("fixtures/disk")).unwrap();
@@ -57,6 +57,8 @@ fn a_bundle_runs_where_there_is_no_toolchain() {
             "bin/harness".to_owned(),
             format!("bin/{autotests_name}"),
             "control/quick.json".to_owned(),
+            "data/data/golden/expected.txt".to_owned(),
+            "data/data/golden/input.bin".to_owned(),
             "data/fixtures/disk/pattern.bin".to_owned()
         ]
     );
@@ -69,19 +71,24 @@ fn a_bundle_runs_where_there_is_no_toolchain() {
     assert_eq!(manifest["entry"], "bin/harness");
     assert!(manifest["tests"].as_array().unwrap().iter().any(|t| t == "perf_sample"));
     let files = manifest["files"].as_array().unwrap();
+    // golden_checksum declares `data("data/golden")`: packed from its crate.
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../harness-examples/data/golden");
     let sources = [
         harness_tests::example_harness().to_owned(),
         autotests.clone(),
         dir.path().join("quick.json"),
+        golden.join("expected.txt"),
+        golden.join("input.bin"),
         dir.path().join("fixtures/disk/pattern.bin"),
     ];
+    assert_eq!(files.len(), sources.len());
     for (file, source) in files.iter().zip(&sources) {
         assert_eq!(file["sha256"], sha256sum(source), "{file}");
         assert_eq!(file["size"], source.metadata().unwrap().len(), "{file}");
     }
     assert_eq!(
         files.iter().map(|f| f["kind"].as_str().unwrap()).collect::<Vec<_>>(),
-        ["harness", "test_main", "control", "data"]
+        ["harness", "test_main", "control", "data", "data", "data"]
     );
     // The same inputs make the same bytes.
     assert!(make_bundle(dir.path(), "again.tar").status.success());
@@ -104,7 +111,14 @@ fn a_bundle_runs_where_there_is_no_toolchain() {
     assert_eq!(run.status.code(), Some(0), "{}{}", text(&run.stdout), text(&run.stderr));
     let results = JobResults::read(device.join("r/results.json")).unwrap();
     let ran: Vec<(&str, u64)> = results.tests.iter().map(|t| (t.subdir.as_str(), t.iterations)).collect();
-    assert_eq!(ran, [("status_good", 1), ("perf_sample", 3)]);
+    assert_eq!(ran, [("status_good", 1), ("perf_sample", 3), ("golden_checksum", 1)]);
+    // The golden test read the bundle's copy of its data, not its crate's.
+    let golden_dir = &results.tests[2].keyvals["golden_dir"];
+    assert!(
+        golden_dir.starts_with(std::env::temp_dir().join("harness-bundle-").to_str().unwrap())
+            && golden_dir.ends_with("/data/data/golden"),
+        "{golden_dir}"
+    );
     // Nothing of the unpacked bundle is left in the device's directory.
     let mut left: Vec<String> =
         std::fs::read_dir(&device).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();

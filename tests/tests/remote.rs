@@ -76,6 +76,30 @@ fn tests_run_on_a_device_and_come_home_as_a_local_job() {
     assert_eq!(std::fs::read_to_string(r.join("perf_sample/debug/device")).unwrap(), "dut\n");
     assert!(r.join("perf_sample/results/keyval").is_file() && r.join("perf_sample/debug/perf_sample.DEBUG").is_file());
     assert!(harness_tests::junit_schema_errors(&std::fs::read_to_string(r.join("junit.xml")).unwrap()).is_empty());
+    // The device's iterations came back as they ended, into the job's stream.
+    let events = harness_tests::readers::events(&std::fs::read_to_string(r.join("events.jsonl")).unwrap()).unwrap();
+    let iterations: Vec<(&str, u64, f64)> = events
+        .iter()
+        .filter(|e| e["event"] == "iteration_finished")
+        .map(|e| {
+            (
+                e["subdir"].as_str().unwrap(),
+                e["iteration"].as_u64().unwrap(),
+                e["perf"]["latency"].as_f64().unwrap_or(0.0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        iterations,
+        [
+            ("status_good", 1, 0.0),
+            ("status_good", 2, 0.0),
+            ("status_good", 3, 0.0),
+            ("perf_sample", 1, 10.0),
+            ("perf_sample", 2, 10.2),
+            ("perf_sample", 3, 9.8)
+        ]
+    );
     // Nothing is left on the device.
     assert_eq!(std::fs::read_dir(sshd.home().join(".harness-remote")).map(|d| d.count()).unwrap_or(0), 0);
 }

@@ -93,28 +93,23 @@ fn inputs(args: &BundleArgs) -> Result<Vec<(String, &'static str, PathBuf)>, Str
     for control in &args.controls {
         out.push((format!("control/{}", file_name(control)?), "control", control.clone()));
     }
-    for data in &args.data {
-        let base = file_name(data)?;
-        let mut stack = vec![(data.clone(), format!("data/{base}"))];
-        while let Some((at, name)) = stack.pop() {
-            let meta = std::fs::symlink_metadata(&at).map_err(|e| format!("{}: {e}", at.display()))?;
-            if meta.is_dir() {
-                let mut entries: Vec<_> = std::fs::read_dir(&at)
-                    .map_err(|e| format!("{}: {e}", at.display()))?
-                    .flatten()
-                    .map(|e| e.path())
-                    .collect();
-                entries.sort();
-                for entry in entries.into_iter().rev() {
-                    let child = format!("{name}/{}", file_name(&entry)?);
-                    stack.push((entry, child));
-                }
-            } else if meta.is_file() {
-                out.push((name, "data", at));
-            } else {
-                return Err(format!("{}: not a regular file or a directory (a bundle holds no links)", at.display()));
+    // What the tests declare (`data("tests/data")`), under its path in its
+    // crate, where `TestContext::data` looks; then what the command line adds.
+    let mut trees: Vec<(PathBuf, String)> = Vec::new();
+    for registration in crate::registry::all() {
+        let info = registration.info();
+        for path in info.data() {
+            let tree = (info.data_source(path), format!("data/{}", path.trim_start_matches("./")));
+            if !trees.contains(&tree) {
+                trees.push(tree);
             }
         }
+    }
+    for data in &args.data {
+        trees.push((data.clone(), format!("data/{}", file_name(data)?)));
+    }
+    for (from, name) in trees {
+        add_tree(from, name, &mut out)?;
     }
     let mut seen = BTreeMap::new();
     for (name, _, from) in &out {
@@ -123,6 +118,31 @@ fn inputs(args: &BundleArgs) -> Result<Vec<(String, &'static str, PathBuf)>, Str
         }
     }
     Ok(out)
+}
+
+/// Every regular file under `from` (or `from` itself), named below `name`.
+fn add_tree(from: PathBuf, name: String, out: &mut Vec<(String, &'static str, PathBuf)>) -> Result<(), String> {
+    let mut stack = vec![(from, name)];
+    while let Some((at, name)) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&at).map_err(|e| format!("{}: {e}", at.display()))?;
+        if meta.is_dir() {
+            let mut entries: Vec<_> = std::fs::read_dir(&at)
+                .map_err(|e| format!("{}: {e}", at.display()))?
+                .flatten()
+                .map(|e| e.path())
+                .collect();
+            entries.sort();
+            for entry in entries.into_iter().rev() {
+                let child = format!("{name}/{}", file_name(&entry)?);
+                stack.push((entry, child));
+            }
+        } else if meta.is_file() {
+            out.push((name, "data", at));
+        } else {
+            return Err(format!("{}: not a regular file or a directory (a bundle holds no links)", at.display()));
+        }
+    }
+    Ok(())
 }
 
 fn file_name(path: &Path) -> Result<String, String> {

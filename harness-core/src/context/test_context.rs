@@ -139,6 +139,18 @@ impl TestContext {
         self.info
     }
 
+    /// Where the data `path` the test declares (`#[autotest(data("tests/data"))]`)
+    /// is: in the bundle's data (`$HARNESS_BUNDLE_DATA`) when run from a
+    /// bundle (`run --bundle`, `run --remote`), else in the crate's
+    /// directory on the machine that built it.
+    #[must_use]
+    pub fn data(&self, path: &str) -> PathBuf {
+        match std::env::var_os("HARNESS_BUNDLE_DATA").filter(|d| !d.is_empty()) {
+            Some(dir) => PathBuf::from(dir).join(path),
+            None => self.info.data_source(path),
+        }
+    }
+
     /// The test's name.
     #[must_use]
     pub fn test_name(&self) -> &'static str {

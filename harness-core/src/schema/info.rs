@@ -58,6 +58,8 @@ pub struct TestInfo {
     line: u32,
     attrs: &'static [&'static str],
     contacts: &'static [&'static str],
+    data: &'static [&'static str],
+    data_root: &'static str,
     timeout: Option<f64>,
     retries: Option<u32>,
     warmup_iterations: Option<u64>,
@@ -117,6 +119,8 @@ impl TestInfo {
             line: 0,
             attrs: &[],
             contacts: &[],
+            data: &[],
+            data_root: "",
             timeout: None,
             retries: None,
             warmup_iterations: None,
@@ -156,6 +160,16 @@ impl TestInfo {
     #[must_use]
     pub const fn with_attrs(mut self, attrs: &'static [&'static str]) -> Self {
         self.attrs = attrs;
+        self
+    }
+
+    /// The files and directories the test reads, relative to `root` (its
+    /// crate's directory): packed by `bundle`, found with
+    /// [`TestContext::data`](crate::TestContext::data).
+    #[must_use]
+    pub const fn with_data(mut self, data: &'static [&'static str], root: &'static str) -> Self {
+        self.data = data;
+        self.data_root = root;
         self
     }
 
@@ -249,6 +263,18 @@ impl TestInfo {
     #[must_use]
     pub const fn contacts(&self) -> &'static [&'static str] {
         self.contacts
+    }
+
+    /// The data it declares (`data("tests/data")`), relative to its crate.
+    #[must_use]
+    pub const fn data(&self) -> &'static [&'static str] {
+        self.data
+    }
+
+    /// Where declared data `path` is on the machine that built the test.
+    #[must_use]
+    pub fn data_source(&self, path: &str) -> std::path::PathBuf {
+        std::path::Path::new(self.data_root).join(path)
     }
 
     /// The default time limit in seconds.

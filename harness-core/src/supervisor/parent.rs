@@ -265,6 +265,8 @@ impl Supervisor<'_> {
                         }
                     }
                 }
+                // Read to its end: what the child said last is not lost to its exit.
+                let _ = tx.send(Msg::StreamClosed);
             });
         }
         let clock = Arc::new(Mutex::new(PauseClock::default()));
@@ -321,7 +323,8 @@ impl Supervisor<'_> {
         let timeout = self.prepared.timeout().and_then(seconds);
         let mut grace_until: Option<Duration> = None;
         let mut leak_at: Option<Instant> = None;
-        let mut streams_open = 2;
+        // stdout, stderr and the channel.
+        let mut streams_open = 3;
         let mut seen = Seen::default();
         let tell = |message: &ParentMessage| {
             if let Ok(mut line) = serde_json::to_string(message) {

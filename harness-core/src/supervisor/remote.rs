@@ -17,11 +17,13 @@ use std::process::{Command, Stdio};
 use std::sync::{Mutex, PoisonError};
 
 use crate::engine::{Isolate, JobCore, Prepared, Ran};
+use crate::event::{Event, NoticeKind};
 use crate::results::formats::iteration_keyval::BlockKind;
 use crate::results::formats::status_entry::StatusCode;
 use crate::results::formats::status_reader::StatusLog;
 use crate::results::outputs::job_results::JobResults;
 use crate::results::outputs::record::{Ending, RecordData, TestRecord};
+use crate::results::{EventBody, EventLine};
 use crate::status::Status;
 
 /// ssh's own exit status for a failure of its own (connection, auth).
@@ -317,14 +319,16 @@ impl RemoteIsolation {
         std::fs::write(&control_path, control.to_string()).map_err(|e| e.to_string())?;
         let results = format!("r{run}");
         let command = format!(
-            "cat > {dir}/t{run}.json && cd {dir} && ./{} run --bundle suite.tar --control t{run}.json --results {results} -q --color never",
+            "cat > {dir}/t{run}.json && cd {dir} && ./{} run --bundle suite.tar --control t{run}.json --results {results} -q --color never --events -",
             self.entry
         );
-        let console = self.call(device, &command, Some(&control_path));
-        if let Err((SSH_FAILED, said)) = &console {
-            return Err(said.clone());
-        }
         let subdir = &prepared.naming.subdir;
+        let console = local.path().join("console");
+        let status = self.stream(core, device, &command, &control_path, &console, subdir)?;
+        if status == SSH_FAILED {
+            let said = std::fs::read_to_string(&console).unwrap_or_default();
+            return Err(crate::text::shown(said.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim()));
+        }
         let tar = self
             .call(device, &format!("cd {dir}/{results} && tar -cf - results.json status.log {subdir}"), None)
             .map_err(|(_, said)| format!("cannot fetch the results: {said}"))?;
@@ -337,6 +341,56 @@ impl RemoteIsolation {
         let kinds: Vec<(BlockKind, u64)> =
             record.keyval_blocks.iter().map(|b| (b.kind, b.iteration.unwrap_or(0))).collect();
         Ok(Ran { data: RecordData::read(&prepared.outputdir, &kinds), ending: ending_of(record) })
+    }
+}
+
+impl RemoteIsolation {
+    /// Runs `command` on the device with `input` on its stdin, its event
+    /// lines (stdout) told to the local job as they come (the iterations
+    /// and notices of the test `subdir`), its console (stderr) kept in
+    /// `console`; its exit status.
+    fn stream(
+        &self,
+        core: &JobCore,
+        device: &Device,
+        command: &str,
+        input: &Path,
+        console: &Path,
+        subdir: &str,
+    ) -> Result<i32, String> {
+        let mut ssh = self.ssh(device, command);
+        let console_file = std::fs::File::create(console).map_err(|e| e.to_string())?;
+        ssh.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(console_file);
+        let mut child = ssh.spawn().map_err(|e| format!("cannot start ssh: {e}"))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = std::fs::File::open(input).and_then(|mut file| std::io::copy(&mut file, &mut stdin));
+        }
+        if let Some(stdout) = child.stdout.take() {
+            use std::io::BufRead as _;
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                let Ok(line) = serde_json::from_str::<EventLine>(&line) else { continue };
+                match line.event {
+                    EventBody::IterationFinished { subdir: at, iteration, planned, test_length, elapsed, values }
+                        if at == subdir =>
+                    {
+                        core.emit(&Event::IterationFinished {
+                            subdir,
+                            iteration,
+                            planned,
+                            test_length,
+                            elapsed: elapsed.and_then(|e| std::time::Duration::try_from_secs_f64(e).ok()),
+                            values: &values,
+                        });
+                    }
+                    EventBody::Notice { kind, text, .. } if kind != NoticeKind::Waiting => {
+                        core.emit(&Event::Notice { subdir, kind, text: &format!("on {}: {text}", device.name) });
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let status = child.wait().map_err(|e| e.to_string())?;
+        Ok(status.code().unwrap_or(SSH_FAILED))
     }
 }
 
