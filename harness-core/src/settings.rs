@@ -89,6 +89,8 @@ pub(crate) enum Isolation {
         devices: Vec<String>,
         /// An ssh config file (`ssh -F`).
         ssh_config: Option<std::path::PathBuf>,
+        /// How long to wait for a device to come back when none is ready.
+        device_wait: Duration,
         /// The bundle pushed to each device, and its harness binary's path in it.
         bundle: std::path::PathBuf,
         entry: String,

@@ -523,6 +523,7 @@ pub fn junit_schema_errors(xml: &str) -> Vec<String> {
 /// tests change to stand for a reboot. Stopped when dropped.
 #[derive(Debug)]
 pub struct Sshd {
+    program: &'static str,
     dir: tempfile::TempDir,
     child: Mutex<Option<std::process::Child>>,
     port: u16,
@@ -578,13 +579,8 @@ impl Sshd {
             path.join("sshd.pid").display()
         );
         std::fs::write(path.join("sshd_config"), config).map_err(|e| e.to_string())?;
-        let child = std::process::Command::new(sshd)
-            .args(["-D", "-e", "-f"])
-            .arg(path.join("sshd_config"))
-            .stderr(std::fs::File::create(path.join("sshd.log")).map_err(|e| e.to_string())?)
-            .spawn()
-            .map_err(|e| format!("{sshd}: {e}"))?;
-        let server = Sshd { dir, child: Mutex::new(Some(child)), port };
+        let server = Sshd { program: sshd, dir, child: Mutex::new(None), port };
+        server.restart()?;
         let user = std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "root".into());
         let client = format!(
             "Host dut dut2\n  HostName 127.0.0.1\n  Port {port}\n  User {user}\n  IdentityFile {key}\n  IdentitiesOnly yes\n  \
@@ -648,6 +644,28 @@ impl Sshd {
                 );
             }
         }
+    }
+
+    /// Starts the server (again, after [`Sshd::stop`]) on its port.
+    ///
+    /// # Errors
+    ///
+    /// Why it could not start.
+    pub fn restart(&self) -> Result<(), String> {
+        let path = self.dir.path();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path.join("sshd.log"))
+            .map_err(|e| e.to_string())?;
+        let child = std::process::Command::new(self.program)
+            .args(["-D", "-e", "-f"])
+            .arg(path.join("sshd_config"))
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("sshd: {e}"))?;
+        *self.child.lock().unwrap_or_else(PoisonError::into_inner) = Some(child);
+        Ok(())
     }
 
     /// Stops the server: the device becomes unreachable.

@@ -140,6 +140,10 @@ fn tests_spread_over_devices_and_leave_one_that_cannot_be_reached() {
 /// Runs a 3-second sleeptest then status_good on `dut`, doing `during` once
 /// the device runs the sleeptest.
 fn run_through(sshd: &Sshd, during: impl FnOnce()) -> (tempfile::TempDir, Output) {
+    run_through_with(sshd, &[], during)
+}
+
+fn run_through_with(sshd: &Sshd, extra: &[&str], during: impl FnOnce()) -> (tempfile::TempDir, Output) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("c.json"),
@@ -152,6 +156,7 @@ fn run_through(sshd: &Sshd, during: impl FnOnce()) -> (tempfile::TempDir, Output
         .arg("--ssh-config")
         .arg(sshd.ssh_config())
         .args(["--remote", "dut", "--control", "c.json", "--results", "r", "--color", "never"])
+        .args(extra)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let child = command.spawn().unwrap();
@@ -280,4 +285,26 @@ fn remote_runner_runs_test_binaries_on_the_device_for_cargo_and_nextest() {
     assert!(text(&out.stderr).contains("1 test run: 1 passed"), "{}", text(&out.stderr));
     // The device ran it: no results here.
     assert!(!dir.path().join("results").exists());
+}
+
+#[test]
+fn device_wait_holds_the_next_test_until_the_device_is_back() {
+    let Some(sshd) = server() else { return };
+    let (dir, out) = run_through_with(&sshd, &["--device-wait", "30"], || {
+        sshd.stop();
+        // Back after a few seconds, as a rebooting device would be.
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        sshd.restart().unwrap();
+    });
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let verdicts = verdicts(dir.path());
+    assert_eq!((verdicts[0].0.as_str(), verdicts[0].1), ("sleeptest", Status::Abort));
+    assert_eq!(verdicts[1], ("status_good".into(), Status::Good, "completed successfully".into()));
+    // A wait that is not a number of seconds is refused before anything runs.
+    let bad = harness_in(dir.path())
+        .args(["run", "status_good", "--remote", "dut", "--device-wait", "-1", "--results", "bad"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(!dir.path().join("bad").exists());
 }

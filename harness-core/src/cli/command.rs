@@ -171,6 +171,10 @@ pub(crate) struct RunArgs {
     /// The ssh config file for --remote (`ssh -F FILE`); default: ssh's own.
     #[arg(long, value_name = "FILE", requires = "remote")]
     pub(crate) ssh_config: Option<PathBuf>,
+    /// With --remote: when no device is ready, try the lost ones again for up to SECS before the
+    /// test is ABORT (a device rebooting); default 0.
+    #[arg(long, value_name = "SECS", default_value_t = 0.0, requires = "remote")]
+    pub(crate) device_wait: f64,
     /// Run only the tests a shard file lists (written by `cargo harness shards plan`).
     #[arg(long, value_name = "FILE")]
     pub(crate) shard_file: Option<PathBuf>,

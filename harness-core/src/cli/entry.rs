@@ -81,6 +81,7 @@ where
             match crate::supervisor::RemoteIsolation::new(
                 &[device],
                 ssh_config,
+                std::time::Duration::ZERO,
                 std::path::PathBuf::new(),
                 String::new(),
             ) {

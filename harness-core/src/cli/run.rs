@@ -175,6 +175,7 @@ fn plan(args: &RunArgs) -> Result<Option<Plan>, Vec<Problem>> {
         }
     }
     checked_seconds("--grace", Some(args.grace), true).map_err(|e| vec![e.into()])?;
+    checked_seconds("--device-wait", Some(args.device_wait), true).map_err(|e| vec![e.into()])?;
     control::plan(control).map(Some)
 }
 
@@ -290,6 +291,7 @@ pub(crate) fn run(args: &RunArgs, color: ColorChoice) -> i32 {
         Some((_, bundle, entry)) => Isolation::Remote {
             devices: args.remote.clone(),
             ssh_config: args.ssh_config.clone(),
+            device_wait: Duration::try_from_secs_f64(args.device_wait).unwrap_or(Duration::MAX),
             bundle: bundle.clone(),
             entry: entry.clone(),
         },

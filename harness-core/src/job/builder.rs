@@ -366,8 +366,8 @@ impl JobBuilder {
                 Some(Box::new(crate::supervisor::ProcessIsolation::new(grace, child_args)))
             }
             #[cfg(feature = "cli")]
-            Isolation::Remote { devices, ssh_config, bundle, entry } => Some(Box::new(
-                crate::supervisor::RemoteIsolation::new(&devices, ssh_config, bundle, entry)
+            Isolation::Remote { devices, ssh_config, device_wait, bundle, entry } => Some(Box::new(
+                crate::supervisor::RemoteIsolation::new(&devices, ssh_config, device_wait, bundle, entry)
                     .map_err(|e| Error::io("create", std::env::temp_dir(), e))?,
             )),
         };

@@ -15,6 +15,7 @@ use std::io::{Read as _, Write as _};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use crate::engine::{Isolate, JobCore, Prepared, Ran};
 use crate::event::{Event, NoticeKind};
@@ -48,6 +49,8 @@ pub(crate) struct RemoteIsolation {
     next: Mutex<usize>,
     ssh_config: Option<PathBuf>,
     bundle: PathBuf,
+    /// How long to wait for a device to come back when none is ready.
+    wait: Duration,
     /// The bundled harness binary's path in the bundle (`bin/<name>`).
     entry: String,
     /// The directory on each device, below its `$HOME`, as the shell writes it.
@@ -62,6 +65,7 @@ impl RemoteIsolation {
     pub(crate) fn new(
         devices: &[String],
         ssh_config: Option<PathBuf>,
+        wait: Duration,
         bundle: PathBuf,
         entry: String,
     ) -> std::io::Result<Self> {
@@ -83,6 +87,7 @@ impl RemoteIsolation {
             next: Mutex::new(0),
             ssh_config,
             bundle,
+            wait,
             entry,
             remote_dir: format!("\"$HOME\"/.harness-remote/{stamp}-{}", std::process::id()),
             control_dir: tempfile::Builder::new().prefix("harness-ssh-").tempdir()?,
@@ -183,20 +188,47 @@ impl RemoteIsolation {
         Ok(())
     }
 
-    /// The next device that is ready, round robin, and its index; why none is.
+    /// The next device that is ready, round robin, and its index. With
+    /// none ready, the devices taken out are tried again every 2 s for up to
+    /// `--device-wait` (a device rebooting, a link coming back); why none is.
     fn pick(&self) -> Result<usize, String> {
+        // A wait too long for the clock is a wait without end.
+        let deadline = Instant::now().checked_add(self.wait);
+        let mut retry_lost = false;
+        loop {
+            match self.pick_once(retry_lost) {
+                Ok(at) => return Ok(at),
+                Err(why) => {
+                    let left = deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(Instant::now()));
+                    if left.is_zero() {
+                        if self.wait.is_zero() {
+                            return Err(why);
+                        }
+                        return Err(format!("{why} (after waiting {} s for a device)", self.wait.as_secs_f64()));
+                    }
+                    retry_lost = true;
+                    std::thread::sleep(left.min(Duration::from_secs(2)));
+                }
+            }
+        }
+    }
+
+    fn pick_once(&self, retry_lost: bool) -> Result<usize, String> {
         let mut devices = self.devices.lock().unwrap_or_else(PoisonError::into_inner);
         let count = devices.len();
         let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
         let mut why = Vec::new();
         for step in 0..count {
             let at = (*next + step) % count;
-            if let Some(lost) = &devices[at].lost {
+            if let Some(lost) = &devices[at].lost
+                && !retry_lost
+            {
                 why.push(format!("{}: {lost}", devices[at].name));
                 continue;
             }
             match self.ready(&mut devices[at]) {
                 Ok(()) => {
+                    devices[at].lost = None;
                     *next = (at + 1) % count;
                     return Ok(at);
                 }
@@ -378,7 +410,7 @@ impl RemoteIsolation {
                             iteration,
                             planned,
                             test_length,
-                            elapsed: elapsed.and_then(|e| std::time::Duration::try_from_secs_f64(e).ok()),
+                            elapsed: elapsed.and_then(|e| Duration::try_from_secs_f64(e).ok()),
                             values: &values,
                         });
                     }
