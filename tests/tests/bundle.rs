@@ -69,7 +69,9 @@ fn a_bundle_runs_where_there_is_no_toolchain() {
     assert_eq!(manifest["bundle_version"], 1);
     assert_eq!(manifest["arch"], std::env::consts::ARCH);
     assert_eq!(manifest["entry"], "bin/harness");
-    assert!(manifest["tests"].as_array().unwrap().iter().any(|t| t == "perf_sample"));
+    assert!(
+        manifest["tests"].as_array().unwrap().contains(&serde_json::json!({"name": "perf_sample", "version": "1"}))
+    );
     let files = manifest["files"].as_array().unwrap();
     // golden_checksum declares `data("data/golden")`: packed from its crate.
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../harness-examples/data/golden");

@@ -37,10 +37,18 @@ struct Manifest {
     os: String,
     /// The harness binary `run --bundle` runs, a path in the bundle.
     entry: String,
-    /// The tests the harness binary holds, by name.
-    tests: Vec<String>,
+    /// The tests the harness binary holds, each with its version.
+    tests: Vec<BundledTest>,
     /// Every other file: its path in the bundle, what it is, size and SHA-256.
     files: Vec<BundledFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct BundledTest {
+    /// `test` or `test.variant`.
+    name: String,
+    /// As the test keyval's `version` says it (`1`, `2.0`).
+    version: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -166,7 +174,12 @@ fn make(args: &BundleArgs) -> Result<Manifest, String> {
         arch: std::env::consts::ARCH.to_owned(),
         os: std::env::consts::OS.to_owned(),
         entry: files[0].path.clone(),
-        tests: crate::registry::names().map(|(name, _, _)| name.into_owned()).collect(),
+        tests: crate::registry::names()
+            .map(|(name, registration, _)| BundledTest {
+                name: name.into_owned(),
+                version: registration.info().version().to_string(),
+            })
+            .collect(),
         files,
     };
     let partial = PathBuf::from(format!("{}.partial", args.out.display()));
