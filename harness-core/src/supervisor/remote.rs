@@ -182,7 +182,8 @@ impl RemoteIsolation {
             return Ok(());
         }
         let dir = &self.remote_dir;
-        let push = format!("mkdir -p {dir} && cat > {dir}/suite.tar && cd {dir} && tar -xf suite.tar {}", self.entry);
+        let entry = shell_quoted(&self.entry);
+        let push = format!("mkdir -p {dir} && cat > {dir}/suite.tar && cd {dir} && tar -xf suite.tar {entry}");
         self.call(device, &push, Some(&self.bundle)).map_err(|(_, said)| format!("cannot push the bundle: {said}"))?;
         device.boot_id = Some(boot);
         Ok(())
@@ -293,7 +294,7 @@ impl RemoteIsolation {
             None => return unreachable("no device".into()),
         };
         self.connect(&device);
-        let name = binary.file_name().and_then(|n| n.to_str()).unwrap_or("test-binary");
+        let name = shell_quoted(binary.file_name().and_then(|n| n.to_str()).unwrap_or("test-binary"));
         let dir = &self.remote_dir;
         let push = format!("mkdir -p {dir} && cat > {dir}/{name} && chmod +x {dir}/{name}");
         if let Err((_, said)) = self.call(&device, &push, Some(binary)) {
@@ -352,7 +353,7 @@ impl RemoteIsolation {
         let results = format!("r{run}");
         let command = format!(
             "cat > {dir}/t{run}.json && cd {dir} && ./{} run --bundle suite.tar --control t{run}.json --results {results} -q --color never --events -",
-            self.entry
+            shell_quoted(&self.entry)
         );
         let subdir = &prepared.naming.subdir;
         let console = local.path().join("console");
@@ -362,7 +363,11 @@ impl RemoteIsolation {
             return Err(crate::text::shown(said.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim()));
         }
         let tar = self
-            .call(device, &format!("cd {dir}/{results} && tar -cf - results.json status.log {subdir}"), None)
+            .call(
+                device,
+                &format!("cd {dir}/{results} && tar -cf - results.json status.log {}", shell_quoted(subdir)),
+                None,
+            )
             .map_err(|(_, said)| format!("cannot fetch the results: {said}"))?;
         let fetched = local.path().join("fetched");
         unpack(&tar, &fetched)?;
@@ -505,4 +510,23 @@ fn copy_test_dir(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_reach_the_device_shell_as_one_word_each() {
+        assert_eq!(shell_quoted("nx_good"), "nx_good");
+        assert_eq!(shell_quoted("--format=terse"), "--format=terse");
+        assert_eq!(shell_quoted(""), "''");
+        assert_eq!(shell_quoted("a b"), "'a b'");
+        assert_eq!(shell_quoted("it's $HOME; rm -rf /"), "'it'\\''s $HOME; rm -rf /'");
+        // What sh makes of them: the words back, unchanged.
+        let words = ["plain", "a b", "it's", "$HOME", "`x`", "*"];
+        let line: Vec<String> = words.iter().map(|w| shell_quoted(w)).collect();
+        let out = Command::new("sh").arg("-c").arg(format!("printf '%s\\n' {}", line.join(" "))).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout).lines().collect::<Vec<_>>(), words);
+    }
 }
