@@ -11,7 +11,6 @@
 //! in a test is ABORT, never the test's FAIL; the tests after it go to the
 //! other devices.
 
-use std::io::{Read as _, Write as _};
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, PoisonError};
@@ -362,13 +361,16 @@ impl RemoteIsolation {
             let said = std::fs::read_to_string(&console).unwrap_or_default();
             return Err(crate::text::shown(said.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim()));
         }
-        let tar = self
-            .call(
-                device,
-                &format!("cd {dir}/{results} && tar -cf - results.json status.log {}", shell_quoted(subdir)),
-                None,
-            )
-            .map_err(|(_, said)| format!("cannot fetch the results: {said}"))?;
+        // Through a file, not memory: a test's directory may be large.
+        let tar = local.path().join("fetched.tar");
+        let fetch = format!("cd {dir}/{results} && tar -cf - results.json status.log {}", shell_quoted(subdir));
+        let mut ssh = self.ssh(device, &fetch);
+        ssh.stdout(std::fs::File::create(&tar).map_err(|e| e.to_string())?).stderr(Stdio::piped());
+        let out = ssh.output().map_err(|e| format!("cannot start ssh: {e}"))?;
+        if !out.status.success() {
+            let said = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+            return Err(format!("cannot fetch the results: {}", crate::text::shown(&said)));
+        }
         let fetched = local.path().join("fetched");
         unpack(&tar, &fetched)?;
         let remote = JobResults::read(fetched.join("results.json")).map_err(|e| e.to_string())?;
@@ -469,8 +471,9 @@ fn fold_lines(core: &JobCore, log: &Path, subdir: &str) {
 
 /// Unpacks a tar from a device into `dir`: regular files and directories
 /// with plain relative paths only.
-fn unpack(bytes: &[u8], dir: &Path) -> Result<(), String> {
-    let mut archive = tar::Archive::new(bytes);
+fn unpack(tar: &Path, dir: &Path) -> Result<(), String> {
+    let file = std::fs::File::open(tar).map_err(|e| e.to_string())?;
+    let mut archive = tar::Archive::new(std::io::BufReader::new(file));
     for entry in archive.entries().map_err(|e| e.to_string())? {
         let mut entry = entry.map_err(|e| e.to_string())?;
         let path = entry.path().map_err(|e| e.to_string())?.into_owned();
@@ -485,9 +488,7 @@ fn unpack(bytes: &[u8], dir: &Path) -> Result<(), String> {
                     std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
                 }
                 let mut out = std::fs::File::create(&target).map_err(|e| e.to_string())?;
-                let mut buffer = Vec::new();
-                entry.read_to_end(&mut buffer).map_err(|e| e.to_string())?;
-                out.write_all(&buffer).map_err(|e| e.to_string())?;
+                std::io::copy(&mut entry, &mut out).map_err(|e| e.to_string())?;
             }
             // Links and the rest are left on the device.
             _ => {}
