@@ -186,7 +186,7 @@ pub(crate) enum ShardsCommand {
 pub(crate) enum HistoryCommand {
     /// Add result directories (runs, merged shards, or a results root of runs) to the history.
     Import {
-        /// Run directories, or directories of runs.
+        /// Run directories, or directories of runs up to 4 levels down (a test_main results root).
         #[arg(required = true, value_name = "DIR")]
         dirs: Vec<PathBuf>,
     },

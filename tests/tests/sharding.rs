@@ -441,6 +441,26 @@ fn a_plan_by_recorded_durations_balances_a_skewed_suite() {
     assert_eq!(ran, ["status_warn", "perf_sample"]);
     assert!(std::fs::read_to_string(dir.path().join("s2/keyval")).unwrap().contains("\nshard=2/2\n"));
 
+    // test_main's results root (`<root>/<binary>/<test>/<run>`) is read too.
+    for test in ["nx_good", "nx_warn"] {
+        let ran = Command::new(harness_tests::test_target("autotests"))
+            .args([test, "--exact"])
+            .env("HARNESS_RESULTS_DIR", dir.path().join("tm"))
+            .env_remove("NEXTEST")
+            .output()
+            .unwrap();
+        assert!(ran.status.success(), "{}", text(&ran.stderr));
+    }
+    let plan = harness_tests::tools_in(dir.path())
+        .args(["shards", "plan", "--shards", "2", "--results", "tm", "--out", "tm-plan"])
+        .output()
+        .unwrap();
+    assert!(plan.status.success(), "{}", text(&plan.stderr));
+    let planned: String = (1..=2)
+        .map(|k| std::fs::read_to_string(dir.path().join(format!("tm-plan/shard-{k}.filter"))).unwrap())
+        .collect();
+    assert!(planned.contains("test(=nx_good)") && planned.contains("test(=nx_warn)"), "{planned}");
+
     std::fs::write(dir.path().join("nx.filter"), "# harness shard 1/2\ntest(=nx_good) | test(=nx_warn)\n").unwrap();
     let listed = Command::new(harness_tests::test_target("autotests"))
         .args(["--list", "--format", "terse"])

@@ -82,6 +82,30 @@ fn runs_under(root: &Path) -> Result<Vec<PathBuf>, CliError> {
     Ok(dirs)
 }
 
+/// The runs below `root`, up to `depth` levels down, in path order: a results
+/// root of runs, or `test_main()`'s `<root>/<binary>/<test>/<run>`. Links
+/// are not followed; a run's own directories are not searched.
+fn runs_below(root: &Path, depth: usize) -> Result<Vec<PathBuf>, CliError> {
+    let mut out = Vec::new();
+    for dir in {
+        let entries = std::fs::read_dir(root).map_err(|e| CliError::io("read", root, e))?;
+        let mut dirs: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.path())
+            .collect();
+        dirs.sort();
+        dirs
+    } {
+        if dir.join("results.json").is_file() {
+            out.push(dir);
+        } else if depth > 1 {
+            out.extend(runs_below(&dir, depth - 1)?);
+        }
+    }
+    Ok(out)
+}
+
 fn canonical(dir: &Path) -> PathBuf {
     dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf())
 }
@@ -148,7 +172,7 @@ pub(crate) fn read_runs(dirs: &[PathBuf]) -> Result<Vec<(harness_core::results::
             }
             runs.push((results, canonical(dir)));
         } else if dir.is_dir() {
-            for run in runs_under(dir)? {
+            for run in runs_below(dir, 4)? {
                 let results = harness_core::results::JobResults::read(run.join("results.json"))?;
                 runs.push((results, canonical(&run)));
             }
