@@ -71,12 +71,7 @@ impl RemoteIsolation {
         let devices = devices
             .iter()
             .map(|name| {
-                let (destination, port) = match name.rsplit_once(':') {
-                    Some((host, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
-                        (host.to_owned(), Some(port.to_owned()))
-                    }
-                    _ => (name.clone(), None),
-                };
+                let (destination, port) = destination(name);
                 Device { name: name.clone(), destination, port, boot_id: None, lost: None }
             })
             .collect();
@@ -314,6 +309,30 @@ impl RemoteIsolation {
     }
 }
 
+/// What ssh is given for `[user@]host[:port]`: the destination and the
+/// port. An IPv6 address is written in brackets when a port follows
+/// (`root@[fe80::1]:2222`); bare, it has no port (`fe80::1`).
+fn destination(name: &str) -> (String, Option<String>) {
+    let (user, host) = match name.rsplit_once('@') {
+        Some((user, host)) => (format!("{user}@"), host),
+        None => (String::new(), name),
+    };
+    let is_port = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    if let Some(rest) = host.strip_prefix('[')
+        && let Some((address, after)) = rest.split_once(']')
+    {
+        let port = after.strip_prefix(':').filter(|p| is_port(p)).map(str::to_owned);
+        return (format!("{user}{address}"), port);
+    }
+    match host.split_once(':') {
+        // One colon: a name or IPv4 address and its port.
+        Some((address, port)) if is_port(port) && !port.contains(':') => {
+            (format!("{user}{address}"), Some(port.to_owned()))
+        }
+        _ => (name.to_owned(), None),
+    }
+}
+
 /// `text` as one word of a POSIX shell command.
 fn shell_quoted(text: &str) -> String {
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b)) {
@@ -516,6 +535,21 @@ fn copy_test_dir(from: &Path, to: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn devices_are_named_as_ssh_takes_them() {
+        let parsed = |name: &str| {
+            let (destination, port) = destination(name);
+            (destination, port.unwrap_or_default())
+        };
+        assert_eq!(parsed("dut1"), ("dut1".into(), String::new()));
+        assert_eq!(parsed("root@10.0.0.7:2222"), ("root@10.0.0.7".into(), "2222".into()));
+        assert_eq!(parsed("board.lab:22"), ("board.lab".into(), "22".into()));
+        assert_eq!(parsed("root@[fe80::1]:2222"), ("root@fe80::1".into(), "2222".into()));
+        assert_eq!(parsed("[::1]"), ("::1".into(), String::new()));
+        assert_eq!(parsed("fe80::1"), ("fe80::1".into(), String::new()));
+        assert_eq!(parsed("host:ssh"), ("host:ssh".into(), String::new()));
+    }
 
     #[test]
     fn words_reach_the_device_shell_as_one_word_each() {
