@@ -330,8 +330,7 @@ pub fn test_main() {
         })
         .collect();
     if let Some(part) = &part {
-        let shard = part.shard().map_or_else(String::new, |s| format!("shard {s} ({}): ", s.source()));
-        notes.push(format!("{shard}{} tests here", trials.len()));
+        notes.push(format!("{}: {} tests here", part.label(), trials.len()));
     }
     if !arguments.list {
         for note in notes {

@@ -127,8 +127,8 @@ impl Shard {
         self.total
     }
 
-    /// Who gave it: `--shard`, `HARNESS_SHARD`, `Bazel`, `GoogleTest`,
-    /// `GitLab`, `Kubernetes`.
+    /// Who gave it: `--shard`, `HARNESS_SHARD`, `shard file`, `Bazel`,
+    /// `GoogleTest`, `GitLab`, `Kubernetes`.
     #[must_use]
     pub fn source(&self) -> &'static str {
         self.source
@@ -187,6 +187,18 @@ impl Part {
         }
     }
 
+    /// How messages name it: `shard 2/4 (GitLab)`, or `shard file PATH`
+    /// for a file without its header.
+    #[must_use]
+    pub fn label(&self) -> String {
+        match self {
+            Part::Shard(shard) | Part::Listed { shard: Some(shard), .. } => {
+                format!("shard {shard} ({})", shard.source())
+            }
+            Part::Listed { path, shard: None, .. } => format!("shard file {}", path.display()),
+        }
+    }
+
     /// The shard as the job keyval records it (`shard=K/N`), when known.
     #[must_use]
     pub fn shard(&self) -> Option<&Shard> {
@@ -236,8 +248,9 @@ fn read_shard_file(path: &Path) -> Result<Part, String> {
     for (at, line) in text.lines().enumerate() {
         let line = line.trim();
         if let Some(rest) = line.strip_prefix(SHARD_FILE_HEADER) {
-            shard =
-                Some(Shard::parse(rest).map_err(|e| format!("shard file {} line {}: {e}", path.display(), at + 1))?);
+            let parsed =
+                Shard::parse(rest).map_err(|e| format!("shard file {} line {}: {e}", path.display(), at + 1))?;
+            shard = Some(Shard { source: "shard file", ..parsed });
             continue;
         }
         if line.is_empty() || line.starts_with('#') {

@@ -116,8 +116,9 @@ fn a_bundle_runs_where_there_is_no_toolchain() {
     assert_eq!(ran, [("status_good", 1), ("perf_sample", 3), ("golden_checksum", 1)]);
     // The golden test read the bundle's copy of its data, not its crate's.
     let golden_dir = &results.tests[2].keyvals["golden_dir"];
+    // Unpacked beside the bundle (a device's /tmp may be noexec), then removed.
     assert!(
-        golden_dir.starts_with(std::env::temp_dir().join("harness-bundle-").to_str().unwrap())
+        golden_dir.starts_with(device.join(".harness-bundle-").to_str().unwrap())
             && golden_dir.ends_with("/data/data/golden"),
         "{golden_dir}"
     );

@@ -308,3 +308,29 @@ fn device_wait_holds_the_next_test_until_the_device_is_back() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(!dir.path().join("bad").exists());
 }
+
+#[test]
+fn a_bundle_the_device_refuses_is_the_tests_error_with_the_reason() {
+    let Some(sshd) = server() else { return };
+    // While the sleeptest runs, the device's copy of the bundle is damaged:
+    // the next test's `run --bundle` refuses it there.
+    let (dir, out) = run_through(&sshd, || {
+        for run in std::fs::read_dir(sshd.home().join(".harness-remote")).unwrap().flatten() {
+            let tar = run.path().join("suite.tar");
+            let mut bytes = std::fs::read(&tar).unwrap();
+            bytes[4096 + 100_000] ^= 0xff;
+            std::fs::write(&tar, bytes).unwrap();
+        }
+    });
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let verdicts = verdicts(dir.path());
+    assert_eq!(verdicts[0], ("sleeptest".into(), Status::Good, "completed successfully".into()));
+    assert_eq!(verdicts[1].1, Status::Error);
+    assert!(
+        verdicts[1].2.starts_with(
+            "the device could not run the test (exit 2): error: run --bundle suite.tar: `bin/harness` is damaged: "
+        ),
+        "{}",
+        verdicts[1].2
+    );
+}

@@ -20,6 +20,15 @@ fn cargo() -> Command {
     command
 }
 
+/// `cargo nextest list` of the `autotests` target with the filterset `filter`, as JSON.
+fn nextest_list(filter: &str) -> Output {
+    cargo()
+        .args(["nextest", "list", "-p", "harness-tests", "--test", "autotests", "--message-format", "json", "-E"])
+        .arg(filter)
+        .output()
+        .expect("cargo nextest is installed (see .ci/run)")
+}
+
 /// `cargo nextest run` from the archive, into `results`.
 fn run_archive(archive: &Path, partition: Option<&str>, results: &Path) -> Output {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
@@ -143,21 +152,7 @@ fn hostile_shards_neither_hang_nor_leave_half_a_merge() {
 fn a_merge_of_a_partial_set_of_shards_names_what_did_not_run() {
     let dir = tempfile::tempdir().unwrap();
     let filter = "binary(autotests) & (test(=nx_good) | test(=nx_warn))";
-    let listed = cargo()
-        .args([
-            "nextest",
-            "list",
-            "-p",
-            "harness-tests",
-            "--test",
-            "autotests",
-            "--message-format",
-            "json",
-            "-E",
-            filter,
-        ])
-        .output()
-        .expect("cargo nextest is installed (see .ci/run)");
+    let listed = nextest_list(filter);
     assert!(listed.status.success(), "{}", text(&listed.stderr));
     std::fs::write(dir.path().join("expected.json"), &listed.stdout).unwrap();
     let shard = dir.path().join("shard-1");
@@ -439,7 +434,9 @@ fn a_plan_by_recorded_durations_balances_a_skewed_suite() {
     let ran: Vec<String> =
         JobResults::read(dir.path().join("s2/results.json")).unwrap().tests.iter().map(|t| t.subdir.clone()).collect();
     assert_eq!(ran, ["status_warn", "perf_sample"]);
-    assert!(std::fs::read_to_string(dir.path().join("s2/keyval")).unwrap().contains("\nshard=2/2\n"));
+    let keyval = std::fs::read_to_string(dir.path().join("s2/keyval")).unwrap();
+    assert!(keyval.contains("\nshard=2/2\nshard_source=shard file\n"), "{keyval}");
+    assert!(text(&run.stderr).starts_with("note: shard 2/2 (shard file): 2 of 5 tests\n"), "{}", text(&run.stderr));
 
     // test_main's results root (`<root>/<binary>/<test>/<run>`) is read too.
     for test in ["nx_good", "nx_warn"] {
@@ -469,23 +466,9 @@ fn a_plan_by_recorded_durations_balances_a_skewed_suite() {
         .output()
         .unwrap();
     assert_eq!(text(&listed.stdout), "nx_good: test\nnx_warn: test\n", "{}", text(&listed.stderr));
-    // The same line is a nextest filterset.
-    let filter = "binary(autotests) & (test(=nx_good) | test(=nx_warn))";
-    let nextest = cargo()
-        .args([
-            "nextest",
-            "list",
-            "-p",
-            "harness-tests",
-            "--test",
-            "autotests",
-            "--message-format",
-            "json",
-            "-E",
-            filter,
-        ])
-        .output()
-        .unwrap();
+    // The file's last line is a nextest filterset.
+    let line = std::fs::read_to_string(dir.path().join("nx.filter")).unwrap();
+    let nextest = nextest_list(&format!("binary(autotests) & ({})", line.lines().last().unwrap()));
     assert!(nextest.status.success(), "{}", text(&nextest.stderr));
     let list: serde_json::Value = serde_json::from_slice(&nextest.stdout).unwrap();
     let matched: Vec<&str> = list["rust-suites"]

@@ -201,13 +201,31 @@ fn write_tar(path: &Path, manifest: &Manifest, inputs: &[(String, &'static str, 
         let source = std::fs::File::open(from).map_err(|e| format!("{}: {e}", from.display()))?;
         let mode = if matches!(*kind, "harness" | "test_main") { 0o755 } else { 0o644 };
         // Exactly the bytes digested: a file that grew since is cut, one that shrank refused.
-        let mut limited = source.take(listed.size);
+        let mut exact = Exact { inner: source.take(listed.size), left: listed.size };
         let mut head = header(listed.size, mode);
-        tar.append_data(&mut head, name, &mut limited).map_err(|e| format!("{}: {e}", from.display()))?;
+        tar.append_data(&mut head, name, &mut exact).map_err(|e| format!("{}: {e}", from.display()))?;
     }
     let mut out = tar.into_inner().map_err(fail)?;
     out.flush().map_err(fail)?;
     out.get_ref().sync_all().map_err(fail)
+}
+
+/// A reader of exactly `left` more bytes: an end before them is an error
+/// (the tar writer would pad a short file silently).
+struct Exact<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for Exact<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && self.left > 0 && !buf.is_empty() {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "it shrank while it was bundled"));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
 }
 
 fn header(size: u64, mode: u32) -> tar::Header {
@@ -248,12 +266,16 @@ pub(crate) fn for_devices(dir: &Path) -> Result<(PathBuf, String), String> {
 }
 
 /// `run --bundle FILE ...`: the bundle checked and unpacked into a private
-/// directory, then its harness binary run with `args` (the command line
+/// directory beside it, then its harness binary run with `args` (the command line
 /// without `--bundle FILE`; a `--control NAME` naming a bundled control file
 /// points at it), in this directory. Its exit status, or 2 for a bundle that
 /// is not whole or not for this machine.
 pub(crate) fn run_bundle(bundle: &Path, args: &[OsString]) -> i32 {
-    let dir = match tempfile::Builder::new().prefix("harness-bundle-").tempdir() {
+    // Beside the bundle, not in /tmp: a device's /tmp is often `noexec`.
+    // Absolute: the tests find their data by it whatever their working directory.
+    let beside =
+        crate::files::absolute(bundle.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")));
+    let dir = match tempfile::Builder::new().prefix(".harness-bundle-").tempdir_in(beside) {
         Ok(dir) => dir,
         Err(e) => {
             eprintln!("error: run --bundle: cannot make a directory to unpack into: {e}");
@@ -392,4 +414,18 @@ fn entry_name<R: std::io::Read>(entry: &tar::Entry<'_, R>) -> Result<String, Str
         format!("`{}` is not a plain path inside the bundle", crate::text::shown(&path.to_string_lossy()))
     })?;
     Ok(name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_shrank_since_it_was_digested_is_an_error_not_padding() {
+        let mut whole = Vec::new();
+        Exact { inner: &b"abc"[..], left: 3 }.read_to_end(&mut whole).unwrap();
+        assert_eq!(whole, b"abc");
+        let error = Exact { inner: &b"abc"[..], left: 5 }.read_to_end(&mut Vec::new()).unwrap_err();
+        assert_eq!(error.to_string(), "it shrank while it was bundled");
+    }
 }

@@ -238,8 +238,7 @@ pub(crate) fn run(args: &RunArgs, color: ColorChoice) -> i32 {
     if let Some(part) = &part {
         let planned = plan.tests.len();
         plan.tests.retain(|test| part.holds(&test.run.name()));
-        let shard = part.shard().map_or_else(String::new, |s| format!("shard {s} ({}): ", s.source()));
-        eprintln!("note: {shard}{} of {planned} tests", plan.tests.len());
+        eprintln!("note: {}: {} of {planned} tests", part.label(), plan.tests.len());
     }
     // A baseline to compare with is found before anything runs.
     let baseline = match &args.baseline {

@@ -13,6 +13,7 @@
 
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -56,7 +57,8 @@ pub(crate) struct RemoteIsolation {
     remote_dir: String,
     /// Where ssh keeps the shared connections.
     control_dir: tempfile::TempDir,
-    runs: Mutex<u64>,
+    /// Tests run so far: each has its control file and results on the device.
+    runs: AtomicU64,
 }
 
 impl RemoteIsolation {
@@ -85,7 +87,7 @@ impl RemoteIsolation {
             entry,
             remote_dir: format!("\"$HOME\"/.harness-remote/{stamp}-{}", std::process::id()),
             control_dir: tempfile::Builder::new().prefix("harness-ssh-").tempdir()?,
-            runs: Mutex::new(0),
+            runs: AtomicU64::new(0),
         })
     }
 
@@ -134,9 +136,7 @@ impl RemoteIsolation {
             }
             return Ok(out.stdout);
         }
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let said = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_owned();
-        Err((out.status.code().unwrap_or(SSH_FAILED), crate::text::shown(&said)))
+        Err((out.status.code().unwrap_or(SSH_FAILED), last_said(&String::from_utf8_lossy(&out.stderr))))
     }
 
     /// The device's boot id now.
@@ -235,45 +235,7 @@ impl RemoteIsolation {
         }
         Err(why.join("; "))
     }
-}
 
-impl Isolate for RemoteIsolation {
-    fn runs_here(&self) -> bool {
-        false
-    }
-
-    fn run_body(&self, core: &JobCore, prepared: &Prepared) -> Ran {
-        let at = match self.pick() {
-            Ok(at) => at,
-            Err(why) => return ended(Status::Abort, format!("device unreachable: {why}")),
-        };
-        let device = self.devices.lock().unwrap_or_else(PoisonError::into_inner)[at].clone();
-        let run = {
-            let mut runs = self.runs.lock().unwrap_or_else(PoisonError::into_inner);
-            *runs += 1;
-            *runs
-        };
-        let outcome = self.run_there(core, prepared, &device, run);
-        // A boot id that changed is a reboot, whatever the test said.
-        let verdict = match (self.boot_id(&device), outcome) {
-            (Ok(boot), _) if Some(&boot) != device.boot_id.as_ref() => {
-                // Pushed again before its next test: a reboot may take the bundle.
-                self.devices.lock().unwrap_or_else(PoisonError::into_inner)[at].boot_id = None;
-                ended(Status::Abort, format!("device rebooted during the test: {} (boot id {boot})", device.name))
-            }
-            (Ok(_), Ok(ran)) => ran,
-            (Ok(_), Err(why)) => ended(Status::Abort, format!("connection to {} lost: {why}", device.name)),
-            (Err(reached), _) => {
-                self.devices.lock().unwrap_or_else(PoisonError::into_inner)[at].lost = Some(reached.clone());
-                ended(Status::Abort, format!("device unreachable: {}: {reached} (lost during the test)", device.name))
-            }
-        };
-        let _ = std::fs::write(prepared.outputdir.join("debug/device"), format!("{}\n", device.name));
-        verdict
-    }
-}
-
-impl RemoteIsolation {
     /// `remote-runner`: pushes `binary` to the first device and runs it there
     /// with `args`, its output on ours; its exit status, or 101 (a failed
     /// test binary's, so cargo and nextest report it) with the reason when
@@ -283,7 +245,7 @@ impl RemoteIsolation {
             eprintln!("error: remote-runner: {why}");
             101
         };
-        let mut device = match self.devices.lock().unwrap_or_else(PoisonError::into_inner).first() {
+        let device = match self.devices.lock().unwrap_or_else(PoisonError::into_inner).first() {
             Some(device) => device.clone(),
             None => return unreachable("no device".into()),
         };
@@ -294,12 +256,12 @@ impl RemoteIsolation {
         if let Err((_, said)) = self.call(&device, &push, Some(binary)) {
             return unreachable(format!("device unreachable: {}: {said}", device.name));
         }
-        device.boot_id = Some(String::new());
-        self.devices.lock().unwrap_or_else(PoisonError::into_inner)[0] = device.clone();
         let quoted: Vec<String> = args.iter().map(|a| shell_quoted(a)).collect();
         let mut run = self.ssh(&device, &format!("cd {dir} && ./{name} {}", quoted.join(" ")));
         run.stdin(Stdio::null()).stdout(Stdio::inherit()).stderr(Stdio::inherit());
-        match run.status() {
+        let status = run.status();
+        let _ = self.call(&device, &format!("rm -rf {dir}"), None);
+        match status {
             Ok(status) if status.code() == Some(SSH_FAILED) => {
                 unreachable(format!("connection to {} lost (ssh exited 255)", device.name))
             }
@@ -307,58 +269,7 @@ impl RemoteIsolation {
             Err(e) => unreachable(format!("cannot start ssh: {e}")),
         }
     }
-}
 
-/// What ssh is given for `[user@]host[:port]`: the destination and the
-/// port. An IPv6 address is written in brackets when a port follows
-/// (`root@[fe80::1]:2222`); bare, it has no port (`fe80::1`).
-fn destination(name: &str) -> (String, Option<String>) {
-    let (user, host) = match name.rsplit_once('@') {
-        Some((user, host)) => (format!("{user}@"), host),
-        None => (String::new(), name),
-    };
-    let is_port = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
-    if let Some(rest) = host.strip_prefix('[')
-        && let Some((address, after)) = rest.split_once(']')
-    {
-        let port = after.strip_prefix(':').filter(|p| is_port(p)).map(str::to_owned);
-        return (format!("{user}{address}"), port);
-    }
-    match host.split_once(':') {
-        // One colon: a name or IPv4 address and its port.
-        Some((address, port)) if is_port(port) && !port.contains(':') => {
-            (format!("{user}{address}"), Some(port.to_owned()))
-        }
-        _ => (name.to_owned(), None),
-    }
-}
-
-/// `text` as one word of a POSIX shell command.
-fn shell_quoted(text: &str) -> String {
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b)) {
-        return text.to_owned();
-    }
-    format!("'{}'", text.replace('\'', "'\\''"))
-}
-
-impl Drop for RemoteIsolation {
-    /// Leaves no bundle or results on the devices, and closes the connections.
-    fn drop(&mut self) {
-        let devices = self.devices.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        for device in devices.iter().filter(|d| d.lost.is_none() && d.boot_id.is_some()) {
-            let _ = self.call(device, &format!("rm -rf {}", self.remote_dir), None);
-            let mut exit = self.ssh_options(device);
-            exit.args(["-O", "exit"]).arg(&device.destination).stdout(Stdio::null()).stderr(Stdio::null());
-            let _ = exit.status();
-        }
-    }
-}
-
-fn ended(status: Status, reason: String) -> Ran {
-    Ran { ending: Ending::of(status, reason), data: RecordData::default() }
-}
-
-impl RemoteIsolation {
     /// Runs the test on the device and takes its results home; `Err` for a
     /// connection lost on the way.
     fn run_there(&self, core: &JobCore, prepared: &Prepared, device: &Device, run: u64) -> Result<Ran, String> {
@@ -376,9 +287,18 @@ impl RemoteIsolation {
         let subdir = &prepared.naming.subdir;
         let console = local.path().join("console");
         let status = self.stream(core, device, &command, &control_path, &console, subdir)?;
-        if status == SSH_FAILED {
-            let said = std::fs::read_to_string(&console).unwrap_or_default();
-            return Err(crate::text::shown(said.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim()));
+        let said = || last_said(&std::fs::read_to_string(&console).unwrap_or_default());
+        match status {
+            SSH_FAILED => return Err(said()),
+            // 0 and 1 are a run's own verdicts; anything else, the device's
+            // harness could not run it (a bundle it refused, a bad argument).
+            0 | 1 => {}
+            _ => {
+                return Ok(ended(
+                    Status::Error,
+                    format!("the device could not run the test (exit {status}): {}", said()),
+                ));
+            }
         }
         // Through a file, not memory: a test's directory may be large.
         let tar = local.path().join("fetched.tar");
@@ -387,8 +307,7 @@ impl RemoteIsolation {
         ssh.stdout(std::fs::File::create(&tar).map_err(|e| e.to_string())?).stderr(Stdio::piped());
         let out = ssh.output().map_err(|e| format!("cannot start ssh: {e}"))?;
         if !out.status.success() {
-            let said = String::from_utf8_lossy(&out.stderr).trim().to_owned();
-            return Err(format!("cannot fetch the results: {}", crate::text::shown(&said)));
+            return Err(format!("cannot fetch the results: {}", last_said(&String::from_utf8_lossy(&out.stderr))));
         }
         let fetched = local.path().join("fetched");
         unpack(&tar, &fetched)?;
@@ -400,9 +319,7 @@ impl RemoteIsolation {
             record.keyval_blocks.iter().map(|b| (b.kind, b.iteration.unwrap_or(0))).collect();
         Ok(Ran { data: RecordData::read(&prepared.outputdir, &kinds), ending: ending_of(record) })
     }
-}
 
-impl RemoteIsolation {
     /// Runs `command` on the device with `input` on its stdin, its event
     /// lines (stdout) told to the local job as they come (the iterations
     /// and notices of the test `subdir`), its console (stderr) kept in
@@ -450,6 +367,92 @@ impl RemoteIsolation {
         let status = child.wait().map_err(|e| e.to_string())?;
         Ok(status.code().unwrap_or(SSH_FAILED))
     }
+}
+
+impl Isolate for RemoteIsolation {
+    fn runs_here(&self) -> bool {
+        false
+    }
+
+    fn run_body(&self, core: &JobCore, prepared: &Prepared) -> Ran {
+        let at = match self.pick() {
+            Ok(at) => at,
+            Err(why) => return ended(Status::Abort, format!("device unreachable: {why}")),
+        };
+        let device = self.devices.lock().unwrap_or_else(PoisonError::into_inner)[at].clone();
+        let run = self.runs.fetch_add(1, Ordering::Relaxed) + 1;
+        let outcome = self.run_there(core, prepared, &device, run);
+        // A boot id that changed is a reboot, whatever the test said.
+        let verdict = match (self.boot_id(&device), outcome) {
+            (Ok(boot), _) if Some(&boot) != device.boot_id.as_ref() => {
+                // Pushed again before its next test: a reboot may take the bundle.
+                self.devices.lock().unwrap_or_else(PoisonError::into_inner)[at].boot_id = None;
+                ended(Status::Abort, format!("device rebooted during the test: {} (boot id {boot})", device.name))
+            }
+            (Ok(_), Ok(ran)) => ran,
+            (Ok(_), Err(why)) => ended(Status::Abort, format!("connection to {} lost: {why}", device.name)),
+            (Err(reached), _) => {
+                self.devices.lock().unwrap_or_else(PoisonError::into_inner)[at].lost = Some(reached.clone());
+                ended(Status::Abort, format!("device unreachable: {}: {reached} (lost during the test)", device.name))
+            }
+        };
+        let _ = std::fs::write(prepared.outputdir.join("debug/device"), format!("{}\n", device.name));
+        verdict
+    }
+}
+
+/// What ssh is given for `[user@]host[:port]`: the destination and the
+/// port. An IPv6 address is written in brackets when a port follows
+/// (`root@[fe80::1]:2222`); bare, it has no port (`fe80::1`).
+fn destination(name: &str) -> (String, Option<String>) {
+    let (user, host) = match name.rsplit_once('@') {
+        Some((user, host)) => (format!("{user}@"), host),
+        None => (String::new(), name),
+    };
+    let is_port = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    if let Some(rest) = host.strip_prefix('[')
+        && let Some((address, after)) = rest.split_once(']')
+    {
+        let port = after.strip_prefix(':').filter(|p| is_port(p)).map(str::to_owned);
+        return (format!("{user}{address}"), port);
+    }
+    match host.split_once(':') {
+        // One colon: a name or IPv4 address and its port.
+        Some((address, port)) if is_port(port) && !port.contains(':') => {
+            (format!("{user}{address}"), Some(port.to_owned()))
+        }
+        _ => (name.to_owned(), None),
+    }
+}
+
+/// The last line a program said that says something, as a message shows it.
+fn last_said(text: &str) -> String {
+    crate::text::shown(text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim())
+}
+
+/// `text` as one word of a POSIX shell command.
+fn shell_quoted(text: &str) -> String {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b)) {
+        return text.to_owned();
+    }
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+impl Drop for RemoteIsolation {
+    /// Leaves no bundle or results on the devices, and closes the connections.
+    fn drop(&mut self) {
+        let devices = self.devices.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        for device in devices.iter().filter(|d| d.lost.is_none() && d.boot_id.is_some()) {
+            let _ = self.call(device, &format!("rm -rf {}", self.remote_dir), None);
+            let mut exit = self.ssh_options(device);
+            exit.args(["-O", "exit"]).arg(&device.destination).stdout(Stdio::null()).stderr(Stdio::null());
+            let _ = exit.status();
+        }
+    }
+}
+
+fn ended(status: Status, reason: String) -> Ran {
+    Ran { ending: Ending::of(status, reason), data: RecordData::default() }
 }
 
 /// The ending a device's record says.
